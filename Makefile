@@ -1,0 +1,54 @@
+# haproxy-gateway: `make demo` shows the TLS routing example; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')
+# Tests that need a private network namespace (a real API server, pod and Gateway addresses).
+E2E_PACKAGES = ./e2e/... ./controller/status/...
+
+.PHONY: all deps build controlplane demo demo-check test unit e2e lint clean
+
+all: build
+
+# Debian packages the demo and the tests run: HAProxy 2.6, openssl and curl as clients, iproute2 and
+# util-linux for the test network namespace.
+deps:
+	@missing=""; \
+	for pair in haproxy:haproxy openssl:openssl curl:curl ip:iproute2 unshare:util-linux; do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi; \
+	systemctl disable --now haproxy >/dev/null 2>&1 || true
+
+build:
+	$(GO) build -o $(BIN)/haproxy-gateway .
+	$(GO) build -o $(BIN)/demo-backends ./e2e/cmd/demo-backends
+
+# etcd, kube-apiserver and kube-controller-manager, built once into ~/.cache/haproxy-gateway.
+controlplane:
+	@bash e2e/controlplane/build.sh
+
+demo: deps build
+	@e2e/demo/demo.sh
+
+demo-check: deps build
+	@e2e/demo/demo.sh --check
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit: deps
+	$(GO) test -count=1 $(UNIT_PACKAGES)
+
+e2e: deps build controlplane
+	$(GO) mod download
+	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok |panic|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
+
+test: lint unit demo-check e2e
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,161 @@
+package build
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// maxServerWeight is the largest weight the data plane takes for one server.
+const maxServerWeight = 256
+
+// refProblem is why a backendRef cannot be used, with the route reason the spec names for it.
+type refProblem struct {
+	reason  gatewayv1.RouteConditionReason
+	message string
+}
+
+// weightedEndpoints are the ready endpoints of one backendRef and the share it asked for.
+type weightedEndpoints struct {
+	service   string
+	weight    int32
+	endpoints []endpoint
+}
+
+type endpoint struct {
+	address string
+	port    int32
+}
+
+// backend builds the backend of one route rule. Invalid references are reported, and take no
+// servers, so that their connections are refused.
+func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.Backend, *refProblem) {
+	var problem *refProblem
+	var groups []weightedEndpoints
+	for _, ref := range refs {
+		group, p := resolveBackendRef(id, ref, in)
+		if p != nil {
+			if problem == nil {
+				problem = p
+			}
+			continue
+		}
+		groups = append(groups, group)
+	}
+	return model.Backend{ID: id, Servers: servers(groups)}, problem
+}
+
+func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) (weightedEndpoints, *refProblem) {
+	group, kind := "", "Service"
+	if ref.Group != nil {
+		group = string(*ref.Group)
+	}
+	if ref.Kind != nil {
+		kind = string(*ref.Kind)
+	}
+	namespace := id.Namespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		namespace = string(*ref.Namespace)
+	}
+	name := namespace + "/" + string(ref.Name)
+	if group != "" || kind != "Service" {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonInvalidKind,
+			fmt.Sprintf("backendRef %s: kind %s is not supported; supported: core Service", name, strings.TrimPrefix(group+"/"+kind, "/"))}
+	}
+	if !permitted(in.grants, reference{fromGroup: gatewayv1.GroupName, fromKind: id.Kind, fromNamespace: id.Namespace,
+		toGroup: "", toKind: "Service", toNamespace: namespace, toName: string(ref.Name)}) {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonRefNotPermitted,
+			fmt.Sprintf("backendRef %s is in another namespace and no ReferenceGrant allows it", name)}
+	}
+	svc, ok := in.services[name]
+	if !ok {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s not found", name)}
+	}
+	if ref.Port == nil {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("backendRef %s has no port", name)}
+	}
+	servicePort := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == int32(*ref.Port) })
+	if servicePort < 0 {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s has no port %d", name, *ref.Port)}
+	}
+	weight := int32(1)
+	if ref.Weight != nil {
+		weight = *ref.Weight
+	}
+	return weightedEndpoints{
+		service:   string(ref.Name),
+		weight:    weight,
+		endpoints: readyEndpoints(in.slicesByService[name], svc.Spec.Ports[servicePort].Name),
+	}, nil
+}
+
+// readyEndpoints lists ready addresses with the target port of the named Service port, sorted.
+func readyEndpoints(slices_ []*discoveryv1.EndpointSlice, portName string) []endpoint {
+	var out []endpoint
+	for _, slice := range slices_ {
+		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		port := int32(-1)
+		for _, p := range slice.Ports {
+			if p.Port != nil && (p.Name == nil && portName == "" || p.Name != nil && *p.Name == portName) {
+				port = *p.Port
+			}
+		}
+		if port < 0 {
+			continue
+		}
+		for _, ep := range slice.Endpoints {
+			// An unset ready condition means ready, as the EndpointSlice API defines.
+			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+				continue
+			}
+			for _, addr := range ep.Addresses {
+				out = append(out, endpoint{address: addr, port: port})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b endpoint) int {
+		if c := strings.Compare(a.address, b.address); c != 0 {
+			return c
+		}
+		return int(a.port - b.port)
+	})
+	return slices.Compact(out)
+}
+
+// servers spreads each backendRef's weight over its endpoints, so that a Service with more pods
+// does not take a larger share than its weight says.
+func servers(groups []weightedEndpoints) []model.Server {
+	perServer := make([]float64, len(groups))
+	largest := 0.0
+	for i, g := range groups {
+		if len(g.endpoints) > 0 {
+			perServer[i] = float64(g.weight) / float64(len(g.endpoints))
+			largest = math.Max(largest, perServer[i])
+		}
+	}
+	var out []model.Server
+	seen := map[string]bool{}
+	for i, g := range groups {
+		weight := int32(0)
+		if largest > 0 && g.weight > 0 {
+			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
+		}
+		for _, ep := range g.endpoints {
+			key := fmt.Sprintf("%s/%s/%d", g.service, ep.address, ep.port)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight})
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+// Package build turns a snapshot of Gateway API objects into a model: the status of every object
+// and the data plane serving them. It is a pure function: no API calls, no clock, no HAProxy.
+package build
+
+import (
+	"net/netip"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Options are the controller's settings that change what a build decides.
+type Options struct {
+	// ControllerName is the GatewayClass spec.controllerName this controller answers to.
+	ControllerName string
+	// AddressPool is where Gateways get their addresses from.
+	AddressPool netip.Prefix
+}
+
+// gateway is one managed Gateway while the build works on it.
+type gateway struct {
+	spec           *gatewayv1.Gateway
+	address        netip.Addr
+	addressProblem string
+	listeners      []*listener
+	attachments    map[*listener][]attachment
+}
+
+func (g *gateway) key() string { return g.spec.Namespace + "/" + g.spec.Name }
+
+// Build computes the model for a snapshot.
+func Build(s *snapshot.Snapshot, opts Options) *model.Model {
+	in := newIndex(s)
+	classes, acceptedClasses := gatewayClasses(s.GatewayClasses, opts, s.CRDBundleVersion)
+
+	var managed []*gatewayv1.Gateway
+	for i := range s.Gateways {
+		if acceptedClasses[string(s.Gateways[i].Spec.GatewayClassName)] {
+			managed = append(managed, &s.Gateways[i])
+		}
+	}
+	addresses, addressProblems := assignAddresses(managed, opts.AddressPool)
+
+	gateways := map[types.NamespacedName]*gateway{}
+	var ordered []*gateway
+	for _, gw := range managed {
+		g := &gateway{
+			spec:           gw,
+			address:        addresses[gw],
+			addressProblem: addressProblems[gw],
+			listeners:      validateListeners(gw, in),
+			attachments:    map[*listener][]attachment{},
+		}
+		gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = g
+		ordered = append(ordered, g)
+	}
+
+	routes, backends := tlsRoutes(s.TLSRoutes, gateways, in, opts)
+
+	m := &model.Model{GatewayClasses: classes, Routes: routes}
+	for _, g := range ordered {
+		m.Gateways = append(m.Gateways, gatewayStatus(g))
+	}
+	m.DataPlane = dataPlane(ordered, backends)
+	return m
+}

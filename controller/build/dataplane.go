@@ -1,0 +1,100 @@
+package build
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// dataPlane lays served listeners onto sockets. Where two routes claim one hostname on a socket the
+// older route wins (then namespace/name), as Gateway API's conflict rules ask.
+func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
+	var dp model.DataPlane
+	used := map[model.BackendID]bool{}
+	for _, g := range gateways {
+		if !g.address.IsValid() {
+			continue
+		}
+		sockets := map[int32]*model.Socket{}
+		var ports []int32
+		for _, l := range g.listeners {
+			if !l.served() {
+				continue
+			}
+			sock := sockets[int32(l.spec.Port)]
+			if sock == nil {
+				sock = &model.Socket{Address: g.address.String(), Port: int32(l.spec.Port), Gateway: g.key()}
+				sockets[sock.Port] = sock
+				ports = append(ports, sock.Port)
+			}
+			routes := &sock.Passthrough
+			if l.mode() == gatewayv1.TLSModeTerminate {
+				routes = &sock.Terminate
+				sock.Certificates = append(sock.Certificates, l.certificates...)
+			}
+			for _, a := range sortedAttachments(g.attachments[l]) {
+				for _, h := range a.hostnames {
+					if claimed(sock, h) {
+						continue
+					}
+					*routes = append(*routes, model.SNIRoute{Hostname: h, Backend: a.backend})
+					used[a.backend] = true
+				}
+			}
+		}
+		slices.Sort(ports)
+		for _, p := range ports {
+			dp.Sockets = append(dp.Sockets, finishSocket(sockets[p]))
+		}
+	}
+	for _, b := range backends {
+		if used[b.ID] {
+			dp.Backends = append(dp.Backends, b)
+		}
+	}
+	slices.SortFunc(dp.Sockets, func(a, b model.Socket) int {
+		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
+	})
+	slices.SortFunc(dp.Backends, func(a, b model.Backend) int { return compareBackendIDs(a.ID, b.ID) })
+	return dp
+}
+
+func claimed(sock *model.Socket, hostname string) bool {
+	has := func(r model.SNIRoute) bool { return r.Hostname == hostname }
+	return slices.ContainsFunc(sock.Passthrough, has) || slices.ContainsFunc(sock.Terminate, has)
+}
+
+// finishSocket sorts a socket's routes by hostname and drops repeated certificate entries.
+func finishSocket(s *model.Socket) model.Socket {
+	byHost := func(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
+	slices.SortFunc(s.Passthrough, byHost)
+	slices.SortFunc(s.Terminate, byHost)
+	var certs []model.Certificate
+	for _, c := range s.Certificates {
+		if !slices.ContainsFunc(certs, func(x model.Certificate) bool {
+			return x.Namespace == c.Namespace && x.Name == c.Name && slices.Equal(x.SNIFilter, c.SNIFilter)
+		}) {
+			certs = append(certs, c)
+		}
+	}
+	s.Certificates = certs
+	return *s
+}
+
+func sortedAttachments(list []attachment) []attachment {
+	out := slices.Clone(list)
+	slices.SortStableFunc(out, func(a, b attachment) int {
+		ta, tb := a.route.GetCreationTimestamp(), b.route.GetCreationTimestamp()
+		return cmp.Or(ta.Time.Compare(tb.Time),
+			cmp.Compare(a.route.GetNamespace(), b.route.GetNamespace()),
+			cmp.Compare(a.route.GetName(), b.route.GetName()))
+	})
+	return out
+}
+
+func compareBackendIDs(a, b model.BackendID) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Rule, b.Rule))
+}

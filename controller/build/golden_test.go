@@ -1,0 +1,87 @@
+package build_test
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the current output")
+
+// Options every golden case builds with.
+var goldenOptions = build.Options{
+	ControllerName: "haproxy-gateway.io/gatewayclass-controller",
+	AddressPool:    netip.MustParsePrefix("10.250.0.0/16"),
+}
+
+// TestGolden builds each testdata/*.in.yaml and compares the model (status with conditions, and
+// data plane) with testdata/*.out.yaml. Regenerate with: go test ./controller/build -update
+func TestGolden(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/*.in.yaml")
+	if len(inputs) == 0 {
+		t.Fatal("no golden inputs")
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := source.Decode(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := yaml.Marshal(build.Build(snap, goldenOptions))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := yaml.Marshal(build.Build(snap, goldenOptions))
+			if !bytes.Equal(got, again) {
+				t.Fatal("two builds of the same input differ")
+			}
+			outPath := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
+			if *update {
+				if err := os.WriteFile(outPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(outPath)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("model differs from %s (run with -update and review the diff):\n%s", outPath, diffLines(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// diffLines shows the first lines that differ, enough to see what changed.
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var out []string
+	for i := 0; i < max(len(w), len(g)) && len(out) < 20; i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			out = append(out, "line "+strconv.Itoa(i+1)+":\n  want: "+a+"\n  got:  "+b)
+		}
+	}
+	return strings.Join(out, "\n")
+}

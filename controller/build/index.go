@@ -1,0 +1,76 @@
+package build
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// index answers the build's lookups into a snapshot.
+type index struct {
+	grants          []gatewayv1.ReferenceGrant
+	services        map[string]*corev1.Service
+	slicesByService map[string][]*discoveryv1.EndpointSlice
+	secrets         map[string]*corev1.Secret
+	namespaceLabels map[string]map[string]string
+}
+
+func newIndex(s *snapshot.Snapshot) *index {
+	in := &index{
+		grants:          s.ReferenceGrants,
+		services:        map[string]*corev1.Service{},
+		slicesByService: map[string][]*discoveryv1.EndpointSlice{},
+		secrets:         map[string]*corev1.Secret{},
+		namespaceLabels: map[string]map[string]string{},
+	}
+	for i := range s.Services {
+		in.services[s.Services[i].Namespace+"/"+s.Services[i].Name] = &s.Services[i]
+	}
+	for i := range s.EndpointSlices {
+		slice := &s.EndpointSlices[i]
+		if svc := slice.Labels[discoveryv1.LabelServiceName]; svc != "" {
+			key := slice.Namespace + "/" + svc
+			in.slicesByService[key] = append(in.slicesByService[key], slice)
+		}
+	}
+	for i := range s.Secrets {
+		in.secrets[s.Secrets[i].Namespace+"/"+s.Secrets[i].Name] = &s.Secrets[i]
+	}
+	for i := range s.Namespaces {
+		in.namespaceLabels[s.Namespaces[i].Name] = s.Namespaces[i].Labels
+	}
+	return in
+}
+
+// certificate reads a kubernetes.io/tls Secret and checks that its key matches its certificate.
+func (in *index) certificate(namespace, name string) (model.Certificate, error) {
+	secret, ok := in.secrets[namespace+"/"+name]
+	if !ok {
+		return model.Certificate{}, errors.New("Secret not found")
+	}
+	if secret.Type != corev1.SecretTypeTLS {
+		return model.Certificate{}, fmt.Errorf("Secret type is %q, want %q", secret.Type, corev1.SecretTypeTLS)
+	}
+	certPEM, keyPEM := secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey]
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		// The parse error names what is wrong without echoing key material.
+		return model.Certificate{}, fmt.Errorf("tls.crt and tls.key are not a valid certificate and key: %v", err)
+	}
+	sum := sha256.Sum256(pair.Certificate[0])
+	return model.Certificate{
+		Namespace:   namespace,
+		Name:        name,
+		Fingerprint: hex.EncodeToString(sum[:]),
+		CertPEM:     certPEM,
+		KeyPEM:      keyPEM,
+	}, nil
+}

@@ -1,0 +1,141 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// attachment is a route bound to one listener, with the hostnames it serves there.
+type attachment struct {
+	route     metav1.Object
+	hostnames []string
+	backend   model.BackendID
+}
+
+// tlsRoutes attaches every TLSRoute to the listeners of managed Gateways and builds its backends.
+func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]model.Route, []model.Backend) {
+	var statuses []model.Route
+	var backends []model.Backend
+	for i := range routes {
+		route := &routes[i]
+		gen := route.Generation
+		resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
+		var ruleBackends []model.BackendID
+		for r, rule := range route.Spec.Rules {
+			id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: r}
+			b, problem := backend(id, rule.BackendRefs, in)
+			if problem != nil && resolved.Status == metav1.ConditionTrue {
+				resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
+			}
+			ruleBackends = append(ruleBackends, id)
+			backends = append(backends, b)
+		}
+		status := model.Route{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name}
+		for _, ref := range route.Spec.ParentRefs {
+			gw := gateways[parentGateway(ref, route.Namespace)]
+			if gw == nil || !isGatewayRef(ref) {
+				continue
+			}
+			accepted := attach(route, route.Spec.Hostnames, ruleBackends, ref, gw, in)
+			status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
+				ParentRef:      ref,
+				ControllerName: gatewayv1.GatewayController(opts.ControllerName),
+				Conditions:     []metav1.Condition{accepted, resolved},
+			})
+		}
+		if len(status.Parents) > 0 || hasStatusFrom(route.Status.Parents, opts.ControllerName) {
+			statuses = append(statuses, status)
+		}
+	}
+	return statuses, backends
+}
+
+// attach binds a route to the listeners a parentRef selects and returns its Accepted condition.
+// Reasons are checked from the widest to the narrowest, so the condition names the first filter
+// that left no listener.
+func attach(route metav1.Object, hostnames []gatewayv1.Hostname, backends []model.BackendID, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
+	gen := route.GetGeneration()
+	var selected []*listener
+	for _, l := range gw.listeners {
+		if ref.SectionName != nil && *ref.SectionName != l.spec.Name {
+			continue
+		}
+		if ref.Port != nil && *ref.Port != l.spec.Port {
+			continue
+		}
+		selected = append(selected, l)
+	}
+	if len(selected) == 0 {
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingParent),
+			fmt.Sprintf("Gateway %s has no listener matching %s", gw.key(), describeParentRef(ref)), gen)
+	}
+	var allowed []*listener
+	for _, l := range selected {
+		if l.accepted && l.allowsKind(kindTLSRoute) && l.allowsNamespace(route.GetNamespace(), in) {
+			allowed = append(allowed, l)
+		}
+	}
+	if len(allowed) == 0 {
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNotAllowedByListeners),
+			"no listener matching the parentRef allows TLSRoutes from namespace "+route.GetNamespace(), gen)
+	}
+	matched := 0
+	for _, l := range allowed {
+		names := intersectHostnames(l.spec.Hostname, hostnames)
+		if len(names) == 0 {
+			continue
+		}
+		matched++
+		l.attached++
+		backend := model.BackendID{}
+		if len(backends) > 0 {
+			backend = backends[0]
+		}
+		gw.attachments[l] = append(gw.attachments[l], attachment{route: route, hostnames: names, backend: backend})
+	}
+	if matched == 0 {
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingListenerHostname),
+			"no hostname of the route matches a listener hostname", gen)
+	}
+	return condition(string(gatewayv1.RouteConditionAccepted), true, string(gatewayv1.RouteReasonAccepted), "Route is accepted", gen)
+}
+
+func isGatewayRef(ref gatewayv1.ParentReference) bool {
+	return (ref.Group == nil || *ref.Group == gatewayv1.GroupName) && (ref.Kind == nil || *ref.Kind == "Gateway")
+}
+
+func parentGateway(ref gatewayv1.ParentReference, routeNamespace string) types.NamespacedName {
+	namespace := routeNamespace
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		namespace = string(*ref.Namespace)
+	}
+	return types.NamespacedName{Namespace: namespace, Name: string(ref.Name)}
+}
+
+func describeParentRef(ref gatewayv1.ParentReference) string {
+	var parts []string
+	if ref.SectionName != nil {
+		parts = append(parts, "sectionName "+string(*ref.SectionName))
+	}
+	if ref.Port != nil {
+		parts = append(parts, fmt.Sprintf("port %d", *ref.Port))
+	}
+	if len(parts) == 0 {
+		return "the parentRef"
+	}
+	return strings.Join(parts, " and ")
+}
+
+func hasStatusFrom(parents []gatewayv1.RouteParentStatus, controllerName string) bool {
+	for _, p := range parents {
+		if string(p.ControllerName) == controllerName {
+			return true
+		}
+	}
+	return false
+}

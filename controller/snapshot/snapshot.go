@@ -1,0 +1,73 @@
+// Package snapshot holds one consistent, sorted copy of every object the build step reads.
+// Sources fill it with deep copies so the build never touches a shared cache.
+package snapshot
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Snapshot is every input of one build, each list sorted by namespace and name.
+type Snapshot struct {
+	GatewayClasses  []gatewayv1.GatewayClass
+	Gateways        []gatewayv1.Gateway
+	TLSRoutes       []gatewayv1.TLSRoute
+	Services        []corev1.Service
+	EndpointSlices  []discoveryv1.EndpointSlice
+	Secrets         []corev1.Secret
+	ReferenceGrants []gatewayv1.ReferenceGrant
+	Namespaces      []corev1.Namespace
+	// CRDBundleVersion is the gateway.networking.k8s.io/bundle-version annotation of the installed
+	// GatewayClass CRD; empty when unknown (standalone mode).
+	CRDBundleVersion string
+}
+
+// Sort orders every list by namespace, then name, so equal input gives an equal build.
+func (s *Snapshot) Sort() {
+	sortObjects(s.GatewayClasses, func(o *gatewayv1.GatewayClass) metav1.Object { return o })
+	sortObjects(s.Gateways, func(o *gatewayv1.Gateway) metav1.Object { return o })
+	sortObjects(s.TLSRoutes, func(o *gatewayv1.TLSRoute) metav1.Object { return o })
+	sortObjects(s.Services, func(o *corev1.Service) metav1.Object { return o })
+	sortObjects(s.EndpointSlices, func(o *discoveryv1.EndpointSlice) metav1.Object { return o })
+	sortObjects(s.Secrets, func(o *corev1.Secret) metav1.Object { return o })
+	sortObjects(s.ReferenceGrants, func(o *gatewayv1.ReferenceGrant) metav1.Object { return o })
+	sortObjects(s.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
+}
+
+func sortObjects[T any](items []T, meta func(*T) metav1.Object) {
+	slices.SortFunc(items, func(a, b T) int {
+		ma, mb := meta(&a), meta(&b)
+		return cmp.Or(cmp.Compare(ma.GetNamespace(), mb.GetNamespace()), cmp.Compare(ma.GetName(), mb.GetName()))
+	})
+}
+
+// DeepCopy returns a snapshot sharing no memory with s.
+func (s *Snapshot) DeepCopy() *Snapshot {
+	return &Snapshot{
+		GatewayClasses:   copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
+		Gateways:         copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
+		TLSRoutes:        copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
+		Services:         copyEach(s.Services, (*corev1.Service).DeepCopy),
+		EndpointSlices:   copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
+		Secrets:          copyEach(s.Secrets, (*corev1.Secret).DeepCopy),
+		ReferenceGrants:  copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
+		Namespaces:       copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
+		CRDBundleVersion: s.CRDBundleVersion,
+	}
+}
+
+func copyEach[T any](items []T, deepCopy func(*T) *T) []T {
+	if items == nil {
+		return nil
+	}
+	out := make([]T, len(items))
+	for i := range items {
+		out[i] = *deepCopy(&items[i])
+	}
+	return out
+}

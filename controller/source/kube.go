@@ -1,0 +1,194 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// KubeOptions configures NewKube. The zero value is usable.
+type KubeOptions struct {
+	// Log receives the source's own messages. Nil: the logrus standard logger.
+	Log logrus.FieldLogger
+	// SyncTimeout bounds how long Start waits for the first full list of every kind. Zero: until
+	// Start's context ends.
+	SyncTimeout time.Duration
+}
+
+// Kube watches the API server through one controller-runtime cache. Events only signal Changes;
+// all reading happens in Snapshot, so a burst of events costs one list of the cache, not one per
+// event.
+type Kube struct {
+	log     logrus.FieldLogger
+	timeout time.Duration
+	scheme  *runtime.Scheme
+	cache   cache.Cache
+	client  client.Client
+	crds    apiextensionsclient.Interface
+	changes notifier
+
+	mu sync.Mutex
+	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
+	lastCRDErr string
+}
+
+// watchedKinds are the objects a build reads; one informer each.
+func watchedKinds() []client.Object {
+	return []client.Object{
+		&gatewayv1.GatewayClass{},
+		&gatewayv1.Gateway{},
+		&gatewayv1.TLSRoute{},
+		&gatewayv1.ReferenceGrant{},
+		&corev1.Service{},
+		&discoveryv1.EndpointSlice{},
+		&corev1.Secret{},
+		&corev1.Namespace{},
+	}
+}
+
+// Scheme returns a new scheme with the core Kubernetes types and Gateway API v1.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	// Both only fail on conflicting registrations, which a fresh scheme cannot have.
+	_ = clientgoscheme.AddToScheme(s)
+	_ = gatewayv1.Install(s)
+	return s
+}
+
+// NewKube prepares the cache and its informers; nothing talks to the API server until Start.
+func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
+	log := opts.Log
+	if log == nil {
+		log = logrus.StandardLogger()
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kube source: http client: %w", err)
+	}
+	// One mapper for cache and client, so API discovery happens once.
+	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("kube source: rest mapper: %w", err)
+	}
+	scheme := Scheme()
+	c, err := cache.New(cfg, cache.Options{
+		HTTPClient: httpClient,
+		Scheme:     scheme,
+		Mapper:     mapper,
+		// managedFields are never read here and are a large share of every cached object.
+		DefaultTransform: cache.TransformStripManagedFields(),
+		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset):
+		// Snapshot and the status writer both get private copies and may change them freely.
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kube source: cache: %w", err)
+	}
+	cl, err := client.New(cfg, client.Options{
+		HTTPClient: httpClient,
+		Scheme:     scheme,
+		Mapper:     mapper,
+		Cache:      &client.CacheOptions{Reader: c},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kube source: client: %w", err)
+	}
+	crds, err := apiextensionsclient.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("kube source: apiextensions client: %w", err)
+	}
+	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier()}
+	if err := k.addHandlers(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// addHandlers creates one informer per kind (before the cache starts, so GetInformer does not
+// block) with a handler that only signals: any work here would delay every other event.
+func (k *Kube) addHandlers() error {
+	handler := toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { k.changes.notify() },
+		UpdateFunc: func(oldObj, newObj any) {
+			// Periodic resyncs deliver the same object again; it cannot change a build.
+			if sameVersion(oldObj, newObj) {
+				return
+			}
+			k.changes.notify()
+		},
+		DeleteFunc: func(any) { k.changes.notify() },
+	}
+	for _, obj := range watchedKinds() {
+		inf, err := k.cache.GetInformer(context.Background(), obj)
+		if err != nil {
+			return fmt.Errorf("kube source: informer for %T: %w", obj, err)
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return fmt.Errorf("kube source: handler for %T: %w", obj, err)
+		}
+	}
+	return nil
+}
+
+func sameVersion(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(client.Object)
+	n, ok2 := newObj.(client.Object)
+	return ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion()
+}
+
+func (k *Kube) Changes() <-chan struct{} { return k.changes }
+
+// Client reads from the cache and writes to the API server: what the status writer needs.
+func (k *Kube) Client() client.Client { return k.client }
+
+// Scheme is the scheme the cache and client were built with.
+func (k *Kube) Scheme() *runtime.Scheme { return k.scheme }
+
+// Start runs the cache until ctx ends and returns once every informer has listed its kind. A
+// cache that stops early (say, a kind whose CRD is not installed) ends the wait with its error
+// instead of leaving Start blocked.
+func (k *Kube) Start(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- k.cache.Start(ctx) }()
+
+	// Cancelled on return, so the waiting goroutine ends when the cache stopped first.
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if k.timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		waitCtx, cancelTimeout = context.WithTimeout(waitCtx, k.timeout)
+		defer cancelTimeout()
+	}
+	synced := make(chan bool, 1)
+	go func() { synced <- k.cache.WaitForCacheSync(waitCtx) }()
+
+	select {
+	case ok := <-synced:
+		if !ok {
+			return fmt.Errorf("kube source: caches did not sync: %w", context.Cause(waitCtx))
+		}
+	case err := <-done:
+		if err == nil {
+			err = errors.New("cache stopped")
+		}
+		return fmt.Errorf("kube source: %w", err)
+	}
+	k.log.Info("kube source: caches synced")
+	// The first Snapshot after Start must happen even if no event arrives later.
+	k.changes.notify()
+	return nil
+}

@@ -1,0 +1,77 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+const (
+	// gatewayClassCRD is the CRD whose bundle-version annotation tells which Gateway API release
+	// is installed (GatewayClass reports SupportedVersion from it).
+	gatewayClassCRD         = "gatewayclasses.gateway.networking.k8s.io"
+	bundleVersionAnnotation = "gateway.networking.k8s.io/bundle-version"
+	// crdReadTimeout keeps a slow API server from holding up a rebuild for the sake of one
+	// annotation.
+	crdReadTimeout = 5 * time.Second
+)
+
+// Snapshot lists every kind from the cache. The cache reader hands out deep copies, so the
+// snapshot shares nothing with the informers' stores.
+func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
+	var (
+		classes    gatewayv1.GatewayClassList
+		gateways   gatewayv1.GatewayList
+		tlsRoutes  gatewayv1.TLSRouteList
+		grants     gatewayv1.ReferenceGrantList
+		services   corev1.ServiceList
+		slices     discoveryv1.EndpointSliceList
+		secrets    corev1.SecretList
+		namespaces corev1.NamespaceList
+	)
+	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &grants, &services, &slices, &secrets, &namespaces} {
+		if err := k.cache.List(ctx, list); err != nil {
+			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
+		}
+	}
+	snap := &snapshot.Snapshot{
+		GatewayClasses:   classes.Items,
+		Gateways:         gateways.Items,
+		TLSRoutes:        tlsRoutes.Items,
+		ReferenceGrants:  grants.Items,
+		Services:         services.Items,
+		EndpointSlices:   slices.Items,
+		Secrets:          secrets.Items,
+		Namespaces:       namespaces.Items,
+		CRDBundleVersion: k.bundleVersion(ctx),
+	}
+	snap.Sort()
+	return snap, nil
+}
+
+// bundleVersion reads the annotation live on every snapshot: one small GET per rebuild, and no
+// list/watch permission on all CRDs needed. Failing leaves it empty, which the build reports as
+// an unknown version rather than failing the whole rebuild.
+func (k *Kube) bundleVersion(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, crdReadTimeout)
+	defer cancel()
+	crd, err := k.crds.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, gatewayClassCRD, metav1.GetOptions{})
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err != nil {
+		if msg := err.Error(); msg != k.lastCRDErr {
+			k.log.WithError(err).Warnf("kube source: cannot read CRD %s; Gateway API bundle version unknown", gatewayClassCRD)
+			k.lastCRDErr = msg
+		}
+		return ""
+	}
+	k.lastCRDErr = ""
+	return crd.Annotations[bundleVersionAnnotation]
+}

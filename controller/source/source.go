@@ -1,0 +1,32 @@
+// Package source supplies snapshots of Gateway API objects: from a Kubernetes API server, or from
+// YAML files in a directory (standalone mode).
+package source
+
+import (
+	"context"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+)
+
+// Source watches objects and hands out consistent snapshots of them.
+type Source interface {
+	// Start begins watching and returns once the first full view is loaded.
+	Start(ctx context.Context) error
+	// Changes receives a value after objects changed. It holds at most one pending value, so a
+	// burst of changes becomes one rebuild.
+	Changes() <-chan struct{}
+	// Snapshot returns sorted deep copies of the objects as they are now.
+	Snapshot(ctx context.Context) (*snapshot.Snapshot, error)
+}
+
+// notifier is a change signal that coalesces: many notifications before a read count as one.
+type notifier chan struct{}
+
+func newNotifier() notifier { return make(notifier, 1) }
+
+func (n notifier) notify() {
+	select {
+	case n <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,129 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/sirupsen/logrus"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// KubeWriter writes model status to the status subresources of the API objects. Only the elected
+// leader should run one.
+type KubeWriter struct {
+	client         client.Client
+	controllerName string
+	log            logrus.FieldLogger
+	now            func() time.Time // replaced in tests
+}
+
+// NewKubeWriter writes through c, which may read from a cache: a stale read ends in a conflict on
+// update, and the retry reads again. controllerName tells our route parent entries from others'.
+func NewKubeWriter(c client.Client, controllerName string, log logrus.FieldLogger) *KubeWriter {
+	if log == nil {
+		log = logrus.StandardLogger()
+	}
+	return &KubeWriter{client: c, controllerName: controllerName, log: log, now: time.Now}
+}
+
+// Write brings every GatewayClass, Gateway and route of the model to the model's status. Objects
+// that are gone are skipped; objects whose status already matches are not written.
+func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
+	// The API keeps whole seconds; a time with more precision would never read back equal.
+	now := metav1.NewTime(w.now().Truncate(time.Second))
+	var errs []error
+	for _, c := range m.GatewayClasses {
+		obj := &gatewayv1.GatewayClass{}
+		errs = append(errs, w.update(ctx, "GatewayClass", obj, types.NamespacedName{Name: c.Name}, func() bool {
+			next := obj.Status.DeepCopy()
+			next.Conditions = mergeConditions(obj.Status.Conditions, c.Conditions, now)
+			return setIfChanged(&obj.Status, *next)
+		}))
+	}
+	for _, g := range m.Gateways {
+		obj := &gatewayv1.Gateway{}
+		errs = append(errs, w.update(ctx, "Gateway", obj, types.NamespacedName{Namespace: g.Namespace, Name: g.Name}, func() bool {
+			return setIfChanged(&obj.Status, mergeGatewayStatus(obj.Status, g, now))
+		}))
+	}
+	for _, r := range m.Routes {
+		errs = append(errs, w.writeRoute(ctx, r, now))
+	}
+	return errors.Join(errs...)
+}
+
+func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.Time) error {
+	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+	var obj client.Object
+	var status *gatewayv1.RouteStatus
+	switch r.Kind {
+	case "TLSRoute":
+		route := &gatewayv1.TLSRoute{}
+		obj, status = route, &route.Status.RouteStatus
+	case "HTTPRoute":
+		route := &gatewayv1.HTTPRoute{}
+		obj, status = route, &route.Status.RouteStatus
+	default:
+		return fmt.Errorf("%s %s: unsupported route kind", r.Kind, key)
+	}
+	return w.update(ctx, r.Kind, obj, key, func() bool {
+		next := status.DeepCopy()
+		next.Parents = mergeRouteParents(status.Parents, r.Parents, w.controllerName, now)
+		return setIfChanged(status, *next)
+	})
+}
+
+// setIfChanged stores next in *current unless the two are semantically equal (nil and empty
+// lists alike, times compared as instants), and reports whether it stored.
+func setIfChanged[T any](current *T, next T) bool {
+	if equality.Semantic.DeepEqual(*current, next) {
+		return false
+	}
+	*current = next
+	return true
+}
+
+// update reads obj into itself, lets change edit its status, and writes the status subresource
+// if change reported a difference. A conflict reads again and recomputes, so another writer's
+// entries that arrived in between are kept.
+func (w *KubeWriter) update(ctx context.Context, kind string, obj client.Object, key types.NamespacedName, change func() bool) error {
+	written := false
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		if err := w.client.Get(ctx, key, obj); err != nil {
+			return err
+		}
+		if !change() {
+			return nil
+		}
+		if err := w.client.Status().Update(ctx, obj); err != nil {
+			return err
+		}
+		written = true
+		return nil
+	})
+	name := key.Name
+	if key.Namespace != "" {
+		name = key.String()
+	}
+	log := w.log.WithFields(logrus.Fields{"kind": kind, "object": name})
+	switch {
+	case apierrors.IsNotFound(err):
+		// Deleted since the snapshot was taken; the next build will not have it.
+		log.Debug("status: object gone, skipped")
+		return nil
+	case err != nil:
+		return fmt.Errorf("status of %s %s: %w", kind, name, err)
+	case written:
+		log.Debug("status updated")
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package status
+
+import (
+	"slices"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// mergeConditions sets the desired conditions on top of the existing ones, as the Gateway API asks
+// of every writer: a condition of a type not in desired belongs to someone else and is kept in
+// place; same-type conditions are replaced in place; new types are appended. Order is otherwise
+// never changed, so two writers sharing a list do not fight over it.
+func mergeConditions(old, desired []metav1.Condition, now metav1.Time) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(old)+len(desired))
+	used := make([]bool, len(desired))
+	for _, o := range old {
+		i := slices.IndexFunc(desired, func(d metav1.Condition) bool { return d.Type == o.Type })
+		if i < 0 {
+			out = append(out, o)
+			continue
+		}
+		used[i] = true
+		out = append(out, mergeCondition(o, desired[i], now))
+	}
+	for i, d := range desired {
+		if !used[i] {
+			d.LastTransitionTime = now
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// mergeCondition gives desired the old transition time when its Status did not change, so the
+// time says when the state was entered, not when it was last written.
+func mergeCondition(old, desired metav1.Condition, now metav1.Time) metav1.Condition {
+	// A newer generation already written means this model came from a stale snapshot; the spec
+	// says not to overwrite it, and a later build will catch up.
+	if old.ObservedGeneration > desired.ObservedGeneration {
+		return old
+	}
+	if old.Status == desired.Status && !old.LastTransitionTime.IsZero() {
+		desired.LastTransitionTime = old.LastTransitionTime
+	} else {
+		desired.LastTransitionTime = now
+	}
+	return desired
+}
+
+// mergeRouteParents replaces this controller's parent entries by the desired ones. Entries of
+// other controllers stay untouched and in place; ours that the model no longer has are removed
+// (the route left our Gateway); ours that match a desired parentRef keep their position; new ones
+// are appended in the model's order.
+func mergeRouteParents(old, desired []gatewayv1.RouteParentStatus, controllerName string, now metav1.Time) []gatewayv1.RouteParentStatus {
+	out := make([]gatewayv1.RouteParentStatus, 0, len(old)+len(desired))
+	used := make([]bool, len(desired))
+	for _, o := range old {
+		if string(o.ControllerName) != controllerName {
+			out = append(out, o)
+			continue
+		}
+		i := slices.IndexFunc(desired, func(d gatewayv1.RouteParentStatus) bool { return parentRefEqual(d.ParentRef, o.ParentRef) })
+		if i < 0 || used[i] {
+			continue
+		}
+		used[i] = true
+		d := *desired[i].DeepCopy()
+		// The stored ref has the API server's defaults; taking the model's undefaulted one would
+		// look like a change on every write and cost a no-op update each time.
+		d.ParentRef = *o.ParentRef.DeepCopy()
+		d.Conditions = mergeConditions(o.Conditions, d.Conditions, now)
+		out = append(out, d)
+	}
+	for i := range desired {
+		if !used[i] {
+			d := *desired[i].DeepCopy()
+			d.Conditions = mergeConditions(nil, d.Conditions, now)
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// parentRefEqual compares parent references with the API server's defaults (group and kind of a
+// Gateway) filled in, since a reference read back from the API has them and the model's may not.
+func parentRefEqual(a, b gatewayv1.ParentReference) bool {
+	return equality.Semantic.DeepEqual(defaultParentRef(a), defaultParentRef(b))
+}
+
+func defaultParentRef(r gatewayv1.ParentReference) gatewayv1.ParentReference {
+	if r.Group == nil {
+		r.Group = ptr.To(gatewayv1.Group(gatewayv1.GroupName))
+	}
+	if r.Kind == nil {
+		r.Kind = ptr.To(gatewayv1.Kind("Gateway"))
+	}
+	return r
+}
+
+// mergeGatewayStatus returns old with the model's addresses, conditions and listeners. Fields the
+// model does not decide (attachedListenerSets) are kept.
+func mergeGatewayStatus(old gatewayv1.GatewayStatus, desired model.Gateway, now metav1.Time) gatewayv1.GatewayStatus {
+	out := *old.DeepCopy()
+	out.Addresses = nil
+	for _, a := range desired.Addresses {
+		out.Addresses = append(out.Addresses, gatewayv1.GatewayStatusAddress{Type: ptr.To(gatewayv1.IPAddressType), Value: a})
+	}
+	out.Conditions = mergeConditions(old.Conditions, desired.Conditions, now)
+	out.Listeners = mergeListeners(old.Listeners, desired.Listeners, now)
+	return out
+}
+
+// mergeListeners returns the model's listeners (the Gateway's listeners are ours alone), each
+// keeping the transition times of the old listener of the same name.
+func mergeListeners(old, desired []gatewayv1.ListenerStatus, now metav1.Time) []gatewayv1.ListenerStatus {
+	var out []gatewayv1.ListenerStatus
+	for _, d := range desired {
+		l := *d.DeepCopy()
+		var previous []metav1.Condition
+		if i := slices.IndexFunc(old, func(o gatewayv1.ListenerStatus) bool { return o.Name == d.Name }); i >= 0 {
+			previous = old[i].Conditions
+		}
+		l.Conditions = mergeConditions(previous, l.Conditions, now)
+		out = append(out, l)
+	}
+	return out
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs its arguments inside a new private network namespace, so tests can bind pod addresses
+# (10.244.0.0/16) and Gateway addresses (10.250.0.0/16) without touching the host's network.
+# "local" routes make every address in those ranges deliverable on lo without adding each one.
+# Needs root (or CAP_SYS_ADMIN + CAP_NET_ADMIN). The command's exit code is passed through.
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 COMMAND [ARG...]" >&2
+  exit 2
+fi
+
+exec unshare -n -- bash -c '
+  set -e
+  ip link set lo up
+  ip route add local 10.244.0.0/16 dev lo
+  ip route add local 10.250.0.0/16 dev lo
+  exec "$@"
+' netns "$@"

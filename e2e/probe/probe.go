@@ -1,0 +1,79 @@
+// Package probe opens TLS connections through the gateway the way a client would and reports what
+// answered: the certificate presented and the backend's greeting line.
+package probe
+
+import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"math/big"
+	"net"
+	"strings"
+	"time"
+)
+
+// Answer is what one connection saw.
+type Answer struct {
+	// Greeting is the first line the backend sent (see package echo).
+	Greeting string
+	// Serial is the serial number of the certificate the TLS server presented.
+	Serial *big.Int
+	// Names are the DNS names in that certificate.
+	Names []string
+}
+
+// TLS connects to addr with server name sni, checks the echo of one line, and returns what
+// answered. Certificates are not verified: tests compare serials instead.
+func TLS(addr, sni string) (Answer, error) {
+	dialer := &net.Dialer{Timeout: 3 * time.Second}
+	conn, err := tls.DialWithDialer(dialer, "tcp", addr, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	if err != nil {
+		return Answer{}, err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	peer := conn.ConnectionState().PeerCertificates
+	if len(peer) == 0 {
+		return Answer{}, fmt.Errorf("no certificate presented")
+	}
+	greeting, err := exchange(conn)
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Greeting: greeting, Serial: peer[0].SerialNumber, Names: names(peer[0])}, nil
+}
+
+// Rejected reports nil when the gateway accepts a connection to addr with server name sni and
+// then closes it without a TLS handshake, which is how unknown names must be refused.
+func Rejected(addr, sni string) error {
+	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		return fmt.Errorf("connection not accepted: %w", err)
+	}
+	defer conn.Close()
+	tc := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	_ = tc.SetDeadline(time.Now().Add(8 * time.Second))
+	if err := tc.Handshake(); err == nil {
+		return fmt.Errorf("handshake for %q succeeded; want the connection closed", sni)
+	}
+	return nil
+}
+
+func exchange(conn net.Conn) (string, error) {
+	r := bufio.NewReader(conn)
+	greeting, err := r.ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("read greeting: %w", err)
+	}
+	if _, err := fmt.Fprintln(conn, "ping"); err != nil {
+		return "", err
+	}
+	echoed, err := r.ReadString('\n')
+	if err != nil || strings.TrimSpace(echoed) != "ping" {
+		return "", fmt.Errorf("echo: got %q, %v", echoed, err)
+	}
+	return strings.TrimSpace(greeting), nil
+}
+
+func names(c *x509.Certificate) []string { return c.DNSNames }

@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// gatewayPool is where the controller takes Gateway addresses from; e2e/netns.sh routes it to
+// this namespace's loopback.
+const gatewayPool = "10.250.0.0/16"
+
+// env is a real API server with the Gateway API CRDs, and the controller binary running against
+// it with its own HAProxy, all inside the test's network namespace.
+type env struct {
+	t          *testing.T
+	cluster    *cluster.Cluster
+	client     client.Client
+	controller *exec.Cmd
+	logs       *syncBuffer
+}
+
+func requireE2E(t *testing.T) {
+	t.Helper()
+	if os.Getenv("HAPROXY_GATEWAY_E2E") == "" {
+		t.Skip("needs a private network namespace: run `make e2e`")
+	}
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	requireE2E(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	if err := c.InstallGatewayAPICRDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(c.RestConfig, client.Options{Scheme: e2eScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, cluster: c, client: cl, logs: &syncBuffer{}}
+}
+
+// startController runs bin/haproxy-gateway against the cluster; it is stopped by PID at cleanup.
+func (e *env) startController() {
+	e.t.Helper()
+	binary := filepath.Join(repoRoot(e.t), "bin", "haproxy-gateway")
+	if _, err := os.Stat(binary); err != nil {
+		e.t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
+	}
+	dir := e.t.TempDir()
+	runDir, err := os.MkdirTemp("", "hg-run")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(binary,
+		"-kubeconfig", e.cluster.Kubeconfig,
+		"-address-pool", gatewayPool,
+		"-haproxy-dir", dir,
+		"-haproxy-run-dir", runDir,
+		"-stats-address", "127.0.0.1:"+freePort(e.t),
+		"-hard-stop-after", "5s",
+		"-log-level", "debug")
+	cmd.Stdout, cmd.Stderr = e.logs, e.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.controller = cmd
+	e.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		os.RemoveAll(runDir)
+		if e.t.Failed() {
+			e.t.Logf("controller log:\n%s", e.logs.String())
+		}
+	})
+}
+
+func (e *env) create(objects ...client.Object) {
+	e.t.Helper()
+	for _, o := range objects {
+		if err := e.client.Create(context.Background(), o); err != nil {
+			e.t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// eventually retries check until it returns nil or the timeout passes.
+func (e *env) eventually(what string, timeout time.Duration, check func() error) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func service(namespace, name string, port int32, portName string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: objectMeta(namespace, name),
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": name},
+			Ports:    []corev1.ServicePort{{Name: portName, Port: port}},
+		},
+	}
+}
+
+// endpointSlice stands in for the EndpointSlice controller: ready endpoints of one Service port.
+func endpointSlice(namespace, service, portName string, port int32, addresses ...string) *discoveryv1.EndpointSlice {
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  objectMeta(namespace, service+"-e2e"),
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
+	}
+	slice.Labels = map[string]string{discoveryv1.LabelServiceName: service}
+	ready := true
+	for _, a := range addresses {
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+	}
+	return slice
+}
+
+func repoRoot(t *testing.T) string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.TrimSpace(b.buf.String())
+}
+
+type bigInt = big.Int
+
+func objectMeta(namespace, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: namespace, Name: name}
+}
+
+func e2eScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = gatewayv1.Install(scheme)
+	return scheme
+}
+
+func bufioReader(raw []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(raw)) }

@@ -1,0 +1,207 @@
+// Package haproxy turns a data plane model into HAProxy's terms (frontends, backends, maps,
+// crt-lists, certificate files), decides how to move HAProxy from what runs to what is wanted,
+// and does it.
+package haproxy
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/templates"
+)
+
+// wildcardDepth is how many labels a wildcard hostname may match in front of its suffix
+// ("*.example.com" matches up to this many labels before ".example.com").
+const wildcardDepth = 8
+
+// Settings are the parts of the configuration that do not come from Gateway API objects.
+type Settings struct {
+	// Dir holds haproxy.cfg and the files it names; RunDir holds sockets.
+	Dir, RunDir   string
+	StatsAddress  string
+	HardStopAfter time.Duration
+	IdleTimeout   time.Duration
+	// DefaultCertificate is the first crt-list entry of every terminating frontend: HAProxy needs
+	// one, and strict-sni keeps it from ever being served.
+	DefaultCertificate []byte
+}
+
+// Config is everything HAProxy reads: haproxy.cfg and the files it names, by path.
+type Config struct {
+	Text  []byte
+	Files map[string]File
+}
+
+// File is one file HAProxy reads. Secret files are written 0600.
+type File struct {
+	Content []byte
+	Secret  bool
+}
+
+// Equal reports whether two configurations are byte for byte the same.
+func (c *Config) Equal(o *Config) bool {
+	if c == nil || o == nil {
+		return c == o
+	}
+	if !bytes.Equal(c.Text, o.Text) || len(c.Files) != len(o.Files) {
+		return false
+	}
+	for path, f := range c.Files {
+		if g, ok := o.Files[path]; !ok || !bytes.Equal(f.Content, g.Content) || f.Secret != g.Secret {
+			return false
+		}
+	}
+	return true
+}
+
+// templateData is what templates/haproxy.cfg.tmpl reads.
+type templateData struct {
+	StatsSocket, StatsAddress string
+	HardStopAfter             string
+	IdleTimeout               string
+	Sockets                   []socketData
+	Backends                  []backendData
+}
+
+type socketData struct {
+	Gateway, Address         string
+	Port                     int32
+	Frontend, Bind           string
+	TerminateFrontend        string
+	TerminateBackend         string
+	TerminateSocket, CrtList string
+	SNIMaps, TerminateMaps   lookupData
+}
+
+type lookupData struct {
+	Exact, Wildcard string
+	ExtraLabels     []int
+}
+
+type backendData struct {
+	Name, Route string
+	Servers     []serverData
+}
+
+type serverData struct {
+	Name, Address string
+	Weight        int32
+}
+
+var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
+
+// Render produces the configuration for a data plane. Equal input gives equal bytes.
+func Render(dp model.DataPlane, s Settings) (*Config, error) {
+	cfg := &Config{Files: map[string]File{}}
+	data := templateData{
+		StatsSocket:   filepath.Join(s.RunDir, "stats.sock"),
+		StatsAddress:  s.StatsAddress,
+		HardStopAfter: duration(s.HardStopAfter),
+		IdleTimeout:   duration(s.IdleTimeout),
+	}
+	extra := make([]int, wildcardDepth-1)
+	for _, sock := range dp.Sockets {
+		stem := fileStem(sock)
+		maps := func(kind string) lookupData {
+			return lookupData{
+				Exact:       filepath.Join(s.Dir, "maps", stem+"."+kind+".map"),
+				Wildcard:    filepath.Join(s.Dir, "maps", stem+"."+kind+"-wildcard.map"),
+				ExtraLabels: extra,
+			}
+		}
+		sd := socketData{
+			Gateway:           sock.Gateway,
+			Address:           sock.Address,
+			Port:              sock.Port,
+			Frontend:          "gateway:" + strings.ReplaceAll(socketID(sock), "/", ":"),
+			Bind:              hostPort(sock.Address, sock.Port),
+			TerminateFrontend: "terminate:" + strings.ReplaceAll(socketID(sock), "/", ":"),
+			TerminateBackend:  "to-terminate:" + strings.ReplaceAll(socketID(sock), "/", ":"),
+			TerminateSocket:   "unix@" + terminateSocketPath(s.RunDir, sock),
+			CrtList:           filepath.Join(s.Dir, "crt-lists", stem+".crtlist"),
+			SNIMaps:           maps("sni"),
+			TerminateMaps:     maps("terminate"),
+		}
+		sni := map[string]string{}
+		for _, r := range sock.Passthrough {
+			sni[r.Hostname] = backendName(r.Backend)
+		}
+		terminate := map[string]string{}
+		for _, r := range sock.Terminate {
+			sni[r.Hostname] = sd.TerminateBackend
+			terminate[r.Hostname] = backendName(r.Backend)
+		}
+		addMaps(cfg, sd.SNIMaps, sni)
+		addMaps(cfg, sd.TerminateMaps, terminate)
+		crtList, err := addCertificates(cfg, s, sock.Certificates)
+		if err != nil {
+			return nil, fmt.Errorf("socket %s: %w", socketID(sock), err)
+		}
+		cfg.Files[sd.CrtList] = File{Content: crtList}
+		data.Sockets = append(data.Sockets, sd)
+	}
+	for _, b := range dp.Backends {
+		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule)}
+		for _, srv := range b.Servers {
+			bd.Servers = append(bd.Servers, serverData{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
+		}
+		data.Backends = append(data.Backends, bd)
+	}
+	var text bytes.Buffer
+	if err := configTemplate.Execute(&text, data); err != nil {
+		return nil, fmt.Errorf("render haproxy.cfg: %w", err)
+	}
+	cfg.Text = text.Bytes()
+	return cfg, nil
+}
+
+// addMaps writes hostname -> backend entries: exact names (and "*") to one map, wildcards to the
+// other keyed by their suffix with its leading dot (".example.com" for "*.example.com").
+func addMaps(cfg *Config, l lookupData, entries map[string]string) {
+	var exact, wildcard []string
+	for host, backend := range entries {
+		if suffix, ok := strings.CutPrefix(host, "*."); ok {
+			wildcard = append(wildcard, "."+suffix+" "+backend+"\n")
+		} else {
+			exact = append(exact, host+" "+backend+"\n")
+		}
+	}
+	sort.Strings(exact)
+	sort.Strings(wildcard)
+	cfg.Files[l.Exact] = File{Content: []byte(strings.Join(exact, ""))}
+	cfg.Files[l.Wildcard] = File{Content: []byte(strings.Join(wildcard, ""))}
+}
+
+// addCertificates writes each certificate with its key as one PEM file and returns the crt-list.
+// The default certificate comes first with a filter no client sends, so it is never chosen.
+func addCertificates(cfg *Config, s Settings, certs []model.Certificate) ([]byte, error) {
+	defaultPath := filepath.Join(s.Dir, "certs", "default.pem")
+	cfg.Files[defaultPath] = File{Content: s.DefaultCertificate, Secret: true}
+	var list bytes.Buffer
+	fmt.Fprintf(&list, "%s %s\n", defaultPath, DefaultCertificateName)
+	for _, c := range certs {
+		path := filepath.Join(s.Dir, "certs", certFileName(c))
+		pem := append(append(append([]byte{}, c.CertPEM...), '\n'), c.KeyPEM...)
+		cfg.Files[path] = File{Content: pem, Secret: true}
+		fmt.Fprintf(&list, "%s", path)
+		for _, name := range c.SNIFilter {
+			fmt.Fprintf(&list, " %s", name)
+		}
+		list.WriteString("\n")
+	}
+	return list.Bytes(), nil
+}
+
+func duration(d time.Duration) string {
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+// DefaultCertificateName is the only name the default certificate's crt-list entry answers to; no
+// client sends a name under .invalid (RFC 2606).
+const DefaultCertificateName = "default.haproxy-gateway.invalid"

@@ -1,0 +1,58 @@
+package haproxy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// writeFiles writes every file of a configuration, then haproxy.cfg, each atomically (a temporary
+// file renamed over the old one) so HAProxy never reads half a file.
+func writeFiles(cfgPath string, cfg *Config) error {
+	for path, f := range cfg.Files {
+		mode := os.FileMode(0o644)
+		if f.Secret {
+			mode = 0o600
+		}
+		if err := writeAtomic(path, f.Content, mode); err != nil {
+			return err
+		}
+	}
+	return writeAtomic(cfgPath, cfg.Text, 0o644)
+}
+
+// removeStale deletes files the previous configuration had and the new one does not.
+func removeStale(previous, current *Config) {
+	if previous == nil {
+		return
+	}
+	for path := range previous.Files {
+		if _, keep := current.Files[path]; !keep {
+			_ = os.Remove(path)
+		}
+	}
+}
+
+func writeAtomic(path string, content []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	// Chmod before writing: a secret never sits on disk with a wider mode.
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

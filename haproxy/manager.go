@@ -1,0 +1,142 @@
+package haproxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// Manager keeps one HAProxy in step with the data plane model.
+type Manager struct {
+	binary        string
+	settings      Settings
+	reloadTimeout time.Duration
+
+	mu      sync.Mutex
+	master  *Master
+	running *Config
+}
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	Binary   string
+	Settings Settings
+	// MasterSocket attaches to a master started by something else that reads
+	// Settings.Dir/haproxy.cfg; empty means start and supervise one.
+	MasterSocket  string
+	ReloadTimeout time.Duration
+	// Output receives HAProxy's own log lines when the Manager starts it.
+	Output io.Writer
+}
+
+// Result is what one Apply did.
+type Result struct {
+	Plan Plan
+	// Err is set when HAProxy does not run the wanted configuration; the previous one still serves.
+	Err error
+}
+
+// NewManager prepares the directories, writes an empty configuration and starts (or attaches to)
+// the HAProxy master.
+func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
+	if opts.ReloadTimeout == 0 {
+		opts.ReloadTimeout = 10 * time.Second
+	}
+	for _, dir := range []string{opts.Settings.Dir, opts.Settings.RunDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout}
+	if opts.MasterSocket != "" {
+		m.master = AttachMaster(opts.MasterSocket)
+		return m, nil
+	}
+	empty, err := Render(model.DataPlane{}, opts.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.check(ctx, model.DataPlane{}); err != nil {
+		return nil, err
+	}
+	if err := writeFiles(m.configPath(), empty); err != nil {
+		return nil, err
+	}
+	master, err := StartMaster(ctx, opts.Binary, m.configPath(), filepath.Join(opts.Settings.RunDir, "master.sock"), opts.Output)
+	if err != nil {
+		return nil, err
+	}
+	m.master, m.running = master, empty
+	return m, nil
+}
+
+func (m *Manager) configPath() string { return filepath.Join(m.settings.Dir, "haproxy.cfg") }
+
+// Master returns the HAProxy master this Manager drives.
+func (m *Manager) Master() *Master { return m.master }
+
+// Apply makes HAProxy run the data plane. A configuration HAProxy rejects never replaces the
+// running one: it is checked in a staging folder first, and the files of the running one are put
+// back when a reload fails.
+func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	wanted, err := Render(dp, m.settings)
+	if err != nil {
+		return Result{Err: err}
+	}
+	plan := PlanChange(m.running, wanted)
+	if plan.Empty() {
+		return Result{Plan: plan}
+	}
+	if err := m.check(ctx, dp); err != nil {
+		return Result{Plan: plan, Err: err}
+	}
+	if err := writeFiles(m.configPath(), wanted); err != nil {
+		m.restore()
+		return Result{Plan: plan, Err: fmt.Errorf("write configuration: %w", err)}
+	}
+	if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
+		m.restore()
+		return Result{Plan: plan, Err: err}
+	}
+	removeStale(m.running, wanted)
+	m.running = wanted
+	return Result{Plan: plan}
+}
+
+// restore puts the running configuration's files back, so the next reload starts from them.
+func (m *Manager) restore() {
+	if m.running != nil {
+		_ = writeFiles(m.configPath(), m.running)
+	}
+}
+
+// check renders the data plane into a staging folder and runs "haproxy -c" on it.
+func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
+	staging, err := os.MkdirTemp(m.settings.Dir, ".check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	settings := m.settings
+	settings.Dir = staging
+	cfg, err := Render(dp, settings)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(staging, "haproxy.cfg")
+	if err := writeFiles(path, cfg); err != nil {
+		return err
+	}
+	return CheckConfig(ctx, m.binary, path)
+}
+
+// Stop ends HAProxy when this Manager started it.
+func (m *Manager) Stop() { m.master.Stop() }

@@ -1,0 +1,184 @@
+package haproxy
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+)
+
+// rig is a real HAProxy started by a Manager, with two backends on loopback.
+type rig struct {
+	t           *testing.T
+	manager     *Manager
+	passthrough *echo.Server // terminates TLS itself
+	plain       *echo.Server // receives plain TCP
+	backendCert testtls.Pair
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Fatal("haproxy is not installed: run `make deps` (the Makefile installs Debian's haproxy)")
+	}
+	backendCert, err := testtls.New("foo.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, _ := backendCert.TLSCertificate()
+	passthrough, err := echo.Listen("foo-backend", "127.0.0.1:0", &tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := echo.Listen("bar-backend", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaultCert, err := NewDefaultCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	run, err := os.MkdirTemp("", "hg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := NewManager(ctx, ManagerOptions{
+		Binary: "haproxy",
+		Settings: Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freePort(t),
+			HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert},
+		Output: testWriter{t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, manager: m, passthrough: passthrough, plain: plain, backendCert: backendCert}
+	t.Cleanup(func() { m.Stop(); passthrough.Close(); plain.Close(); os.RemoveAll(run) })
+	return r
+}
+
+func (r *rig) apply(dp model.DataPlane) Result {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return r.manager.Apply(ctx, dp)
+}
+
+func server(s *echo.Server) model.Server {
+	return model.Server{Service: s.Name, Address: s.Addr().IP.String(), Port: int32(s.Addr().Port), Weight: 1}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestManagerServesPassthroughAndTerminateOnOnePort runs real handshakes through HAProxy: a
+// passthrough name reaches the backend's own TLS, a terminated name gets the gateway's
+// certificate and reaches a plain backend, wildcards match several labels, unknown names and a
+// configuration HAProxy cannot run are refused without disturbing what runs.
+func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
+	r := newRig(t)
+	gatewayCert, err := testtls.New("bar.example.com", "*.wild.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	addr := "127.0.0.1:" + port
+	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
+	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
+	dp := model.DataPlane{
+		Sockets: []model.Socket{{
+			Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/example-gateway",
+			Passthrough: []model.SNIRoute{
+				{Hostname: "*.pass.example.com", Backend: fooID},
+				{Hostname: "foo.example.com", Backend: fooID},
+			},
+			Terminate: []model.SNIRoute{
+				{Hostname: "*.wild.example.com", Backend: barID},
+				{Hostname: "bar.example.com", Backend: barID},
+			},
+			Certificates: []model.Certificate{{Namespace: "default", Name: "bar-cert", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
+		}},
+		Backends: []model.Backend{
+			{ID: barID, Servers: []model.Server{server(r.plain)}},
+			{ID: fooID, Servers: []model.Server{server(r.passthrough)}},
+		},
+	}
+	if res := r.apply(dp); res.Err != nil || !res.Plan.Reload {
+		t.Fatalf("apply: %+v", res)
+	}
+
+	// A wildcard matches one or more labels.
+	for _, name := range []string{"foo.example.com", "a.pass.example.com", "a.b.c.pass.example.com"} {
+		foo, err := probe.TLS(addr, name)
+		if err != nil {
+			t.Fatalf("passthrough %s: %v", name, err)
+		}
+		if foo.Greeting != echo.Greeting("foo-backend", true, name) || foo.Serial.Cmp(r.backendCert.Serial) != 0 {
+			t.Errorf("passthrough %s answered %q with serial %v; want foo-backend's own TLS and certificate", name, foo.Greeting, foo.Serial)
+		}
+	}
+	for _, name := range []string{"bar.example.com", "a.wild.example.com"} {
+		bar, err := probe.TLS(addr, name)
+		if err != nil {
+			t.Fatalf("terminate %s: %v", name, err)
+		}
+		if bar.Greeting != echo.Greeting("bar-backend", false, "") || bar.Serial.Cmp(gatewayCert.Serial) != 0 {
+			t.Errorf("terminate %s answered %q with serial %v; want bar-backend in plain TCP behind the gateway certificate", name, bar.Greeting, bar.Serial)
+		}
+	}
+	for _, name := range []string{"unknown.example.com", "wild.example.com", "pass.example.com", "example.com", ""} {
+		if err := probe.Rejected(addr, name); err != nil {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+
+	// A configuration HAProxy cannot run (a bind it may not take) is reported, and the running
+	// one keeps serving.
+	broken := dp
+	broken.Sockets = append([]model.Socket{{Address: "192.0.2.1", Port: 9, Gateway: "default/broken"}}, dp.Sockets...)
+	if res := r.apply(broken); res.Err == nil {
+		t.Fatal("a configuration binding an address this host does not have was applied")
+	} else {
+		t.Logf("refused as expected: %v", res.Err)
+	}
+	if _, err := probe.TLS(addr, "foo.example.com"); err != nil {
+		t.Fatalf("after a refused configuration, the running one stopped serving: %v", err)
+	}
+	text, _ := os.ReadFile(filepath.Join(r.manager.settings.Dir, "haproxy.cfg"))
+	if strings.Contains(string(text), "192.0.2.1") {
+		t.Error("the refused configuration was left on disk for the next reload")
+	}
+}
+
+func atoi32(s string) int32 {
+	var n int32
+	for _, c := range s {
+		n = n*10 + int32(c-'0')
+	}
+	return n
+}

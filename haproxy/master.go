@@ -1,0 +1,192 @@
+package haproxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Master is HAProxy's master process in master-worker mode, reached through its CLI socket.
+// HAProxy 2.6 prints nothing for "reload", so success is read from "show proc": a new worker PID.
+type Master struct {
+	socket string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartMaster runs "haproxy -W -S <socket> -f <config>" and waits for its first worker.
+func StartMaster(ctx context.Context, binary, configPath, socket string, output io.Writer) (*Master, error) {
+	_ = os.Remove(socket)
+	cmd := exec.Command(binary, "-W", "-S", socket+",mode,600", "-f", configPath)
+	cmd.Stdout, cmd.Stderr = output, output
+	// Own process group: a Ctrl-C to the controller reaches HAProxy only through Stop.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start haproxy: %w", err)
+	}
+	m := &Master{socket: socket, cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(m.exited) }()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if workers, _, err := m.Workers(); err == nil && len(workers) > 0 {
+			return m, nil
+		}
+		select {
+		case <-m.exited:
+			return nil, fmt.Errorf("haproxy exited during start: %s", m.cmd.ProcessState)
+		case <-ctx.Done():
+			m.Stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			m.Stop()
+			return nil, fmt.Errorf("haproxy started no worker within 15s")
+		}
+	}
+}
+
+// AttachMaster uses a master that something else started, for example beside the controller in a
+// pod.
+func AttachMaster(socket string) *Master { return &Master{socket: socket} }
+
+// Command sends one command to the master CLI and returns its answer.
+func (m *Master) Command(command string) (string, error) {
+	conn, err := net.DialTimeout("unix", m.socket, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, command+"\n"); err != nil {
+		return "", err
+	}
+	// Closing our side tells the CLI this was the only command; it answers and closes.
+	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(conn)
+	return string(out), err
+}
+
+// procs is what "show proc" says.
+type procs struct {
+	current, old []int
+	// failedReloads is the master's "[failed: N]" count (HAProxy 2.6.10 and later).
+	failedReloads int
+}
+
+// Workers returns the PIDs of current workers and of old workers still draining.
+func (m *Master) Workers() (current, old []int, err error) {
+	p, err := m.procs()
+	return p.current, p.old, err
+}
+
+func (m *Master) procs() (procs, error) {
+	var p procs
+	out, err := m.Command("show proc")
+	if err != nil {
+		return p, err
+	}
+	if i := strings.Index(out, "[failed: "); i >= 0 {
+		rest := out[i+len("[failed: "):]
+		if j := strings.IndexByte(rest, ']'); j >= 0 {
+			p.failedReloads, _ = strconv.Atoi(rest[:j])
+		}
+	}
+	section := ""
+	scanner := bufio.NewScanner(strings.NewReader(out))
+	for scanner.Scan() {
+		line := strings.TrimSpace(scanner.Text())
+		if strings.HasPrefix(line, "#") {
+			section = line
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) < 2 || fields[1] != "worker" {
+			continue
+		}
+		pid, convErr := strconv.Atoi(fields[0])
+		if convErr != nil {
+			continue
+		}
+		if strings.Contains(section, "old") {
+			p.old = append(p.old, pid)
+		} else {
+			p.current = append(p.current, pid)
+		}
+	}
+	return p, scanner.Err()
+}
+
+// Reload asks the master for new workers on the configuration now on disk and waits until one
+// runs. When the new configuration fails to load, the master keeps the old workers serving; that
+// is reported as an error once timeout passes without a new worker.
+func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
+	before, err := m.procs()
+	if err != nil {
+		return fmt.Errorf("read workers before reload: %w", err)
+	}
+	if _, err := m.Command("reload"); err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		// The master re-executes itself on reload and is briefly not listening.
+		now, err := m.procs()
+		if err == nil {
+			for _, pid := range now.current {
+				if !slices.Contains(before.current, pid) {
+					return nil
+				}
+			}
+			if now.failedReloads > before.failedReloads {
+				return fmt.Errorf("HAProxy could not load the configuration (see its log); the previous workers keep serving")
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no new HAProxy worker within %s: HAProxy could not load the configuration; the previous workers keep serving", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Stop ends a master this process started (and with it its workers); an attached one is left
+// running.
+func (m *Master) Stop() {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(10 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-m.exited
+	}
+}
+
+// Exited is closed when a master this process started has ended.
+func (m *Master) Exited() <-chan struct{} { return m.exited }
+
+// CheckConfig runs "haproxy -c" on a configuration file.
+func CheckConfig(ctx context.Context, binary, configPath string) error {
+	out, err := exec.CommandContext(ctx, binary, "-c", "-q", "-f", configPath).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("haproxy -c rejected the configuration: %s", strings.TrimSpace(string(out)))
+	}
+	return nil
+}
