@@ -1,0 +1,97 @@
+package haproxy
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the current output")
+
+// goldenSettings use fixed paths so the output does not depend on where the test runs.
+var goldenSettings = Settings{
+	Dir:                "/var/lib/haproxy-gateway",
+	RunDir:             "/run/haproxy-gateway",
+	StatsAddress:       "127.0.0.1:8404",
+	HardStopAfter:      5 * time.Minute,
+	IdleTimeout:        time.Hour,
+	DefaultCertificate: []byte("default certificate"),
+}
+
+// TestGoldenConfig renders the data plane of every model the build goldens produce
+// (controller/build/testdata/*.out.yaml) and compares haproxy.cfg, maps and crt-lists with
+// testdata/*.cfg. Secret files are shown by name and size only. Regenerate with -update.
+func TestGoldenConfig(t *testing.T) {
+	models, _ := filepath.Glob("../controller/build/testdata/*.out.yaml")
+	if len(models) == 0 {
+		t.Fatal("no models")
+	}
+	for _, path := range models {
+		name := strings.TrimSuffix(filepath.Base(path), ".out.yaml")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m model.Model
+			if err := yaml.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Render(m.DataPlane, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dump(cfg)
+			if again, _ := Render(m.DataPlane, goldenSettings); !bytes.Equal(dump(again), got) {
+				t.Fatal("two renders of the same model differ")
+			}
+			if bytes.Contains(cfg.Text, []byte("acl ")) {
+				t.Error("haproxy.cfg has an inline ACL; SNI routing must go through maps")
+			}
+			goldenPath := filepath.Join("testdata", name+".cfg")
+			if *update {
+				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("rendered configuration differs from %s; run `go test ./haproxy -run TestGoldenConfig -update` and review the diff", goldenPath)
+			}
+		})
+	}
+}
+
+// dump lays out a configuration as one text: haproxy.cfg, then each file by path.
+func dump(cfg *Config) []byte {
+	var b bytes.Buffer
+	b.WriteString("### haproxy.cfg\n")
+	b.Write(cfg.Text)
+	var paths []string
+	for p := range cfg.Files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		f := cfg.Files[p]
+		if f.Secret {
+			fmt.Fprintf(&b, "### %s (secret, mode 0600, %d bytes)\n", p, len(f.Content))
+			continue
+		}
+		fmt.Fprintf(&b, "### %s\n%s", p, f.Content)
+	}
+	return b.Bytes()
+}
