@@ -33,9 +33,9 @@ type Gateway struct {
 // Route is the status a route gets from this controller: one entry per parentRef naming a managed
 // Gateway. Entries written by other controllers are kept by the status writer.
 type Route struct {
-	Kind      string                         `json:"kind"`
-	Namespace string                         `json:"namespace"`
-	Name      string                         `json:"name"`
+	Kind      string                        `json:"kind"`
+	Namespace string                        `json:"namespace"`
+	Name      string                        `json:"name"`
 	Parents   []gatewayv1.RouteParentStatus `json:"parents"`
 }
 
