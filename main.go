@@ -150,7 +150,7 @@ func sourceAndStatus(f flags, log *logrus.Logger) (source.Source, controller.Sta
 		if err != nil {
 			return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
 		}
-		kube, err := source.NewKube(cfg, source.KubeOptions{})
+		kube, err := source.NewKube(cfg, source.KubeOptions{Log: log, SyncTimeout: 2 * time.Minute})
 		if err != nil {
 			return nil, nil, err
 		}

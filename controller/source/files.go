@@ -16,10 +16,8 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -126,16 +124,9 @@ func readTree(dir string) ([]byte, error) {
 	return all.Bytes(), nil
 }
 
-var fileScheme = func() *runtime.Scheme {
-	s := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(s)
-	_ = gatewayv1.Install(s)
-	return s
-}()
-
 // Decode reads YAML documents of the kinds a build uses into a sorted snapshot.
 func Decode(raw []byte) (*snapshot.Snapshot, error) {
-	decoder := serializer.NewCodecFactory(fileScheme).UniversalDeserializer()
+	decoder := serializer.NewCodecFactory(Scheme()).UniversalDeserializer()
 	reader := utilyaml.NewYAMLReader(bufioReader(raw))
 	snap := &snapshot.Snapshot{}
 	for {
