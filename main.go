@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -164,12 +163,11 @@ type haproxyDataPlane struct{ m *haproxy.Manager }
 
 func (d haproxyDataPlane) Apply(ctx context.Context, dp model.DataPlane) controller.ApplyResult {
 	r := d.m.Apply(ctx, dp)
-	return controller.ApplyResult{
-		Changed:  !r.Plan.Empty(),
-		Reloaded: r.Plan.Reload && r.Err == nil,
-		Detail:   strings.Join(r.Plan.Reasons, "; "),
-		Err:      r.Err,
+	detail := r.Plan.String()
+	if r.RuntimeErr != nil {
+		detail += " (after the runtime API failed: " + r.RuntimeErr.Error() + ")"
 	}
+	return controller.ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: detail, Err: r.Err}
 }
 
 type discardStatus struct{}

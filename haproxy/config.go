@@ -36,6 +36,18 @@ type Settings struct {
 type Config struct {
 	Text  []byte
 	Files map[string]File
+	// Skeleton is haproxy.cfg without server lines: the part only a reload can change.
+	Skeleton []byte
+	// Servers are the server lines of each backend, by backend name.
+	Servers map[string][]ServerLine
+	// Maps are the paths of the map files among Files.
+	Maps map[string]bool
+}
+
+// ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
+type ServerLine struct {
+	Name, Address string
+	Weight        int32
 }
 
 // File is one file HAProxy reads. Secret files are written 0600.
@@ -86,19 +98,14 @@ type lookupData struct {
 
 type backendData struct {
 	Name, Route string
-	Servers     []serverData
-}
-
-type serverData struct {
-	Name, Address string
-	Weight        int32
+	Servers     []ServerLine
 }
 
 var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
 
 // Render produces the configuration for a data plane. Equal input gives equal bytes.
 func Render(dp model.DataPlane, s Settings) (*Config, error) {
-	cfg := &Config{Files: map[string]File{}}
+	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{}, Maps: map[string]bool{}}
 	data := templateData{
 		StatsSocket:   filepath.Join(s.RunDir, "stats.sock"),
 		StatsAddress:  s.StatsAddress,
@@ -149,16 +156,30 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 	for _, b := range dp.Backends {
 		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule)}
 		for _, srv := range b.Servers {
-			bd.Servers = append(bd.Servers, serverData{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
+			bd.Servers = append(bd.Servers, ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
 		}
+		cfg.Servers[bd.Name] = bd.Servers
 		data.Backends = append(data.Backends, bd)
 	}
+	var err error
+	if cfg.Text, err = execute(data); err != nil {
+		return nil, err
+	}
+	for i := range data.Backends {
+		data.Backends[i].Servers = nil
+	}
+	if cfg.Skeleton, err = execute(data); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func execute(data templateData) ([]byte, error) {
 	var text bytes.Buffer
 	if err := configTemplate.Execute(&text, data); err != nil {
 		return nil, fmt.Errorf("render haproxy.cfg: %w", err)
 	}
-	cfg.Text = text.Bytes()
-	return cfg, nil
+	return text.Bytes(), nil
 }
 
 // addMaps writes hostname -> backend entries: exact names (and "*") to one map, wildcards to the
@@ -176,6 +197,7 @@ func addMaps(cfg *Config, l lookupData, entries map[string]string) {
 	sort.Strings(wildcard)
 	cfg.Files[l.Exact] = File{Content: []byte(strings.Join(exact, ""))}
 	cfg.Files[l.Wildcard] = File{Content: []byte(strings.Join(wildcard, ""))}
+	cfg.Maps[l.Exact], cfg.Maps[l.Wildcard] = true, true
 }
 
 // addCertificates writes each certificate with its key as one PEM file and returns the crt-list.

@@ -21,6 +21,7 @@ type Manager struct {
 	mu      sync.Mutex
 	master  *Master
 	running *Config
+	runtime *runtimeAPI
 }
 
 // ManagerOptions configure a Manager.
@@ -38,9 +39,14 @@ type ManagerOptions struct {
 // Result is what one Apply did.
 type Result struct {
 	Plan Plan
+	// RuntimeErr is set when runtime commands failed and a reload was done instead.
+	RuntimeErr error
 	// Err is set when HAProxy does not run the wanted configuration; the previous one still serves.
 	Err error
 }
+
+// Reloaded reports whether HAProxy got new workers for this change.
+func (r Result) Reloaded() bool { return r.Plan.Reload && r.Err == nil }
 
 // NewManager prepares the directories, writes an empty configuration and starts (or attaches to)
 // the HAProxy master.
@@ -95,6 +101,42 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	if plan.Empty() {
 		return Result{Plan: plan}
 	}
+	if !plan.Reload {
+		err := m.applyRuntime(ctx, plan.Ops, wanted)
+		if err == nil {
+			return Result{Plan: plan}
+		}
+		// Part of the ops may have run; a reload from the files sets everything straight.
+		plan.Reload, plan.Reasons = true, []string{"runtime API failed"}
+		result := m.reload(ctx, dp, wanted, plan)
+		result.RuntimeErr = err
+		return result
+	}
+	return m.reload(ctx, dp, wanted, plan)
+}
+
+// applyRuntime runs ops on the live workers, then writes the same state to the files so that a
+// later reload keeps it.
+func (m *Manager) applyRuntime(ctx context.Context, ops []Op, wanted *Config) error {
+	if m.runtime == nil {
+		api, err := newRuntimeAPI(ctx, filepath.Join(m.settings.RunDir, "stats.sock"))
+		if err != nil {
+			return err
+		}
+		m.runtime = api
+	}
+	if err := m.runtime.run(ops); err != nil {
+		return err
+	}
+	if err := writeFiles(m.configPath(), wanted); err != nil {
+		return fmt.Errorf("write configuration: %w", err)
+	}
+	m.running = wanted
+	return nil
+}
+
+// reload checks, writes and loads a configuration into new workers.
+func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config, plan Plan) Result {
 	if err := m.check(ctx, dp); err != nil {
 		return Result{Plan: plan, Err: err}
 	}

@@ -175,6 +175,8 @@ func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
 	}
 }
 
+const reloadTimeoutForTests = 10 * time.Second
+
 func atoi32(s string) int32 {
 	var n int32
 	for _, c := range s {

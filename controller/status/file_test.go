@@ -8,13 +8,40 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
+
+// sampleModel is a model with a class, two Gateways and a route, as a build would leave it.
+func sampleModel() *model.Model {
+	var zero metav1.Time
+	return &model.Model{
+		GatewayClasses: []model.GatewayClass{{Name: "haproxy", Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted", 1, zero)}}},
+		Gateways: []model.Gateway{{
+			Namespace: "default", Name: "gw", Addresses: []string{"10.250.0.1"},
+			Conditions: []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
+			Listeners: []gatewayv1.ListenerStatus{{
+				Name: "tls", AttachedRoutes: 1,
+				SupportedKinds: []gatewayv1.RouteGroupKind{{Kind: "TLSRoute"}},
+				Conditions:     []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
+			}},
+		}, {
+			Namespace: "default", Name: "deleted-meanwhile",
+			Conditions: []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
+		}},
+		Routes: []model.Route{{
+			Kind: "TLSRoute", Namespace: "default", Name: "r",
+			Parents: []gatewayv1.RouteParentStatus{parent(ours, "gw", "", cond("Accepted", metav1.ConditionTrue, "Accepted", 1, zero))},
+		}},
+	}
+}
 
 func TestFileWriter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "status.yaml")
 	w := NewFileWriter(path)
-	m := fakeModel()
+	m := sampleModel()
 	m.DataPlane.Backends = nil
 	if err := w.Write(context.Background(), m); err != nil {
 		t.Fatal(err)

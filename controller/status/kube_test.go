@@ -1,7 +1,8 @@
-package status
+package status_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,168 +10,130 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
-	"github.com/sirupsen/logrus"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/status"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// These tests run KubeWriter against controller-runtime's fake client: they pin down the write
-// decisions (skip equal, keep others' entries, retry on conflict, skip deleted objects). The real
-// API server is exercised by kube_integration_test.go.
+// These tests pin down KubeWriter's handling of a busy or refusing API server, against the real
+// one that kube_integration_test.go starts: a real 409 Conflict from a competing writer, a real
+// 422 from the CRD schema, a real 404 for an object gone since the snapshot.
 
-func fakeObjects() []client.Object {
-	return []client.Object{
-		&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "haproxy", Generation: 1}},
-		&gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "gw", Generation: 1}},
-		&gatewayv1.TLSRoute{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "r", Generation: 1},
-			Status: gatewayv1.TLSRouteStatus{RouteStatus: gatewayv1.RouteStatus{
-				Parents: []gatewayv1.RouteParentStatus{parent(theirs, "elsewhere", "", cond("Accepted", metav1.ConditionTrue, "Accepted", 1, t0))},
-			}},
-		},
-	}
-}
-
-func fakeModel() *model.Model {
-	var zero metav1.Time
-	return &model.Model{
-		GatewayClasses: []model.GatewayClass{{Name: "haproxy", Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted", 1, zero)}}},
-		Gateways: []model.Gateway{{
-			Namespace: "default", Name: "gw", Addresses: []string{"10.250.0.1"},
-			Conditions: []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
-			Listeners: []gatewayv1.ListenerStatus{{
-				Name: "tls", AttachedRoutes: 1,
-				SupportedKinds: []gatewayv1.RouteGroupKind{{Kind: "TLSRoute"}},
-				Conditions:     []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
-			}},
-		}, {
-			Namespace: "default", Name: "deleted-meanwhile",
-			Conditions: []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
-		}},
-		Routes: []model.Route{{
-			Kind: "TLSRoute", Namespace: "default", Name: "r",
-			Parents: []gatewayv1.RouteParentStatus{parent(ours, "gw", "", cond("Accepted", metav1.ConditionTrue, "Accepted", 1, zero))},
-		}},
-	}
-}
-
-func newFakeWriter(funcs interceptor.Funcs) (*KubeWriter, client.Client) {
-	objs := fakeObjects()
-	c := fake.NewClientBuilder().WithScheme(source.Scheme()).WithObjects(objs...).WithStatusSubresource(objs...).
-		WithInterceptorFuncs(funcs).Build()
-	log := logrus.New()
-	log.SetLevel(logrus.DebugLevel)
-	w := NewKubeWriter(c, ours, log)
-	w.now = func() time.Time { return now.Time.Add(300 * time.Millisecond) }
-	return w, c
-}
-
-func versions(t *testing.T, c client.Client) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, obj := range fakeObjects() {
-		if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatal(err)
-		}
-		out[obj.GetName()] = obj.GetResourceVersion()
-	}
-	return out
-}
-
-func TestKubeWriterWritesOnceAndKeepsOthers(t *testing.T) {
-	ctx := context.Background()
-	w, c := newFakeWriter(interceptor.Funcs{})
-	if err := w.Write(ctx, fakeModel()); err != nil {
-		t.Fatalf("Write: %v", err)
-	}
-	var gw gatewayv1.Gateway
-	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "gw"}, &gw); err != nil {
-		t.Fatal(err)
-	}
-	if got := gw.Status.Addresses; len(got) != 1 || got[0].Value != "10.250.0.1" || *got[0].Type != gatewayv1.IPAddressType {
-		t.Errorf("addresses = %+v", got)
-	}
-	// now is truncated to whole seconds, as the API server would store it.
-	if got := gw.Status.Conditions[0].LastTransitionTime; !got.Equal(&now) {
-		t.Errorf("lastTransitionTime = %v, want %v", got, now)
-	}
-	var route gatewayv1.TLSRoute
-	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "r"}, &route); err != nil {
-		t.Fatal(err)
-	}
-	var controllers []string
-	for _, p := range route.Status.Parents {
-		controllers = append(controllers, string(p.ControllerName))
-	}
-	if diff := cmp.Diff([]string{theirs, ours}, controllers); diff != "" {
-		t.Errorf("route parents by controller (-want +got):\n%s", diff)
-	}
-
-	before := versions(t, c)
-	w.now = func() time.Time { return now.Time.Add(time.Hour) }
-	if err := w.Write(ctx, fakeModel()); err != nil {
-		t.Fatalf("second Write: %v", err)
-	}
-	if diff := cmp.Diff(before, versions(t, c)); diff != "" {
-		t.Errorf("an identical Write changed objects (-before +after):\n%s", diff)
-	}
-}
-
+// TestKubeWriterRetriesOnConflict makes another controller write the route's status between the
+// writer's read and its update, so the update carries a stale resourceVersion and the API server
+// refuses it. The writer must read again, merge again, and keep the other controller's new entry.
 func TestKubeWriterRetriesOnConflict(t *testing.T) {
-	ctx := context.Background()
+	c := apiServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const ns = "conflict"
+	live := liveClient(t, c)
+	createObjects(ctx, t, live, ns)
+	if err := appendOtherParent(ctx, live, ns, "elsewhere"); err != nil {
+		t.Fatalf("write other controller's entry: %v", err)
+	}
+
+	// Uncached, so the writer's first read is current and only the competing write makes it stale.
+	direct, err := client.NewWithWatch(c.RestConfig, client.Options{Scheme: source.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	intruded := false
-	w, c := newFakeWriter(interceptor.Funcs{
+	var routeUpdates, conflicts int
+	racing := interceptor.NewClient(direct, interceptor.Funcs{
 		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-			if _, ok := obj.(*gatewayv1.TLSRoute); ok && !intruded {
-				// Another controller writes its entry between our read and our write.
+			_, isRoute := obj.(*gatewayv1.TLSRoute)
+			if isRoute && !intruded {
 				intruded = true
-				var fresh gatewayv1.TLSRoute
-				if err := c.Get(ctx, client.ObjectKeyFromObject(obj), &fresh); err != nil {
-					return err
-				}
-				fresh.Status.Parents = append(fresh.Status.Parents, parent(theirs, "late", "", cond("Accepted", metav1.ConditionTrue, "Accepted", 1, t0)))
-				if err := c.Status().Update(ctx, &fresh); err != nil {
-					return err
+				// The other controller, through its own client, wins the race.
+				if err := appendOtherParent(ctx, live, ns, "late"); err != nil {
+					return fmt.Errorf("competing write: %w", err)
 				}
 			}
-			return c.SubResource(sub).Update(ctx, obj, opts...)
+			err := c.SubResource(sub).Update(ctx, obj, opts...)
+			if isRoute {
+				routeUpdates++
+				if apierrors.IsConflict(err) {
+					conflicts++
+				}
+			}
+			return err
 		},
 	})
-	if err := w.Write(ctx, fakeModel()); err != nil {
+	w := status.NewKubeWriter(racing, controllerName, testLogger())
+	start := time.Now()
+	if err := w.Write(ctx, handMadeModel(ns)); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
-	var route gatewayv1.TLSRoute
-	if err := c.Get(ctx, types.NamespacedName{Namespace: "default", Name: "r"}, &route); err != nil {
-		t.Fatal(err)
+	if !intruded || conflicts != 1 || routeUpdates != 2 {
+		t.Errorf("route status updates = %d with %d conflicts (competing write made: %v), want 2 with 1", routeUpdates, conflicts, intruded)
 	}
-	var names []string
-	for _, p := range route.Status.Parents {
-		names = append(names, string(p.ControllerName)+"/"+string(p.ParentRef.Name))
+	want := []string{otherController + "/elsewhere", otherController + "/late", controllerName + "/gw"}
+	if diff := cmp.Diff(want, routeParents(ctx, t, live, ns)); diff != "" {
+		t.Errorf("route parents after a conflict (-want +got):\n%s", diff)
 	}
-	want := []string{theirs + "/elsewhere", theirs + "/late", ours + "/gw"}
-	if diff := cmp.Diff(want, names); diff != "" {
-		t.Errorf("parents after a conflict (-want +got):\n%s", diff)
-	}
+	checkWritten(ctx, t, live, ns, start)
 }
 
+// TestKubeWriterCollectsErrors gives the writer a model with a route kind it cannot write and a
+// Gateway status the API server rejects, next to valid objects and one deleted since the build:
+// the valid objects are still written, the deleted one is skipped silently, and Write returns one
+// error naming both bad ones.
 func TestKubeWriterCollectsErrors(t *testing.T) {
-	w, _ := newFakeWriter(interceptor.Funcs{})
-	m := fakeModel()
-	m.Routes = append(m.Routes, model.Route{Kind: "UDPRoute", Namespace: "default", Name: "u"})
-	err := w.Write(context.Background(), m)
-	if err == nil || !strings.Contains(err.Error(), "UDPRoute default/u: unsupported route kind") {
-		t.Fatalf("Write error = %v, want the unsupported kind", err)
+	c := apiServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const ns = "errors"
+	live := liveClient(t, c)
+	createObjects(ctx, t, live, ns)
+	if err := live.Create(ctx, newGateway(ns, "bad")); err != nil {
+		t.Fatalf("create Gateway bad: %v", err)
 	}
-	// The other objects were still written.
-	var gc gatewayv1.GatewayClass
-	if err := w.client.Get(context.Background(), types.NamespacedName{Name: "haproxy"}, &gc); err != nil {
-		t.Fatal(err)
+
+	m := handMadeModel(ns)
+	// A condition reason must match the CRD's pattern (no spaces, no "!"); the API server refuses it.
+	invalid := metav1.Condition{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "not a valid reason!", ObservedGeneration: 1}
+	// Routes come last in a Write, so the unsupported kind cannot hide failures before it.
+	m.Gateways = append(m.Gateways,
+		model.Gateway{Namespace: ns, Name: "bad", Conditions: []metav1.Condition{invalid}},
+		model.Gateway{Namespace: ns, Name: "deleted-meanwhile", Conditions: m.Gateways[0].Conditions},
+	)
+	m.Routes = append(m.Routes, model.Route{Kind: "UDPRoute", Namespace: ns, Name: "u"})
+
+	w := status.NewKubeWriter(liveClient(t, c), controllerName, testLogger())
+	start := time.Now()
+	err := w.Write(ctx, m)
+	if err == nil {
+		t.Fatal("Write returned no error")
 	}
-	if len(gc.Status.Conditions) != 1 {
-		t.Errorf("GatewayClass conditions = %+v, want the model's one", gc.Status.Conditions)
+	msg := err.Error()
+	t.Logf("Write error: %v", err)
+	for _, want := range []string{"status of Gateway errors/bad:", ".reason", "UDPRoute errors/u: unsupported route kind"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Write error does not contain %q", want)
+		}
+	}
+	if !apierrors.IsInvalid(err) {
+		t.Errorf("Write error does not carry the API server's Invalid status")
+	}
+	if strings.Contains(msg, "deleted-meanwhile") {
+		t.Errorf("Write error names the deleted Gateway, which should have been skipped")
+	}
+
+	// The valid objects were written regardless.
+	checkWritten(ctx, t, live, ns, start)
+	if diff := cmp.Diff([]string{controllerName + "/gw"}, routeParents(ctx, t, live, ns)); diff != "" {
+		t.Errorf("route parents (-want +got):\n%s", diff)
+	}
+	// The rejected one kept the API server's defaults.
+	var bad gatewayv1.Gateway
+	mustGet(ctx, t, live, key(ns, "bad"), &bad)
+	for _, cond := range bad.Status.Conditions {
+		if cond.Status != metav1.ConditionUnknown {
+			t.Errorf("rejected Gateway has condition %+v, want only the API server's Unknown defaults", cond)
+		}
 	}
 }

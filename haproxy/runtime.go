@@ -1,0 +1,72 @@
+package haproxy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	clientnative "github.com/haproxytech/client-native/v5/runtime"
+	"github.com/haproxytech/client-native/v5/runtime/options"
+)
+
+// runtimeAPI runs ops on the worker's stats socket through client-native. Each command opens its
+// own connection, so the client keeps working across reloads (the socket path stays the same).
+type runtimeAPI struct {
+	client clientnative.Runtime
+}
+
+func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error) {
+	c, err := clientnative.New(ctx, options.Socket(statsSocket))
+	if err != nil {
+		return nil, fmt.Errorf("runtime API on %s: %w", statsSocket, err)
+	}
+	return &runtimeAPI{client: c}, nil
+}
+
+// run executes ops in order and stops at the first failure.
+func (r *runtimeAPI) run(ops []Op) error {
+	for _, op := range ops {
+		if err := r.do(op); err != nil {
+			return fmt.Errorf("%s: %w", op.Command(), err)
+		}
+	}
+	return nil
+}
+
+func (r *runtimeAPI) do(op Op) error {
+	switch op.Kind {
+	case AddServer:
+		return r.client.AddServer(op.Backend, op.Server, fmt.Sprintf("%s weight %d", op.Address, op.Weight))
+	case EnableServer:
+		return r.client.SetServerState(op.Backend, op.Server, "ready")
+	case SetWeight:
+		return r.client.SetServerWeight(op.Backend, op.Server, strconv.Itoa(int(op.Weight)))
+	case AddMapEntry, SetMapEntry, DelMapEntry:
+		// By path, as haproxy.cfg names the map: client-native's map methods rewrite names
+		// (dots become underscores), and Kubernetes names have dots.
+		return r.raw(op.Command())
+	case DrainServer:
+		return r.client.SetServerState(op.Backend, op.Server, "maint")
+	case ShutdownSessions:
+		return r.raw(op.Command())
+	case DelServer:
+		return r.client.DeleteServer(op.Backend, op.Server)
+	}
+	return fmt.Errorf("unknown op")
+}
+
+// raw runs a command client-native has no method for; with "set severity-output number" (which
+// client-native sends first) an error answer starts with "[0]:" to "[3]:".
+func (r *runtimeAPI) raw(command string) error {
+	out, err := r.client.ExecuteRaw(command)
+	if err != nil {
+		return err
+	}
+	for _, answer := range out {
+		if len(answer) > 4 && strings.Contains("[0]:[1]:[2]:[3]:", answer[:4]) {
+			return fmt.Errorf("%s", strings.TrimSpace(answer[4:]))
+		}
+	}
+	return nil
+}
