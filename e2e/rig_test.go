@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,8 @@ type env struct {
 	client     client.Client
 	controller *exec.Cmd
 	logs       *syncBuffer
+	// haproxyRunDir holds the sockets of the controller's HAProxy.
+	haproxyRunDir string
 }
 
 func requireE2E(t *testing.T) {
@@ -92,7 +95,7 @@ func (e *env) startController() {
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	e.controller = cmd
+	e.controller, e.haproxyRunDir = cmd, runDir
 	e.t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -108,6 +111,16 @@ func (e *env) startController() {
 			e.t.Logf("controller log:\n%s", e.logs.String())
 		}
 	})
+}
+
+// workerPID is the PID of the current HAProxy worker; it changes only when HAProxy reloads.
+func (e *env) workerPID() int {
+	e.t.Helper()
+	current, _, err := haproxy.AttachMaster(filepath.Join(e.haproxyRunDir, "master.sock")).Workers()
+	if err != nil || len(current) != 1 {
+		e.t.Fatalf("HAProxy workers %v: %v", current, err)
+	}
+	return current[0]
 }
 
 func (e *env) create(objects ...client.Object) {

@@ -195,10 +195,15 @@ func TestTLSRoutingExample(t *testing.T) {
 			return nil
 		}
 	}
+	// Endpoint changes go through HAProxy's runtime API: the worker stays the same.
+	worker := e.workerPID()
 	scaleFoo("10.244.0.10", "10.244.0.11")
 	e.eventually("foo scaled to two endpoints", 20*time.Second, fooPods("foo-1", "foo-2"))
 	scaleFoo("10.244.0.11")
 	e.eventually("foo scaled down to foo-2", 20*time.Second, fooPods("foo-2"))
+	if now := e.workerPID(); now != worker {
+		t.Errorf("HAProxy reloaded for endpoint changes: worker %d became %d", worker, now)
+	}
 }
 
 // conditionsTrue checks that each condition type is True and current.
