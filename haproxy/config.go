@@ -146,11 +146,7 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		}
 		addMaps(cfg, sd.SNIMaps, sni)
 		addMaps(cfg, sd.TerminateMaps, terminate)
-		crtList, err := addCertificates(cfg, s, sock.Certificates)
-		if err != nil {
-			return nil, fmt.Errorf("socket %s: %w", socketID(sock), err)
-		}
-		cfg.Files[sd.CrtList] = File{Content: crtList}
+		cfg.Files[sd.CrtList] = File{Content: addCertificates(cfg, s, sock.Certificates)}
 		data.Sockets = append(data.Sockets, sd)
 	}
 	for _, b := range dp.Backends {
@@ -202,7 +198,7 @@ func addMaps(cfg *Config, l lookupData, entries map[string]string) {
 
 // addCertificates writes each certificate with its key as one PEM file and returns the crt-list.
 // The default certificate comes first with a filter no client sends, so it is never chosen.
-func addCertificates(cfg *Config, s Settings, certs []model.Certificate) ([]byte, error) {
+func addCertificates(cfg *Config, s Settings, certs []model.Certificate) []byte {
 	defaultPath := filepath.Join(s.Dir, "certs", "default.pem")
 	cfg.Files[defaultPath] = File{Content: s.DefaultCertificate, Secret: true}
 	var list bytes.Buffer
@@ -217,7 +213,7 @@ func addCertificates(cfg *Config, s Settings, certs []model.Certificate) ([]byte
 		}
 		list.WriteString("\n")
 	}
-	return list.Bytes(), nil
+	return list.Bytes()
 }
 
 func duration(d time.Duration) string {

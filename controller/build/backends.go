@@ -96,9 +96,9 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 }
 
 // readyEndpoints lists ready addresses with the target port of the named Service port, sorted.
-func readyEndpoints(slices_ []*discoveryv1.EndpointSlice, portName string) []endpoint {
+func readyEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string) []endpoint {
 	var out []endpoint
-	for _, slice := range slices_ {
+	for _, slice := range endpointSlices {
 		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -97,7 +98,7 @@ func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gate
 		if k.Group != nil {
 			g = string(*k.Group)
 		}
-		if g == gatewayv1.GroupName && contains(supported, string(k.Kind)) {
+		if g == gatewayv1.GroupName && slices.Contains(supported, string(k.Kind)) {
 			kinds = append(kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: k.Kind})
 			continue
 		}
@@ -234,13 +235,4 @@ func (l *listener) status(programmed bool, programmedReason, programmedMessage s
 			l.conflict,
 		},
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
