@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -14,7 +15,7 @@ import (
 // names never contain ':' or '_', so these names are unambiguous.
 
 func backendName(id model.BackendID) string {
-	return fmt.Sprintf("tlsroute:%s:%s:rule%d", id.Namespace, id.Name, id.Rule)
+	return fmt.Sprintf("%s:%s:%s:rule%d", strings.ToLower(id.Kind), id.Namespace, id.Name, id.Rule)
 }
 
 func serverName(s model.Server) string {
