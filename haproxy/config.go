@@ -40,8 +40,8 @@ type Config struct {
 	Skeleton []byte
 	// Servers are the server lines of each backend, by backend name.
 	Servers map[string][]ServerLine
-	// Maps are the paths of the map files among Files.
-	Maps map[string]bool
+	// Maps, CrtLists and Certs are the paths of each kind of file among Files.
+	Maps, CrtLists, Certs map[string]bool
 }
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
@@ -105,7 +105,8 @@ var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.H
 
 // Render produces the configuration for a data plane. Equal input gives equal bytes.
 func Render(dp model.DataPlane, s Settings) (*Config, error) {
-	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{}, Maps: map[string]bool{}}
+	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
+		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}}
 	data := templateData{
 		StatsSocket:   filepath.Join(s.RunDir, "stats.sock"),
 		StatsAddress:  s.StatsAddress,
@@ -147,6 +148,7 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		addMaps(cfg, sd.SNIMaps, sni)
 		addMaps(cfg, sd.TerminateMaps, terminate)
 		cfg.Files[sd.CrtList] = File{Content: addCertificates(cfg, s, sock.Certificates)}
+		cfg.CrtLists[sd.CrtList] = true
 		data.Sockets = append(data.Sockets, sd)
 	}
 	for _, b := range dp.Backends {
@@ -201,12 +203,14 @@ func addMaps(cfg *Config, l lookupData, entries map[string]string) {
 func addCertificates(cfg *Config, s Settings, certs []model.Certificate) []byte {
 	defaultPath := filepath.Join(s.Dir, "certs", "default.pem")
 	cfg.Files[defaultPath] = File{Content: s.DefaultCertificate, Secret: true}
+	cfg.Certs[defaultPath] = true
 	var list bytes.Buffer
 	fmt.Fprintf(&list, "%s %s\n", defaultPath, DefaultCertificateName)
 	for _, c := range certs {
 		path := filepath.Join(s.Dir, "certs", certFileName(c))
-		pem := append(append(append([]byte{}, c.CertPEM...), '\n'), c.KeyPEM...)
+		pem := joinPEM(c.CertPEM, c.KeyPEM)
 		cfg.Files[path] = File{Content: pem, Secret: true}
+		cfg.Certs[path] = true
 		fmt.Fprintf(&list, "%s", path)
 		for _, name := range c.SNIFilter {
 			fmt.Fprintf(&list, " %s", name)
@@ -223,3 +227,17 @@ func duration(d time.Duration) string {
 // DefaultCertificateName is the only name the default certificate's crt-list entry answers to; no
 // client sends a name under .invalid (RFC 2606).
 const DefaultCertificateName = "default.haproxy-gateway.invalid"
+
+// joinPEM puts certificate and key in one file with no blank line between them: the runtime
+// API reads a "set ssl cert" payload up to the first blank line.
+func joinPEM(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		for _, line := range bytes.Split(p, []byte("\n")) {
+			if len(bytes.TrimSpace(line)) > 0 {
+				out = append(append(out, bytes.TrimRight(line, "\r")...), '\n')
+			}
+		}
+	}
+	return out
+}

@@ -159,3 +159,67 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 		t.Errorf("after a reload, foo.example.com answered %q, %v: runtime changes were not written to the files", a.Greeting, err)
 	}
 }
+
+// TestNoReloadCertificates rotates a Terminate certificate (clients see the new serial), adds a
+// Terminate hostname with a certificate of its own, and removes it again, all on a real HAProxy
+// without a new worker.
+func TestNoReloadCertificates(t *testing.T) {
+	r := newRig(t)
+	first, _ := testtls.New("bar.example.com")
+	rotated, _ := testtls.New("bar.example.com")
+	baz, _ := testtls.New("baz.example.com")
+	port := freePort(t)
+	addr := "127.0.0.1:" + port
+	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
+	dp := func(barCert testtls.Pair, withBaz bool) model.DataPlane {
+		sock := model.Socket{
+			Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
+			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", SNIFilter: []string{"bar.example.com"}, CertPEM: barCert.CertPEM, KeyPEM: barCert.KeyPEM}},
+		}
+		if withBaz {
+			sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
+			sock.Certificates = append(sock.Certificates, model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: baz.CertPEM, KeyPEM: baz.KeyPEM})
+		}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
+	}
+	serial := func(name string) string {
+		t.Helper()
+		a, err := probe.TLS(addr, name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if a.Greeting != echo.Greeting("bar-backend", false, "") {
+			t.Fatalf("%s answered %q", name, a.Greeting)
+		}
+		return a.Serial.String()
+	}
+
+	if res := r.apply(dp(first, false)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if got := serial("bar.example.com"); got != first.Serial.String() {
+		t.Fatalf("serial %s, want %s", got, first.Serial)
+	}
+
+	r.applyWithoutReload("certificate rotated", dp(rotated, false))
+	if got := serial("bar.example.com"); got != rotated.Serial.String() {
+		t.Errorf("after rotation the client saw serial %s, want %s", got, rotated.Serial)
+	}
+
+	r.applyWithoutReload("new Terminate hostname with its own certificate", dp(rotated, true))
+	if got := serial("baz.example.com"); got != baz.Serial.String() {
+		t.Errorf("baz.example.com served serial %s, want its own %s", got, baz.Serial)
+	}
+	if got := serial("bar.example.com"); got != rotated.Serial.String() {
+		t.Errorf("bar.example.com served serial %s after baz was added", got)
+	}
+
+	r.applyWithoutReload("hostname and certificate removed", dp(rotated, false))
+	if err := probe.Rejected(addr, "baz.example.com"); err != nil {
+		t.Errorf("baz.example.com after removal: %v", err)
+	}
+	if got := serial("bar.example.com"); got != rotated.Serial.String() {
+		t.Errorf("bar.example.com served serial %s after baz was removed", got)
+	}
+}

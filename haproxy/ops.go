@@ -1,13 +1,24 @@
 package haproxy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // OpKind is one kind of runtime API change.
 type OpKind int
 
 const (
+	// NewCert creates an empty certificate store for a file HAProxy has not loaded ...
+	NewCert OpKind = iota
+	// SetCert ... fills it (or replaces a loaded one) in a transaction ...
+	SetCert
+	// CommitCert ... and makes it live: new handshakes get it, open connections keep theirs.
+	CommitCert
+	// AddCrtListEntry makes a crt-list offer a certificate, with its SNI filters.
+	AddCrtListEntry
 	// AddServer adds a server (it starts in maintenance) ...
-	AddServer OpKind = iota
+	AddServer
 	// EnableServer ... and this puts it into service.
 	EnableServer
 	SetWeight
@@ -20,6 +31,10 @@ const (
 	ShutdownSessions
 	// DelServer ... and removes it.
 	DelServer
+	// DelCrtListEntry stops offering a certificate ...
+	DelCrtListEntry
+	// DelCert ... and this frees it once no crt-list uses it.
+	DelCert
 )
 
 // Op is one runtime API command. Plan orders them so that nothing points at what does not exist
@@ -30,11 +45,28 @@ type Op struct {
 	Address         string
 	Weight          int32
 	Map, Key, Value string
+	// CrtList and Line name a crt-list and one of its lines ("<cert file> [<sni filter> ...]").
+	CrtList, Line string
+	// Cert is a certificate file; Payload its new content (certificate and key, never logged).
+	Cert    string
+	Payload []byte
 }
 
 // Command is the runtime API command line for the op.
 func (o Op) Command() string {
 	switch o.Kind {
+	case NewCert:
+		return "new ssl cert " + o.Cert
+	case SetCert:
+		return "set ssl cert " + o.Cert + " <<"
+	case CommitCert:
+		return "commit ssl cert " + o.Cert
+	case AddCrtListEntry:
+		return "add ssl crt-list " + o.CrtList + " " + o.Line
+	case DelCrtListEntry:
+		return "del ssl crt-list " + o.CrtList + " " + strings.Fields(o.Line)[0]
+	case DelCert:
+		return "del ssl cert " + o.Cert
 	case AddServer:
 		return fmt.Sprintf("add server %s/%s %s weight %d", o.Backend, o.Server, o.Address, o.Weight)
 	case EnableServer:

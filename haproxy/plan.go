@@ -24,9 +24,10 @@ func (p Plan) Empty() bool { return !p.Reload && len(p.Ops) == 0 }
 // PlanChange compares the running configuration with the wanted one. It is pure: it reads only
 // its arguments. A nil running configuration means HAProxy runs nothing of ours yet.
 //
-// Without a reload: servers added, removed or re-weighted, and map entries added, changed or
-// removed (new hostnames, deleted routes, a hostname moving between passthrough and terminate).
-// With a reload: anything else in haproxy.cfg (sockets, backends, rules) and certificates.
+// Without a reload: servers added, removed or re-weighted; map entries added, changed or removed
+// (new hostnames, a hostname moving between passthrough and terminate); certificates added,
+// rotated or removed with their crt-list lines. With a reload: anything else in haproxy.cfg
+// (sockets, backends, rules).
 func PlanChange(running, wanted *Config) Plan {
 	if running == nil {
 		return Plan{Reload: true, Reasons: []string{"first configuration"}}
@@ -37,7 +38,7 @@ func PlanChange(running, wanted *Config) Plan {
 	}
 	var changedFiles []string
 	for path, f := range wanted.Files {
-		if old, ok := running.Files[path]; (!ok || !bytes.Equal(old.Content, f.Content)) && !wanted.Maps[path] {
+		if old, ok := running.Files[path]; (!ok || !bytes.Equal(old.Content, f.Content)) && !wanted.Maps[path] && !wanted.CrtLists[path] && !wanted.Certs[path] {
 			changedFiles = append(changedFiles, filepath.Base(path))
 		}
 	}
@@ -45,15 +46,87 @@ func PlanChange(running, wanted *Config) Plan {
 	for _, name := range changedFiles {
 		reasons = append(reasons, name+" changed")
 	}
+	certsIn, certsOut, ambiguous := certificateOps(running, wanted)
+	if ambiguous != "" {
+		reasons = append(reasons, ambiguous)
+	}
 	if len(reasons) > 0 {
 		return Plan{Reload: true, Reasons: reasons}
 	}
 	var p Plan
-	added, removed := serverOps(running.Servers, wanted.Servers)
-	p.Ops = append(p.Ops, added...)
+	serversIn, serversOut := serverOps(running.Servers, wanted.Servers)
+	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
+	p.Ops = append(p.Ops, certsIn...)
+	p.Ops = append(p.Ops, serversIn...)
 	p.Ops = append(p.Ops, mapOps(running, wanted)...)
-	p.Ops = append(p.Ops, removed...)
+	p.Ops = append(p.Ops, certsOut...)
+	p.Ops = append(p.Ops, serversOut...)
 	return p
+}
+
+// certificateOps returns the ops that load certificates and offer them in crt-lists, and those
+// that withdraw and free them. A rotated certificate is replaced in place: its crt-list lines stay.
+// A crt-list naming one file on several changed lines cannot be edited by file name; the reason is
+// returned instead, for a reload.
+func certificateOps(running, wanted *Config) (in, out []Op, reload string) {
+	for _, path := range sortedKeys(wanted.Certs) {
+		old, loaded := running.Files[path]
+		content := wanted.Files[path].Content
+		switch {
+		case !loaded:
+			in = append(in, Op{Kind: NewCert, Cert: path}, Op{Kind: SetCert, Cert: path, Payload: content}, Op{Kind: CommitCert, Cert: path})
+		case !bytes.Equal(old.Content, content):
+			in = append(in, Op{Kind: SetCert, Cert: path, Payload: content}, Op{Kind: CommitCert, Cert: path})
+		}
+	}
+	for _, list := range sortedKeys(wanted.CrtLists) {
+		oldLines, newLines := lines(running.Files[list].Content), lines(wanted.Files[list].Content)
+		var changed []string
+		for _, l := range newLines {
+			if !slices.Contains(oldLines, l) {
+				in = append(in, Op{Kind: AddCrtListEntry, CrtList: list, Line: l})
+				changed = append(changed, strings.Fields(l)[0])
+			}
+		}
+		for _, l := range oldLines {
+			if !slices.Contains(newLines, l) {
+				out = append(out, Op{Kind: DelCrtListEntry, CrtList: list, Line: l})
+				changed = append(changed, strings.Fields(l)[0])
+			}
+		}
+		for _, cert := range changed {
+			if count(oldLines, cert) > 1 || count(newLines, cert) > 1 {
+				return nil, nil, filepath.Base(list) + " names " + filepath.Base(cert) + " on several lines"
+			}
+		}
+	}
+	for _, path := range sortedKeys(running.Certs) {
+		if !wanted.Certs[path] {
+			out = append(out, Op{Kind: DelCert, Cert: path})
+		}
+	}
+	return in, out, ""
+}
+
+func lines(content []byte) []string {
+	var out []string
+	for _, l := range strings.Split(string(content), "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// count is how many lines offer the certificate file.
+func count(lines []string, cert string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Fields(l)[0] == cert {
+			n++
+		}
+	}
+	return n
 }
 
 // serverOps returns the ops that add or re-weight servers, and those that remove them.
@@ -141,7 +214,8 @@ func (p Plan) String() string {
 	for _, c := range []struct {
 		kind OpKind
 		name string
-	}{{AddServer, "servers added"}, {SetWeight, "weights set"}, {DelServer, "servers removed"},
+	}{{NewCert, "certificates added"}, {CommitCert, "certificates loaded"}, {DelCert, "certificates removed"},
+		{AddCrtListEntry, "crt-list lines added"}, {DelCrtListEntry, "crt-list lines removed"}, {AddServer, "servers added"}, {SetWeight, "weights set"}, {DelServer, "servers removed"},
 		{AddMapEntry, "map entries added"}, {SetMapEntry, "map entries changed"}, {DelMapEntry, "map entries removed"}} {
 		if counts[c.kind] > 0 {
 			parts = append(parts, strconv.Itoa(counts[c.kind])+" "+c.name)

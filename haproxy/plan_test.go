@@ -135,12 +135,54 @@ func TestPlanChange(t *testing.T) {
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				dp.Sockets = append(dp.Sockets, model.Socket{Address: "10.250.0.1", Port: 8443, Gateway: "default/gw"})
 			}),
-			reload: []string{"haproxy.cfg changed beyond servers", "default_gw_8443.crtlist changed"},
+			reload: []string{"haproxy.cfg changed beyond servers"},
 		},
 		{
-			name: "certificate rotated",
+			name: "certificate rotated in place",
 			from: plane(), to: plane(func(dp *model.DataPlane) { dp.Sockets[0].Certificates[0].CertPEM = []byte("cert-2") }),
-			reload: []string{"default_bar.pem changed"},
+			commands: []string{
+				"set ssl cert /d/certs/default_bar.pem <<",
+				"commit ssl cert /d/certs/default_bar.pem",
+			},
+		},
+		{
+			name: "new Terminate hostname with its own certificate",
+			from: plane(), to: plane(func(dp *model.DataPlane) {
+				dp.Sockets[0].Terminate = append(dp.Sockets[0].Terminate, model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
+				dp.Sockets[0].Certificates = append(dp.Sockets[0].Certificates,
+					model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: []byte("baz")})
+			}),
+			commands: []string{
+				"new ssl cert /d/certs/default_baz.pem",
+				"set ssl cert /d/certs/default_baz.pem <<",
+				"commit ssl cert /d/certs/default_baz.pem",
+				"add ssl crt-list /d/crt-lists/default_gw_443.crtlist /d/certs/default_baz.pem baz.example.com",
+				"add map " + sniMap + " baz.example.com to-terminate:default:gw:443",
+				"add map " + terminateMap + " baz.example.com tlsroute:default:bar:rule0",
+			},
+		},
+		{
+			name: "Terminate hostname and its certificate removed",
+			from: plane(), to: plane(func(dp *model.DataPlane) {
+				dp.Sockets[0].Terminate = nil
+				dp.Sockets[0].Certificates = nil
+			}),
+			commands: []string{
+				"del map " + sniMap + " bar.example.com",
+				"del map " + terminateMap + " bar.example.com",
+				"del ssl crt-list /d/crt-lists/default_gw_443.crtlist /d/certs/default_bar.pem",
+				"del ssl cert /d/certs/default_bar.pem",
+			},
+		},
+		{
+			name: "one certificate on two changed lines of a crt-list",
+			from: plane(), to: plane(func(dp *model.DataPlane) {
+				dp.Sockets[0].Certificates = []model.Certificate{
+					{Namespace: "default", Name: "bar", SNIFilter: []string{"a.example.com"}, CertPEM: []byte("cert-1")},
+					{Namespace: "default", Name: "bar", SNIFilter: []string{"b.example.com"}, CertPEM: []byte("cert-1")},
+				}
+			}),
+			reload: []string{"default_gw_443.crtlist names default_bar.pem on several lines"},
 		},
 	}
 	settings := Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404"}

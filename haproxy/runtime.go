@@ -36,6 +36,17 @@ func (r *runtimeAPI) run(ops []Op) error {
 
 func (r *runtimeAPI) do(op Op) error {
 	switch op.Kind {
+	case NewCert:
+		return r.client.NewCertEntry(op.Cert)
+	case SetCert:
+		return r.client.SetCertEntry(op.Cert, string(op.Payload))
+	case CommitCert:
+		return r.client.CommitCertEntry(op.Cert)
+	case AddCrtListEntry:
+		fields := strings.Fields(op.Line)
+		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: fields[0], SNIFilter: fields[1:]})
+	case DelCrtListEntry, DelCert:
+		return r.raw(op.Command())
 	case AddServer:
 		return r.client.AddServer(op.Backend, op.Server, fmt.Sprintf("%s weight %d", op.Address, op.Weight))
 	case EnableServer:
