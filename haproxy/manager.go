@@ -131,6 +131,7 @@ func (m *Manager) applyRuntime(ctx context.Context, ops []Op, wanted *Config) er
 	if err := writeFiles(m.configPath(), wanted); err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
+	removeStale(m.running, wanted)
 	m.running = wanted
 	return nil
 }

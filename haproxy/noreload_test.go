@@ -2,6 +2,8 @@ package haproxy
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +223,30 @@ func TestNoReloadCertificates(t *testing.T) {
 	}
 	if got := serial("bar.example.com"); got != rotated.Serial.String() {
 		t.Errorf("bar.example.com served serial %s after baz was removed", got)
+	}
+}
+
+// TestRemovedCertificateLeavesNoFile checks that a certificate removed through the runtime API
+// is also gone from disk: private keys do not linger.
+func TestRemovedCertificateLeavesNoFile(t *testing.T) {
+	r := newRig(t)
+	cert, _ := testtls.New("bar.example.com")
+	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
+	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(freePort(t)), Gateway: "default/gw",
+		Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+		Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
+	backends := []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}
+	if res := r.apply(model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	path := filepath.Join(r.manager.settings.Dir, "certs", "default_bar.pem")
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("certificate file %s: %v, mode %v; want 0600", path, err, info.Mode().Perm())
+	}
+	sock.Terminate, sock.Certificates = nil, nil
+	r.applyWithoutReload("certificate removed", model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends})
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("%s still on disk after its certificate was removed: %v", path, err)
 	}
 }
