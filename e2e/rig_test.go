@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -212,8 +211,6 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return strings.TrimSpace(b.buf.String())
 }
-
-type bigInt = big.Int
 
 func objectMeta(namespace, name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Namespace: namespace, Name: name}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,7 +258,7 @@ func isClusterScoped(o client.Object) bool {
 }
 
 // secretSerial is the serial of the certificate in the example's tls-terminate-certificate.
-func secretSerial(t *testing.T, objects []client.Object) *bigInt {
+func secretSerial(t *testing.T, objects []client.Object) *big.Int {
 	for _, o := range objects {
 		if s, ok := o.(*corev1.Secret); ok && s.Name == "tls-terminate-certificate" {
 			block, _ := pem.Decode(s.Data[corev1.TLSCertKey])

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -177,10 +178,8 @@ func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
 
 const reloadTimeoutForTests = 10 * time.Second
 
+// atoi32 reads a port that freePort returned.
 func atoi32(s string) int32 {
-	var n int32
-	for _, c := range s {
-		n = n*10 + int32(c-'0')
-	}
-	return n
+	n, _ := strconv.Atoi(s)
+	return int32(n)
 }

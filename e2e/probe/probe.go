@@ -5,7 +5,6 @@ package probe
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"math/big"
 	"net"
@@ -41,7 +40,7 @@ func TLS(addr, sni string) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	return Answer{Greeting: greeting, Serial: peer[0].SerialNumber, Names: names(peer[0])}, nil
+	return Answer{Greeting: greeting, Serial: peer[0].SerialNumber, Names: peer[0].DNSNames}, nil
 }
 
 // Rejected reports nil when the gateway accepts a connection to addr with server name sni and
@@ -75,5 +74,3 @@ func exchange(conn net.Conn) (string, error) {
 	}
 	return strings.TrimSpace(greeting), nil
 }
-
-func names(c *x509.Certificate) []string { return c.DNSNames }
