@@ -30,16 +30,22 @@ type Settings struct {
 	// DefaultCertificate is the first crt-list entry of every terminating frontend: HAProxy needs
 	// one, and strict-sni keeps it from ever being served.
 	DefaultCertificate []byte
+	// SpareBackends is how many empty backends every configuration declares, so that routes
+	// added later are served without a reload. The next reload gives them backends of their own
+	// and the pool is full again.
+	SpareBackends int
 }
 
 // Config is everything HAProxy reads: haproxy.cfg and the files it names, by path.
 type Config struct {
 	Text  []byte
 	Files map[string]File
-	// Skeleton is haproxy.cfg without server lines: the part only a reload can change.
+	// Skeleton is haproxy.cfg without the route backends: the part only a reload can change.
 	Skeleton []byte
-	// Servers are the server lines of each backend, by backend name.
+	// Servers are the server lines of each route backend, by backend name.
 	Servers map[string][]ServerLine
+	// Spares are the names of the spare backends, in order.
+	Spares []string
 	// Maps, CrtLists and Certs are the paths of each kind of file among Files.
 	Maps, CrtLists, Certs map[string]bool
 }
@@ -79,6 +85,7 @@ type templateData struct {
 	IdleTimeout               string
 	Sockets                   []socketData
 	Backends                  []backendData
+	Spares                    []string
 }
 
 type socketData struct {
@@ -159,13 +166,15 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.Servers[bd.Name] = bd.Servers
 		data.Backends = append(data.Backends, bd)
 	}
+	for i := range s.SpareBackends {
+		cfg.Spares = append(cfg.Spares, spareName(i))
+	}
+	data.Spares = cfg.Spares
 	var err error
 	if cfg.Text, err = execute(data); err != nil {
 		return nil, err
 	}
-	for i := range data.Backends {
-		data.Backends[i].Servers = nil
-	}
+	data.Backends = nil
 	if cfg.Skeleton, err = execute(data); err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ var goldenSettings = Settings{
 	HardStopAfter:      5 * time.Minute,
 	IdleTimeout:        time.Hour,
 	DefaultCertificate: []byte("default certificate"),
+	SpareBackends:      2,
 }
 
 // TestGoldenConfig renders the data plane of every model the build goldens produce

@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +19,12 @@ type Manager struct {
 	settings      Settings
 	reloadTimeout time.Duration
 
-	mu      sync.Mutex
-	master  *Master
-	running *Config
-	runtime *runtimeAPI
+	mu     sync.Mutex
+	master *Master
+	// live is what the workers run, and liveModel the data plane it was rendered from.
+	live      *Live
+	liveModel model.DataPlane
+	runtime   *runtimeAPI
 }
 
 // ManagerOptions configure a Manager.
@@ -78,7 +81,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.master, m.running = master, empty
+	m.master, m.live = master, Started(empty)
 	return m, nil
 }
 
@@ -97,17 +100,22 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	plan := PlanChange(m.running, wanted)
+	plan := PlanChange(m.live, wanted)
 	if plan.Empty() {
 		return Result{Plan: plan}
 	}
 	if !plan.Reload {
-		err := m.applyRuntime(ctx, plan.Ops, wanted)
+		err := m.applyRuntime(ctx, plan, wanted)
 		if err == nil {
+			m.live, m.liveModel = m.live.After(plan, wanted), dp
 			return Result{Plan: plan}
 		}
 		// Part of the ops may have run; a reload from the files sets everything straight.
-		plan.Reload, plan.Reasons = true, []string{"runtime API failed"}
+		kind := RuntimeFailed
+		if errors.As(err, new(*readBackError)) {
+			kind = RuntimeDisagrees
+		}
+		plan.Reload, plan.Reasons = true, []Reason{{kind, err.Error()}}
 		result := m.reload(ctx, dp, wanted, plan)
 		result.RuntimeErr = err
 		return result
@@ -115,9 +123,25 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	return m.reload(ctx, dp, wanted, plan)
 }
 
-// applyRuntime runs ops on the live workers, then writes the same state to the files so that a
-// later reload keeps it.
-func (m *Manager) applyRuntime(ctx context.Context, ops []Op, wanted *Config) error {
+// Reload starts new workers on the configuration that runs now, for example to free the spare
+// backends that routes added since the last reload are using.
+func (m *Manager) Reload(ctx context.Context) Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live == nil {
+		return Result{Err: errors.New("no configuration applied yet")}
+	}
+	return m.reload(ctx, m.liveModel, m.live.Config, reload(Forced, "reload asked for"))
+}
+
+// readBackError is a runtime API change that HAProxy accepted but does not show.
+type readBackError struct{ err error }
+
+func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
+
+// applyRuntime runs the plan's ops on the live workers and reads back what they changed, then
+// writes the same state to the files so that a later reload keeps it.
+func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) error {
 	if m.runtime == nil {
 		api, err := newRuntimeAPI(ctx, filepath.Join(m.settings.RunDir, "stats.sock"))
 		if err != nil {
@@ -125,14 +149,16 @@ func (m *Manager) applyRuntime(ctx context.Context, ops []Op, wanted *Config) er
 		}
 		m.runtime = api
 	}
-	if err := m.runtime.run(ops); err != nil {
+	if err := m.runtime.run(plan.Ops); err != nil {
 		return err
+	}
+	if err := m.runtime.readBack(plan.Ops, wanted, plan.Spares); err != nil {
+		return &readBackError{err}
 	}
 	if err := writeFiles(m.configPath(), wanted); err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
-	removeStale(m.running, wanted)
-	m.running = wanted
+	removeStale(m.live.Config, wanted)
 	return nil
 }
 
@@ -149,15 +175,17 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 		m.restore()
 		return Result{Plan: plan, Err: err}
 	}
-	removeStale(m.running, wanted)
-	m.running = wanted
+	if m.live != nil {
+		removeStale(m.live.Config, wanted)
+	}
+	m.live, m.liveModel = Started(wanted), dp
 	return Result{Plan: plan}
 }
 
 // restore puts the running configuration's files back, so the next reload starts from them.
 func (m *Manager) restore() {
-	if m.running != nil {
-		_ = writeFiles(m.configPath(), m.running)
+	if m.live != nil {
+		_ = writeFiles(m.configPath(), m.live.Config)
 	}
 }
 

@@ -58,7 +58,7 @@ func newRig(t *testing.T) *rig {
 	m, err := NewManager(ctx, ManagerOptions{
 		Binary: "haproxy",
 		Settings: Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freePort(t),
-			HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert},
+			HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2},
 		Output: testWriter{t},
 	})
 	if err != nil {

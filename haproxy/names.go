@@ -18,6 +18,11 @@ func backendName(id model.BackendID) string {
 	return fmt.Sprintf("%s:%s:%s:rule%d", strings.ToLower(id.Kind), id.Namespace, id.Name, id.Rule)
 }
 
+// spareName cannot be a route backend's name: those have four parts.
+func spareName(i int) string {
+	return fmt.Sprintf("spare:%d", i)
+}
+
 func serverName(s model.Server) string {
 	return fmt.Sprintf("%s:%s:%d", s.Service, s.Address, s.Port)
 }

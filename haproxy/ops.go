@@ -25,6 +25,8 @@ const (
 	AddMapEntry
 	SetMapEntry
 	DelMapEntry
+	// ReplaceMap loads a new version of a whole map and makes it live at once.
+	ReplaceMap
 	// DrainServer stops new connections to a server about to be deleted ...
 	DrainServer
 	// ShutdownSessions ... closes the ones it still has (its endpoint is gone) ...
@@ -45,6 +47,8 @@ type Op struct {
 	Address         string
 	Weight          int32
 	Map, Key, Value string
+	// Entries are the whole content of a replaced map, key to value.
+	Entries map[string]string
 	// CrtList and Line name a crt-list and one of its lines ("<cert file> [<sni filter> ...]").
 	CrtList, Line string
 	// Cert is a certificate file; Payload its new content (certificate and key, never logged).
@@ -79,6 +83,8 @@ func (o Op) Command() string {
 		return fmt.Sprintf("set map %s %s %s", o.Map, o.Key, o.Value)
 	case DelMapEntry:
 		return fmt.Sprintf("del map %s %s", o.Map, o.Key)
+	case ReplaceMap:
+		return fmt.Sprintf("prepare map %s; add map @<version> %s <<(%d entries); commit map @<version> %s", o.Map, o.Map, len(o.Entries), o.Map)
 	case DrainServer:
 		return fmt.Sprintf("set server %s/%s state maint", o.Backend, o.Server)
 	case ShutdownSessions:

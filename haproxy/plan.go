@@ -3,6 +3,7 @@ package haproxy
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -15,26 +16,57 @@ import (
 type Plan struct {
 	Ops     []Op
 	Reload  bool
-	Reasons []string
+	Reasons []Reason
+	// Spares is which spare backend serves each route backend added since the last reload, once
+	// the ops have run.
+	Spares map[string]string
 }
+
+// Reason is why a change needs a reload. Kind is one of a few fixed values, for metrics; Detail
+// says exactly what, for the log.
+type Reason struct {
+	Kind   ReasonKind
+	Detail string
+}
+
+// ReasonKind is a class of reload reasons.
+type ReasonKind string
+
+const (
+	FirstConfiguration ReasonKind = "first-configuration"
+	// ConfigChanged is a change to haproxy.cfg beyond route backends: addresses, ports, rules.
+	ConfigChanged    ReasonKind = "config-changed"
+	FileChanged      ReasonKind = "file-changed"
+	CrtListAmbiguous ReasonKind = "crt-list-ambiguous"
+	SparesUsedUp     ReasonKind = "spare-backends-used-up"
+	RuntimeFailed    ReasonKind = "runtime-api-failed"
+	RuntimeDisagrees ReasonKind = "runtime-state-differs"
+	Forced           ReasonKind = "forced"
+)
 
 // Empty reports whether nothing needs doing.
 func (p Plan) Empty() bool { return !p.Reload && len(p.Ops) == 0 }
 
-// PlanChange compares the running configuration with the wanted one. It is pure: it reads only
-// its arguments. A nil running configuration means HAProxy runs nothing of ours yet.
+func reload(kind ReasonKind, detail string) Plan {
+	return Plan{Reload: true, Reasons: []Reason{{kind, detail}}}
+}
+
+// PlanChange compares what runs with the wanted configuration. It is pure: it reads only its
+// arguments. A nil live state means HAProxy runs nothing of ours yet.
 //
 // Without a reload: servers added, removed or re-weighted; map entries added, changed or removed
 // (new hostnames, a hostname moving between passthrough and terminate); certificates added,
-// rotated or removed with their crt-list lines. With a reload: anything else in haproxy.cfg
-// (sockets, backends, rules).
-func PlanChange(running, wanted *Config) Plan {
-	if running == nil {
-		return Plan{Reload: true, Reasons: []string{"first configuration"}}
+// rotated or removed with their crt-list lines; route backends added (served by a spare backend)
+// or removed. With a reload: anything else in haproxy.cfg (sockets, rules), and new route
+// backends when no spare is left.
+func PlanChange(live *Live, wanted *Config) Plan {
+	if live == nil {
+		return reload(FirstConfiguration, "first configuration")
 	}
-	var reasons []string
+	running := live.Config
+	var reasons []Reason
 	if !bytes.Equal(running.Skeleton, wanted.Skeleton) {
-		reasons = append(reasons, "haproxy.cfg changed beyond servers")
+		reasons = append(reasons, Reason{ConfigChanged, "haproxy.cfg changed beyond route backends"})
 	}
 	var changedFiles []string
 	for path, f := range wanted.Files {
@@ -44,24 +76,61 @@ func PlanChange(running, wanted *Config) Plan {
 	}
 	sort.Strings(changedFiles)
 	for _, name := range changedFiles {
-		reasons = append(reasons, name+" changed")
+		reasons = append(reasons, Reason{FileChanged, name + " changed"})
 	}
 	certsIn, certsOut, ambiguous := certificateOps(running, wanted)
 	if ambiguous != "" {
-		reasons = append(reasons, ambiguous)
+		reasons = append(reasons, Reason{CrtListAmbiguous, ambiguous})
+	}
+	spares, short := assignSpares(live, wanted)
+	if short != "" {
+		reasons = append(reasons, Reason{SparesUsedUp, short})
 	}
 	if len(reasons) > 0 {
 		return Plan{Reload: true, Reasons: reasons}
 	}
-	var p Plan
-	serversIn, serversOut := serverOps(running.Servers, wanted.Servers)
+	p := Plan{Spares: spares}
+	serversIn, serversOut := serverOps(bySection(running.Servers, live.Spares), bySection(wanted.Servers, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
 	p.Ops = append(p.Ops, certsIn...)
 	p.Ops = append(p.Ops, serversIn...)
-	p.Ops = append(p.Ops, mapOps(running, wanted)...)
+	p.Ops = append(p.Ops, mapOps(running, wanted, live.Spares, spares)...)
 	p.Ops = append(p.Ops, certsOut...)
 	p.Ops = append(p.Ops, serversOut...)
 	return p
+}
+
+// assignSpares keeps the spares of route backends still wanted and gives each new route backend
+// a free one. A spare freed by this change is reused only by a later one, once its servers are
+// gone. When spares run short it says so instead.
+func assignSpares(live *Live, wanted *Config) (map[string]string, string) {
+	spares := map[string]string{}
+	var added []string
+	for _, name := range sortedKeys(wanted.Servers) {
+		switch s, ok := live.Spares[name]; {
+		case ok:
+			spares[name] = s
+		case !live.Sections[name]:
+			added = append(added, name)
+		}
+	}
+	free := live.freeSpares()
+	if len(added) > len(free) {
+		return nil, fmt.Sprintf("%d new route backends, %d spare backends left", len(added), len(free))
+	}
+	for i, name := range added {
+		spares[name] = free[i]
+	}
+	return spares, ""
+}
+
+// bySection keys servers by the backend of the workers that holds them.
+func bySection(servers map[string][]ServerLine, spares map[string]string) map[string][]ServerLine {
+	out := make(map[string][]ServerLine, len(servers))
+	for name, lines := range servers {
+		out[section(name, spares)] = lines
+	}
+	return out
 }
 
 // certificateOps returns the ops that load certificates and offer them in crt-lists, and those
@@ -131,7 +200,14 @@ func count(lines []string, cert string) int {
 
 // serverOps returns the ops that add or re-weight servers, and those that remove them.
 func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
-	for _, backend := range sortedKeys(wanted) {
+	backends := map[string]bool{}
+	for name := range running {
+		backends[name] = true
+	}
+	for name := range wanted {
+		backends[name] = true
+	}
+	for _, backend := range sortedKeys(backends) {
 		old := running[backend]
 		for _, s := range wanted[backend] {
 			i := slices.IndexFunc(old, func(o ServerLine) bool { return o.Name == s.Name })
@@ -157,11 +233,17 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 }
 
 // mapOps turns map file differences into entry changes: additions and changes first, then
-// removals, each map in path order and each entry in key order.
-func mapOps(running, wanted *Config) []Op {
+// removals, each map in path order and each entry in key order. Values name the backends of the
+// workers. A map with many changes is replaced whole, atomically.
+func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]string) []Op {
 	var upserts, dels []Op
 	for _, path := range sortedKeys(wanted.Maps) {
-		old, now := parseMap(running.Files[path].Content), parseMap(wanted.Files[path].Content)
+		old := mapEntries(running.Files[path].Content, runningSpares)
+		now := mapEntries(wanted.Files[path].Content, wantedSpares)
+		if changes := countChanges(old, now); changes >= replaceMapAbove {
+			upserts = append(upserts, Op{Kind: ReplaceMap, Map: path, Entries: now})
+			continue
+		}
 		for _, key := range sortedKeys(now) {
 			if v, ok := old[key]; !ok {
 				upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: key, Value: now[key]})
@@ -178,12 +260,33 @@ func mapOps(running, wanted *Config) []Op {
 	return append(upserts, dels...)
 }
 
-func parseMap(content []byte) map[string]string {
+// replaceMapAbove is how many entry changes to one map make it cheaper to load a new version
+// of the whole map (prepare, add, commit) than to send them one by one; it also makes a large
+// change visible all at once.
+const replaceMapAbove = 32
+
+func countChanges(old, now map[string]string) int {
+	n := 0
+	for k, v := range now {
+		if w, ok := old[k]; !ok || w != v {
+			n++
+		}
+	}
+	for k := range old {
+		if _, ok := now[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// mapEntries reads a map file, with each value naming the backend of the workers that serves it.
+func mapEntries(content []byte, spares map[string]string) map[string]string {
 	entries := map[string]string{}
 	scanner := bufio.NewScanner(bytes.NewReader(content))
 	for scanner.Scan() {
 		if key, value, ok := strings.Cut(scanner.Text(), " "); ok {
-			entries[key] = value
+			entries[key] = section(value, spares)
 		}
 	}
 	return entries
@@ -202,7 +305,11 @@ func sortedKeys[V any](m map[string]V) []string {
 func (p Plan) String() string {
 	switch {
 	case p.Reload:
-		return "reload: " + strings.Join(p.Reasons, "; ")
+		var details []string
+		for _, r := range p.Reasons {
+			details = append(details, r.Detail)
+		}
+		return "reload: " + strings.Join(details, "; ")
 	case len(p.Ops) == 0:
 		return "nothing"
 	}
@@ -216,7 +323,7 @@ func (p Plan) String() string {
 		name string
 	}{{NewCert, "certificates added"}, {CommitCert, "certificates loaded"}, {DelCert, "certificates removed"},
 		{AddCrtListEntry, "crt-list lines added"}, {DelCrtListEntry, "crt-list lines removed"}, {AddServer, "servers added"}, {SetWeight, "weights set"}, {DelServer, "servers removed"},
-		{AddMapEntry, "map entries added"}, {SetMapEntry, "map entries changed"}, {DelMapEntry, "map entries removed"}} {
+		{AddMapEntry, "map entries added"}, {SetMapEntry, "map entries changed"}, {DelMapEntry, "map entries removed"}, {ReplaceMap, "maps replaced"}} {
 		if counts[c.kind] > 0 {
 			parts = append(parts, strconv.Itoa(counts[c.kind])+" "+c.name)
 		}

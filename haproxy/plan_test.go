@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,15 @@ func fooServers(addresses ...string) func(*model.DataPlane) {
 	}
 }
 
+// withRoute adds a passthrough route on hostname with one server.
+func withRoute(name, hostname, address string) func(*model.DataPlane) {
+	return func(dp *model.DataPlane) {
+		id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: name}
+		dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: hostname, Backend: id})
+		dp.Backends = append(dp.Backends, model.Backend{ID: id, Servers: []model.Server{{Service: name, Address: address, Port: 8443, Weight: 1}}})
+	}
+}
+
 func TestPlanChange(t *testing.T) {
 	const (
 		sniMap       = "/d/maps/default_gw_443.sni.map"
@@ -54,6 +64,8 @@ func TestPlanChange(t *testing.T) {
 	tests := []struct {
 		name     string
 		from, to model.DataPlane
+		// via are data planes applied between from and to, each without a reload.
+		via      []model.DataPlane
 		commands []string
 		reload   []string
 	}{
@@ -124,18 +136,93 @@ func TestPlanChange(t *testing.T) {
 			},
 		},
 		{
-			name: "new backend",
+			name: "route added to an existing listener: its backend takes a spare",
+			from: plane(), to: plane(withRoute("baz", "baz.example.com", "10.244.2.1")),
+			commands: []string{
+				"add server spare:0/baz:10.244.2.1:8443 10.244.2.1:8443 weight 1",
+				"set server spare:0/baz:10.244.2.1:8443 state ready",
+				"add map " + sniMap + " baz.example.com spare:0",
+			},
+		},
+		{
+			name: "route added after another took the first spare",
+			from: plane(), via: []model.DataPlane{plane(withRoute("baz", "baz.example.com", "10.244.2.1"))},
+			to: plane(withRoute("baz", "baz.example.com", "10.244.2.1"), withRoute("qux", "qux.example.com", "10.244.3.1")),
+			commands: []string{
+				"add server spare:1/qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
+				"set server spare:1/qux:10.244.3.1:8443 state ready",
+				"add map " + sniMap + " qux.example.com spare:1",
+			},
+		},
+		{
+			name: "more new routes than spares",
+			from: plane(), to: plane(withRoute("a", "a.example.com", "10.244.2.1"), withRoute("b", "b.example.com", "10.244.2.2"), withRoute("c", "c.example.com", "10.244.2.3")),
+			reload: []string{"3 new route backends, 2 spare backends left"},
+		},
+		{
+			name: "route deleted: its hostname goes first, then its servers",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
-				dp.Backends = append(dp.Backends, model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "new"}})
+				dp.Sockets[0].Passthrough = nil
+				dp.Backends = dp.Backends[:1]
 			}),
-			reload: []string{"haproxy.cfg changed beyond servers"},
+			commands: []string{
+				"del map " + sniMap + " foo.example.com",
+				"set server tlsroute:default:foo:rule0/foo:10.244.1.1:8443 state maint",
+				"shutdown sessions server tlsroute:default:foo:rule0/foo:10.244.1.1:8443",
+				"del server tlsroute:default:foo:rule0/foo:10.244.1.1:8443",
+			},
+		},
+		{
+			name: "route deleted that a spare served",
+			from: plane(), via: []model.DataPlane{plane(withRoute("baz", "baz.example.com", "10.244.2.1"))},
+			to: plane(),
+			commands: []string{
+				"del map " + sniMap + " baz.example.com",
+				"set server spare:0/baz:10.244.2.1:8443 state maint",
+				"shutdown sessions server spare:0/baz:10.244.2.1:8443",
+				"del server spare:0/baz:10.244.2.1:8443",
+			},
+		},
+		{
+			name: "a freed spare serves the next new route",
+			from: plane(), via: []model.DataPlane{plane(withRoute("baz", "baz.example.com", "10.244.2.1")), plane()},
+			to: plane(withRoute("qux", "qux.example.com", "10.244.3.1")),
+			commands: []string{
+				"add server spare:0/qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
+				"set server spare:0/qux:10.244.3.1:8443 state ready",
+				"add map " + sniMap + " qux.example.com spare:0",
+			},
+		},
+		{
+			name: "deleted route comes back to the backend it had at the last reload",
+			from: plane(), via: []model.DataPlane{plane(func(dp *model.DataPlane) { dp.Sockets[0].Passthrough, dp.Backends = nil, dp.Backends[:1] })},
+			to: plane(),
+			commands: []string{
+				"add server tlsroute:default:foo:rule0/foo:10.244.1.1:8443 10.244.1.1:8443 weight 1",
+				"set server tlsroute:default:foo:rule0/foo:10.244.1.1:8443 state ready",
+				"add map " + sniMap + " foo.example.com tlsroute:default:foo:rule0",
+			},
+		},
+		{
+			name: "many hostnames at once: the map is replaced whole",
+			from: plane(), to: plane(func(dp *model.DataPlane) {
+				for i := range replaceMapAbove {
+					dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%02d.example.com", i), Backend: fooID})
+				}
+			}),
+			commands: []string{fmt.Sprintf("prepare map %s; add map @<version> %s <<(%d entries); commit map @<version> %s", sniMap, sniMap, replaceMapAbove+2, sniMap)},
 		},
 		{
 			name: "new port",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				dp.Sockets = append(dp.Sockets, model.Socket{Address: "10.250.0.1", Port: 8443, Gateway: "default/gw"})
 			}),
-			reload: []string{"haproxy.cfg changed beyond servers"},
+			reload: []string{"haproxy.cfg changed beyond route backends"},
+		},
+		{
+			name: "new address",
+			from: plane(), to: plane(func(dp *model.DataPlane) { dp.Sockets[0].Address = "10.250.0.2" }),
+			reload: []string{"haproxy.cfg changed beyond route backends"},
 		},
 		{
 			name: "certificate rotated in place",
@@ -185,18 +272,27 @@ func TestPlanChange(t *testing.T) {
 			reload: []string{"default_gw_443.crtlist names default_bar.pem on several lines"},
 		},
 	}
-	settings := Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404"}
+	settings := Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2}
+	render := func(t *testing.T, dp model.DataPlane) *Config {
+		t.Helper()
+		cfg, err := Render(dp, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			from, err := Render(tt.from, settings)
-			if err != nil {
-				t.Fatal(err)
+			live := Started(render(t, tt.from))
+			for i, step := range tt.via {
+				cfg := render(t, step)
+				p := PlanChange(live, cfg)
+				if p.Reload {
+					t.Fatalf("step %d reloads: %v", i, p.Reasons)
+				}
+				live = live.After(p, cfg)
 			}
-			to, err := Render(tt.to, settings)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := PlanChange(from, to)
+			p := PlanChange(live, render(t, tt.to))
 			var commands []string
 			for _, op := range p.Ops {
 				commands = append(commands, op.Command())
@@ -204,12 +300,16 @@ func TestPlanChange(t *testing.T) {
 			if !slices.Equal(commands, tt.commands) {
 				t.Errorf("commands:\n  %s\nwant:\n  %s", strings.Join(commands, "\n  "), strings.Join(tt.commands, "\n  "))
 			}
-			if !slices.Equal(p.Reasons, tt.reload) || p.Reload != (len(tt.reload) > 0) {
-				t.Errorf("reload %v %q, want %q", p.Reload, p.Reasons, tt.reload)
+			var reasons []string
+			for _, r := range p.Reasons {
+				reasons = append(reasons, r.Detail)
+			}
+			if !slices.Equal(reasons, tt.reload) || p.Reload != (len(tt.reload) > 0) {
+				t.Errorf("reload %v %q, want %q", p.Reload, reasons, tt.reload)
 			}
 		})
 	}
-	if p := PlanChange(nil, &Config{}); !p.Reload || !slices.Equal(p.Reasons, []string{"first configuration"}) {
+	if p := PlanChange(nil, &Config{}); !p.Reload || p.Reasons[0].Kind != FirstConfiguration {
 		t.Errorf("first configuration: %+v", p)
 	}
 }

@@ -57,6 +57,8 @@ func (r *runtimeAPI) do(op Op) error {
 		// By path, as haproxy.cfg names the map: client-native's map methods rewrite names
 		// (dots become underscores), and Kubernetes names have dots.
 		return r.raw(op.Command())
+	case ReplaceMap:
+		return r.replaceMap(op.Map, op.Entries)
 	case DrainServer:
 		return r.client.SetServerState(op.Backend, op.Server, "maint")
 	case ShutdownSessions:
@@ -67,17 +69,49 @@ func (r *runtimeAPI) do(op Op) error {
 	return fmt.Errorf("unknown op")
 }
 
-// raw runs a command client-native has no method for; with "set severity-output number" (which
-// client-native sends first) an error answer starts with "[0]:" to "[3]:".
-func (r *runtimeAPI) raw(command string) error {
-	out, err := r.client.ExecuteRaw(command)
+// replaceMap loads a new version of a map beside the live one and then swaps them: lookups see
+// the old map or the new one, never a mix.
+func (r *runtimeAPI) replaceMap(path string, entries map[string]string) error {
+	answer, err := r.answer("prepare map " + path)
 	if err != nil {
 		return err
 	}
-	for _, answer := range out {
-		if len(answer) > 4 && strings.Contains("[0]:[1]:[2]:[3]:", answer[:4]) {
-			return fmt.Errorf("%s", strings.TrimSpace(answer[4:]))
+	_, version, ok := strings.Cut(answer, "New version created:")
+	if !ok {
+		return fmt.Errorf("prepare map %s answered %q", path, answer)
+	}
+	version = strings.TrimSpace(version)
+	if len(entries) > 0 {
+		var payload strings.Builder
+		for _, key := range sortedKeys(entries) {
+			payload.WriteString(key + " " + entries[key] + "\n")
+		}
+		if err := r.raw("add map @" + version + " " + path + " <<\n" + payload.String()); err != nil {
+			return err
 		}
 	}
-	return nil
+	return r.raw("commit map @" + version + " " + path)
+}
+
+// raw runs a command client-native has no method for.
+func (r *runtimeAPI) raw(command string) error {
+	_, err := r.answer(command)
+	return err
+}
+
+// answer runs a command and returns what HAProxy answered. With "set severity-output number"
+// (which client-native sends first) an error answer starts with "[0]:" to "[3]:".
+func (r *runtimeAPI) answer(command string) (string, error) {
+	out, err := r.client.ExecuteRaw(command)
+	if err != nil {
+		return "", err
+	}
+	var all strings.Builder
+	for _, answer := range out {
+		if len(answer) > 4 && strings.Contains("[0]:[1]:[2]:[3]:", answer[:4]) {
+			return "", fmt.Errorf("%s", strings.TrimSpace(answer[4:]))
+		}
+		all.WriteString(answer)
+	}
+	return all.String(), nil
 }

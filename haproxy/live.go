@@ -1,0 +1,55 @@
+package haproxy
+
+// Live is what the HAProxy workers run: the configuration last applied (its files are on disk)
+// and, for backends added since the workers started, the spare backend that serves each.
+type Live struct {
+	Config *Config
+	// Sections are the backends the workers were started with: route backends and spares.
+	Sections map[string]bool
+	// Spares maps a route backend added after the last reload to the spare that serves it.
+	Spares map[string]string
+}
+
+// Started is the state of workers that just read cfg.
+func Started(cfg *Config) *Live {
+	sections := map[string]bool{}
+	for name := range cfg.Servers {
+		sections[name] = true
+	}
+	for _, name := range cfg.Spares {
+		sections[name] = true
+	}
+	return &Live{Config: cfg, Sections: sections, Spares: map[string]string{}}
+}
+
+// After is the state once plan has moved the workers to wanted.
+func (l *Live) After(p Plan, wanted *Config) *Live {
+	if p.Reload || l == nil {
+		return Started(wanted)
+	}
+	return &Live{Config: wanted, Sections: l.Sections, Spares: p.Spares}
+}
+
+// section is the backend of the workers that serves the backend named in the configuration;
+// names that are not route backends (the terminating frontends' backends) are themselves.
+func section(name string, spares map[string]string) string {
+	if s, ok := spares[name]; ok {
+		return s
+	}
+	return name
+}
+
+// freeSpares are the spares no route backend uses, in order.
+func (l *Live) freeSpares() []string {
+	used := map[string]bool{}
+	for _, s := range l.Spares {
+		used[s] = true
+	}
+	var free []string
+	for _, s := range l.Config.Spares {
+		if !used[s] {
+			free = append(free, s)
+		}
+	}
+	return free
+}

@@ -1,0 +1,144 @@
+package haproxy
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+)
+
+// readBack asks the workers for every map, backend and certificate the ops touched and compares
+// the answers with the wanted configuration. A difference means the runtime API did not do what
+// it said; the caller then reloads from the files.
+func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string) error {
+	mapPaths, sections, certs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, op := range ops {
+		switch op.Kind {
+		case AddMapEntry, SetMapEntry, DelMapEntry, ReplaceMap:
+			mapPaths[op.Map] = true
+		case AddServer, SetWeight, DelServer:
+			sections[op.Backend] = true
+		case CommitCert:
+			certs[op.Cert] = true
+		}
+	}
+	for _, path := range sortedKeys(mapPaths) {
+		got, err := r.showMap(path)
+		if err != nil {
+			return err
+		}
+		if want := mapEntries(wanted.Files[path].Content, spares); !maps.Equal(got, want) {
+			return fmt.Errorf("map %s holds %d entries that differ from the %d wanted", path, countChanges(want, got), len(want))
+		}
+	}
+	servers := bySection(wanted.Servers, spares)
+	for _, backend := range sortedKeys(sections) {
+		got, err := r.showServers(backend)
+		if err != nil {
+			return err
+		}
+		want := slices.Clone(servers[backend])
+		slices.SortFunc(want, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("backend %s has servers %v, want %v", backend, got, want)
+		}
+	}
+	for _, path := range sortedKeys(certs) {
+		got, err := r.certSerial(path)
+		if err != nil {
+			return err
+		}
+		if want := pemSerial(wanted.Files[path].Content); got != want {
+			return fmt.Errorf("certificate %s has serial %s, want %s", path, got, want)
+		}
+	}
+	return nil
+}
+
+// showMap reads a map: "show map" prints one "<id> <key> <value>" line per entry.
+func (r *runtimeAPI) showMap(path string) (map[string]string, error) {
+	answer, err := r.answer("show map " + path)
+	if err != nil {
+		return nil, err
+	}
+	entries := map[string]string{}
+	for _, line := range strings.Split(answer, "\n") {
+		if f := strings.Fields(line); len(f) == 3 {
+			entries[f[1]] = f[2]
+		}
+	}
+	return entries, nil
+}
+
+// showServers reads a backend's servers, sorted by name, from "show servers state", whose
+// header line names its columns.
+func (r *runtimeAPI) showServers(backend string) ([]ServerLine, error) {
+	answer, err := r.answer("show servers state " + backend)
+	if err != nil {
+		return nil, err
+	}
+	column := map[string]int{}
+	var servers []ServerLine
+	for _, line := range strings.Split(answer, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[0] == "#" {
+			for i, name := range f[1:] {
+				column[name] = i
+			}
+			continue
+		}
+		name, addr, port, weight := column["srv_name"], column["srv_addr"], column["srv_port"], column["srv_uweight"]
+		if len(column) == 0 || len(f) <= max(name, addr, port, weight) {
+			continue
+		}
+		var w int32
+		if _, err := fmt.Sscan(f[weight], &w); err != nil {
+			return nil, fmt.Errorf("show servers state %s: weight %q", backend, f[weight])
+		}
+		servers = append(servers, ServerLine{Name: f[name], Address: net.JoinHostPort(f[addr], f[port]), Weight: w})
+	}
+	if len(column) == 0 {
+		return nil, fmt.Errorf("show servers state %s: no header in %q", backend, answer)
+	}
+	slices.SortFunc(servers, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
+	return servers, nil
+}
+
+// certSerial reads the serial number of the certificate the workers use for a file.
+func (r *runtimeAPI) certSerial(path string) (string, error) {
+	answer, err := r.answer("show ssl cert " + path)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(answer, "\n") {
+		if serial, ok := strings.CutPrefix(line, "Serial: "); ok {
+			return normalSerial(serial), nil
+		}
+	}
+	return "", fmt.Errorf("show ssl cert %s: no serial", path)
+}
+
+// pemSerial is the serial number of the first certificate in a PEM file, as certSerial prints it.
+func pemSerial(content []byte) string {
+	for rest := content; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return ""
+		}
+		if block.Type == "CERTIFICATE" {
+			if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+				return normalSerial(fmt.Sprintf("%X", cert.SerialNumber))
+			}
+			return ""
+		}
+	}
+}
+
+// normalSerial is an upper-case hex serial without leading zeros: HAProxy prints the encoded
+// bytes, which may start with a zero byte.
+func normalSerial(s string) string {
+	return strings.TrimLeft(strings.ToUpper(strings.TrimSpace(s)), "0")
+}
