@@ -26,7 +26,8 @@ type rig struct {
 	backendCert testtls.Pair
 }
 
-func newRig(t *testing.T) *rig {
+// newRig starts HAProxy with two spare backends; edit may change its settings.
+func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 	t.Helper()
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		t.Fatal("haproxy is not installed: run `make deps` (the Makefile installs Debian's haproxy)")
@@ -53,14 +54,14 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
+	settings := Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freePort(t),
+		HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2}
+	for _, e := range edit {
+		e(&settings)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m, err := NewManager(ctx, ManagerOptions{
-		Binary: "haproxy",
-		Settings: Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freePort(t),
-			HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2},
-		Output: testWriter{t},
-	})
+	m, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: settings, Output: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
