@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -33,6 +35,8 @@ type flags struct {
 	controllerName, addressPool              string
 	haproxyBinary, haproxyDir, haproxyRunDir string
 	masterSocket, statsAddress               string
+	metricsAddress                           string
+	spareBackends                            int
 	coalesce, hardStopAfter, idleTimeout     time.Duration
 	logLevel, logFormat                      string
 }
@@ -52,6 +56,8 @@ func parseFlags() flags {
 	flag.StringVar(&f.haproxyRunDir, "haproxy-run-dir", "", "directory for HAProxy's sockets (default: <haproxy-dir>/run); keep it short, unix socket paths are limited to 107 bytes")
 	flag.StringVar(&f.masterSocket, "haproxy-master-socket", "", "attach to a running HAProxy master on this socket instead of starting one; it must read <haproxy-dir>/haproxy.cfg")
 	flag.StringVar(&f.statsAddress, "stats-address", "127.0.0.1:8404", "address of HAProxy's stats page (/) and Prometheus metrics (/metrics)")
+	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "address of the controller's own Prometheus metrics (/metrics); empty turns them off")
+	flag.IntVar(&f.spareBackends, "spare-backends", 16, "empty backends kept ready so new routes need no reload; a reload refills them when they run out")
 	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
 	flag.DurationVar(&f.idleTimeout, "idle-timeout", time.Hour, "idle timeout of proxied connections")
@@ -103,6 +109,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		Settings: haproxy.Settings{
 			Dir: f.haproxyDir, RunDir: f.haproxyRunDir, StatsAddress: f.statsAddress,
 			HardStopAfter: f.hardStopAfter, IdleTimeout: f.idleTimeout, DefaultCertificate: defaultCert,
+			SpareBackends: f.spareBackends,
 		},
 		MasterSocket: f.masterSocket,
 		Output:       log.WithField("logger", "haproxy").WriterLevel(logrus.InfoLevel),
@@ -113,6 +120,12 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	defer manager.Stop()
 	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "source": f.source}).Info("haproxy-gateway running")
 
+	metrics := controller.NewMetrics()
+	if f.metricsAddress != "" {
+		if err := serveMetrics(ctx, f.metricsAddress, metrics, log); err != nil {
+			return err
+		}
+	}
 	runner := &controller.Runner{
 		Source:    src,
 		Build:     build.Options{ControllerName: f.controllerName, AddressPool: pool},
@@ -120,6 +133,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		Status:    writer,
 		Coalesce:  f.coalesce,
 		Log:       log,
+		Metrics:   metrics,
 	}
 	errs := make(chan error, 1)
 	go func() { errs <- runner.Run(ctx) }()
@@ -163,13 +177,35 @@ type haproxyDataPlane struct{ m *haproxy.Manager }
 
 func (d haproxyDataPlane) Apply(ctx context.Context, dp model.DataPlane) controller.ApplyResult {
 	r := d.m.Apply(ctx, dp)
-	detail := r.Plan.String()
-	if r.RuntimeErr != nil {
-		detail += " (after the runtime API failed: " + r.RuntimeErr.Error() + ")"
+	result := controller.ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: r.Plan.String(),
+		RuntimeFailed: r.RuntimeErr != nil, RuntimeOps: map[string]int{}, Err: r.Err}
+	if r.Plan.Reload {
+		for _, reason := range r.Plan.Reasons {
+			result.ReloadReasons = append(result.ReloadReasons, string(reason.Kind))
+		}
+	} else {
+		for _, op := range r.Plan.Ops {
+			result.RuntimeOps[op.Kind.String()]++
+		}
 	}
-	return controller.ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: detail, Err: r.Err}
+	return result
 }
 
 type discardStatus struct{}
 
 func (discardStatus) Write(context.Context, *model.Model) error { return nil }
+
+// serveMetrics serves the controller's metrics until ctx ends.
+func serveMetrics(ctx context.Context, address string, metrics *controller.Metrics, log logrus.FieldLogger) error {
+	listener, err := net.Listen("tcp", address)
+	if err != nil {
+		return fmt.Errorf("-metrics-address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics.Handler())
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	go func() { <-ctx.Done(); _ = server.Close() }()
+	log.WithField("metrics", "http://"+listener.Addr().String()+"/metrics").Info("serving controller metrics")
+	return nil
+}

@@ -22,6 +22,12 @@ type ApplyResult struct {
 	// Changed is false when the model was already running.
 	Changed  bool
 	Reloaded bool
+	// ReloadReasons are the kinds of reasons for a reload, from a small fixed set.
+	ReloadReasons []string
+	// RuntimeOps counts the runtime API commands sent, by command.
+	RuntimeOps map[string]int
+	// RuntimeFailed is set when the runtime API failed and a reload was done instead.
+	RuntimeFailed bool
 	// Detail says what changed, for the log line.
 	Detail string
 	Err    error
@@ -43,6 +49,8 @@ type Runner struct {
 	// Coalesce is how long to wait after a change for more changes before rebuilding.
 	Coalesce time.Duration
 	Log      logrus.FieldLogger
+	// Metrics may be nil.
+	Metrics *Metrics
 }
 
 // retryAfter is when a failed apply or status write is tried again without a new change.
@@ -54,15 +62,22 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	retry := time.NewTimer(0) // the first pass runs at once
+	// seen is when the oldest change not yet applied was noticed.
+	var seen time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.Source.Changes():
+			if seen.IsZero() {
+				seen = time.Now()
+			}
 			r.settle(ctx)
 		case <-retry.C:
 		}
-		if !r.pass(ctx) {
+		if r.pass(ctx, seen) {
+			seen = time.Time{}
+		} else {
 			retry.Reset(retryAfter)
 		}
 	}
@@ -82,7 +97,7 @@ func (r *Runner) settle(ctx context.Context) {
 }
 
 // pass runs one build -> apply -> status round; false means it should be tried again.
-func (r *Runner) pass(ctx context.Context) bool {
+func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	snap, err := r.Source.Snapshot(ctx)
 	if err != nil {
 		r.Log.WithError(err).Error("read objects")
@@ -90,6 +105,7 @@ func (r *Runner) pass(ctx context.Context) bool {
 	}
 	m := build.Build(snap, r.Build)
 	result := r.DataPlane.Apply(ctx, m.DataPlane)
+	r.Metrics.observe(result, seen)
 	ok := true
 	switch {
 	case result.Err != nil:

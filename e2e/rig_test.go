@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,6 +43,8 @@ type env struct {
 	logs       *syncBuffer
 	// haproxyRunDir holds the sockets of the controller's HAProxy.
 	haproxyRunDir string
+	// metricsAddress serves the controller's Prometheus metrics.
+	metricsAddress string
 }
 
 func requireE2E(t *testing.T) {
@@ -77,6 +82,7 @@ func (e *env) startController() {
 		e.t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
 	}
 	dir := e.t.TempDir()
+	e.metricsAddress = "127.0.0.1:" + freePort(e.t)
 	runDir, err := os.MkdirTemp("", "hg-run")
 	if err != nil {
 		e.t.Fatal(err)
@@ -87,6 +93,7 @@ func (e *env) startController() {
 		"-haproxy-dir", dir,
 		"-haproxy-run-dir", runDir,
 		"-stats-address", "127.0.0.1:"+freePort(e.t),
+		"-metrics-address", e.metricsAddress,
 		"-hard-stop-after", "5s",
 		"-log-level", "debug")
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
@@ -224,3 +231,28 @@ func e2eScheme() *runtime.Scheme {
 }
 
 func bufioReader(raw []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(raw)) }
+
+// metric returns the value of one sample of the controller's metrics, such as
+// `haproxy_gateway_runtime_operations_total{operation="add server"}`; 0 when it is absent.
+func (e *env) metric(sample string) float64 {
+	e.t.Helper()
+	resp, err := http.Get("http://" + e.metricsAddress + "/metrics")
+	if err != nil {
+		e.t.Fatalf("controller metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if value, ok := strings.CutPrefix(line, sample+" "); ok {
+			v, err := strconv.ParseFloat(value, 64)
+			if err != nil {
+				e.t.Fatalf("metric %s: %v", line, err)
+			}
+			return v
+		}
+	}
+	return 0
+}

@@ -140,7 +140,9 @@ func TestTLSRoutingExample(t *testing.T) {
 		}
 	}
 
-	// Deleting bar-route stops bar.example.com; foo.example.com keeps working.
+	// Deleting bar-route stops bar.example.com; foo.example.com keeps working. Route deletion
+	// and endpoint changes go through HAProxy's runtime API: the worker stays the same.
+	worker := e.workerPID()
 	if err := e.client.Delete(ctx, &gatewayv1.TLSRoute{ObjectMeta: objectMeta("default", "bar-route")}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +198,28 @@ func TestTLSRoutingExample(t *testing.T) {
 			return nil
 		}
 	}
-	// Endpoint changes go through HAProxy's runtime API: the worker stays the same.
-	worker := e.workerPID()
 	scaleFoo("10.244.0.10", "10.244.0.11")
 	e.eventually("foo scaled to two endpoints", 20*time.Second, fooPods("foo-1", "foo-2"))
 	scaleFoo("10.244.0.11")
 	e.eventually("foo scaled down to foo-2", 20*time.Second, fooPods("foo-2"))
 	if now := e.workerPID(); now != worker {
-		t.Errorf("HAProxy reloaded for endpoint changes: worker %d became %d", worker, now)
+		t.Errorf("HAProxy reloaded for a route deletion or endpoint changes: worker %d became %d", worker, now)
+	}
+
+	// The controller's metrics count what it did.
+	for _, sample := range []string{
+		`haproxy_gateway_runtime_operations_total{operation="add server"}`,
+		`haproxy_gateway_runtime_operations_total{operation="del server"}`,
+		`haproxy_gateway_runtime_operations_total{operation="del map"}`,
+		`haproxy_gateway_reloads_total{reason="config-changed"}`,
+		`haproxy_gateway_change_to_applied_seconds_count`,
+	} {
+		if v := e.metric(sample); v < 1 {
+			t.Errorf("metric %s = %v, want at least 1", sample, v)
+		}
+	}
+	if v := e.metric("haproxy_gateway_runtime_failures_total"); v != 0 {
+		t.Errorf("haproxy_gateway_runtime_failures_total = %v, want 0", v)
 	}
 }
 

@@ -56,6 +56,19 @@ type Op struct {
 	Payload []byte
 }
 
+// String is the command the op kind sends, for metrics and logs.
+func (k OpKind) String() string {
+	names := map[OpKind]string{NewCert: "new ssl cert", SetCert: "set ssl cert", CommitCert: "commit ssl cert",
+		AddCrtListEntry: "add ssl crt-list", AddServer: "add server", EnableServer: "set server state ready",
+		SetWeight: "set server weight", AddMapEntry: "add map", SetMapEntry: "set map", DelMapEntry: "del map",
+		ReplaceMap: "prepare/commit map", DrainServer: "set server state maint", ShutdownSessions: "shutdown sessions server",
+		DelServer: "del server", DelCrtListEntry: "del ssl crt-list", DelCert: "del ssl cert"}
+	if name, ok := names[k]; ok {
+		return name
+	}
+	return fmt.Sprintf("op %d", int(k))
+}
+
 // Command is the runtime API command line for the op.
 func (o Op) Command() string {
 	switch o.Kind {

@@ -113,6 +113,11 @@ func TestPlanChange(t *testing.T) {
 			commands: []string{"set server tlsroute:default:foo:rule0/foo:10.244.1.1:8443 weight 128"},
 		},
 		{
+			name: "endpoint terminating: it drains, keeping its connections",
+			from: plane(), to: plane(func(dp *model.DataPlane) { dp.Backends[1].Servers[0].Weight = 0 }),
+			commands: []string{"set server tlsroute:default:foo:rule0/foo:10.244.1.1:8443 weight 0"},
+		},
+		{
 			name: "hostname added to an existing backend",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: "foo2.example.com", Backend: fooID})

@@ -9,6 +9,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -31,6 +32,8 @@ type weightedEndpoints struct {
 type endpoint struct {
 	address string
 	port    int32
+	// draining endpoints are terminating but still serve their open connections.
+	draining bool
 }
 
 // backend builds the backend of one route rule. Invalid references are reported, and take no
@@ -91,12 +94,14 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 	return weightedEndpoints{
 		service:   string(ref.Name),
 		weight:    weight,
-		endpoints: readyEndpoints(in.slicesByService[name], svc.Spec.Ports[servicePort].Name),
+		endpoints: servingEndpoints(in.slicesByService[name], svc.Spec.Ports[servicePort].Name),
 	}, nil
 }
 
-// readyEndpoints lists ready addresses with the target port of the named Service port, sorted.
-func readyEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string) []endpoint {
+// servingEndpoints lists the addresses with the target port of the named Service port, sorted:
+// ready ones, and terminating ones that still serve, which drain: they get no new connections but
+// keep the ones they have until they leave the EndpointSlice.
+func servingEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string) []endpoint {
 	var out []endpoint
 	for _, slice := range endpointSlices {
 		if slice.AddressType != discoveryv1.AddressTypeIPv4 && slice.AddressType != discoveryv1.AddressTypeIPv6 {
@@ -113,11 +118,13 @@ func readyEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string
 		}
 		for _, ep := range slice.Endpoints {
 			// An unset ready condition means ready, as the EndpointSlice API defines.
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
+			ready := ep.Conditions.Ready == nil || *ep.Conditions.Ready
+			draining := !ready && ptr.Deref(ep.Conditions.Serving, false) && ptr.Deref(ep.Conditions.Terminating, false)
+			if !ready && !draining {
 				continue
 			}
 			for _, addr := range ep.Addresses {
-				out = append(out, endpoint{address: addr, port: port})
+				out = append(out, endpoint{address: addr, port: port, draining: draining})
 			}
 		}
 	}
@@ -125,9 +132,33 @@ func readyEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string
 		if c := strings.Compare(a.address, b.address); c != 0 {
 			return c
 		}
-		return int(a.port - b.port)
+		if a.port != b.port {
+			return int(a.port - b.port)
+		}
+		return boolOrder(a.draining, b.draining) // ready first: a ready copy wins
 	})
-	return slices.Compact(out)
+	return slices.CompactFunc(out, func(a, b endpoint) bool { return a.address == b.address && a.port == b.port })
+}
+
+func boolOrder(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// readyCount is how many endpoints take new connections.
+func readyCount(endpoints []endpoint) int {
+	n := 0
+	for _, ep := range endpoints {
+		if !ep.draining {
+			n++
+		}
+	}
+	return n
 }
 
 // servers spreads each backendRef's weight over its endpoints, so that a Service with more pods
@@ -136,8 +167,8 @@ func servers(groups []weightedEndpoints) []model.Server {
 	perServer := make([]float64, len(groups))
 	largest := 0.0
 	for i, g := range groups {
-		if len(g.endpoints) > 0 {
-			perServer[i] = float64(g.weight) / float64(len(g.endpoints))
+		if n := readyCount(g.endpoints); n > 0 {
+			perServer[i] = float64(g.weight) / float64(n)
 			largest = math.Max(largest, perServer[i])
 		}
 	}
@@ -154,7 +185,11 @@ func servers(groups []weightedEndpoints) []model.Server {
 				continue
 			}
 			seen[key] = true
-			out = append(out, model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight})
+			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight}
+			if ep.draining {
+				server.Weight = 0
+			}
+			out = append(out, server)
 		}
 	}
 	return out

@@ -1,0 +1,81 @@
+package controller
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the controller's own Prometheus metrics: how it changes HAProxy and how long a
+// change takes to reach it. HAProxy's traffic metrics are on its stats page's /metrics.
+type Metrics struct {
+	registry        *prometheus.Registry
+	reloads         *prometheus.CounterVec
+	runtimeOps      *prometheus.CounterVec
+	runtimeFailures prometheus.Counter
+	applyFailures   prometheus.Counter
+	applyLatency    prometheus.Histogram
+}
+
+// NewMetrics registers the metrics, with Go runtime and process metrics beside them.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haproxy_gateway_reloads_total",
+			Help: "HAProxy reloads that succeeded, by reason.",
+		}, []string{"reason"}),
+		runtimeOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haproxy_gateway_runtime_operations_total",
+			Help: "Runtime API commands that changed HAProxy without a reload, by command.",
+		}, []string{"operation"}),
+		runtimeFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "haproxy_gateway_runtime_failures_total",
+			Help: "Changes the runtime API failed to make or that read back wrong; each fell back to a reload.",
+		}),
+		applyFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "haproxy_gateway_apply_failures_total",
+			Help: "Configurations HAProxy did not take; the previous one kept serving.",
+		}),
+		applyLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "haproxy_gateway_change_to_applied_seconds",
+			Help:    "Time from a change to Gateway API objects or endpoints being seen to HAProxy running it.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+	}
+	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// observe counts what one apply did; seen is when the change it carries was first noticed, zero
+// when unknown.
+func (m *Metrics) observe(r ApplyResult, seen time.Time) {
+	if m == nil || !r.Changed {
+		return
+	}
+	for op, n := range r.RuntimeOps {
+		m.runtimeOps.WithLabelValues(op).Add(float64(n))
+	}
+	if r.RuntimeFailed {
+		m.runtimeFailures.Inc()
+	}
+	if r.Err != nil {
+		m.applyFailures.Inc()
+		return
+	}
+	for _, reason := range r.ReloadReasons {
+		m.reloads.WithLabelValues(reason).Inc()
+	}
+	if !seen.IsZero() {
+		m.applyLatency.Observe(time.Since(seen).Seconds())
+	}
+}
