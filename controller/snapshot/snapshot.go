@@ -17,6 +17,7 @@ type Snapshot struct {
 	GatewayClasses  []gatewayv1.GatewayClass
 	Gateways        []gatewayv1.Gateway
 	TLSRoutes       []gatewayv1.TLSRoute
+	HTTPRoutes      []gatewayv1.HTTPRoute
 	Services        []corev1.Service
 	EndpointSlices  []discoveryv1.EndpointSlice
 	Secrets         []corev1.Secret
@@ -32,6 +33,7 @@ func (s *Snapshot) Sort() {
 	sortObjects(s.GatewayClasses, func(o *gatewayv1.GatewayClass) metav1.Object { return o })
 	sortObjects(s.Gateways, func(o *gatewayv1.Gateway) metav1.Object { return o })
 	sortObjects(s.TLSRoutes, func(o *gatewayv1.TLSRoute) metav1.Object { return o })
+	sortObjects(s.HTTPRoutes, func(o *gatewayv1.HTTPRoute) metav1.Object { return o })
 	sortObjects(s.Services, func(o *corev1.Service) metav1.Object { return o })
 	sortObjects(s.EndpointSlices, func(o *discoveryv1.EndpointSlice) metav1.Object { return o })
 	sortObjects(s.Secrets, func(o *corev1.Secret) metav1.Object { return o })
@@ -52,6 +54,7 @@ func (s *Snapshot) DeepCopy() *Snapshot {
 		GatewayClasses:   copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
 		Gateways:         copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
 		TLSRoutes:        copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
+		HTTPRoutes:       copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
 		Services:         copyEach(s.Services, (*corev1.Service).DeepCopy),
 		EndpointSlices:   copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
 		Secrets:          copyEach(s.Secrets, (*corev1.Secret).DeepCopy),

@@ -153,6 +153,9 @@ func Decode(raw []byte) (*snapshot.Snapshot, error) {
 		case *gatewayv1.TLSRoute:
 			defaultNamespace(&o.Namespace)
 			snap.TLSRoutes = append(snap.TLSRoutes, *o)
+		case *gatewayv1.HTTPRoute:
+			defaultNamespace(&o.Namespace)
+			snap.HTTPRoutes = append(snap.HTTPRoutes, *o)
 		case *gatewayv1.ReferenceGrant:
 			defaultNamespace(&o.Namespace)
 			snap.ReferenceGrants = append(snap.ReferenceGrants, *o)

@@ -53,6 +53,7 @@ func watchedKinds() []client.Object {
 		&gatewayv1.GatewayClass{},
 		&gatewayv1.Gateway{},
 		&gatewayv1.TLSRoute{},
+		&gatewayv1.HTTPRoute{},
 		&gatewayv1.ReferenceGrant{},
 		&corev1.Service{},
 		&discoveryv1.EndpointSlice{},

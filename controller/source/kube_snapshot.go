@@ -30,13 +30,14 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		classes    gatewayv1.GatewayClassList
 		gateways   gatewayv1.GatewayList
 		tlsRoutes  gatewayv1.TLSRouteList
+		httpRoutes gatewayv1.HTTPRouteList
 		grants     gatewayv1.ReferenceGrantList
 		services   corev1.ServiceList
 		slices     discoveryv1.EndpointSliceList
 		secrets    corev1.SecretList
 		namespaces corev1.NamespaceList
 	)
-	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &grants, &services, &slices, &secrets, &namespaces} {
+	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &httpRoutes, &grants, &services, &slices, &secrets, &namespaces} {
 		if err := k.cache.List(ctx, list); err != nil {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
@@ -45,6 +46,7 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		GatewayClasses:   classes.Items,
 		Gateways:         gateways.Items,
 		TLSRoutes:        tlsRoutes.Items,
+		HTTPRoutes:       httpRoutes.Items,
 		ReferenceGrants:  grants.Items,
 		Services:         services.Items,
 		EndpointSlices:   slices.Items,

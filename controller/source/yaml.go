@@ -33,4 +33,7 @@ func setGenerations(s *snapshot.Snapshot) {
 	for i := range s.TLSRoutes {
 		s.TLSRoutes[i].Generation = max(s.TLSRoutes[i].Generation, 1)
 	}
+	for i := range s.HTTPRoutes {
+		s.HTTPRoutes[i].Generation = max(s.HTTPRoutes[i].Generation, 1)
+	}
 }
