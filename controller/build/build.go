@@ -58,6 +58,9 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 	}
 
 	routes, backends := tlsRoutes(s.TLSRoutes, gateways, in, opts)
+	httpStatuses, httpBackends := httpRoutes(s.HTTPRoutes, gateways, in, opts)
+	routes = append(routes, httpStatuses...)
+	backends = append(backends, httpBackends...)
 
 	m := &model.Model{GatewayClasses: classes, Routes: routes}
 	for _, g := range ordered {

@@ -26,9 +26,13 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			}
 			sock := sockets[int32(l.spec.Port)]
 			if sock == nil {
-				sock = &model.Socket{Address: g.address.String(), Port: int32(l.spec.Port), Gateway: g.key()}
+				sock = &model.Socket{Address: g.address.String(), Port: int32(l.spec.Port), Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
 				sockets[sock.Port] = sock
 				ports = append(ports, sock.Port)
+			}
+			if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
+				addHTTPListener(sock, l, g.attachments[l], used)
+				continue
 			}
 			routes := &sock.Passthrough
 			if l.mode() == gatewayv1.TLSModeTerminate {
@@ -64,7 +68,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 
 func claimed(sock *model.Socket, hostname string) bool {
 	has := func(r model.SNIRoute) bool { return r.Hostname == hostname }
-	return slices.ContainsFunc(sock.Passthrough, has) || slices.ContainsFunc(sock.Terminate, has)
+	return slices.ContainsFunc(sock.Passthrough, has) || slices.ContainsFunc(sock.Terminate, has) || slices.Contains(sock.HTTPS, hostname)
 }
 
 // finishSocket sorts a socket's routes by hostname and drops repeated certificate entries.
@@ -72,16 +76,23 @@ func finishSocket(s *model.Socket) model.Socket {
 	byHost := func(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
 	slices.SortFunc(s.Passthrough, byHost)
 	slices.SortFunc(s.Terminate, byHost)
+	slices.Sort(s.HTTPS)
+	slices.SortFunc(s.VirtualHosts, func(a, b model.VirtualHost) int { return strings.Compare(a.Hostname, b.Hostname) })
+	s.Certificates = uniqueCertificates(s.Certificates)
+	s.HTTPSCertificates = uniqueCertificates(s.HTTPSCertificates)
+	return *s
+}
+
+func uniqueCertificates(in []model.Certificate) []model.Certificate {
 	var certs []model.Certificate
-	for _, c := range s.Certificates {
+	for _, c := range in {
 		if !slices.ContainsFunc(certs, func(x model.Certificate) bool {
 			return x.Namespace == c.Namespace && x.Name == c.Name && slices.Equal(x.SNIFilter, c.SNIFilter)
 		}) {
 			certs = append(certs, c)
 		}
 	}
-	s.Certificates = certs
-	return *s
+	return certs
 }
 
 func sortedAttachments(list []attachment) []attachment {

@@ -9,6 +9,17 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
+// SupportedFeatures are the Gateway API feature names (sigs.k8s.io/gateway-api/pkg/features) this
+// controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed.
+var SupportedFeatures = []string{
+	"Gateway",
+	"HTTPRoute",
+	"ReferenceGrant",
+	"TLSRoute",
+	"TLSRouteModeMixed",
+	"TLSRouteModeTerminate",
+}
+
 // SupportedBundleVersion is the Gateway API release whose CRDs this controller is built against.
 // Any v1.6 patch release is accepted.
 const SupportedBundleVersion = "v1.6.3"
@@ -42,7 +53,8 @@ func gatewayClasses(classes []gatewayv1.GatewayClass, opts Options, crdBundleVer
 		default:
 			accepted[class.Name] = true
 		}
-		out = append(out, model.GatewayClass{Name: class.Name, Conditions: []metav1.Condition{acceptedCondition, versionCondition}})
+		out = append(out, model.GatewayClass{Name: class.Name, Conditions: []metav1.Condition{acceptedCondition, versionCondition},
+			SupportedFeatures: SupportedFeatures})
 	}
 	return out, accepted
 }

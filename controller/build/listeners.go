@@ -11,11 +11,25 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-const kindTLSRoute = "TLSRoute"
+const (
+	kindTLSRoute  = "TLSRoute"
+	kindHTTPRoute = "HTTPRoute"
+)
 
 // routeKindsByProtocol lists the route kinds each supported listener protocol takes.
 var routeKindsByProtocol = map[gatewayv1.ProtocolType][]string{
-	gatewayv1.TLSProtocolType: {kindTLSRoute},
+	gatewayv1.TLSProtocolType:   {kindTLSRoute},
+	gatewayv1.HTTPProtocolType:  {kindHTTPRoute},
+	gatewayv1.HTTPSProtocolType: {kindHTTPRoute},
+}
+
+// socketProtocol is what a listener's socket reads first. TLS and HTTPS listeners both start
+// with a ClientHello, so they may share a port; the server name tells them apart.
+func socketProtocol(p gatewayv1.ProtocolType) model.SocketProtocol {
+	if p == gatewayv1.HTTPProtocolType {
+		return model.SocketHTTP
+	}
+	return model.SocketTLS
 }
 
 // listener is one Gateway listener while the build works on it.
@@ -24,7 +38,8 @@ type listener struct {
 	spec     *gatewayv1.Listener
 	kinds    []gatewayv1.RouteGroupKind
 	accepted bool
-	// resolved is false when a certificate or route kind could not be used.
+	// resolved is false when a certificate could not be used. Unsupported route kinds are
+	// reported in the same condition but leave the supported ones served.
 	resolved   bool
 	conflicted bool
 	// conditions by type, filled in validation order; the first problem of each type stands.
@@ -33,10 +48,16 @@ type listener struct {
 	attached                  int32
 }
 
-// served reports whether the listener gets a socket in the data plane.
-func (l *listener) served() bool { return l.accepted && l.resolved && !l.conflicted }
+// served reports whether the listener gets a socket in the data plane: it must be valid and take
+// at least one route kind.
+func (l *listener) served() bool {
+	return l.accepted && l.resolved && !l.conflicted && len(l.kinds) > 0
+}
 
 func (l *listener) mode() gatewayv1.TLSModeType {
+	if l.spec.Protocol == gatewayv1.HTTPProtocolType {
+		return ""
+	}
 	if l.spec.TLS == nil || l.spec.TLS.Mode == nil {
 		return gatewayv1.TLSModeTerminate
 	}
@@ -66,9 +87,9 @@ func validateListeners(gw *gatewayv1.Gateway, in *index) []*listener {
 		if !ok {
 			l.accepted = false
 			l.accept = condition(string(gatewayv1.ListenerConditionAccepted), false, string(gatewayv1.ListenerReasonUnsupportedProtocol),
-				fmt.Sprintf("protocol %s is not supported; supported: TLS", l.spec.Protocol), gen)
+				fmt.Sprintf("protocol %s is not supported; supported: HTTP, HTTPS, TLS", l.spec.Protocol), gen)
 		} else {
-			l.kinds, l.resolved, l.resolve = routeKinds(l.spec, supported, gen)
+			l.kinds, l.resolve = routeKinds(l.spec, supported, gen)
 		}
 		if l.accepted && l.mode() == gatewayv1.TLSModeTerminate {
 			resolveCertificates(l, in)
@@ -80,8 +101,10 @@ func validateListeners(gw *gatewayv1.Gateway, in *index) []*listener {
 }
 
 // routeKinds returns the kinds a listener will take: those it asks for that its protocol supports,
-// or all its protocol supports when it asks for none.
-func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gatewayv1.RouteGroupKind, bool, metav1.Condition) {
+// or all its protocol supports when it asks for none. Kinds it asks for that are not supported
+// make ResolvedRefs False (InvalidRouteKinds) while the supported ones are still served, as the
+// spec asks.
+func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gatewayv1.RouteGroupKind, metav1.Condition) {
 	ok := condition(string(gatewayv1.ListenerConditionResolvedRefs), true, string(gatewayv1.ListenerReasonResolvedRefs), "All references are resolved", gen)
 	group := gatewayv1.Group(gatewayv1.GroupName)
 	if spec.AllowedRoutes == nil || len(spec.AllowedRoutes.Kinds) == 0 {
@@ -89,7 +112,7 @@ func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gate
 		for _, k := range supported {
 			kinds = append(kinds, gatewayv1.RouteGroupKind{Group: &group, Kind: gatewayv1.Kind(k)})
 		}
-		return kinds, true, ok
+		return kinds, ok
 	}
 	var kinds []gatewayv1.RouteGroupKind
 	var unsupported []string
@@ -105,10 +128,10 @@ func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gate
 		unsupported = append(unsupported, g+"/"+string(k.Kind))
 	}
 	if len(unsupported) > 0 {
-		return kinds, false, condition(string(gatewayv1.ListenerConditionResolvedRefs), false, string(gatewayv1.ListenerReasonInvalidRouteKinds),
+		return kinds, condition(string(gatewayv1.ListenerConditionResolvedRefs), false, string(gatewayv1.ListenerReasonInvalidRouteKinds),
 			fmt.Sprintf("route kinds not supported on protocol %s: %s", spec.Protocol, strings.Join(unsupported, ", ")), gen)
 	}
-	return kinds, true, ok
+	return kinds, ok
 }
 
 // resolveCertificates loads every certificateRef of a Terminate listener. One bad reference makes
@@ -117,7 +140,7 @@ func routeKinds(spec *gatewayv1.Listener, supported []string, gen int64) ([]gate
 func resolveCertificates(l *listener, in *index) {
 	gen := l.gateway.Generation
 	fail := func(reason gatewayv1.ListenerConditionReason, msg string) {
-		if l.resolved {
+		if l.resolve.Status == metav1.ConditionTrue {
 			l.resolve = condition(string(gatewayv1.ListenerConditionResolvedRefs), false, string(reason), msg, gen)
 		}
 		l.resolved = false
@@ -155,8 +178,9 @@ func resolveCertificates(l *listener, in *index) {
 	}
 }
 
-// markConflicts flags listeners sharing a port with a different protocol, or with the same
-// protocol and hostname. Passthrough and Terminate may share a port: SNI tells them apart.
+// markConflicts flags listeners sharing a port with a protocol that reads differently (plain HTTP
+// and TLS), or with the same hostname. Passthrough, Terminate and HTTPS may share a port: SNI
+// tells them apart.
 func markConflicts(listeners []*listener) {
 	for i, a := range listeners {
 		for j, b := range listeners {
@@ -165,7 +189,7 @@ func markConflicts(listeners []*listener) {
 			}
 			gen := a.gateway.Generation
 			switch {
-			case a.spec.Protocol != b.spec.Protocol:
+			case socketProtocol(a.spec.Protocol) != socketProtocol(b.spec.Protocol):
 				a.conflicted = true
 				a.conflict = condition(string(gatewayv1.ListenerConditionConflicted), true, string(gatewayv1.ListenerReasonProtocolConflict),
 					fmt.Sprintf("listener %s uses port %d with protocol %s", b.spec.Name, b.spec.Port, b.spec.Protocol), gen)

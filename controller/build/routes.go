@@ -10,11 +10,13 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// attachment is a route bound to one listener, with the hostnames it serves there.
+// attachment is a route bound to one listener, with the hostnames it serves there: a TLSRoute's
+// backend, or an HTTPRoute's rules.
 type attachment struct {
 	route     metav1.Object
 	hostnames []string
 	backend   model.BackendID
+	rules     []model.HTTPRule
 }
 
 // tlsRoutes attaches every TLSRoute to the listeners of managed Gateways and builds its backends.
@@ -41,7 +43,11 @@ func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*g
 			if gw == nil || !isGatewayRef(ref) {
 				continue
 			}
-			accepted := attach(route, route.Spec.Hostnames, ruleBackends, ref, gw, in)
+			backend := model.BackendID{}
+			if len(ruleBackends) > 0 {
+				backend = ruleBackends[0]
+			}
+			accepted := attach(kindTLSRoute, route, route.Spec.Hostnames, attachment{route: route, backend: backend}, ref, gw, in)
 			status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
 				ParentRef:      ref,
 				ControllerName: gatewayv1.GatewayController(opts.ControllerName),
@@ -55,10 +61,10 @@ func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*g
 	return statuses, backends
 }
 
-// attach binds a route to the listeners a parentRef selects and returns its Accepted condition.
-// Reasons are checked from the widest to the narrowest, so the condition names the first filter
-// that left no listener.
-func attach(route metav1.Object, hostnames []gatewayv1.Hostname, backends []model.BackendID, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
+// attach binds a route of a kind to the listeners a parentRef selects, each attachment a copy of
+// what with the hostnames it serves there, and returns its Accepted condition. Reasons are checked
+// from the widest to the narrowest, so the condition names the first filter that left no listener.
+func attach(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
 	gen := route.GetGeneration()
 	var selected []*listener
 	for _, l := range gw.listeners {
@@ -76,13 +82,13 @@ func attach(route metav1.Object, hostnames []gatewayv1.Hostname, backends []mode
 	}
 	var allowed []*listener
 	for _, l := range selected {
-		if l.accepted && l.allowsKind(kindTLSRoute) && l.allowsNamespace(route.GetNamespace(), in) {
+		if l.accepted && l.allowsKind(kind) && l.allowsNamespace(route.GetNamespace(), in) {
 			allowed = append(allowed, l)
 		}
 	}
 	if len(allowed) == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNotAllowedByListeners),
-			"no listener matching the parentRef allows TLSRoutes from namespace "+route.GetNamespace(), gen)
+			fmt.Sprintf("no listener matching the parentRef allows %ss from namespace %s", kind, route.GetNamespace()), gen)
 	}
 	matched := 0
 	for _, l := range allowed {
@@ -92,11 +98,9 @@ func attach(route metav1.Object, hostnames []gatewayv1.Hostname, backends []mode
 		}
 		matched++
 		l.attached++
-		backend := model.BackendID{}
-		if len(backends) > 0 {
-			backend = backends[0]
-		}
-		gw.attachments[l] = append(gw.attachments[l], attachment{route: route, hostnames: names, backend: backend})
+		a := what
+		a.hostnames = names
+		gw.attachments[l] = append(gw.attachments[l], a)
 	}
 	if matched == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingListenerHostname),

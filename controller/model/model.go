@@ -19,6 +19,8 @@ type Model struct {
 type GatewayClass struct {
 	Name       string             `json:"name"`
 	Conditions []metav1.Condition `json:"conditions"`
+	// SupportedFeatures are the Gateway API feature names this controller serves, sorted.
+	SupportedFeatures []string `json:"supportedFeatures,omitempty"`
 }
 
 // Gateway is the status of one Gateway of a managed class.
@@ -45,15 +47,70 @@ type DataPlane struct {
 	Backends []Backend `json:"backends,omitempty"`
 }
 
-// Socket is one address and port accepting TLS. Hostnames route either to a backend as raw TLS
-// (Passthrough) or to a backend after the proxy terminated TLS with Certificates (Terminate).
+// SocketProtocol is what a socket reads first from a client.
+type SocketProtocol string
+
+const (
+	// SocketTLS reads a TLS ClientHello and routes on its server name (TLS and HTTPS listeners).
+	SocketTLS SocketProtocol = "TLS"
+	// SocketHTTP reads plain HTTP requests (HTTP listeners).
+	SocketHTTP SocketProtocol = "HTTP"
+)
+
+// Socket is one address and port of a Gateway.
+//
+// A TLS socket routes server names either to a backend as raw TLS (Passthrough), to a backend
+// after the proxy terminated TLS with Certificates (Terminate), or, for HTTPS names, to HTTP
+// routing after the proxy terminated TLS with HTTPSCertificates. An HTTP socket routes plain HTTP.
+// Both route HTTP requests through VirtualHosts.
 type Socket struct {
-	Address      string        `json:"address"`
-	Port         int32         `json:"port"`
-	Gateway      string        `json:"gateway"`
-	Passthrough  []SNIRoute    `json:"passthrough,omitempty"`
-	Terminate    []SNIRoute    `json:"terminate,omitempty"`
-	Certificates []Certificate `json:"certificates,omitempty"`
+	Address      string         `json:"address"`
+	Port         int32          `json:"port"`
+	Gateway      string         `json:"gateway"`
+	Protocol     SocketProtocol `json:"protocol"`
+	Passthrough  []SNIRoute     `json:"passthrough,omitempty"`
+	Terminate    []SNIRoute     `json:"terminate,omitempty"`
+	Certificates []Certificate  `json:"certificates,omitempty"`
+	// HTTPS are the server names (exact, wildcard or "*") whose TLS ends at the proxy, which then
+	// routes the HTTP requests inside.
+	HTTPS             []string      `json:"https,omitempty"`
+	HTTPSCertificates []Certificate `json:"httpsCertificates,omitempty"`
+	VirtualHosts      []VirtualHost `json:"virtualHosts,omitempty"`
+}
+
+// VirtualHost is the HTTP routing of one request host: exact, wildcard ("*.example.com", one or
+// more labels) or "*". The most specific host that matches a request is the only one consulted.
+type VirtualHost struct {
+	Hostname string `json:"hostname"`
+	// Rules are in precedence order: the first that matches a request takes it.
+	Rules []HTTPRule `json:"rules"`
+}
+
+// PathMatchType is how an HTTPRule compares the request path.
+type PathMatchType string
+
+const (
+	PathExact PathMatchType = "Exact"
+	// PathPrefix matches whole path segments: "/foo" matches "/foo" and "/foo/bar", not "/foobar".
+	PathPrefix PathMatchType = "PathPrefix"
+)
+
+// HTTPRule sends the requests it matches to a backend. Every condition given must hold.
+type HTTPRule struct {
+	PathType PathMatchType `json:"pathType"`
+	// Path has no trailing slash, except the root "/".
+	Path   string `json:"path"`
+	Method string `json:"method,omitempty"`
+	// Headers match exactly the whole value of some occurrence of the header (names are
+	// case-insensitive).
+	Headers []HeaderMatch `json:"headers,omitempty"`
+	Backend BackendID     `json:"backend"`
+}
+
+// HeaderMatch is one header a request must carry with exactly this value.
+type HeaderMatch struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // SNIRoute sends a server name to a backend. Hostname is exact ("a.example.com"), a wildcard
@@ -84,8 +141,12 @@ type BackendID struct {
 
 // Backend is the set of endpoints of one route rule.
 type Backend struct {
-	ID      BackendID `json:"id"`
-	Servers []Server  `json:"servers,omitempty"`
+	ID BackendID `json:"id"`
+	// HTTP backends take HTTP requests; the others a byte stream.
+	HTTP bool `json:"http,omitempty"`
+	// Unresolved is true when no backendRef of the rule could be used: HTTP requests get 500.
+	Unresolved bool     `json:"unresolved,omitempty"`
+	Servers    []Server `json:"servers,omitempty"`
 }
 
 // Server is one ready endpoint. Weight is relative within the backend; 0 takes no new connections.

@@ -46,6 +46,10 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 		errs = append(errs, w.update(ctx, "GatewayClass", obj, types.NamespacedName{Name: c.Name}, func() bool {
 			next := obj.Status.DeepCopy()
 			next.Conditions = mergeConditions(obj.Status.Conditions, c.Conditions, now)
+			next.SupportedFeatures = nil
+			for _, f := range c.SupportedFeatures {
+				next.SupportedFeatures = append(next.SupportedFeatures, gatewayv1.SupportedFeature{Name: gatewayv1.FeatureName(f)})
+			}
 			return setIfChanged(&obj.Status, *next)
 		}))
 	}

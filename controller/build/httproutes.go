@@ -1,0 +1,150 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// httpRoutes attaches every HTTPRoute to the listeners of managed Gateways and builds the backend
+// of each of its rules. A route using a filter or match this controller does not serve is not
+// accepted at all: serving it without that part would send requests where its author did not
+// mean them to go.
+func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]model.Route, []model.Backend) {
+	var statuses []model.Route
+	var backends []model.Backend
+	for i := range routes {
+		route := &routes[i]
+		gen := route.Generation
+		resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
+		var rules []model.HTTPRule
+		unsupported := ""
+		for r, rule := range route.Spec.Rules {
+			id := model.BackendID{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name, Rule: r}
+			b, problem := httpBackend(id, rule.BackendRefs, in)
+			if problem != nil && resolved.Status == metav1.ConditionTrue {
+				resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
+			}
+			backends = append(backends, b)
+			ruleMatches, why := httpMatches(rule, id)
+			if why != "" && unsupported == "" {
+				unsupported = fmt.Sprintf("rule %d: %s", r, why)
+			}
+			rules = append(rules, ruleMatches...)
+		}
+		status := model.Route{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name}
+		for _, ref := range route.Spec.ParentRefs {
+			gw := gateways[parentGateway(ref, route.Namespace)]
+			if gw == nil || !isGatewayRef(ref) {
+				continue
+			}
+			var accepted metav1.Condition
+			if unsupported != "" {
+				accepted = condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen)
+			} else {
+				accepted = attach(kindHTTPRoute, route, route.Spec.Hostnames, attachment{route: route, rules: rules}, ref, gw, in)
+			}
+			status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
+				ParentRef:      ref,
+				ControllerName: gatewayv1.GatewayController(opts.ControllerName),
+				Conditions:     []metav1.Condition{accepted, resolved},
+			})
+		}
+		if len(status.Parents) > 0 || hasStatusFrom(route.Status.Parents, opts.ControllerName) {
+			statuses = append(statuses, status)
+		}
+	}
+	return statuses, backends
+}
+
+// httpBackend builds the backend of one HTTPRoute rule. With no usable backendRef at all the
+// rule answers 500, as the spec asks.
+func httpBackend(id model.BackendID, refs []gatewayv1.HTTPBackendRef, in *index) (model.Backend, *refProblem) {
+	plain := make([]gatewayv1.BackendRef, 0, len(refs))
+	usable := 0
+	for _, ref := range refs {
+		plain = append(plain, ref.BackendRef)
+		if _, p := resolveBackendRef(id, ref.BackendRef, in); p == nil {
+			usable++
+		}
+	}
+	b, problem := backend(id, plain, in)
+	b.HTTP = true
+	b.Unresolved = usable == 0
+	if b.Unresolved {
+		b.Servers = nil
+	}
+	return b, problem
+}
+
+// httpMatches turns a rule's matches into data plane rules, or says what it uses that is not
+// served. A rule without matches matches every path.
+func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model.HTTPRule, string) {
+	if len(rule.Filters) > 0 {
+		return nil, fmt.Sprintf("filter %s is not supported", rule.Filters[0].Type)
+	}
+	for _, ref := range rule.BackendRefs {
+		if len(ref.Filters) > 0 {
+			return nil, fmt.Sprintf("backendRef filter %s is not supported", ref.Filters[0].Type)
+		}
+	}
+	matches := rule.Matches
+	if len(matches) == 0 {
+		matches = []gatewayv1.HTTPRouteMatch{{}}
+	}
+	var out []model.HTTPRule
+	for _, m := range matches {
+		r := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: backend}
+		if m.Path != nil {
+			if m.Path.Type != nil {
+				switch *m.Path.Type {
+				case gatewayv1.PathMatchExact:
+					r.PathType = model.PathExact
+				case gatewayv1.PathMatchPathPrefix:
+				default:
+					return nil, fmt.Sprintf("path match type %s is not supported", *m.Path.Type)
+				}
+			}
+			if m.Path.Value != nil {
+				r.Path = *m.Path.Value
+			}
+			if r.PathType == model.PathPrefix && r.Path != "/" {
+				// The spec ignores a trailing slash of a prefix: "/foo/" matches "/foo" too.
+				r.Path = strings.TrimRight(r.Path, "/")
+				if r.Path == "" {
+					r.Path = "/"
+				}
+			}
+		}
+		if len(m.QueryParams) > 0 {
+			return nil, "query parameter matches are not supported"
+		}
+		if m.Method != nil {
+			r.Method = string(*m.Method)
+		}
+		for _, h := range m.Headers {
+			if h.Type != nil && *h.Type != gatewayv1.HeaderMatchExact {
+				return nil, fmt.Sprintf("header match type %s is not supported", *h.Type)
+			}
+			// Header names are case-insensitive; the first match of a name is the one that counts.
+			if !containsHeader(r.Headers, string(h.Name)) {
+				r.Headers = append(r.Headers, model.HeaderMatch{Name: strings.ToLower(string(h.Name)), Value: h.Value})
+			}
+		}
+		out = append(out, r)
+	}
+	return out, ""
+}
+
+func containsHeader(headers []model.HeaderMatch, name string) bool {
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}

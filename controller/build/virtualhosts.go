@@ -1,0 +1,79 @@
+package build
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// addHTTPListener adds an HTTP or HTTPS listener to its socket: an HTTPS listener claims its
+// hostname (or every name) for TLS ending at the proxy, with its certificates; the rules of its
+// routes join the virtual host of each hostname they serve there.
+func addHTTPListener(sock *model.Socket, l *listener, attachments []attachment, used map[model.BackendID]bool) {
+	if l.spec.Protocol == gatewayv1.HTTPSProtocolType {
+		name := hostnameOf(l.spec)
+		if name == "" {
+			name = anyHostname
+		}
+		if !claimed(sock, name) {
+			sock.HTTPS = append(sock.HTTPS, name)
+		}
+		sock.HTTPSCertificates = append(sock.HTTPSCertificates, l.certificates...)
+	}
+	for _, a := range sortedAttachments(attachments) {
+		for _, h := range a.hostnames {
+			vh := virtualHost(sock, h)
+			for _, r := range a.rules {
+				// The same route seen through two listeners of one socket adds its rules once.
+				if !slices.ContainsFunc(vh.Rules, func(x model.HTTPRule) bool { return equalRules(x, r) }) {
+					vh.Rules = append(vh.Rules, r)
+					used[r.Backend] = true
+				}
+			}
+			sortRules(vh.Rules)
+		}
+	}
+}
+
+func virtualHost(sock *model.Socket, hostname string) *model.VirtualHost {
+	i := slices.IndexFunc(sock.VirtualHosts, func(v model.VirtualHost) bool { return v.Hostname == hostname })
+	if i < 0 {
+		sock.VirtualHosts = append(sock.VirtualHosts, model.VirtualHost{Hostname: hostname})
+		i = len(sock.VirtualHosts) - 1
+	}
+	return &sock.VirtualHosts[i]
+}
+
+func equalRules(a, b model.HTTPRule) bool {
+	return a.PathType == b.PathType && a.Path == b.Path && a.Method == b.Method && a.Backend == b.Backend && slices.Equal(a.Headers, b.Headers)
+}
+
+// sortRules orders rules by the spec's precedence: an exact path, then the longest prefix, then a
+// method match, then the most header matches. Ties keep their order, which is the routes' age
+// and then the rules' order within a route, as the spec asks.
+func sortRules(rules []model.HTTPRule) {
+	slices.SortStableFunc(rules, func(a, b model.HTTPRule) int {
+		return cmp.Or(
+			-cmp.Compare(rank(a.PathType), rank(b.PathType)),
+			-cmp.Compare(len(a.Path), len(b.Path)),
+			-cmp.Compare(hasMethod(a), hasMethod(b)),
+			-cmp.Compare(len(a.Headers), len(b.Headers)),
+		)
+	})
+}
+
+func hasMethod(r model.HTTPRule) int {
+	if r.Method != "" {
+		return 1
+	}
+	return 0
+}
+
+func rank(t model.PathMatchType) int {
+	if t == model.PathExact {
+		return 1
+	}
+	return 0
+}
