@@ -86,6 +86,9 @@ type templateData struct {
 	Sockets                   []socketData
 	Backends                  []backendData
 	Spares                    []string
+	// ServesHTTP is true when some socket routes HTTP: the not-found backend is declared.
+	ServesHTTP bool
+	NotFound   string
 }
 
 type socketData struct {
@@ -96,6 +99,14 @@ type socketData struct {
 	TerminateBackend         string
 	TerminateSocket, CrtList string
 	SNIMaps, TerminateMaps   lookupData
+	// HTTP sockets serve plain HTTP; HTTPS is set on TLS sockets with names whose HTTP is routed
+	// after TLS ends at the proxy.
+	HTTP, HTTPS                 bool
+	HTTPSFrontend, HTTPSBackend string
+	HTTPSSocket, HTTPSCrtList   string
+	HostMaps                    lookupData
+	Rules                       []ruleData
+	NotFound                    string
 }
 
 type lookupData struct {
@@ -105,8 +116,14 @@ type lookupData struct {
 
 type backendData struct {
 	Name, Route string
-	Servers     []ServerLine
+	HTTP        bool
+	// Unresolved HTTP backends answer 500: no backendRef of the rule could be used.
+	Unresolved bool
+	Servers    []ServerLine
 }
+
+// notFoundBackend answers requests no HTTP route takes.
+const notFoundBackend = "http-not-found"
 
 var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
 
@@ -119,6 +136,7 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		StatsAddress:  s.StatsAddress,
 		HardStopAfter: duration(s.HardStopAfter),
 		IdleTimeout:   duration(s.IdleTimeout),
+		NotFound:      notFoundBackend,
 	}
 	extra := make([]int, wildcardDepth-1)
 	for _, sock := range dp.Sockets {
@@ -130,7 +148,17 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 				ExtraLabels: extra,
 			}
 		}
+		id := strings.ReplaceAll(socketID(sock), "/", ":")
 		sd := socketData{
+			HTTP:              sock.Protocol == model.SocketHTTP,
+			HTTPS:             len(sock.HTTPS) > 0,
+			HTTPSFrontend:     "https:" + id,
+			HTTPSBackend:      "to-https:" + id,
+			HTTPSSocket:       "unix@" + httpsSocketPath(s.RunDir, sock),
+			HTTPSCrtList:      filepath.Join(s.Dir, "crt-lists", stem+".https.crtlist"),
+			HostMaps:          maps("host"),
+			Rules:             httpRules(sock.VirtualHosts),
+			NotFound:          notFoundBackend,
 			Gateway:           sock.Gateway,
 			Address:           sock.Address,
 			Port:              sock.Port,
@@ -143,7 +171,26 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 			SNIMaps:           maps("sni"),
 			TerminateMaps:     maps("terminate"),
 		}
+		if sd.HTTP || sd.HTTPS {
+			data.ServesHTTP = true
+			hosts := map[string]string{}
+			for _, vh := range sock.VirtualHosts {
+				hosts[vh.Hostname] = vh.Hostname
+			}
+			addMaps(cfg, sd.HostMaps, hosts)
+		}
+		if sd.HTTP {
+			data.Sockets = append(data.Sockets, sd)
+			continue
+		}
+		if sd.HTTPS {
+			cfg.Files[sd.HTTPSCrtList] = File{Content: addCertificates(cfg, s, sock.HTTPSCertificates)}
+			cfg.CrtLists[sd.HTTPSCrtList] = true
+		}
 		sni := map[string]string{}
+		for _, name := range sock.HTTPS {
+			sni[name] = sd.HTTPSBackend
+		}
 		for _, r := range sock.Passthrough {
 			sni[r.Hostname] = backendName(r.Backend)
 		}
@@ -159,7 +206,8 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		data.Sockets = append(data.Sockets, sd)
 	}
 	for _, b := range dp.Backends {
-		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule)}
+		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
+			HTTP: b.HTTP, Unresolved: b.Unresolved}
 		for _, srv := range b.Servers {
 			bd.Servers = append(bd.Servers, ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
 		}
@@ -174,7 +222,16 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.Text, err = execute(data); err != nil {
 		return nil, err
 	}
-	data.Backends = nil
+	// HTTP backends are named by rules in haproxy.cfg, so whether one exists, and whether it
+	// answers 500, only a reload changes: they stay in the skeleton, without their servers.
+	var httpBackends []backendData
+	for _, b := range data.Backends {
+		if b.HTTP {
+			b.Servers = nil
+			httpBackends = append(httpBackends, b)
+		}
+	}
+	data.Backends = httpBackends
 	if cfg.Skeleton, err = execute(data); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,12 @@ func terminateSocketPath(runDir string, s model.Socket) string {
 	return runDir + "/t" + hex.EncodeToString(sum[:6]) + ".sock"
 }
 
+// httpsSocketPath is where a socket's HTTPS names are terminated; short like terminateSocketPath.
+func httpsSocketPath(runDir string, s model.Socket) string {
+	sum := sha256.Sum256([]byte(socketID(s)))
+	return runDir + "/h" + hex.EncodeToString(sum[:6]) + ".sock"
+}
+
 func certFileName(c model.Certificate) string {
 	return c.Namespace + "_" + c.Name + ".pem"
 }

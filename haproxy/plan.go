@@ -34,7 +34,8 @@ type ReasonKind string
 
 const (
 	FirstConfiguration ReasonKind = "first-configuration"
-	// ConfigChanged is a change to haproxy.cfg beyond route backends: addresses, ports, rules.
+	// ConfigChanged is a change to haproxy.cfg beyond route backends' servers: addresses, ports,
+	// TLS rules, HTTP rules and HTTP backends.
 	ConfigChanged    ReasonKind = "config-changed"
 	FileChanged      ReasonKind = "file-changed"
 	CrtListAmbiguous ReasonKind = "crt-list-ambiguous"
@@ -57,7 +58,9 @@ func reload(kind ReasonKind, detail string) Plan {
 // Without a reload: servers added, removed or re-weighted; map entries added, changed or removed
 // (new hostnames, a hostname moving between passthrough and terminate); certificates added,
 // rotated or removed with their crt-list lines; route backends added (served by a spare backend)
-// or removed. With a reload: anything else in haproxy.cfg (sockets, rules), and new route
+// or removed. With a reload (ConfigChanged): anything else in haproxy.cfg (sockets, rules), which
+// includes every HTTP routing change: virtual hosts, path, method and header rules, and HTTP
+// backends appearing, going or turning to answer 500, since rules name them; and new route
 // backends when no spare is left.
 func PlanChange(live *Live, wanted *Config) Plan {
 	if live == nil {

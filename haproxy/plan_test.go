@@ -56,6 +56,20 @@ func withRoute(name, hostname, address string) func(*model.DataPlane) {
 	}
 }
 
+// withHTTP adds an HTTP socket on port 80 with one prefix rule to an HTTPRoute backend.
+func withHTTP(addresses ...string) func(*model.DataPlane) {
+	return func(dp *model.DataPlane) {
+		id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
+		dp.Sockets = append(dp.Sockets, model.Socket{Address: "10.250.0.1", Port: 80, Gateway: "default/gw", Protocol: model.SocketHTTP,
+			VirtualHosts: []model.VirtualHost{{Hostname: "web.example.com", Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/app", Backend: id}}}}})
+		b := model.Backend{ID: id, HTTP: true}
+		for _, a := range addresses {
+			b.Servers = append(b.Servers, model.Server{Service: "web", Address: a, Port: 3000, Weight: 1})
+		}
+		dp.Backends = append(dp.Backends, b)
+	}
+}
+
 func TestPlanChange(t *testing.T) {
 	const (
 		sniMap       = "/d/maps/default_gw_443.sni.map"
@@ -70,6 +84,26 @@ func TestPlanChange(t *testing.T) {
 		reload   []string
 	}{
 		{name: "nothing changed", from: plane(), to: plane()},
+		{
+			name: "HTTP endpoint added: runtime API, like any backend",
+			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP("10.244.2.1", "10.244.2.2")),
+			commands: []string{
+				"add server httproute:default:web:rule0/web:10.244.2.2:3000 10.244.2.2:3000 weight 1",
+				"set server httproute:default:web:rule0/web:10.244.2.2:3000 state ready",
+			},
+		},
+		{
+			name: "HTTP rule changed: the rules are in haproxy.cfg",
+			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				dp.Sockets[1].VirtualHosts[0].Rules[0].Path = "/other"
+			}),
+			reload: []string{"haproxy.cfg changed beyond route backends"},
+		},
+		{
+			name: "HTTP rule loses its last usable backendRef: it answers 500 after a reload",
+			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP(), func(dp *model.DataPlane) { dp.Backends[2].Unresolved = true }),
+			reload: []string{"haproxy.cfg changed beyond route backends"},
+		},
 		{
 			name: "endpoint added",
 			from: plane(), to: plane(fooServers("10.244.1.1", "10.244.1.2")),
