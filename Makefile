@@ -6,7 +6,7 @@ UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')
 # Tests that need a private network namespace (a real API server, pod and Gateway addresses).
 E2E_PACKAGES = ./e2e/... ./controller/status/...
 
-.PHONY: all deps build controlplane demo demo-check test unit e2e lint clean
+.PHONY: all deps build controlplane demo demo-check test unit e2e conformance lint clean
 
 all: build
 
@@ -47,6 +47,17 @@ unit: deps
 e2e: deps build controlplane
 	$(GO) mod download
 	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok |panic|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
+
+# The Gateway API conformance suite, profile GATEWAY-TLS, against the controller binary in the test
+# control plane with the loopback kubelet; the suite's report goes to e2e/conformance/report.yaml.
+# One line per test; the whole log is in bin/conformance.log.
+CONFORMANCE_REPORT := $(CURDIR)/e2e/conformance/report.yaml
+conformance: deps build controlplane
+	$(GO) mod download
+	HAPROXY_GATEWAY_E2E=1 HAPROXY_GATEWAY_CONFORMANCE=1 HAPROXY_GATEWAY_VERSION=$$(git rev-parse HEAD) \
+	HAPROXY_GATEWAY_CONFORMANCE_REPORT=$(CONFORMANCE_REPORT) \
+	  bash e2e/netns.sh $(GO) test -count=1 -timeout 45m -v -run '^TestConformance$$' ./e2e/ 2>&1 | tee $(BIN)/conformance.log \
+	  | grep -E '^\s*--- (PASS|FAIL|SKIP)|^(PASS|FAIL|ok |panic)'; exit $${PIPESTATUS[0]}
 
 test: lint unit demo-check e2e
 
