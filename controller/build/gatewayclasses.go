@@ -10,10 +10,11 @@ import (
 )
 
 // SupportedFeatures are the Gateway API feature names (sigs.k8s.io/gateway-api/pkg/features) this
-// controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed.
+// controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed:
+// HTTPRoute routing works, but the HTTPRoute feature also means its core filters
+// (RequestHeaderModifier, RequestRedirect), which are not served yet.
 var SupportedFeatures = []string{
 	"Gateway",
-	"HTTPRoute",
 	"ReferenceGrant",
 	"TLSRoute",
 	"TLSRouteModeMixed",
