@@ -37,25 +37,14 @@ func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]
 			}
 			rules = append(rules, ruleMatches...)
 		}
-		status := model.Route{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name}
-		for _, ref := range route.Spec.ParentRefs {
-			gw := gateways[parentGateway(ref, route.Namespace)]
-			if gw == nil || !isGatewayRef(ref) {
-				continue
-			}
-			var accepted metav1.Condition
-			if unsupported != "" {
-				accepted = condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen)
-			} else {
-				accepted = attach(kindHTTPRoute, route, route.Spec.Hostnames, attachment{route: route, rules: rules}, ref, gw, in)
-			}
-			status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
-				ParentRef:      ref,
-				ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-				Conditions:     []metav1.Condition{accepted, resolved},
+		status, ok := routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+			func(ref gatewayv1.ParentReference, gw *gateway) metav1.Condition {
+				if unsupported != "" {
+					return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen)
+				}
+				return attach(kindHTTPRoute, route, route.Spec.Hostnames, attachment{route: route, rules: rules}, ref, gw, in)
 			})
-		}
-		if len(status.Parents) > 0 || hasStatusFrom(route.Status.Parents, opts.ControllerName) {
+		if ok {
 			statuses = append(statuses, status)
 		}
 	}

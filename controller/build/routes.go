@@ -37,28 +37,39 @@ func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*g
 			ruleBackends = append(ruleBackends, id)
 			backends = append(backends, b)
 		}
-		status := model.Route{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name}
-		for _, ref := range route.Spec.ParentRefs {
-			gw := gateways[parentGateway(ref, route.Namespace)]
-			if gw == nil || !isGatewayRef(ref) {
-				continue
-			}
-			backend := model.BackendID{}
-			if len(ruleBackends) > 0 {
-				backend = ruleBackends[0]
-			}
-			accepted := attach(kindTLSRoute, route, route.Spec.Hostnames, attachment{route: route, backend: backend}, ref, gw, in)
-			status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
-				ParentRef:      ref,
-				ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-				Conditions:     []metav1.Condition{accepted, resolved},
-			})
+		backend := model.BackendID{}
+		if len(ruleBackends) > 0 {
+			backend = ruleBackends[0]
 		}
-		if len(status.Parents) > 0 || hasStatusFrom(route.Status.Parents, opts.ControllerName) {
+		status, ok := routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+			func(ref gatewayv1.ParentReference, gw *gateway) metav1.Condition {
+				return attach(kindTLSRoute, route, route.Spec.Hostnames, attachment{route: route, backend: backend}, ref, gw, in)
+			})
+		if ok {
 			statuses = append(statuses, status)
 		}
 	}
 	return statuses, backends
+}
+
+// routeStatus is a route's status under each managed Gateway its parentRefs name, with the
+// Accepted condition accept decides there; false when it has none to write or remove.
+func routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference, current []gatewayv1.RouteParentStatus,
+	gateways map[types.NamespacedName]*gateway, opts Options, resolved metav1.Condition,
+	accept func(gatewayv1.ParentReference, *gateway) metav1.Condition) (model.Route, bool) {
+	status := model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}
+	for _, ref := range refs {
+		gw := gateways[parentGateway(ref, route.GetNamespace())]
+		if gw == nil || !isGatewayRef(ref) {
+			continue
+		}
+		status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
+			ParentRef:      ref,
+			ControllerName: gatewayv1.GatewayController(opts.ControllerName),
+			Conditions:     []metav1.Condition{accept(ref, gw), resolved},
+		})
+	}
+	return status, len(status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
 }
 
 // attach binds a route of a kind to the listeners a parentRef selects, each attachment a copy of
