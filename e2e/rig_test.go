@@ -47,23 +47,11 @@ type env struct {
 	metricsAddress string
 }
 
-func requireE2E(t *testing.T) {
-	t.Helper()
-	if os.Getenv("HAPROXY_GATEWAY_E2E") == "" {
-		t.Skip("needs a private network namespace: run `make e2e`")
-	}
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	requireE2E(t)
+	c := cluster.StartForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
 	if err := c.InstallGatewayAPICRDs(ctx); err != nil {
 		t.Fatal(err)
 	}

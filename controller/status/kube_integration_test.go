@@ -62,12 +62,7 @@ func TestMain(m *testing.M) {
 // first use, or skips the test where none can run.
 func apiServer(t *testing.T) *cluster.Cluster {
 	t.Helper()
-	if os.Getenv("HAPROXY_GATEWAY_E2E") == "" {
-		t.Skip("set HAPROXY_GATEWAY_E2E=1 to run against a real control plane")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (run inside e2e/netns.sh)")
-	}
+	cluster.SkipUnlessRunnable(t)
 	shared.once.Do(func() {
 		// controller-runtime complains loudly when nobody set its logger; its messages add nothing here.
 		ctrllog.SetLogger(logr.Discard())

@@ -22,9 +22,7 @@ import (
 // TestClusterStartsAndServesGatewayAPI runs the whole control plane once: it is the smoke test that
 // the binaries, flags and certificates fit together. Run it inside e2e/netns.sh.
 func TestClusterStartsAndServesGatewayAPI(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (run inside e2e/netns.sh)")
-	}
+	SkipUnlessRunnable(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 

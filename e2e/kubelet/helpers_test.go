@@ -3,7 +3,6 @@ package kubelet
 import (
 	"context"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -21,23 +20,11 @@ type testEnv struct {
 	kubelet *Kubelet
 }
 
-func requireE2E(t *testing.T) {
-	t.Helper()
-	if os.Getenv("HAPROXY_GATEWAY_E2E") == "" || os.Geteuid() != 0 {
-		t.Skip("needs root in a private network namespace: HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh go test ./e2e/kubelet/")
-	}
-}
-
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	requireE2E(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	c := cluster.StartForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
 	k, err := Start(ctx, c.RestConfig, Options{HeartbeatInterval: 2 * time.Second, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
