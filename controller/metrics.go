@@ -59,7 +59,7 @@ func (m *Metrics) Handler() http.Handler {
 // observe counts what one apply did; seen is when the change it carries was first noticed, zero
 // when unknown.
 func (m *Metrics) observe(r ApplyResult, seen time.Time) {
-	if m == nil || !r.Changed {
+	if m == nil {
 		return
 	}
 	for op, n := range r.RuntimeOps {
@@ -69,7 +69,11 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 		m.runtimeFailures.Inc()
 	}
 	if r.Err != nil {
+		// Counted even when nothing was planned: a configuration that cannot be rendered fails too.
 		m.applyFailures.Inc()
+		return
+	}
+	if !r.Changed {
 		return
 	}
 	for _, reason := range r.ReloadReasons {
