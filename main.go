@@ -4,71 +4,24 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
-	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
-	"github.com/haproxy-gateway/haproxy-gateway/controller/status"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	"github.com/sirupsen/logrus"
-	"k8s.io/client-go/tools/clientcmd"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // DefaultControllerName is the GatewayClass spec.controllerName this controller answers to.
 const DefaultControllerName = "haproxy-gateway.io/gatewayclass-controller"
-
-type flags struct {
-	source, filesDir, kubeconfig, statusFile string
-	controllerName, addressPool              string
-	haproxyBinary, haproxyDir, haproxyRunDir string
-	masterSocket, statsAddress               string
-	metricsAddress                           string
-	spareBackends                            int
-	coalesce, hardStopAfter, idleTimeout     time.Duration
-	logLevel, logFormat                      string
-}
-
-// parseFlags uses a flag set of its own: controller-runtime registers a global -kubeconfig.
-func parseFlags() flags {
-	var f flags
-	flag := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
-	flag.StringVar(&f.source, "source", "kube", `where objects come from: "kube" (an API server) or "files" (YAML in -files-dir)`)
-	flag.StringVar(&f.filesDir, "files-dir", "", "directory of YAML manifests read in -source=files mode, re-read on change")
-	flag.StringVar(&f.statusFile, "status-file", "", "in -source=files mode, write the computed status of every object here as YAML")
-	flag.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig path (default: in-cluster config, then $KUBECONFIG)")
-	flag.StringVar(&f.controllerName, "controller-name", DefaultControllerName, "GatewayClass spec.controllerName to manage")
-	flag.StringVar(&f.addressPool, "address-pool", "", "CIDR Gateways take their addresses from, one address each (for example 10.250.0.0/16)")
-	flag.StringVar(&f.haproxyBinary, "haproxy-binary", "haproxy", "HAProxy executable")
-	flag.StringVar(&f.haproxyDir, "haproxy-dir", "/var/lib/haproxy-gateway", "directory for haproxy.cfg, maps, crt-lists and certificates")
-	flag.StringVar(&f.haproxyRunDir, "haproxy-run-dir", "", "directory for HAProxy's sockets (default: <haproxy-dir>/run); keep it short, unix socket paths are limited to 107 bytes")
-	flag.StringVar(&f.masterSocket, "haproxy-master-socket", "", "attach to a running HAProxy master on this socket instead of starting one; it must read <haproxy-dir>/haproxy.cfg")
-	flag.StringVar(&f.statsAddress, "stats-address", "127.0.0.1:8404", "address of HAProxy's stats page (/) and Prometheus metrics (/metrics)")
-	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "address of the controller's own Prometheus metrics (/metrics); empty turns them off")
-	flag.IntVar(&f.spareBackends, "spare-backends", 16, "empty backends kept ready so new routes need no reload; a reload refills them when they run out")
-	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
-	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
-	flag.DurationVar(&f.idleTimeout, "idle-timeout", time.Hour, "idle timeout of proxied connections")
-	flag.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	flag.StringVar(&f.logFormat, "log-format", "text", "text or json")
-	_ = flag.Parse(os.Args[1:])
-	if f.haproxyRunDir == "" {
-		f.haproxyRunDir = filepath.Join(f.haproxyDir, "run")
-	}
-	return f
-}
 
 func main() {
 	f := parseFlags()
@@ -88,18 +41,17 @@ func main() {
 }
 
 func run(ctx context.Context, f flags, log *logrus.Logger) error {
-	var pool netip.Prefix
-	if f.addressPool != "" {
-		p, err := netip.ParsePrefix(f.addressPool)
-		if err != nil {
-			return fmt.Errorf("-address-pool: %w", err)
-		}
-		pool = p
-	}
-	src, writer, err := sourceAndStatus(f, log)
+	buildOptions, err := buildOptionsFrom(f)
 	if err != nil {
 		return err
 	}
+	metrics := controller.NewMetrics()
+	runner := &controller.Runner{Build: buildOptions, Coalesce: f.coalesce, Log: log, Metrics: metrics}
+	stopConnection, err := connect(ctx, f, log, runner)
+	if err != nil {
+		return err
+	}
+	defer stopConnection()
 	defaultCert, err := haproxy.NewDefaultCertificate()
 	if err != nil {
 		return err
@@ -118,22 +70,13 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer manager.Stop()
-	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "source": f.source}).Info("haproxy-gateway running")
+	runner.DataPlane = haproxyDataPlane{manager}
+	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
 
-	metrics := controller.NewMetrics()
 	if f.metricsAddress != "" {
-		if err := serveMetrics(ctx, f.metricsAddress, metrics, log); err != nil {
+		if err := serveMetrics(ctx, f.metricsAddress, metrics, runner.Ready, log); err != nil {
 			return err
 		}
-	}
-	runner := &controller.Runner{
-		Source:    src,
-		Build:     build.Options{ControllerName: f.controllerName, AddressPool: pool},
-		DataPlane: haproxyDataPlane{manager},
-		Status:    writer,
-		Coalesce:  f.coalesce,
-		Log:       log,
-		Metrics:   metrics,
 	}
 	errs := make(chan error, 1)
 	go func() { errs <- runner.Run(ctx) }()
@@ -145,31 +88,44 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	}
 }
 
-func sourceAndStatus(f flags, log *logrus.Logger) (source.Source, controller.StatusWriter, error) {
-	switch f.source {
-	case "files":
-		if f.filesDir == "" {
-			return nil, nil, errors.New("-source=files needs -files-dir")
+// buildOptionsFrom checks the flags that decide what a build does.
+func buildOptionsFrom(f flags) (build.Options, error) {
+	opts := build.Options{ControllerName: f.controllerName}
+	switch f.addressMode {
+	case "pool":
+		if f.addressPool != "" {
+			p, err := netip.ParsePrefix(f.addressPool)
+			if err != nil {
+				return opts, fmt.Errorf("-address-pool: %w", err)
+			}
+			opts.AddressPool = p
 		}
-		var writer controller.StatusWriter = discardStatus{}
-		if f.statusFile != "" {
-			writer = status.NewFileWriter(f.statusFile)
+	case "service":
+		if f.source != "kube" {
+			return opts, errors.New("-address-mode=service needs -source=kube")
 		}
-		return source.NewFiles(f.filesDir, time.Second), writer, nil
-	case "kube":
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = f.kubeconfig
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+		selector, err := parseSelector(f.serviceSelector)
 		if err != nil {
-			return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
+			return opts, fmt.Errorf("-service-selector: %w", err)
 		}
-		kube, err := source.NewKube(cfg, source.KubeOptions{Log: log, SyncTimeout: 2 * time.Minute})
+		first, last, err := parsePortRange(f.serviceTargetPorts)
 		if err != nil {
-			return nil, nil, err
+			return opts, fmt.Errorf("-service-target-ports: %w", err)
 		}
-		return kube, status.NewKubeWriter(kube.Client(), f.controllerName, log), nil
+		serviceType := corev1.ServiceType(f.serviceType)
+		switch serviceType {
+		case corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeNodePort, corev1.ServiceTypeClusterIP:
+		default:
+			return opts, fmt.Errorf("-service-type %q: want LoadBalancer, NodePort or ClusterIP", f.serviceType)
+		}
+		opts.Services = &build.ServiceOptions{
+			Namespace: f.serviceNamespace, Type: serviceType, Selector: selector,
+			FirstPort: first, LastPort: last, BindAddress: f.serviceBindAddress,
+		}
+	default:
+		return opts, fmt.Errorf("-address-mode %q: want pool or service", f.addressMode)
 	}
-	return nil, nil, fmt.Errorf("-source %q: want kube or files", f.source)
+	return opts, nil
 }
 
 // haproxyDataPlane adapts the HAProxy manager to the controller's DataPlane.
@@ -194,18 +150,3 @@ func (d haproxyDataPlane) Apply(ctx context.Context, dp model.DataPlane) control
 type discardStatus struct{}
 
 func (discardStatus) Write(context.Context, *model.Model) error { return nil }
-
-// serveMetrics serves the controller's metrics until ctx ends.
-func serveMetrics(ctx context.Context, address string, metrics *controller.Metrics, log logrus.FieldLogger) error {
-	listener, err := net.Listen("tcp", address)
-	if err != nil {
-		return fmt.Errorf("-metrics-address: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", metrics.Handler())
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = server.Serve(listener) }()
-	go func() { <-ctx.Done(); _ = server.Close() }()
-	log.WithField("metrics", "http://"+listener.Addr().String()+"/metrics").Info("serving controller metrics")
-	return nil
-}

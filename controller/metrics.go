@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 // Metrics are the controller's own Prometheus metrics: how it changes HAProxy and how long a
@@ -18,9 +18,11 @@ type Metrics struct {
 	runtimeFailures prometheus.Counter
 	applyFailures   prometheus.Counter
 	applyLatency    prometheus.Histogram
+	leading         prometheus.Gauge
+	statusWrites    *prometheus.CounterVec
 }
 
-// NewMetrics registers the metrics, with Go runtime and process metrics beside them.
+// NewMetrics registers the metrics.
 func NewMetrics() *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
@@ -45,16 +47,37 @@ func NewMetrics() *Metrics {
 			Help:    "Time from a change to Gateway API objects or endpoints being seen to HAProxy running it.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
+		leading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "haproxy_gateway_leader",
+			Help: "1 while this replica is the leader, the one that writes status and Services; 0 while it follows.",
+		}),
+		statusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haproxy_gateway_status_writes_total",
+			Help: "Status updates written to the API server, by object kind. Only the leader writes.",
+		}, []string{"kind"}),
 	}
-	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Go runtime and process metrics come with controller-runtime's registry.
+	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites)
 	return m
 }
 
-// Handler serves the metrics in Prometheus' text format.
+// Handler serves the metrics in Prometheus' text format, with controller-runtime's (API client
+// requests, leader election) after them.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return promhttp.HandlerFor(prometheus.Gatherers{m.registry, ctrlmetrics.Registry}, promhttp.HandlerOpts{})
 }
+
+// SetLeading records whether this replica leads.
+func (m *Metrics) SetLeading(leading bool) {
+	if leading {
+		m.leading.Set(1)
+	} else {
+		m.leading.Set(0)
+	}
+}
+
+// StatusWritten counts one status update of an object of kind.
+func (m *Metrics) StatusWritten(kind string) { m.statusWrites.WithLabelValues(kind).Inc() }
 
 // observe counts what one apply did; seen is when the change it carries was first noticed, zero
 // when unknown.

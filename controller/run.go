@@ -3,9 +3,11 @@ package controller
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/status"
@@ -38,6 +40,11 @@ type StatusWriter interface {
 	Write(ctx context.Context, m *model.Model) error
 }
 
+// ServiceWriter publishes the per-Gateway Services of a model.
+type ServiceWriter interface {
+	Write(ctx context.Context, services []model.GatewayService) error
+}
+
 // Runner ties the stages together. Stages never call each other: each hands its result to the
 // next here, so a slow status write never holds up the data plane and a failed apply is still
 // reported.
@@ -46,12 +53,22 @@ type Runner struct {
 	Build     build.Options
 	DataPlane DataPlane
 	Status    StatusWriter
+	// Services may be nil: Gateways then get no Services (address mode "pool").
+	Services ServiceWriter
+	// Leader gates the writes to the API server (status and Services); nil means always lead.
+	// The data plane is programmed either way.
+	Leader leader.Gate
 	// Coalesce is how long to wait after a change for more changes before rebuilding.
 	Coalesce time.Duration
 	Log      logrus.FieldLogger
 	// Metrics may be nil.
 	Metrics *Metrics
+
+	ready atomic.Bool
 }
+
+// Ready reports whether HAProxy has run a configuration built from the objects.
+func (r *Runner) Ready() bool { return r.ready.Load() }
 
 // retryAfter is when a failed apply or status write is tried again without a new change.
 const retryAfter = 2 * time.Second
@@ -60,6 +77,9 @@ const retryAfter = 2 * time.Second
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Source.Start(ctx); err != nil {
 		return err
+	}
+	if r.Leader == nil {
+		r.Leader = leader.Always{}
 	}
 	retry := time.NewTimer(0) // the first pass runs at once
 	// seen is when the oldest change not yet applied was noticed.
@@ -73,6 +93,8 @@ func (r *Runner) Run(ctx context.Context) error {
 				seen = time.Now()
 			}
 			r.settle(ctx)
+		case <-r.Leader.Gained():
+			// Write what was held back as a follower; the status writer skips what is current.
 		case <-retry.C:
 		}
 		if r.pass(ctx, seen) {
@@ -114,6 +136,18 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	case result.Changed:
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")
+	}
+	if result.Err == nil {
+		r.ready.Store(true)
+	}
+	if !r.Leader.Leading() {
+		return ok
+	}
+	if r.Services != nil {
+		if err := r.Services.Write(ctx, m.Services); err != nil {
+			r.Log.WithError(err).Warn("write Services")
+			ok = false
+		}
 	}
 	if err := r.Status.Write(ctx, status.WithApplyResult(m, result.Err)); err != nil {
 		r.Log.WithError(err).Warn("write status")

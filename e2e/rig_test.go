@@ -36,11 +36,11 @@ const gatewayPool = "10.250.0.0/16"
 // env is a real API server with the Gateway API CRDs, and the controller binary running against
 // it with its own HAProxy, all inside the test's network namespace.
 type env struct {
-	t          *testing.T
-	cluster    *cluster.Cluster
-	client     client.Client
-	controller *exec.Cmd
-	logs       *syncBuffer
+	t       *testing.T
+	cluster *cluster.Cluster
+	client  client.Client
+	// logs are the last started controller's.
+	logs *syncBuffer
 	// haproxyRunDir holds the sockets of the controller's HAProxy.
 	haproxyRunDir string
 	// metricsAddress serves the controller's Prometheus metrics.
@@ -62,47 +62,75 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, cluster: c, client: cl, logs: &syncBuffer{}}
 }
 
-// startController runs bin/haproxy-gateway against the cluster; it is stopped by PID at cleanup.
+// startController runs bin/haproxy-gateway against the cluster with Gateway addresses from the
+// pool; it is stopped by PID at cleanup.
 func (e *env) startController() {
+	e.t.Helper()
+	c := e.runController(e.cluster.Kubeconfig, "-address-pool", gatewayPool)
+	e.haproxyRunDir, e.metricsAddress = c.runDir, c.metricsAddress
+}
+
+// controllerProcess is one bin/haproxy-gateway with its own HAProxy.
+type controllerProcess struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	// runDir holds the sockets of its HAProxy.
+	runDir                       string
+	metricsAddress, statsAddress string
+	stopOnce                     sync.Once
+}
+
+// runController runs bin/haproxy-gateway with kubeconfig and args after the common ones (its
+// own directories, stats and metrics addresses on free loopback ports). It is stopped by PID at
+// cleanup, if not before.
+func (e *env) runController(kubeconfig string, args ...string) *controllerProcess {
 	e.t.Helper()
 	binary := filepath.Join(repoRoot(e.t), "bin", "haproxy-gateway")
 	if _, err := os.Stat(binary); err != nil {
 		e.t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
 	}
-	dir := e.t.TempDir()
-	e.metricsAddress = "127.0.0.1:" + freePort(e.t)
 	runDir, err := os.MkdirTemp("", "hg-run")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := exec.Command(binary,
-		"-kubeconfig", e.cluster.Kubeconfig,
-		"-address-pool", gatewayPool,
-		"-haproxy-dir", dir,
+	c := &controllerProcess{t: e.t, logs: &syncBuffer{}, runDir: runDir,
+		metricsAddress: "127.0.0.1:" + freePort(e.t), statsAddress: "127.0.0.1:" + freePort(e.t)}
+	c.cmd = exec.Command(binary, append([]string{
+		"-kubeconfig", kubeconfig,
+		"-haproxy-dir", e.t.TempDir(),
 		"-haproxy-run-dir", runDir,
-		"-stats-address", "127.0.0.1:"+freePort(e.t),
-		"-metrics-address", e.metricsAddress,
+		"-stats-address", c.statsAddress,
+		"-metrics-address", c.metricsAddress,
 		"-hard-stop-after", "5s",
-		"-log-level", "debug")
-	cmd.Stdout, cmd.Stderr = e.logs, e.logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+		"-log-level", "debug"}, args...)...)
+	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := c.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	e.controller, e.haproxyRunDir = cmd, runDir
+	e.logs = c.logs
 	e.t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		c.stop()
+		os.RemoveAll(runDir)
+		if e.t.Failed() {
+			e.t.Logf("controller %d log:\n%s", c.cmd.Process.Pid, c.logs.String())
+		}
+	})
+	return c
+}
+
+// stop ends the controller (and the HAProxy it started) by PID: SIGTERM, then SIGKILL.
+func (c *controllerProcess) stop() {
+	c.stopOnce.Do(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
+		go func() { _ = c.cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
+			_ = c.cmd.Process.Kill()
 			<-done
-		}
-		os.RemoveAll(runDir)
-		if e.t.Failed() {
-			e.t.Logf("controller log:\n%s", e.logs.String())
 		}
 	})
 }
@@ -224,23 +252,58 @@ func bufioReader(raw []byte) *bufio.Reader { return bufio.NewReader(bytes.NewRea
 // `haproxy_gateway_runtime_operations_total{operation="add server"}`; 0 when it is absent.
 func (e *env) metric(sample string) float64 {
 	e.t.Helper()
-	resp, err := http.Get("http://" + e.metricsAddress + "/metrics")
-	if err != nil {
-		e.t.Fatalf("controller metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	value, err := scrape(e.metricsAddress, sample)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return value
+}
+
+// metricSum adds up every sample of a metric, whatever its labels.
+func metricSum(t *testing.T, address, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + address + "/metrics")
+	if err != nil {
+		t.Fatalf("metrics at %s: %v", address, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics at %s: %s", address, resp.Status)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			t.Fatalf("metric %s: %v", line, err)
+		}
+		sum += v
+	}
+	return sum
+}
+
+// scrape reads one sample from the Prometheus metrics at address; 0 when it is absent.
+func scrape(address, sample string) (float64, error) {
+	resp, err := http.Get("http://" + address + "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("metrics at %s: %w", address, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("metrics at %s: %s", address, resp.Status)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
 	for _, line := range strings.Split(string(body), "\n") {
 		if value, ok := strings.CutPrefix(line, sample+" "); ok {
-			v, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				e.t.Fatalf("metric %s: %v", line, err)
-			}
-			return v
+			return strconv.ParseFloat(value, 64)
 		}
 	}
-	return 0
+	return 0, nil
 }

@@ -32,113 +32,15 @@ import (
 func TestTLSRoutingExample(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-
-	// Backends at pod addresses: two foo pods terminating TLS themselves, one plain bar pod.
-	fooCert, err := testtls.New("foo.example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fooTLS, _ := fooCert.TLSCertificate()
-	for _, b := range []struct {
-		name, addr string
-		tls        bool
-	}{{"foo-1", "10.244.0.10:9443", true}, {"foo-2", "10.244.0.11:9443", true}, {"bar-1", "10.244.0.20:9080", false}} {
-		var cert = &fooTLS
-		if !b.tls {
-			cert = nil
-		}
-		s, err := echo.Listen(b.name, b.addr, cert)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-	}
-
-	objects := loadExample(t)
-	e.create(objects...)
-	e.create(
-		endpointSlice("default", "foo-svc", "tls", 9443, "10.244.0.10"),
-		endpointSlice("default", "bar-svc", "tcp", 9080, "10.244.0.20"),
-	)
+	example := startExample(t)
+	e.create(example.objects...)
+	e.create(example.endpointSlices()...)
 	e.startController()
 
-	// Statuses.
-	e.eventually("GatewayClass Accepted", 30*time.Second, func() error {
-		var gc gatewayv1.GatewayClass
-		if err := e.client.Get(ctx, client.ObjectKey{Name: "example-gateway-class"}, &gc); err != nil {
-			return err
-		}
-		return conditionsTrue(gc.Status.Conditions, gc.Generation, "Accepted", "SupportedVersion")
-	})
-	var address string
-	e.eventually("Gateway Accepted and Programmed with an address", 30*time.Second, func() error {
-		var gw gatewayv1.Gateway
-		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "example-gateway"}, &gw); err != nil {
-			return err
-		}
-		if err := conditionsTrue(gw.Status.Conditions, gw.Generation, "Accepted", "Programmed"); err != nil {
-			return err
-		}
-		if len(gw.Status.Addresses) != 1 {
-			return fmt.Errorf("addresses %v", gw.Status.Addresses)
-		}
-		address = gw.Status.Addresses[0].Value
-		if len(gw.Status.Listeners) != 2 {
-			return fmt.Errorf("listeners %v", gw.Status.Listeners)
-		}
-		for _, l := range gw.Status.Listeners {
-			if l.AttachedRoutes != 1 {
-				return fmt.Errorf("listener %s attachedRoutes %d, want 1", l.Name, l.AttachedRoutes)
-			}
-			if err := conditionsTrue(l.Conditions, gw.Generation, "Accepted", "Programmed", "ResolvedRefs"); err != nil {
-				return fmt.Errorf("listener %s: %w", l.Name, err)
-			}
-		}
-		return nil
-	})
-	for _, name := range []string{"foo-route", "bar-route"} {
-		e.eventually(name+" Accepted and ResolvedRefs", 30*time.Second, func() error {
-			var r gatewayv1.TLSRoute
-			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, &r); err != nil {
-				return err
-			}
-			if len(r.Status.Parents) != 1 {
-				return fmt.Errorf("parents %v", r.Status.Parents)
-			}
-			return conditionsTrue(r.Status.Parents[0].Conditions, r.Generation, "Accepted", "ResolvedRefs")
-		})
-	}
+	address := e.waitExampleProgrammed()
 	t.Logf("Gateway address %s", address)
-
-	// Traffic: passthrough reaches foo's own TLS, terminate gets the listener's certificate and
-	// reaches bar in plain TCP.
 	passthrough, terminate := address+":443", address+":8443"
-	gatewaySerial := secretSerial(t, objects)
-	e.eventually("foo.example.com through passthrough", 20*time.Second, func() error {
-		a, err := probe.TLS(passthrough, "foo.example.com")
-		if err != nil {
-			return err
-		}
-		if a.Greeting != echo.Greeting("foo-1", true, "foo.example.com") || a.Serial.Cmp(fooCert.Serial) != 0 {
-			return fmt.Errorf("answered %q, serial %v", a.Greeting, a.Serial)
-		}
-		return nil
-	})
-	e.eventually("bar.example.com through terminate", 20*time.Second, func() error {
-		a, err := probe.TLS(terminate, "bar.example.com")
-		if err != nil {
-			return err
-		}
-		if a.Greeting != echo.Greeting("bar-1", false, "") || a.Serial.Cmp(gatewaySerial) != 0 {
-			return fmt.Errorf("answered %q, serial %v (want the Secret's %v)", a.Greeting, a.Serial, gatewaySerial)
-		}
-		return nil
-	})
-	for _, c := range []struct{ addr, name string }{{passthrough, "unknown.example.com"}, {terminate, "foo.example.com"}, {passthrough, "bar.example.com"}} {
-		if err := probe.Rejected(c.addr, c.name); err != nil {
-			t.Errorf("%s on %s: %v", c.name, c.addr, err)
-		}
-	}
+	e.waitExampleRouted(example, passthrough, terminate)
 
 	// Deleting bar-route stops bar.example.com; foo.example.com keeps working. Route deletion
 	// and endpoint changes go through HAProxy's runtime API: the worker stays the same.
@@ -287,4 +189,132 @@ func secretSerial(t *testing.T, objects []client.Object) *big.Int {
 	}
 	t.Fatal("example has no tls-terminate-certificate Secret")
 	return nil
+}
+
+// example is the TLS routing example (deploy/examples/tls-routing) with its backends serving at
+// pod addresses: two foo pods terminating TLS themselves, one plain bar pod.
+type example struct {
+	objects []client.Object
+	fooCert testtls.Pair
+	// gatewaySerial is the serial of the certificate the tls-terminate listener presents.
+	gatewaySerial *big.Int
+}
+
+func startExample(t *testing.T) *example {
+	t.Helper()
+	fooCert, err := testtls.New("foo.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fooTLS, _ := fooCert.TLSCertificate()
+	for _, b := range []struct {
+		name, addr string
+		tls        bool
+	}{{"foo-1", "10.244.0.10:9443", true}, {"foo-2", "10.244.0.11:9443", true}, {"bar-1", "10.244.0.20:9080", false}} {
+		var cert = &fooTLS
+		if !b.tls {
+			cert = nil
+		}
+		s, err := echo.Listen(b.name, b.addr, cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+	}
+	objects := loadExample(t)
+	return &example{objects: objects, fooCert: fooCert, gatewaySerial: secretSerial(t, objects)}
+}
+
+// endpointSlices stand in for the EndpointSlice controller: foo-1 behind foo-svc, bar-1 behind
+// bar-svc.
+func (x *example) endpointSlices() []client.Object {
+	return []client.Object{
+		endpointSlice("default", "foo-svc", "tls", 9443, "10.244.0.10"),
+		endpointSlice("default", "bar-svc", "tcp", 9080, "10.244.0.20"),
+	}
+}
+
+// waitExampleProgrammed waits for the example's GatewayClass, Gateway, listeners and routes to be
+// Accepted, Programmed and resolved, and returns the Gateway's address.
+func (e *env) waitExampleProgrammed() string {
+	e.t.Helper()
+	ctx := context.Background()
+	e.eventually("GatewayClass Accepted", 30*time.Second, func() error {
+		var gc gatewayv1.GatewayClass
+		if err := e.client.Get(ctx, client.ObjectKey{Name: "example-gateway-class"}, &gc); err != nil {
+			return err
+		}
+		return conditionsTrue(gc.Status.Conditions, gc.Generation, "Accepted", "SupportedVersion")
+	})
+	var address string
+	e.eventually("Gateway Accepted and Programmed with an address", 30*time.Second, func() error {
+		var gw gatewayv1.Gateway
+		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "example-gateway"}, &gw); err != nil {
+			return err
+		}
+		if err := conditionsTrue(gw.Status.Conditions, gw.Generation, "Accepted", "Programmed"); err != nil {
+			return err
+		}
+		if len(gw.Status.Addresses) != 1 {
+			return fmt.Errorf("addresses %v", gw.Status.Addresses)
+		}
+		address = gw.Status.Addresses[0].Value
+		if len(gw.Status.Listeners) != 2 {
+			return fmt.Errorf("listeners %v", gw.Status.Listeners)
+		}
+		for _, l := range gw.Status.Listeners {
+			if l.AttachedRoutes != 1 {
+				return fmt.Errorf("listener %s attachedRoutes %d, want 1", l.Name, l.AttachedRoutes)
+			}
+			if err := conditionsTrue(l.Conditions, gw.Generation, "Accepted", "Programmed", "ResolvedRefs"); err != nil {
+				return fmt.Errorf("listener %s: %w", l.Name, err)
+			}
+		}
+		return nil
+	})
+	for _, name := range []string{"foo-route", "bar-route"} {
+		e.eventually(name+" Accepted and ResolvedRefs", 30*time.Second, func() error {
+			var r gatewayv1.TLSRoute
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, &r); err != nil {
+				return err
+			}
+			if len(r.Status.Parents) != 1 {
+				return fmt.Errorf("parents %v", r.Status.Parents)
+			}
+			return conditionsTrue(r.Status.Parents[0].Conditions, r.Generation, "Accepted", "ResolvedRefs")
+		})
+	}
+	return address
+}
+
+// waitExampleRouted checks the example's traffic: passthrough reaches foo's own TLS, terminate
+// gets the listener's certificate and reaches bar in plain TCP, and names a listener does not
+// serve are refused.
+func (e *env) waitExampleRouted(x *example, passthrough, terminate string) {
+	e.t.Helper()
+	e.eventually("foo.example.com through passthrough on "+passthrough, 20*time.Second, func() error {
+		a, err := probe.TLS(passthrough, "foo.example.com")
+		if err != nil {
+			return err
+		}
+		if a.Greeting != echo.Greeting("foo-1", true, "foo.example.com") || a.Serial.Cmp(x.fooCert.Serial) != 0 {
+			return fmt.Errorf("answered %q, serial %v", a.Greeting, a.Serial)
+		}
+		return nil
+	})
+	e.eventually("bar.example.com through terminate on "+terminate, 20*time.Second, func() error {
+		a, err := probe.TLS(terminate, "bar.example.com")
+		if err != nil {
+			return err
+		}
+		if a.Greeting != echo.Greeting("bar-1", false, "") || a.Serial.Cmp(x.gatewaySerial) != 0 {
+			return fmt.Errorf("answered %q, serial %v (want the Secret's %v)", a.Greeting, a.Serial, x.gatewaySerial)
+		}
+		return nil
+	})
+	for _, c := range []struct{ addr, name string }{{passthrough, "unknown.example.com"}, {terminate, "foo.example.com"}, {passthrough, "bar.example.com"}} {
+		if err := probe.Rejected(c.addr, c.name); err != nil {
+			e.t.Errorf("%s on %s: %v", c.name, c.addr, err)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,16 +64,15 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		}
 	}
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout}
-	if opts.MasterSocket != "" {
-		m.master = AttachMaster(opts.MasterSocket)
-		return m, nil
-	}
 	empty, err := Render(model.DataPlane{}, opts.Settings)
 	if err != nil {
 		return nil, err
 	}
 	if err := m.check(ctx, model.DataPlane{}); err != nil {
 		return nil, err
+	}
+	if opts.MasterSocket != "" {
+		return m, m.attach(ctx, opts.MasterSocket, empty)
 	}
 	if err := writeFiles(m.configPath(), empty); err != nil {
 		return nil, err
@@ -84,6 +84,23 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	m.master, m.live = master, Started(empty)
 	return m, nil
 }
+
+// attach drives a master something else starts, like the HAProxy container beside the controller
+// in a pod, which waits for a configuration to exist. It gets the empty one unless one is there
+// already (a restarted controller finds the one HAProxy runs). The first Apply reloads, as what
+// an attached HAProxy runs is not known.
+func (m *Manager) attach(ctx context.Context, socket string, empty *Config) error {
+	if _, err := os.Stat(m.configPath()); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFiles(m.configPath(), empty); err != nil {
+			return err
+		}
+	}
+	m.master = AttachMaster(socket)
+	return m.master.WaitReady(ctx, attachTimeout)
+}
+
+// attachTimeout is how long an attached master may take to start its first worker.
+const attachTimeout = 2 * time.Minute
 
 func (m *Manager) configPath() string { return filepath.Join(m.settings.Dir, "haproxy.cfg") }
 

@@ -59,6 +59,25 @@ func StartMaster(ctx context.Context, binary, configPath, socket string, output 
 // pod.
 func AttachMaster(socket string) *Master { return &Master{socket: socket} }
 
+// WaitReady waits until the master answers and runs a worker.
+func (m *Master) WaitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		p, err := m.procs()
+		if err == nil && len(p.current) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no HAProxy master with a worker answered on %s within %s (last error: %v)", m.socket, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // Command sends one command to the master CLI and returns its answer.
 func (m *Master) Command(command string) (string, error) {
 	conn, err := net.DialTimeout("unix", m.socket, 2*time.Second)

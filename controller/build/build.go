@@ -15,17 +15,19 @@ import (
 type Options struct {
 	// ControllerName is the GatewayClass spec.controllerName this controller answers to.
 	ControllerName string
-	// AddressPool is where Gateways get their addresses from.
+	// AddressPool is where Gateways get their addresses from, one each, bound by the proxy.
 	AddressPool netip.Prefix
+	// Services, when set, replaces the pool: each Gateway gets a Service of its own in front of the
+	// proxy pods, and its address from that Service.
+	Services *ServiceOptions
 }
 
 // gateway is one managed Gateway while the build works on it.
 type gateway struct {
-	spec           *gatewayv1.Gateway
-	address        netip.Addr
-	addressProblem string
-	listeners      []*listener
-	attachments    map[*listener][]attachment
+	spec        *gatewayv1.Gateway
+	placement   placement
+	listeners   []*listener
+	attachments map[*listener][]attachment
 }
 
 func (g *gateway) key() string { return g.spec.Namespace + "/" + g.spec.Name }
@@ -41,17 +43,22 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 			managed = append(managed, &s.Gateways[i])
 		}
 	}
-	addresses, addressProblems := assignAddresses(managed, opts.AddressPool)
+	var placements map[*gatewayv1.Gateway]placement
+	var services []model.GatewayService
+	if opts.Services != nil {
+		placements, services = placeOnServices(managed, in, *opts.Services)
+	} else {
+		placements = placeInPool(managed, opts.AddressPool)
+	}
 
 	gateways := map[types.NamespacedName]*gateway{}
 	var ordered []*gateway
 	for _, gw := range managed {
 		g := &gateway{
-			spec:           gw,
-			address:        addresses[gw],
-			addressProblem: addressProblems[gw],
-			listeners:      validateListeners(gw, in),
-			attachments:    map[*listener][]attachment{},
+			spec:        gw,
+			placement:   placements[gw],
+			listeners:   validateListeners(gw, in),
+			attachments: map[*listener][]attachment{},
 		}
 		gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = g
 		ordered = append(ordered, g)
@@ -62,7 +69,7 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 	routes = append(routes, httpStatuses...)
 	backends = append(backends, httpBackends...)
 
-	m := &model.Model{GatewayClasses: classes, Routes: routes}
+	m := &model.Model{GatewayClasses: classes, Routes: routes, Services: services}
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}

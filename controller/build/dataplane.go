@@ -15,7 +15,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	var dp model.DataPlane
 	used := map[model.BackendID]bool{}
 	for _, g := range gateways {
-		if !g.address.IsValid() {
+		if !g.placement.bound {
 			continue
 		}
 		sockets := map[int32]*model.Socket{}
@@ -24,9 +24,10 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			if !l.served() {
 				continue
 			}
-			sock := sockets[int32(l.spec.Port)]
+			port := g.placement.bindPort(int32(l.spec.Port))
+			sock := sockets[port]
 			if sock == nil {
-				sock = &model.Socket{Address: g.address.String(), Port: int32(l.spec.Port), Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
+				sock = &model.Socket{Address: g.placement.bindAddress, Port: port, Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
 				sockets[sock.Port] = sock
 				ports = append(ports, sock.Port)
 			}

@@ -15,10 +15,10 @@ func gatewayStatus(g *gateway) model.Gateway {
 	out := model.Gateway{Namespace: g.spec.Namespace, Name: g.spec.Name}
 	served, invalid := 0, 0
 	for _, l := range g.listeners {
-		programmed, reason, message := l.served() && g.address.IsValid(), string(gatewayv1.ListenerReasonProgrammed), "Listener is programmed"
+		programmed, reason, message := l.served() && g.placement.bound, string(gatewayv1.ListenerReasonProgrammed), "Listener is programmed"
 		switch {
-		case !g.address.IsValid():
-			reason, message = string(gatewayv1.ListenerReasonPending), "Gateway has no address: "+g.addressProblem
+		case !g.placement.bound:
+			reason, message = string(gatewayv1.ListenerReasonPending), "Gateway has no address: "+g.placement.problem
 		case !l.served():
 			reason, message = string(gatewayv1.ListenerReasonInvalid), "Listener is not valid: see its other conditions"
 		}
@@ -44,17 +44,14 @@ func gatewayStatus(g *gateway) model.Gateway {
 
 	var programmed metav1.Condition
 	switch {
-	case !g.address.IsValid():
-		programmed = condition(string(gatewayv1.GatewayConditionProgrammed), false, string(gatewayv1.GatewayReasonAddressNotAssigned), g.addressProblem, gen)
+	case !g.placement.bound || len(g.placement.addresses) == 0:
+		programmed = condition(string(gatewayv1.GatewayConditionProgrammed), false, string(gatewayv1.GatewayReasonAddressNotAssigned), g.placement.problem, gen)
 	case served == 0:
 		programmed = condition(string(gatewayv1.GatewayConditionProgrammed), false, string(gatewayv1.GatewayReasonInvalid), "No listener is valid", gen)
 	default:
 		programmed = condition(string(gatewayv1.GatewayConditionProgrammed), true, string(gatewayv1.GatewayReasonProgrammed), "Gateway is programmed", gen)
-		out.Addresses = []string{g.address.String()}
 	}
 	out.Conditions = append(out.Conditions, programmed)
-	if g.address.IsValid() && out.Addresses == nil {
-		out.Addresses = []string{g.address.String()}
-	}
+	out.Addresses = g.placement.addresses
 	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -21,6 +22,17 @@ var update = flag.Bool("update", false, "rewrite the golden files from the curre
 var goldenOptions = build.Options{
 	ControllerName: "haproxy-gateway.io/gatewayclass-controller",
 	AddressPool:    netip.MustParsePrefix("10.250.0.0/16"),
+}
+
+// Options of the golden cases named services*: Gateways get Services of their own.
+var goldenServiceOptions = build.Options{
+	ControllerName: goldenOptions.ControllerName,
+	Services: &build.ServiceOptions{
+		Namespace: "haproxy-gateway",
+		Type:      corev1.ServiceTypeLoadBalancer,
+		Selector:  map[string]string{"app.kubernetes.io/name": "haproxy-gateway"},
+		FirstPort: 10000, LastPort: 19999,
+	},
 }
 
 // TestGolden builds each testdata/*.in.yaml and compares the model (status with conditions, and
@@ -41,11 +53,15 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := yaml.Marshal(build.Build(snap, goldenOptions))
+			opts := goldenOptions
+			if strings.HasPrefix(name, "services") {
+				opts = goldenServiceOptions
+			}
+			got, err := yaml.Marshal(build.Build(snap, opts))
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := yaml.Marshal(build.Build(snap, goldenOptions))
+			again, _ := yaml.Marshal(build.Build(snap, opts))
 			if !bytes.Equal(got, again) {
 				t.Fatal("two builds of the same input differ")
 			}

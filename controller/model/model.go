@@ -13,6 +13,9 @@ type Model struct {
 	Gateways       []Gateway      `json:"gateways,omitempty"`
 	Routes         []Route        `json:"routes,omitempty"`
 	DataPlane      DataPlane      `json:"dataPlane"`
+	// Services are the per-Gateway Services to publish (address mode "service"), sorted; they are
+	// the only ones this controller keeps, so a Gateway's Service goes away with the Gateway.
+	Services []GatewayService `json:"services,omitempty"`
 }
 
 // GatewayClass is the status of one GatewayClass managed by this controller.

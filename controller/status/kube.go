@@ -24,6 +24,8 @@ type KubeWriter struct {
 	controllerName string
 	log            logrus.FieldLogger
 	now            func() time.Time // replaced in tests
+	// OnWrite, when set, is told of each status update written.
+	OnWrite func(kind string)
 }
 
 // NewKubeWriter writes through c, which may read from a cache: a stale read ends in a conflict on
@@ -112,6 +114,9 @@ func (w *KubeWriter) update(ctx context.Context, kind string, obj client.Object,
 			return err
 		}
 		written = true
+		if w.OnWrite != nil {
+			w.OnWrite(kind)
+		}
 		return nil
 	})
 	name := key.Name

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -107,7 +108,12 @@ func mergeGatewayStatus(old gatewayv1.GatewayStatus, desired model.Gateway, now 
 	out := *old.DeepCopy()
 	out.Addresses = nil
 	for _, a := range desired.Addresses {
-		out.Addresses = append(out.Addresses, gatewayv1.GatewayStatusAddress{Type: ptr.To(gatewayv1.IPAddressType), Value: a})
+		addressType := gatewayv1.IPAddressType
+		if _, err := netip.ParseAddr(a); err != nil {
+			// A load balancer may publish a DNS name instead of an address.
+			addressType = gatewayv1.HostnameAddressType
+		}
+		out.Addresses = append(out.Addresses, gatewayv1.GatewayStatusAddress{Type: ptr.To(addressType), Value: a})
 	}
 	out.Conditions = mergeConditions(old.Conditions, desired.Conditions, now)
 	out.Listeners = mergeListeners(old.Listeners, desired.Listeners, now)

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/services"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/status"
+	"github.com/sirupsen/logrus"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// connect gives the runner its source and writers: files, or an API server with status and
+// Service writes gated by leader election. The returned stop waits, after ctx ended, until a
+// leader has handed its lease on.
+func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controller.Runner) (stop func(), err error) {
+	nothing := func() {}
+	switch f.source {
+	case "files":
+		if f.filesDir == "" {
+			return nil, errors.New("-source=files needs -files-dir")
+		}
+		runner.Source, runner.Status = source.NewFiles(f.filesDir, time.Second), discardStatus{}
+		if f.statusFile != "" {
+			runner.Status = status.NewFileWriter(f.statusFile)
+		}
+		runner.Metrics.SetLeading(true)
+		return nothing, nil
+	case "kube":
+	default:
+		return nil, fmt.Errorf("-source %q: want kube or files", f.source)
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client config: %w", err)
+	}
+	kube, err := source.NewKube(cfg, source.KubeOptions{Log: log, SyncTimeout: 2 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	statusWriter := status.NewKubeWriter(kube.Client(), f.controllerName, log)
+	statusWriter.OnWrite = runner.Metrics.StatusWritten
+	runner.Source, runner.Status = kube, statusWriter
+	if opts := runner.Build.Services; opts != nil {
+		runner.Services = services.NewKubeWriter(kube.Client(), opts.Namespace, opts.Selector, log)
+	}
+	if !f.leaderElect {
+		runner.Metrics.SetLeading(true)
+		return nothing, nil
+	}
+	elector := leader.New()
+	elector.OnChange = runner.Metrics.SetLeading
+	runner.Metrics.SetLeading(false)
+	runner.Leader = elector
+	err = elector.Start(ctx, cfg, leader.Options{
+		Namespace: f.leaderElectionNS, Name: f.leaderElectionID,
+		LeaseDuration: f.leaseDuration, RenewDeadline: f.renewDeadline, RetryPeriod: f.retryLease, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		select {
+		case <-elector.Stopped():
+		case <-time.After(f.renewDeadline):
+		}
+	}, nil
+}
