@@ -50,8 +50,10 @@ lint:
 unit: deps
 	$(GO) test -count=1 $(UNIT_PACKAGES)
 
+# e2e/helmchart installs the chart with helm, built before the network namespace cuts the proxy off.
 e2e: deps build controlplane
 	$(GO) mod download
+	@bash deploy/helm/build-helm.sh >/dev/null
 	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok |panic|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
 
 # The Gateway API conformance suite, profile GATEWAY-TLS, against the controller binary in the test

@@ -10,11 +10,11 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 status=0
 
 bash deploy/helm/copy-gateway-api-crds.sh "$tmp/crds"
-if ! diff -r "$tmp/crds" "$chart/templates/gateway-api-crds" >"$tmp/crds.diff"; then
+if ! diff -r "$tmp/crds" "$chart/charts/gateway-api-crds/crds" >"$tmp/crds.diff"; then
   if [ "${UPDATE:-}" = 1 ]; then
     bash deploy/helm/copy-gateway-api-crds.sh
   else
-    echo "helm-check: $chart/templates/gateway-api-crds differ from the go.mod version's CRDs; run deploy/helm/copy-gateway-api-crds.sh"
+    echo "helm-check: $chart/charts/gateway-api-crds/crds differ from the go.mod version's CRDs; run deploy/helm/copy-gateway-api-crds.sh"
     head -20 "$tmp/crds.diff"; status=1
   fi
 fi
@@ -27,13 +27,12 @@ for values in "$chart"/ci/*-values.yaml; do
   "$helm" lint --strict "$chart" --namespace haproxy-gateway -f "$values"
 done
 
-# golden file : helm template arguments. The default rendering leaves the CRDs out (1.2 MB of
-# upstream YAML, checked above and linted with the defaults); the others render them or not as
-# their values say. --api-versions renders the GatewayClass as on a cluster that has the CRDs.
+# golden file : helm template arguments. helm template leaves the CRDs (1.2 MB of upstream YAML,
+# compared with go.mod's above) out unless given --include-crds.
 cases=(
-  "default.yaml:--set crds.install=false"
-  "pool.yaml:-f $chart/ci/pool-values.yaml --api-versions gateway.networking.k8s.io/v1/GatewayClass"
-  "single-replica.yaml:-f $chart/ci/single-replica-values.yaml --set crds.install=false"
+  "default.yaml:"
+  "pool.yaml:-f $chart/ci/pool-values.yaml"
+  "single-replica.yaml:-f $chart/ci/single-replica-values.yaml"
 )
 for c in "${cases[@]}"; do
   golden=$chart/testdata/${c%%:*}
@@ -45,6 +44,12 @@ for c in "${cases[@]}"; do
     echo "helm-check: helm template differs from $golden (UPDATE=1 make helm-check rewrites it)"; status=1
   fi
 done
+# The CRDs are in the chart exactly when crds.install is on.
+crds_with() { "$helm" template "${release[@]}" --include-crds "$@" | grep -c '^kind: CustomResourceDefinition$' || true; }
+want=$(grep -l '^kind: CustomResourceDefinition$' "$chart"/charts/gateway-api-crds/crds/*.yaml | wc -l)
+if [ "$(crds_with)" != "$want" ] || [ "$(crds_with --set crds.install=false)" != 0 ]; then
+  echo "helm-check: crds.install does not include exactly the $want Gateway API CRDs"; status=1
+fi
 # Invalid values must be refused by values.schema.json.
 for bad in "addressMode=nat" "controller.logFormat=xml" "controller.logLevel=trace" \
            "gatewayService.type=External" "addressMode=pool" "replicas=0"; do
