@@ -1,6 +1,8 @@
-# haproxy-gateway controller on an official HAProxy image. The Helm chart runs HAProxy and the
-# controller from this image in two containers of one pod, sharing sockets and config through an
-# emptyDir. (Not built in this repository's CI: it has no Docker engine.)
+# haproxy-gateway controller on an official HAProxy image: the controller checks every configuration
+# with `haproxy -c` before HAProxy loads it, so it needs the same HAProxy beside it. The Helm chart
+# runs this image as the controller container and the official HAProxy image as the haproxy
+# container of each pod; they share the configuration and sockets through an emptyDir.
+# (Not built in this repository's CI: it has no Docker engine.)
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -10,6 +12,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/haproxy-gateway .
 
 FROM haproxy:2.8-bookworm
 COPY --from=build /out/haproxy-gateway /usr/local/bin/haproxy-gateway
-# The official image already runs as the unprivileged user "haproxy".
-USER haproxy
+# The official image's unprivileged "haproxy" user, by number so that Kubernetes' runAsNonRoot can
+# verify it without reading /etc/passwd.
+USER 99:99
 ENTRYPOINT ["/usr/local/bin/haproxy-gateway"]

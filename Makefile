@@ -6,7 +6,7 @@ UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')
 # Tests that need a private network namespace (a real API server, pod and Gateway addresses).
 E2E_PACKAGES = ./e2e/... ./controller/status/...
 
-.PHONY: all deps build controlplane demo demo-check test unit e2e conformance lint clean
+.PHONY: all deps build controlplane demo demo-check test unit e2e conformance lint helm-check clean
 
 all: build
 
@@ -37,6 +37,12 @@ demo: deps build
 demo-check: deps build
 	@e2e/demo/demo.sh --check
 
+# The Helm chart (deploy/helm/haproxy-gateway): helm lint for every values file, helm template against
+# the goldens in its testdata/, its Gateway API CRDs against go.mod's. UPDATE=1 rewrites the goldens.
+# helm is built once from the Go module proxy into ~/.cache/haproxy-gateway/tools.
+helm-check:
+	@bash deploy/helm/check.sh
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -44,8 +50,10 @@ lint:
 unit: deps
 	$(GO) test -count=1 $(UNIT_PACKAGES)
 
+# e2e/helmchart installs the chart with helm, built before the network namespace cuts the proxy off.
 e2e: deps build controlplane
 	$(GO) mod download
+	@bash deploy/helm/build-helm.sh >/dev/null
 	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok |panic|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
 
 # The Gateway API conformance suite, profile GATEWAY-TLS, against the controller binary in the test
@@ -61,7 +69,7 @@ conformance: deps build controlplane
 	  | grep -E '^(    )?--- (PASS|FAIL)|^(PASS|FAIL|ok |panic)'; status=$${PIPESTATUS[0]}; \
 	grep -E '^  (name|summary):' $(CONFORMANCE_REPORT) 2>/dev/null; exit $$status
 
-test: lint unit demo-check e2e conformance
+test: lint unit demo-check helm-check e2e conformance
 
 clean:
 	rm -rf $(BIN)
