@@ -41,9 +41,9 @@ type env struct {
 	client  client.Client
 	// logs are the last started controller's.
 	logs *syncBuffer
-	// haproxyRunDir holds the sockets of the controller's HAProxy.
+	// haproxyRunDir holds the sockets of the last started controller's HAProxy.
 	haproxyRunDir string
-	// metricsAddress serves the controller's Prometheus metrics.
+	// metricsAddress serves the last started controller's Prometheus metrics.
 	metricsAddress string
 }
 
@@ -66,8 +66,7 @@ func newEnv(t *testing.T) *env {
 // pool; it is stopped by PID at cleanup.
 func (e *env) startController() {
 	e.t.Helper()
-	c := e.runController(e.cluster.Kubeconfig, "-address-pool", gatewayPool)
-	e.haproxyRunDir, e.metricsAddress = c.runDir, c.metricsAddress
+	e.runController(e.cluster.Kubeconfig, "-address-pool", gatewayPool)
 }
 
 // controllerProcess is one bin/haproxy-gateway with its own HAProxy.
@@ -109,7 +108,7 @@ func (e *env) runController(kubeconfig string, args ...string) *controllerProces
 	if err := c.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	e.logs = c.logs
+	e.logs, e.metricsAddress, e.haproxyRunDir = c.logs, c.metricsAddress, c.runDir
 	e.t.Cleanup(func() {
 		c.stop()
 		os.RemoveAll(runDir)

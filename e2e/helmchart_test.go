@@ -1,7 +1,8 @@
-// Package helmchart installs, upgrades and uninstalls the Helm chart on a real API server: what a
-// cluster admits, and what the chart's RBAC lets the controller do. (Its pods do not run here: this
-// control plane has no kubelet for the chart's images.)
-package helmchart
+package e2e
+
+// The Helm chart on a real API server: what a cluster admits, and what the chart's RBAC lets the
+// controller do. (Its pods do not run here: this control plane has no kubelet for the chart's
+// images; chart_test.go runs the controller binary with the chart's ServiceAccount instead.)
 
 import (
 	"bytes"
@@ -23,9 +24,9 @@ import (
 )
 
 const (
-	release   = "haproxy-gateway"
-	namespace = "haproxy-gateway"
-	account   = "system:serviceaccount:haproxy-gateway:haproxy-gateway"
+	// chartRelease is the release name; with it the chart names its objects haproxy-gateway.
+	chartRelease = "haproxy-gateway"
+	chartAccount = "system:serviceaccount:" + proxyNamespace + ":haproxy-gateway"
 )
 
 var (
@@ -44,7 +45,7 @@ func TestChartInstallUpgradeUninstall(t *testing.T) {
 	dyn := dynamic.NewForConfigOrDie(c.RestConfig)
 
 	// Helm creates the CRDs first, then the GatewayClass with the rest.
-	helm.run(ctx, "install", release, helm.chart, "--namespace", namespace, "--create-namespace")
+	helm.run(ctx, "install", chartRelease, helm.chart, "--namespace", proxyNamespace, "--create-namespace")
 	class, err := dyn.Resource(gatewayClasses).Get(ctx, "haproxy", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("GatewayClass haproxy after install: %v", err)
@@ -52,26 +53,26 @@ func TestChartInstallUpgradeUninstall(t *testing.T) {
 	if got, _, _ := unstructuredString(class.Object, "spec", "controllerName"); got != "haproxy-gateway.io/gatewayclass-controller" {
 		t.Errorf("GatewayClass controllerName = %q", got)
 	}
-	deployment, err := kube.AppsV1().Deployments(namespace).Get(ctx, release, metav1.GetOptions{})
+	deployment, err := kube.AppsV1().Deployments(proxyNamespace).Get(ctx, chartRelease, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("Deployment: %v", err)
 	}
 	if n := len(deployment.Spec.Template.Spec.Containers); n != 2 {
 		t.Errorf("Deployment has %d containers, want haproxy and controller", n)
 	}
-	if _, err := kube.PolicyV1().PodDisruptionBudgets(namespace).Get(ctx, release, metav1.GetOptions{}); err != nil {
+	if _, err := kube.PolicyV1().PodDisruptionBudgets(proxyNamespace).Get(ctx, chartRelease, metav1.GetOptions{}); err != nil {
 		t.Errorf("PodDisruptionBudget with 2 replicas: %v", err)
 	}
 
 	checkAccess(ctx, t, kube)
 
-	helm.run(ctx, "upgrade", release, helm.chart, "--namespace", namespace, "--set", "replicas=3")
-	if deployment, err := kube.AppsV1().Deployments(namespace).Get(ctx, release, metav1.GetOptions{}); err != nil || *deployment.Spec.Replicas != 3 {
+	helm.run(ctx, "upgrade", chartRelease, helm.chart, "--namespace", proxyNamespace, "--set", "replicas=3")
+	if deployment, err := kube.AppsV1().Deployments(proxyNamespace).Get(ctx, chartRelease, metav1.GetOptions{}); err != nil || *deployment.Spec.Replicas != 3 {
 		t.Errorf("Deployment after upgrade to 3 replicas: %v", err)
 	}
 
 	// Uninstalling removes the chart's objects but keeps the CRDs, and so every Gateway and route.
-	helm.run(ctx, "uninstall", release, "--namespace", namespace, "--wait")
+	helm.run(ctx, "uninstall", chartRelease, "--namespace", proxyNamespace, "--wait")
 	if _, err := dyn.Resource(gatewayClasses).Get(ctx, "haproxy", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("GatewayClass after uninstall: %v, want not found", err)
 	}
@@ -90,35 +91,38 @@ func checkAccess(ctx context.Context, t *testing.T, kube kubernetes.Interface) {
 	for _, tc := range []struct {
 		verb, group, resource, subresource, namespace string
 		allowed                                       bool
+		name                                          string
 	}{
-		{"watch", "gateway.networking.k8s.io", "gateways", "", "", true},
-		{"list", "gateway.networking.k8s.io", "tlsroutes", "", "", true},
-		{"list", "gateway.networking.k8s.io", "httproutes", "", "", true},
-		{"list", "gateway.networking.k8s.io", "referencegrants", "", "", true},
-		{"watch", "discovery.k8s.io", "endpointslices", "", "", true},
-		{"get", "", "secrets", "", "team-a", true},
-		{"list", "", "namespaces", "", "", true},
-		{"update", "gateway.networking.k8s.io", "gateways", "status", "team-a", true},
-		{"patch", "gateway.networking.k8s.io", "gatewayclasses", "status", "", true},
-		{"update", "gateway.networking.k8s.io", "tlsroutes", "status", "team-a", true},
-		{"update", "gateway.networking.k8s.io", "httproutes", "status", "team-a", true},
-		{"create", "", "services", "", namespace, true},
-		{"delete", "", "services", "", namespace, true},
-		{"update", "coordination.k8s.io", "leases", "", namespace, true},
-		{"create", "", "events", "", namespace, true},
+		{"get", "apiextensions.k8s.io", "customresourcedefinitions", "", "", true, "gatewayclasses.gateway.networking.k8s.io"},
+		{"get", "apiextensions.k8s.io", "customresourcedefinitions", "", "", false, "tlsroutes.gateway.networking.k8s.io"},
+		{"watch", "gateway.networking.k8s.io", "gateways", "", "", true, ""},
+		{"list", "gateway.networking.k8s.io", "tlsroutes", "", "", true, ""},
+		{"list", "gateway.networking.k8s.io", "httproutes", "", "", true, ""},
+		{"list", "gateway.networking.k8s.io", "referencegrants", "", "", true, ""},
+		{"watch", "discovery.k8s.io", "endpointslices", "", "", true, ""},
+		{"get", "", "secrets", "", "team-a", true, ""},
+		{"list", "", "namespaces", "", "", true, ""},
+		{"update", "gateway.networking.k8s.io", "gateways", "status", "team-a", true, ""},
+		{"patch", "gateway.networking.k8s.io", "gatewayclasses", "status", "", true, ""},
+		{"update", "gateway.networking.k8s.io", "tlsroutes", "status", "team-a", true, ""},
+		{"update", "gateway.networking.k8s.io", "httproutes", "status", "team-a", true, ""},
+		{"create", "", "services", "", proxyNamespace, true, ""},
+		{"delete", "", "services", "", proxyNamespace, true, ""},
+		{"update", "coordination.k8s.io", "leases", "", proxyNamespace, true, ""},
+		{"create", "", "events", "", proxyNamespace, true, ""},
 		// Nothing beyond that.
-		{"update", "gateway.networking.k8s.io", "gateways", "", "team-a", false},
-		{"delete", "gateway.networking.k8s.io", "gatewayclasses", "", "", false},
-		{"update", "", "secrets", "", "team-a", false},
-		{"create", "", "services", "", "team-a", false},
-		{"create", "coordination.k8s.io", "leases", "", "team-a", false},
-		{"create", "", "pods", "", namespace, false},
+		{"update", "gateway.networking.k8s.io", "gateways", "", "team-a", false, ""},
+		{"delete", "gateway.networking.k8s.io", "gatewayclasses", "", "", false, ""},
+		{"update", "", "secrets", "", "team-a", false, ""},
+		{"create", "", "services", "", "team-a", false, ""},
+		{"create", "coordination.k8s.io", "leases", "", "team-a", false, ""},
+		{"create", "", "pods", "", proxyNamespace, false, ""},
 	} {
 		review, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
 			Spec: authorizationv1.SubjectAccessReviewSpec{
-				User: account,
+				User: chartAccount,
 				ResourceAttributes: &authorizationv1.ResourceAttributes{
-					Verb: tc.verb, Group: tc.group, Resource: tc.resource, Subresource: tc.subresource, Namespace: tc.namespace,
+					Verb: tc.verb, Group: tc.group, Resource: tc.resource, Subresource: tc.subresource, Namespace: tc.namespace, Name: tc.name,
 				},
 			},
 		}, metav1.CreateOptions{})
@@ -126,7 +130,7 @@ func checkAccess(ctx context.Context, t *testing.T, kube kubernetes.Interface) {
 			t.Fatal(err)
 		}
 		if review.Status.Allowed != tc.allowed {
-			t.Errorf("%s %s %s/%s in %q: allowed %v, want %v", account, tc.verb, tc.group, tc.resource+"/"+tc.subresource, tc.namespace, review.Status.Allowed, tc.allowed)
+			t.Errorf("%s %s %s/%s in %q: allowed %v, want %v", chartAccount, tc.verb, tc.group, tc.resource+"/"+tc.subresource, tc.namespace, review.Status.Allowed, tc.allowed)
 		}
 	}
 }
@@ -142,10 +146,7 @@ type helmCLI struct {
 // newHelm finds the helm binary the repository builds (cached; `make e2e` builds it before it enters
 // the network namespace) and gives it its own config and cache folders.
 func newHelm(t *testing.T, kubeconfig string) *helmCLI {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := repoRoot(t)
 	out, err := exec.Command("bash", filepath.Join(root, "deploy", "helm", "build-helm.sh")).Output()
 	if err != nil {
 		t.Fatalf("deploy/helm/build-helm.sh: %v", err)

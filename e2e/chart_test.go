@@ -1,0 +1,247 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// chartDataDir is the emptyDir the chart's two containers share.
+const chartDataDir = "/var/lib/haproxy-gateway"
+
+// TestChartRunsWithItsOwnRBAC installs the chart, then runs what its pod runs: HAProxy with the
+// haproxy container's command, and the controller binary with the controller container's
+// arguments, authenticated as the chart's ServiceAccount. So the chart's RBAC, flags and
+// container layout are what is exercised. The TLS routing example must become Accepted,
+// Programmed and routed; the stats page and both /metrics must show its routes and counters.
+func TestChartRunsWithItsOwnRBAC(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	helm := newHelm(t, e.cluster.Kubeconfig)
+	helm.run(ctx, "install", chartRelease, helm.chart, "--namespace", proxyNamespace, "--create-namespace",
+		"--set", "gatewayService.type=ClusterIP")
+	kube := kubernetes.NewForConfigOrDie(e.cluster.RestConfig)
+	deployment, err := kube.AppsV1().Deployments(proxyNamespace).Get(ctx, chartRelease, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	x := startExample(t)
+	e.create(x.objects...)
+	e.create(x.endpointSlices()...)
+
+	dataDir := shortTempDir(t)
+	haproxyCommand := chartContainer(t, deployment, "haproxy").Command
+	startChartHAProxy(t, haproxyCommand, dataDir)
+	args := chartControllerArgs(t, deployment, dataDir)
+	c := e.runController(serviceAccountKubeconfig(t, e, kube, deployment.Spec.Template.Spec.ServiceAccountName), args...)
+
+	address := e.waitExampleProgrammed()
+	e.eventually("GatewayClass haproxy of the chart Accepted", 30*time.Second, func() error {
+		var gc gatewayv1.GatewayClass
+		if err := e.client.Get(ctx, client.ObjectKey{Name: "haproxy"}, &gc); err != nil {
+			return err
+		}
+		return conditionsTrue(gc.Status.Conditions, gc.Generation, "Accepted")
+	})
+	var svc corev1.Service
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: build.ServiceName("default", "example-gateway")}, &svc); err != nil {
+		t.Fatalf("the Gateway's Service: %v", err)
+	}
+	if address != svc.Spec.ClusterIP || svc.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Errorf("Gateway address %s, Service %s of type %s with cluster IP %s", address, svc.Name, svc.Spec.Type, svc.Spec.ClusterIP)
+	}
+	targets := map[int32]string{}
+	for _, p := range svc.Spec.Ports {
+		targets[p.Port] = strconv.Itoa(int(p.TargetPort.IntVal))
+	}
+	// No kube-proxy here: traffic goes to the ports HAProxy binds for the Service's ports.
+	e.waitExampleRouted(x, "127.0.0.1:"+targets[443], "127.0.0.1:"+targets[8443])
+
+	// A second foo endpoint arrives through the runtime API.
+	var slice discoveryv1.EndpointSlice
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "foo-svc-e2e"}, &slice); err != nil {
+		t.Fatal(err)
+	}
+	slice.Endpoints = endpointSlice("default", "foo-svc", "tls", 9443, "10.244.0.10", "10.244.0.11").Endpoints
+	if err := e.client.Update(ctx, &slice); err != nil {
+		t.Fatal(err)
+	}
+
+	// HAProxy's stats page names each route's backend and its servers by Service and address.
+	e.eventually("stats page lists foo-route's backend with both servers", 20*time.Second, func() error {
+		page, err := get("http://" + c.statsAddress + "/;csv")
+		if err != nil {
+			return err
+		}
+		for _, want := range []string{
+			"tlsroute:default:foo-route:rule0,foo-svc:10.244.0.10:9443,",
+			"tlsroute:default:foo-route:rule0,foo-svc:10.244.0.11:9443,",
+			"tlsroute:default:bar-route:rule0,bar-svc:10.244.0.20:9080,",
+		} {
+			if !strings.Contains(page, want) {
+				return fmt.Errorf("no line starting %q on the stats page", want)
+			}
+		}
+		return nil
+	})
+	exporter, err := get("http://" + c.statsAddress + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`haproxy_backend_active_servers{proxy="tlsroute:default:foo-route:rule0"} 2`,
+		`haproxy_server_current_sessions{proxy="tlsroute:default:bar-route:rule0",server="bar-svc:10.244.0.20:9080"}`,
+	} {
+		if !strings.Contains(exporter, want) {
+			t.Errorf("HAProxy's /metrics has no %s", want)
+		}
+	}
+	for _, sample := range []string{
+		`haproxy_gateway_leader`,
+		`haproxy_gateway_reloads_total{reason="first-configuration"}`,
+		`haproxy_gateway_runtime_operations_total{operation="add server"}`,
+		`haproxy_gateway_change_to_applied_seconds_count`,
+	} {
+		if v := e.metric(sample); v < 1 {
+			t.Errorf("controller metric %s = %v, want at least 1", sample, v)
+		}
+	}
+	for _, name := range []string{"haproxy_gateway_status_writes_total", "rest_client_requests_total"} {
+		if v := metricSum(t, c.metricsAddress, name); v < 1 {
+			t.Errorf("controller metric %s = %v, want at least 1", name, v)
+		}
+	}
+	if ready, err := get("http://" + c.metricsAddress + "/readyz"); err != nil || strings.TrimSpace(ready) != "ok" {
+		t.Errorf("/readyz: %q, %v", ready, err)
+	}
+}
+
+// chartContainer is the named container of the chart's pod.
+func chartContainer(t *testing.T, d *appsv1.Deployment, name string) corev1.Container {
+	t.Helper()
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("the chart's pod has no %s container", name)
+	return corev1.Container{}
+}
+
+// chartControllerArgs are the controller container's arguments as the kubelet would pass them,
+// with the shared emptyDir at dataDir. The stats and metrics addresses are left to runController,
+// which picks free loopback ports.
+func chartControllerArgs(t *testing.T, d *appsv1.Deployment, dataDir string) []string {
+	t.Helper()
+	var out []string
+	for _, arg := range chartContainer(t, d, "controller").Args {
+		if strings.HasPrefix(arg, "-stats-address=") || strings.HasPrefix(arg, "-metrics-address=") {
+			continue
+		}
+		arg = strings.ReplaceAll(arg, "$(POD_NAMESPACE)", proxyNamespace)
+		out = append(out, strings.ReplaceAll(arg, chartDataDir, dataDir))
+	}
+	return out
+}
+
+// startChartHAProxy runs the haproxy container's command with the shared emptyDir at dataDir; it
+// waits for the controller's first configuration. Stopped by PID at cleanup.
+func startChartHAProxy(t *testing.T, command []string, dataDir string) {
+	t.Helper()
+	if len(command) == 0 {
+		t.Fatal("the chart's haproxy container has no command")
+	}
+	var args []string
+	for _, a := range command {
+		args = append(args, strings.ReplaceAll(a, chartDataDir, dataDir))
+	}
+	logs := &syncBuffer{}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("haproxy container log:\n%s", logs.String())
+		}
+	})
+}
+
+// serviceAccountKubeconfig writes a kubeconfig that authenticates with a token of the
+// ServiceAccount, as the pod's projected token would.
+func serviceAccountKubeconfig(t *testing.T, e *env, kube kubernetes.Interface, account string) string {
+	t.Helper()
+	token, err := kube.CoreV1().ServiceAccounts(proxyNamespace).CreateToken(context.Background(), account,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptrTo(int64(3600))}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("token for ServiceAccount %s: %v", account, err)
+	}
+	config := clientcmdapi.NewConfig()
+	config.Clusters["e2e"] = &clientcmdapi.Cluster{Server: e.cluster.RestConfig.Host, CertificateAuthorityData: e.cluster.RestConfig.CAData}
+	config.AuthInfos[account] = &clientcmdapi.AuthInfo{Token: token.Status.Token}
+	config.Contexts["e2e"] = &clientcmdapi.Context{Cluster: "e2e", AuthInfo: account}
+	config.CurrentContext = "e2e"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*config, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// shortTempDir is a temporary directory with a short path: HAProxy's unix sockets live under it,
+// and their paths are limited to 107 bytes.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "hg-pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func get(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return string(body), fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), err
+}
