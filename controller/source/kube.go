@@ -77,6 +77,13 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	if log == nil {
 		log = logrus.StandardLogger()
 	}
+	if cfg.QPS == 0 {
+		// client-go's default of 5 requests a second would take half an hour to write the status
+		// of 10,000 routes. Like controller-runtime's own config loader, leave the pace to the API
+		// server's priority and fairness instead.
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS = -1
+	}
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("kube source: http client: %w", err)
