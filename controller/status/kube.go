@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -59,11 +60,30 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 			return setIfChanged(&obj.Status, mergeGatewayStatus(obj.Status, g, now))
 		}))
 	}
-	for _, r := range m.Routes {
-		errs = append(errs, w.writeRoute(ctx, r, now))
+	// Routes are written by a few workers at once: one at a time, a cold start with 10,000 routes
+	// spent most of a minute waiting for API round trips.
+	routeErrs := make([]error, len(m.Routes))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(routeWriters, len(m.Routes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				routeErrs[i] = w.writeRoute(ctx, m.Routes[i], now)
+			}
+		}()
 	}
-	return errors.Join(errs...)
+	for i := range m.Routes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(append(errs, routeErrs...)...)
 }
+
+// routeWriters is how many route statuses are written at once.
+const routeWriters = 16
 
 func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.Time) error {
 	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
