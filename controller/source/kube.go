@@ -133,7 +133,7 @@ func (k *Kube) addHandlers() error {
 		AddFunc: func(any) { k.changes.notify() },
 		UpdateFunc: func(oldObj, newObj any) {
 			// Periodic resyncs deliver the same object again; it cannot change a build.
-			if sameVersion(oldObj, newObj) {
+			if sameVersion(oldObj, newObj) || routeStatusOnly(oldObj, newObj) {
 				return
 			}
 			k.changes.notify()
@@ -150,6 +150,23 @@ func (k *Kube) addHandlers() error {
 		}
 	}
 	return nil
+}
+
+// routeStatusOnly is true for a route update that changed neither its spec (same generation)
+// nor its deletion: in practice the controller's own status write. A rebuild for it cannot change
+// the data plane, and with thousands of routes every status write would cost a full rebuild.
+// Status is still read from the cache on the next rebuild for any other reason.
+func routeStatusOnly(oldObj, newObj any) bool {
+	var o, n client.Object
+	switch newObj.(type) {
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute:
+		n, _ = newObj.(client.Object)
+		o, _ = oldObj.(client.Object)
+	default:
+		return false
+	}
+	return o != nil && n != nil && o.GetGeneration() == n.GetGeneration() &&
+		o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
 }
 
 func sameVersion(oldObj, newObj any) bool {
