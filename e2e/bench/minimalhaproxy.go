@@ -1,0 +1,99 @@
+package bench
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// MinimalHAProxy is a separate HAProxy process on a hand-written configuration that terminates
+// TLS and forwards to one backend: the least any gateway must do, to compare the generated
+// configuration against on the same binary.
+type MinimalHAProxy struct {
+	cmd *exec.Cmd
+}
+
+// MinimalFrontend is one TLS port of the minimal configuration.
+type MinimalFrontend struct {
+	Name, Bind      string
+	CertPEM, KeyPEM []byte
+}
+
+// minimalConfig has the same global TLS and timeout settings as the generated configuration
+// and nothing else.
+const minimalConfig = `global
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+    log stderr format short local0 notice
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+`
+
+// StartMinimalHAProxy writes the configuration and certificates (mode 0600) into dir and runs
+// binary in the foreground until Stop.
+func StartMinimalHAProxy(binary, dir, backend string, frontends []MinimalFrontend) (*MinimalHAProxy, error) {
+	cfg := minimalConfig
+	for _, f := range frontends {
+		certPath := filepath.Join(dir, f.Name+".pem")
+		if err := os.WriteFile(certPath, append(append([]byte{}, f.CertPEM...), f.KeyPEM...), 0o600); err != nil {
+			return nil, err
+		}
+		cfg += fmt.Sprintf("\nfrontend %s\n    bind %s ssl crt %s\n    default_backend plain\n", f.Name, f.Bind, certPath)
+	}
+	cfg += fmt.Sprintf("\nbackend plain\n    server plain %s\n", backend)
+	path := filepath.Join(dir, "minimal.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	if out, err := exec.Command(binary, "-c", "-q", "-f", path).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("haproxy -c: %v: %s", err, out)
+	}
+	cmd := exec.Command(binary, "-db", "-f", path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	h := &MinimalHAProxy{cmd: cmd}
+	for _, f := range frontends {
+		if err := waitListening(f.Bind, 10*time.Second); err != nil {
+			h.Stop()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Stop ends the process by its PID.
+func (h *MinimalHAProxy) Stop() {
+	_ = h.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = h.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = h.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func waitListening(addr string, bound time.Duration) error {
+	deadline := time.Now().Add(bound)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not listening: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
