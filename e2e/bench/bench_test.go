@@ -135,7 +135,7 @@ func TestBenchmarks(t *testing.T) {
 	res.Setup = append(res.Setup, r.setupLatency(address, passthroughNames[:fewRoutes-specialRoutes], fewRoutes))
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, fewRoutes))
 	res.Throughput = r.throughput(p, address, passthroughNames[0])
-	res.Handshakes = r.handshakes(address, certs)
+	res.Handshakes = r.handshakes(p, address, certs)
 	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: set-up, endpoints, throughput, handshakes", fewRoutes)))
 	p.stop()
 	r.deleteTiers("few")

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -224,46 +224,70 @@ func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThr
 
 // handshakes alternates Terminate connection rates through the generated configuration and a
 // minimal hand-written one on the same HAProxy binary, for each certificate type.
-func (r *rig) handshakes(address string, certs certificates) []HandshakeRates {
+func (r *rig) handshakes(p *controllerProcess, address string, certs certificates) []HandshakeRates {
 	r.t.Helper()
 	ecdsaBind, rsaBind := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
+	ecdsaRelay, rsaRelay := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
 	minimal, err := StartMinimalHAProxy("haproxy", r.t.TempDir(), plainBackend+":9080", []MinimalFrontend{
 		{Name: "ecdsa", Bind: ecdsaBind, CertPEM: certs.ecdsa.CertPEM, KeyPEM: certs.ecdsa.KeyPEM},
 		{Name: "rsa", Bind: rsaBind, CertPEM: certs.rsa.CertPEM, KeyPEM: certs.rsa.KeyPEM},
+		{Name: "ecdsa-relay", Bind: ecdsaRelay, CertPEM: certs.ecdsa.CertPEM, KeyPEM: certs.ecdsa.KeyPEM, Relay: true},
+		{Name: "rsa-relay", Bind: rsaRelay, CertPEM: certs.rsa.CertPEM, KeyPEM: certs.rsa.KeyPEM, Relay: true},
 	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	defer minimal.Stop()
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	generatedPID, minimalPID := fmt.Sprint(procs.Worker), fmt.Sprint(minimal.PID())
 	var out []HandshakeRates
 	for _, c := range []struct {
-		name, sni, generated, minimal string
-		pair                          testtls.Pair
+		name, sni, generated, minimal, relay string
 	}{
-		{"ECDSA P-256", "ecdsa.bench.test", address + ":8443", ecdsaBind, certs.ecdsa},
-		{"RSA-2048", "rsa.bench.test", address + ":8444", rsaBind, certs.rsa},
+		{"ECDSA P-256", "ecdsa.bench.test", address + ":8443", ecdsaBind, ecdsaRelay},
+		{"RSA-2048", "rsa.bench.test", address + ":8444", rsaBind, rsaRelay},
 	} {
 		h := HandshakeRates{Certificate: c.name, Workers: handshakeWorkers, Seconds: handshakeSeconds}
+		cpu, conns := map[string]float64{}, map[string]float64{}
 		for round := range handshakeRounds {
 			targets := []struct {
-				addr string
-				into *[]float64
-			}{{c.generated, &h.Generated}, {c.minimal, &h.Minimal}}
+				name, addr, pid string
+				into            *[]float64
+			}{{"generated", c.generated, generatedPID, &h.Generated}, {"minimal", c.minimal, minimalPID, &h.Minimal}, {"relay", c.relay, minimalPID, &h.Relay}}
 			if round%2 == 1 {
-				targets[0], targets[1] = targets[1], targets[0]
+				slices.Reverse(targets)
 			}
 			for _, target := range targets {
+				before, err := CPUSeconds(target.pid)
+				if err != nil {
+					r.t.Fatal(err)
+				}
 				rate, failed, err := HandshakeRate(target.addr, c.sni, handshakeWorkers, handshakeSeconds*time.Second)
 				if err != nil {
 					r.t.Fatalf("%s handshakes via %s: %v", c.name, target.addr, err)
 				}
+				after, err := CPUSeconds(target.pid)
+				if err != nil {
+					r.t.Fatal(err)
+				}
+				cpu[target.name] += after - before
+				conns[target.name] += rate * handshakeSeconds
 				*target.into = append(*target.into, rate)
 				h.Failed += failed
 			}
 		}
+		h.GeneratedCPUMicros = cpu["generated"] / conns["generated"] * 1e6
+		h.MinimalCPUMicros = cpu["minimal"] / conns["minimal"] * 1e6
+		h.RelayCPUMicros = cpu["relay"] / conns["relay"] * 1e6
 		h.GeneratedMedian, h.MinimalMedian = Median(h.Generated), Median(h.Minimal)
 		h.Ratio = h.GeneratedMedian / h.MinimalMedian
-		r.t.Logf("%s Terminate connections/s: generated %.0f, minimal %.0f, ratio %.3f, failed %d", c.name, h.GeneratedMedian, h.MinimalMedian, h.Ratio, h.Failed)
+		h.RelayMedian = Median(h.Relay)
+		h.RelayRatio = h.RelayMedian / h.MinimalMedian
+		r.t.Logf("%s Terminate connections/s: generated %.0f, minimal %.0f, ratio %.3f; minimal behind the relay hop %.0f, ratio %.3f; HAProxy CPU µs per connection generated %.0f, minimal %.0f, relay %.0f; failed %d",
+			c.name, h.GeneratedMedian, h.MinimalMedian, h.Ratio, h.RelayMedian, h.RelayRatio, h.GeneratedCPUMicros, h.MinimalCPUMicros, h.RelayCPUMicros, h.Failed)
 		out = append(out, h)
 	}
 	return out

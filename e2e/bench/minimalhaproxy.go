@@ -21,6 +21,10 @@ type MinimalHAProxy struct {
 type MinimalFrontend struct {
 	Name, Bind      string
 	CertPEM, KeyPEM []byte
+	// Relay puts the generated layout's hop in front, hand-written: a TCP frontend that waits for
+	// the ClientHello and passes the connection over a unix socket with PROXY protocol to the
+	// TLS frontend. It tells the cost of that hop from the rest of the generated configuration.
+	Relay bool
 }
 
 // minimalConfig has the same global TLS and timeout settings as the generated configuration
@@ -45,7 +49,25 @@ func StartMinimalHAProxy(binary, dir, backend string, frontends []MinimalFronten
 		if err := os.WriteFile(certPath, append(append([]byte{}, f.CertPEM...), f.KeyPEM...), 0o600); err != nil {
 			return nil, err
 		}
-		cfg += fmt.Sprintf("\nfrontend %s\n    bind %s ssl crt %s\n    default_backend plain\n", f.Name, f.Bind, certPath)
+		if !f.Relay {
+			cfg += fmt.Sprintf("\nfrontend %s\n    bind %s ssl crt %s\n    default_backend plain\n", f.Name, f.Bind, certPath)
+			continue
+		}
+		socket := filepath.Join(dir, f.Name+".sock")
+		cfg += fmt.Sprintf(`
+frontend %[1]s
+    bind %[2]s
+    tcp-request inspect-delay 5s
+    tcp-request content reject unless { req.ssl_hello_type 1 }
+    default_backend %[1]s-relay
+
+backend %[1]s-relay
+    server relay %[3]s send-proxy-v2
+
+frontend %[1]s-tls
+    bind %[3]s accept-proxy ssl crt %[4]s
+    default_backend plain
+`, f.Name, f.Bind, socket, certPath)
 	}
 	cfg += fmt.Sprintf("\nbackend plain\n    server plain %s\n", backend)
 	path := filepath.Join(dir, "minimal.cfg")
@@ -69,6 +91,9 @@ func StartMinimalHAProxy(binary, dir, backend string, frontends []MinimalFronten
 	}
 	return h, nil
 }
+
+// PID is the process's id; with -db it is also the one that serves.
+func (h *MinimalHAProxy) PID() int { return h.cmd.Process.Pid }
 
 // Stop ends the process by its PID.
 func (h *MinimalHAProxy) Stop() {

@@ -84,7 +84,14 @@ type HandshakeRates struct {
 	Generated, Minimal             []float64
 	GeneratedMedian, MinimalMedian float64
 	Ratio                          float64
-	Failed                         int64
+	// Relay is the minimal configuration behind the generated layout's hop (see
+	// MinimalFrontend.Relay), in the same alternation; RelayRatio is its median over Minimal's.
+	Relay       []float64
+	RelayMedian float64
+	RelayRatio  float64
+	// CPU microseconds HAProxy spent per connection (all runs of each), from /proc.
+	GeneratedCPUMicros, MinimalCPUMicros, RelayCPUMicros float64
+	Failed                                               int64
 }
 
 // ReloadCount is what happened to HAProxy during one phase: reloads by the controller's metrics,
