@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -133,7 +134,7 @@ func (k *Kube) addHandlers() error {
 		AddFunc: func(any) { k.changes.notify() },
 		UpdateFunc: func(oldObj, newObj any) {
 			// Periodic resyncs deliver the same object again; it cannot change a build.
-			if sameVersion(oldObj, newObj) || routeStatusOnly(oldObj, newObj) {
+			if sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj) {
 				return
 			}
 			k.changes.notify()
@@ -152,21 +153,26 @@ func (k *Kube) addHandlers() error {
 	return nil
 }
 
-// routeStatusOnly is true for a route update that changed neither its spec (same generation)
-// nor its deletion: in practice the controller's own status write. A rebuild for it cannot change
-// the data plane, and with thousands of routes every status write would cost a full rebuild.
+// statusOnly is true for an update of a GatewayClass, Gateway or route that changed neither its
+// spec (same generation) nor its deletion, nor what the build reads from its status (a Gateway's
+// addresses): in practice the controller's own status writes. A rebuild for one cannot change the
+// data plane, and with thousands of routes every status write would cost a full rebuild (a new
+// route's pass writes the Gateway's attachedRoutes, which rebuilt everything once more).
 // Status is still read from the cache on the next rebuild for any other reason.
-func routeStatusOnly(oldObj, newObj any) bool {
-	var o, n client.Object
-	switch newObj.(type) {
-	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute:
-		n, _ = newObj.(client.Object)
-		o, _ = oldObj.(client.Object)
-	default:
+func statusOnly(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(client.Object)
+	n, ok2 := newObj.(client.Object)
+	if !ok1 || !ok2 || o.GetGeneration() != n.GetGeneration() || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
 		return false
 	}
-	return o != nil && n != nil && o.GetGeneration() == n.GetGeneration() &&
-		o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp())
+	switch n := n.(type) {
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GatewayClass:
+		return true
+	case *gatewayv1.Gateway:
+		o, ok := o.(*gatewayv1.Gateway)
+		return ok && equality.Semantic.DeepEqual(o.Status.Addresses, n.Status.Addresses)
+	}
+	return false
 }
 
 func sameVersion(oldObj, newObj any) bool {
