@@ -46,6 +46,9 @@ type Kube struct {
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
 	lastCRDErr string
+	// bundle is the last bundle version read and when; see bundleVersion.
+	bundle   string
+	bundleAt time.Time
 }
 
 // watchedKinds are the objects a build reads; one informer each.
