@@ -39,6 +39,8 @@ const (
 	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 3, 3
 	// profileSeconds of CPU profile while routes are added at the largest size.
 	profileSeconds = 15
+	// coldStartProfileSeconds of kube-apiserver CPU profile from the controller's start.
+	coldStartProfileSeconds = 10
 )
 
 // The three routes every size has: Terminate with each certificate, and one whose endpoints
@@ -209,6 +211,9 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	defer cancel()
 	accepted := r.watchRoutesAccepted(ctx, routes)
 	cpuBefore := ProcessTreeCPU()
+	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
+	apiProfiled := make(chan error, 1)
+	go func() { apiProfiled <- r.apiServerCPUProfile(coldStartProfileSeconds, apiProfilePath) }()
 	p := r.startController("cold-start")
 	cs := ColdStart{Routes: routes}
 
@@ -263,6 +268,15 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	cs.Verified, cs.VerifyFailed = verifyRoutable(address+":443", passthroughNames, 3*time.Minute)
 	r.t.Logf("cold start: %d hostnames checked, %d failed", cs.Verified, cs.VerifyFailed)
 	r.memory(p, &cs)
+	if err := <-apiProfiled; err != nil {
+		r.t.Fatalf("kube-apiserver CPU profile: %v", err)
+	}
+	top, command := r.profileTop("", apiProfilePath)
+	res.Profiles = append(res.Profiles, Profile{
+		Title:   fmt.Sprintf("kube-apiserver CPU, the first %d s of the cold start with %s routes", coldStartProfileSeconds, count(routes)),
+		Command: command,
+		Top:     top,
+	})
 	res.ColdStart = cs
 	return p, address
 }

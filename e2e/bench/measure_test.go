@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,17 +109,12 @@ func (r *rig) profileConvergence(p *controllerProcess, address string, existing 
 	if err := <-profiled; err != nil {
 		r.t.Fatalf("controller CPU profile: %v", err)
 	}
-	binary := filepath.Join(r.root, "bin", "haproxy-gateway")
-	top, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", binary, path).Output()
-	if err != nil {
-		r.t.Fatalf("go tool pprof: %v", err)
-	}
-	rel, _ := filepath.Rel(r.root, path)
+	top, command := r.profileTop(filepath.Join(r.root, "bin", "haproxy-gateway"), path)
 	return Profile{
-		Title:   fmt.Sprintf("Controller CPU, %d s while %d routes were added one at a time to %d", profileSeconds, added, existing),
-		Command: fmt.Sprintf("go tool pprof -top -cum -nodecount=40 bin/haproxy-gateway %s", rel),
-		Top:     strings.TrimSpace(string(top)),
-		Stages:  StageShares(string(top)),
+		Title:   fmt.Sprintf("Controller CPU, %d s while %d routes were added one at a time to %s", profileSeconds, added, count(existing)),
+		Command: command,
+		Top:     top,
+		Stages:  StageShares(top),
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -185,7 +186,7 @@ type controllerProcess struct {
 
 // controllerFlags are the flags every phase runs the controller with, apart from addresses and
 // folders: enough spare backends for every route a phase adds, and a short coalescing window.
-var controllerFlags = []string{"-spare-backends", "320", "-coalesce", "5ms", "-log-level", "info", "-hard-stop-after", "5s"}
+var controllerFlags = []string{"-spare-backends", "320", "-coalesce", "1ms", "-log-level", "info", "-hard-stop-after", "5s"}
 
 func (r *rig) startController(phase string) *controllerProcess {
 	r.t.Helper()
@@ -285,6 +286,54 @@ func (p *controllerProcess) cpuProfile(seconds int, path string) error {
 		return err
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// apiServerCPUProfile fetches a CPU profile of kube-apiserver over seconds into path, through
+// its /debug/pprof/ endpoint (on by default, for system:masters).
+func (r *rig) apiServerCPUProfile(seconds int, path string) error {
+	cfg := rest.CopyConfig(r.cluster.RestConfig)
+	cfg.Timeout = time.Duration(seconds+30) * time.Second
+	c, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cfg.Host, "/"), seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("kube-apiserver pprof: %s", resp.Status)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
+}
+
+// profileTop is the top of a CPU profile by cumulative time, and the command that prints it.
+func (r *rig) profileTop(binary, path string) (top, command string) {
+	r.t.Helper()
+	args := []string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}
+	if binary != "" {
+		args = append(args, binary)
+	}
+	out, err := exec.Command("go", append(args, path)...).Output()
+	if err != nil {
+		r.t.Fatalf("go tool pprof %s: %v", path, err)
+	}
+	rel := func(p string) string {
+		if v, err := filepath.Rel(r.root, p); err == nil {
+			return v
+		}
+		return p
+	}
+	command = "go tool pprof -top -cum -nodecount=40 "
+	if binary != "" {
+		command += rel(binary) + " "
+	}
+	return strings.TrimSpace(string(out)), command + rel(path)
 }
 
 func repoRoot(t *testing.T) string {
