@@ -6,7 +6,7 @@ UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')
 # Tests that need a private network namespace (a real API server, pod and Gateway addresses).
 E2E_PACKAGES = ./e2e/... ./controller/status/...
 
-.PHONY: all deps build controlplane demo demo-check test unit e2e conformance lint helm-check clean
+.PHONY: all deps build controlplane demo demo-check test unit e2e conformance bench lint helm-check clean
 
 all: build
 
@@ -70,6 +70,14 @@ conformance: deps build controlplane
 	grep -E '^  (name|summary):' $(CONFORMANCE_REPORT) 2>/dev/null; exit $$status
 
 test: lint unit demo-check helm-check e2e conformance
+
+# Benchmarks against the real control plane, controller binary and HAProxy (not part of `make
+# test`; about 10 minutes on 2 cores): writes BENCHMARKS.md. One line per measured figure; the whole
+# log is bin/bench.log, and profiles, results.json and controller logs are in bin/bench/.
+bench: deps build controlplane
+	$(GO) mod download
+	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 40m -v -run '^TestBenchmarks$$' ./e2e/bench/ 2>&1 | tee $(BIN)/bench.log \
+	  | grep -E '^\s+\S+_test.go:[0-9]+:|^(--- |PASS|FAIL|ok |panic)'; exit $${PIPESTATUS[0]}
 
 clean:
 	rm -rf $(BIN)

@@ -18,7 +18,7 @@ type flags struct {
 	serviceBindAddress                       string
 	haproxyBinary, haproxyDir, haproxyRunDir string
 	masterSocket, statsAddress               string
-	metricsAddress                           string
+	metricsAddress, pprofAddress             string
 	spareBackends                            int
 	coalesce, hardStopAfter, idleTimeout     time.Duration
 	leaderElect                              bool
@@ -53,6 +53,7 @@ func parseFlags() flags {
 	flag.StringVar(&f.masterSocket, "haproxy-master-socket", "", "attach to an HAProxy master started beside the controller on this socket instead of starting one; it must read <haproxy-dir>/haproxy.cfg, which the controller writes first")
 	flag.StringVar(&f.statsAddress, "stats-address", "127.0.0.1:8404", "address of HAProxy's stats page (/) and Prometheus metrics (/metrics)")
 	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "address of the controller's Prometheus metrics (/metrics) and health checks (/healthz, /readyz); empty turns them off")
+	flag.StringVar(&f.pprofAddress, "pprof-address", "", "address of Go's profiling endpoints (/debug/pprof/); empty (the default) turns them off")
 	flag.IntVar(&f.spareBackends, "spare-backends", 16, "empty backends kept ready so new routes need no reload; a reload refills them when they run out")
 	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")

@@ -78,6 +78,11 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 			return err
 		}
 	}
+	if f.pprofAddress != "" {
+		if err := servePprof(ctx, f.pprofAddress, log); err != nil {
+			return err
+		}
+	}
 	errs := make(chan error, 1)
 	go func() { errs <- runner.Run(ctx) }()
 	select {

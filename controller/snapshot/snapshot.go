@@ -41,11 +41,29 @@ func (s *Snapshot) Sort() {
 	sortObjects(s.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
 }
 
+// sortObjects orders items by namespace, then name. Objects are large structs: sorting them in
+// place would copy whole objects on every compare and swap, which dominated rebuilds at 10,000
+// routes. Keys are sorted instead, then objects moved once.
 func sortObjects[T any](items []T, meta func(*T) metav1.Object) {
-	slices.SortFunc(items, func(a, b T) int {
-		ma, mb := meta(&a), meta(&b)
-		return cmp.Or(cmp.Compare(ma.GetNamespace(), mb.GetNamespace()), cmp.Compare(ma.GetName(), mb.GetName()))
-	})
+	type key struct {
+		namespace, name string
+		index           int
+	}
+	keys := make([]key, len(items))
+	for i := range items {
+		m := meta(&items[i])
+		keys[i] = key{m.GetNamespace(), m.GetName(), i}
+	}
+	compare := func(a, b key) int { return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name)) }
+	if slices.IsSortedFunc(keys, compare) {
+		return
+	}
+	slices.SortFunc(keys, compare)
+	sorted := make([]T, len(items))
+	for i, k := range keys {
+		sorted[i] = items[k.index]
+	}
+	copy(items, sorted)
 }
 
 // DeepCopy returns a snapshot sharing no memory with s.

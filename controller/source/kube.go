@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -45,6 +46,9 @@ type Kube struct {
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
 	lastCRDErr string
+	// bundle is the last bundle version read and when; see bundleVersion.
+	bundle   string
+	bundleAt time.Time
 }
 
 // watchedKinds are the objects a build reads; one informer each.
@@ -76,6 +80,13 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	log := opts.Log
 	if log == nil {
 		log = logrus.StandardLogger()
+	}
+	if cfg.QPS == 0 {
+		// client-go's default of 5 requests a second would take half an hour to write the status
+		// of 10,000 routes. Like controller-runtime's own config loader, leave the pace to the API
+		// server's priority and fairness instead.
+		cfg = rest.CopyConfig(cfg)
+		cfg.QPS = -1
 	}
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
@@ -126,7 +137,7 @@ func (k *Kube) addHandlers() error {
 		AddFunc: func(any) { k.changes.notify() },
 		UpdateFunc: func(oldObj, newObj any) {
 			// Periodic resyncs deliver the same object again; it cannot change a build.
-			if sameVersion(oldObj, newObj) {
+			if sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj) {
 				return
 			}
 			k.changes.notify()
@@ -143,6 +154,28 @@ func (k *Kube) addHandlers() error {
 		}
 	}
 	return nil
+}
+
+// statusOnly is true for an update of a GatewayClass, Gateway or route that changed neither its
+// spec (same generation) nor its deletion, nor what the build reads from its status (a Gateway's
+// addresses): in practice the controller's own status writes. A rebuild for one cannot change the
+// data plane, and with thousands of routes every status write would cost a full rebuild (a new
+// route's pass writes the Gateway's attachedRoutes, which rebuilt everything once more).
+// Status is still read from the cache on the next rebuild for any other reason.
+func statusOnly(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(client.Object)
+	n, ok2 := newObj.(client.Object)
+	if !ok1 || !ok2 || o.GetGeneration() != n.GetGeneration() || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
+		return false
+	}
+	switch n := n.(type) {
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GatewayClass:
+		return true
+	case *gatewayv1.Gateway:
+		o, ok := o.(*gatewayv1.Gateway)
+		return ok && equality.Semantic.DeepEqual(o.Status.Addresses, n.Status.Addresses)
+	}
+	return false
 }
 
 func sameVersion(oldObj, newObj any) bool {

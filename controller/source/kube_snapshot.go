@@ -21,6 +21,9 @@ const (
 	// crdReadTimeout keeps a slow API server from holding up a rebuild for the sake of one
 	// annotation.
 	crdReadTimeout = 5 * time.Second
+	// bundleVersionReuse is how long a bundle version read is used before it is read again: a
+	// CRD upgrade shows in GatewayClass status on the first rebuild after that.
+	bundleVersionReuse = 10 * time.Second
 )
 
 // Snapshot lists every kind from the cache. The cache reader hands out deep copies, so the
@@ -58,10 +61,17 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	return snap, nil
 }
 
-// bundleVersion reads the annotation live on every snapshot: one small GET per rebuild, and no
-// list/watch permission on all CRDs needed. Failing leaves it empty, which the build reports as
-// an unknown version rather than failing the whole rebuild.
+// bundleVersion reads the annotation live, at most once per bundleVersionReuse: no list/watch
+// permission on all CRDs is needed, and a burst of rebuilds does not wait for an API round trip
+// each (it was most of a rebuild's time with few routes). Failing leaves it empty, which the
+// build reports as an unknown version rather than failing the whole rebuild.
 func (k *Kube) bundleVersion(ctx context.Context) string {
+	k.mu.Lock()
+	if !k.bundleAt.IsZero() && time.Since(k.bundleAt) < bundleVersionReuse {
+		defer k.mu.Unlock()
+		return k.bundle
+	}
+	k.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, crdReadTimeout)
 	defer cancel()
 	crd, err := k.crds.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, gatewayClassCRD, metav1.GetOptions{})
@@ -75,5 +85,6 @@ func (k *Kube) bundleVersion(ctx context.Context) string {
 		return ""
 	}
 	k.lastCRDErr = ""
-	return crd.Annotations[bundleVersionAnnotation]
+	k.bundle, k.bundleAt = crd.Annotations[bundleVersionAnnotation], time.Now()
+	return k.bundle
 }

@@ -3,9 +3,11 @@
 package testtls
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -26,6 +28,20 @@ func New(names ...string) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
+	return selfSigned(key, x509.KeyUsageDigitalSignature, names)
+}
+
+// NewRSA makes a self-signed RSA-2048 certificate for names.
+func NewRSA(names ...string) (Pair, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return Pair{}, err
+	}
+	// RSA key exchange needs key encipherment; TLS 1.2 clients may still offer it.
+	return selfSigned(key, x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment, names)
+}
+
+func selfSigned(key crypto.Signer, usage x509.KeyUsage, names []string) (Pair, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
 		return Pair{}, err
@@ -36,10 +52,10 @@ func New(names ...string) (Pair, error) {
 		DNSNames:     names,
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		KeyUsage:     usage,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return Pair{}, err
 	}

@@ -1,0 +1,320 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Sizes of the run. HAPROXY_GATEWAY_BENCH_ROUTES lowers the largest route count for a quick try;
+// BENCHMARKS.md is only written at the full size.
+const (
+	fullRoutes = 10000
+	midRoutes  = 1000
+	fewRoutes  = 10
+	// newRoutes are created one at a time per convergence figure.
+	newRoutes = 200
+	// convergencePause separates one new route's first handshake from the next create.
+	convergencePause = 50 * time.Millisecond
+	// endpointUpdates per endpoint propagation figure.
+	endpointUpdates = 100
+	// setupSamples connections per set-up latency figure.
+	setupSamples = 2000
+	// bulkMiB per transfer and bulkRounds transfers each way.
+	bulkMiB, bulkRounds = 128, 5
+	// handshakeWorkers clients for handshakeSeconds, handshakeRounds times each way.
+	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 3, 3
+	// profileSeconds of CPU profile while routes are added at the largest size.
+	profileSeconds = 15
+	// coldStartProfileSeconds of kube-apiserver CPU profile from the controller's start.
+	coldStartProfileSeconds = 10
+)
+
+// The three routes every size has: Terminate with each certificate, and one whose endpoints
+// change.
+const specialRoutes = 3
+
+// TestBenchmarks runs every benchmark against the controller binary, a real kube-apiserver and
+// HAProxy, from the largest route count down, and writes BENCHMARKS.md at the repository root.
+func TestBenchmarks(t *testing.T) {
+	r := newRig(t)
+	if err := TuneNetworkNamespace(); err != nil {
+		t.Fatal(err)
+	}
+	res := &Results{Machine: describe(t, r.root), Started: time.Now(), Command: "make bench"}
+	res.ControllerCommand = "bin/haproxy-gateway -kubeconfig ... -address-pool " + gatewayPool + " -haproxy-dir ... -haproxy-run-dir ... -stats-address ... -metrics-address ... -pprof-address ... " + strings.Join(controllerFlags, " ")
+	largest := fullRoutes
+	if v := os.Getenv("HAPROXY_GATEWAY_BENCH_ROUTES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < midRoutes {
+			t.Fatalf("HAPROXY_GATEWAY_BENCH_ROUTES=%q: want a number of at least %d", v, midRoutes)
+		}
+		largest = n
+	}
+	t.Logf("machine: %+v", res.Machine)
+
+	certs := newCertificates(t)
+	passthroughTLS, _ := certs.passthrough.TLSCertificate()
+	for _, b := range []struct {
+		addr string
+		tls  bool
+	}{{passthroughBackend + ":9443", true}, {plainBackend + ":9080", false}} {
+		cert := &passthroughTLS
+		if !b.tls {
+			cert = nil
+		}
+		s, err := ListenBackend(b.addr, cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+	}
+	r.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, gatewayClass(), gateway(),
+		tlsSecret("ecdsa-certificate", certs.ecdsa.CertPEM, certs.ecdsa.KeyPEM),
+		tlsSecret("rsa-certificate", certs.rsa.CertPEM, certs.rsa.KeyPEM),
+		service("passthrough", "tls", 9443), service("plain", "tcp", 9080), service("endpoints", "tls", 9443),
+		endpointSlice("passthrough", "tls", 9443, passthroughBackend),
+		endpointSlice("plain", "tcp", 9080, plainBackend),
+		endpointSlice("endpoints", "tls", 9443, passthroughBackend),
+	)
+
+	// Routes by tier, so each phase deletes down to its size in one call per tier.
+	var baseline []client.Object
+	baseline = append(baseline,
+		tlsRoute("ecdsa", "few", "terminate-ecdsa", "ecdsa.bench.test", "plain", 9080),
+		tlsRoute("rsa", "few", "terminate-rsa", "rsa.bench.test", "plain", 9080),
+		tlsRoute("endpoints", "few", "passthrough", "endpoints.bench.test", "endpoints", 9443))
+	var passthroughNames []string
+	for i := range largest - specialRoutes {
+		tier := "few"
+		switch {
+		case i >= midRoutes-specialRoutes:
+			tier = "full"
+		case i >= fewRoutes-specialRoutes:
+			tier = "mid"
+		}
+		route := passthroughRoute("route", i, tier)
+		baseline = append(baseline, route)
+		passthroughNames = append(passthroughNames, hostnameOf(route.Name))
+	}
+	start := time.Now()
+	r.createConcurrently(baseline, 32)
+	t.Logf("created %d TLSRoutes in %s", len(baseline), time.Since(start).Round(time.Millisecond))
+
+	// Largest size: cold start, connection set-up, endpoints, convergence, and a profile.
+	p, address := r.coldStart(res, largest, passthroughNames)
+	r.phaseStarted(p)
+	res.Setup = append(res.Setup, r.setupLatency(address, passthroughNames, largest))
+	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, largest))
+	res.Convergence = append(res.Convergence, r.convergence(address, largest))
+	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: cold start, set-up, endpoints, convergence", largest)))
+	p.stop()
+	r.deleteTiers("new", "full")
+
+	// 1,000 routes: convergence.
+	p, address = r.warmStart("mid", midRoutes, passthroughNames[0])
+	res.Convergence = append(res.Convergence, r.convergence(address, midRoutes))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: convergence", midRoutes)))
+	p.stop()
+	r.deleteTiers("new", "mid")
+
+	// 10 routes: connection set-up, endpoints, data-plane overhead.
+	p, address = r.warmStart("few", fewRoutes, passthroughNames[0])
+	res.Setup = append(res.Setup, r.setupLatency(address, passthroughNames[:fewRoutes-specialRoutes], fewRoutes))
+	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, fewRoutes))
+	res.Throughput = r.throughput(p, address, passthroughNames[0])
+	res.Handshakes = r.handshakes(p, address, certs)
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: set-up, endpoints, throughput, handshakes", fewRoutes)))
+	p.stop()
+	r.deleteTiers("few")
+
+	// No routes: convergence.
+	p, address = r.warmStart("none", 0, "")
+	res.Convergence = append(res.Convergence, r.convergence(address, 0))
+	res.Reloads = append(res.Reloads, r.reloads(p, "0 routes: convergence"))
+	p.stop()
+
+	slices.SortFunc(res.Convergence, func(a, b Convergence) int { return a.Existing - b.Existing })
+	slices.SortFunc(res.Endpoints, func(a, b EndpointPropagation) int { return a.Routes - b.Routes })
+	slices.SortFunc(res.Setup, func(a, b SetupLatency) int { return a.Routes - b.Routes })
+	res.Duration = time.Since(res.Started)
+	raw, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(filepath.Join(r.outDir, "results.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if largest != fullRoutes {
+		t.Logf("results in %s; BENCHMARKS.md is written only with %d routes", filepath.Join(r.outDir, "results.json"), fullRoutes)
+		return
+	}
+	f, err := os.Create(filepath.Join(r.root, "BENCHMARKS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := Render(f, res); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote BENCHMARKS.md")
+}
+
+type certificates struct{ passthrough, ecdsa, rsa testtls.Pair }
+
+func newCertificates(t *testing.T) certificates {
+	var c certificates
+	var err error
+	if c.passthrough, err = testtls.New("*.bench.test"); err != nil {
+		t.Fatal(err)
+	}
+	if c.ecdsa, err = testtls.New("ecdsa.bench.test"); err != nil {
+		t.Fatal(err)
+	}
+	if c.rsa, err = testtls.NewRSA("rsa.bench.test"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func describe(t *testing.T, root string) Machine {
+	m := DescribeMachine()
+	if out, err := exec.Command("haproxy", "-v").Output(); err == nil {
+		m.HAProxy = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	if out, err := exec.Command("go", "version").Output(); err == nil {
+		m.Go = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+// coldStart starts the controller with routes TLSRoutes present and none of them with status,
+// and measures the time until all are Accepted, the Gateway is Programmed with all attached,
+// and sampled hostnames answer; then every hostname is checked once and memory is read.
+func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*controllerProcess, string) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	accepted := r.watchRoutesAccepted(ctx, routes)
+	cpuBefore := ProcessTreeCPU()
+	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
+	apiProfiled := make(chan error, 1)
+	go func() { apiProfiled <- r.apiServerCPUProfile(coldStartProfileSeconds, apiProfilePath) }()
+	p := r.startController("cold-start")
+	cs := ColdStart{Routes: routes}
+
+	programmed := make(chan time.Time, 1)
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := r.gatewayReady(int32(routes)); err == nil {
+				programmed <- time.Now()
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	address, err := r.gatewayAddress(ctx)
+	if err != nil {
+		r.t.Fatalf("cold start: no Gateway address: %v", err)
+	}
+	var sample []string
+	step := max(len(passthroughNames)/100, 1)
+	for i := 0; i < len(passthroughNames); i += step {
+		sample = append(sample, passthroughNames[i])
+	}
+	cs.Sampled = len(sample)
+	routable, err := sampleRoutable(ctx, address+":443", sample)
+	if err != nil {
+		r.t.Fatalf("cold start: %v", err)
+	}
+	cs.Routable = routable.Sub(p.started)
+	for _, c := range []struct {
+		what string
+		ch   <-chan time.Time
+		into *time.Duration
+	}{{"every route Accepted", accepted, &cs.Accepted}, {"Gateway Programmed", programmed, &cs.Programmed}} {
+		select {
+		case at := <-c.ch:
+			*c.into = at.Sub(p.started)
+		case <-ctx.Done():
+			r.t.Fatalf("cold start with %d routes: %s not within the bound", routes, c.what)
+		}
+	}
+	cs.AllReady = max(cs.Accepted, cs.Programmed, cs.Routable)
+	cs.CPUWallSeconds = time.Since(p.started).Seconds()
+	cs.CPUSeconds = map[string]float64{}
+	for process, seconds := range ProcessTreeCPU() {
+		if used := seconds - cpuBefore[process]; used >= 0.01 {
+			cs.CPUSeconds[process] = used
+		}
+	}
+	r.t.Logf("cold start: CPU seconds by process over %.1f s: %v", cs.CPUWallSeconds, cs.CPUSeconds)
+	r.t.Logf("cold start with %d routes: Accepted %s, Programmed %s, routable %s", routes, cs.Accepted, cs.Programmed, cs.Routable)
+
+	cs.Verified, cs.VerifyFailed = verifyRoutable(address+":443", passthroughNames, 3*time.Minute)
+	r.t.Logf("cold start: %d hostnames checked, %d failed", cs.Verified, cs.VerifyFailed)
+	r.memory(p, &cs)
+	if err := <-apiProfiled; err != nil {
+		r.t.Fatalf("kube-apiserver CPU profile: %v", err)
+	}
+	top, command := r.profileTop("", apiProfilePath)
+	res.Profiles = append(res.Profiles, Profile{
+		Title:   fmt.Sprintf("kube-apiserver CPU, the first %d s of the cold start with %s routes", coldStartProfileSeconds, count(routes)),
+		Command: command,
+		Top:     top,
+	})
+	res.ColdStart = cs
+	return p, address
+}
+
+// memory reads the controller's peak RSS and HAProxy's RSS.
+func (r *rig) memory(p *controllerProcess, cs *ColdStart) {
+	r.t.Helper()
+	var err error
+	if cs.ControllerPeakRSSKiB, err = MemoryKiB(p.cmd.Process.Pid, "VmHWM"); err != nil {
+		r.t.Fatal(err)
+	}
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if cs.HAProxyMasterRSSKiB, err = MemoryKiB(procs.Master, "VmRSS"); err != nil {
+		r.t.Fatal(err)
+	}
+	if cs.HAProxyWorkerRSSKiB, err = MemoryKiB(procs.Worker, "VmRSS"); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// warmStart starts the controller on routes whose status was written before, and waits until
+// the Gateway is Programmed with all of them and one answers.
+func (r *rig) warmStart(phase string, routes int, hostname string) (*controllerProcess, string) {
+	r.t.Helper()
+	p := r.startController(phase)
+	var address string
+	r.eventually(fmt.Sprintf("Gateway Programmed with %d routes", routes), 3*time.Minute, func() error {
+		var err error
+		address, err = r.gatewayReady(int32(routes))
+		return err
+	})
+	if routes > 0 {
+		r.eventually("a route answers", time.Minute, func() error { return Reach(address+":443", hostname, time.Second) })
+	}
+	r.phaseStarted(p)
+	r.t.Logf("%d routes: controller ready", routes)
+	return p, address
+}

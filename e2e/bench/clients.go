@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Every client here opens full TLS handshakes (no session resumption) and skips certificate
+// verification: what is measured is routing and handshake cost, not a PKI.
+
+// Connect opens a TLS connection to addr with server name sni and reads the backend's "ok"
+// line, which proves the connection was routed to a backend. The caller closes the connection.
+func Connect(addr, sni string, timeout time.Duration) (*tls.Conn, *bufio.Reader, error) {
+	dialer := &net.Dialer{Timeout: timeout}
+	conn, err := tls.DialWithDialer(dialer, "tcp", addr, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	r := bufio.NewReader(conn)
+	line, err := r.ReadString('\n')
+	if err != nil || line != "ok\n" {
+		conn.Close()
+		return nil, nil, fmt.Errorf("backend greeting %q: %v", line, err)
+	}
+	return conn, r, nil
+}
+
+// Reach connects once and closes.
+func Reach(addr, sni string, timeout time.Duration) error {
+	conn, _, err := Connect(addr, sni, timeout)
+	if err == nil {
+		conn.Close()
+	}
+	return err
+}
+
+// WaitRoutable tries sni on addr every `every` until a connection reaches a backend, and returns
+// how long after start that was. It gives up at bound.
+func WaitRoutable(start time.Time, addr, sni string, every, bound time.Duration) (time.Duration, error) {
+	var last error
+	for time.Since(start) < bound {
+		if last = Reach(addr, sni, time.Second); last == nil {
+			return time.Since(start), nil
+		}
+		time.Sleep(every)
+	}
+	return 0, fmt.Errorf("%s not routable within %s: %v", sni, bound, last)
+}
+
+// SetupLatencies measures n sequential connections (TCP connect, TLS handshake, backend's first
+// line), cycling through names; it stops early at bound.
+func SetupLatencies(addr string, names []string, n int, bound time.Duration) (samples []time.Duration, failed int) {
+	deadline := time.Now().Add(bound)
+	for i := 0; i < n && time.Now().Before(deadline); i++ {
+		start := time.Now()
+		if err := Reach(addr, names[i%len(names)], 2*time.Second); err != nil {
+			failed++
+			continue
+		}
+		samples = append(samples, time.Since(start))
+	}
+	return samples, failed
+}
+
+// Throughput transfers size bytes from the backend through one connection and returns MiB/s,
+// timed from the request to the last byte.
+func Throughput(addr, sni string, size int64, timeout time.Duration) (float64, error) {
+	conn, r, err := Connect(addr, sni, timeout)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := fmt.Fprintf(conn, "bulk %d\n", size); err != nil {
+		return 0, err
+	}
+	got, err := io.Copy(io.Discard, r)
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	if got != size {
+		return 0, fmt.Errorf("received %d of %d bytes", got, size)
+	}
+	return float64(size) / (1 << 20) / elapsed.Seconds(), nil
+}
+
+// HandshakeRate runs workers clients that each connect (full handshake, backend's first line)
+// and close, over and over for duration, and returns completed connections per second.
+func HandshakeRate(addr, sni string, workers int, duration time.Duration) (perSecond float64, failed int64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), duration)
+	defer cancel()
+	var ok, bad atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if err := Reach(addr, sni, 2*time.Second); err != nil {
+					bad.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if ok.Load() == 0 {
+		e, _ := firstErr.Load().(error)
+		return 0, bad.Load(), errors.Join(errors.New("no connection succeeded"), e)
+	}
+	return float64(ok.Load()) / elapsed.Seconds(), bad.Load(), nil
+}

@@ -1,0 +1,153 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// watchRoutesAccepted returns a channel that receives the time at which every one of want
+// TLSRoutes has our parent entry Accepted and ResolvedRefs for its current generation. It
+// watches instead of listing, so thousands of routes cost the API server one stream.
+func (r *rig) watchRoutesAccepted(ctx context.Context, want int) <-chan time.Time {
+	r.t.Helper()
+	w, err := r.client.Watch(ctx, &gatewayv1.TLSRouteList{}, client.InNamespace(namespace))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	done := make(chan time.Time, 1)
+	go func() {
+		defer w.Stop()
+		accepted := map[string]bool{}
+		count := 0
+		for ev := range w.ResultChan() {
+			route, ok := ev.Object.(*gatewayv1.TLSRoute)
+			if !ok {
+				continue
+			}
+			now := ev.Type != watch.Deleted && routeAccepted(route)
+			if now != accepted[route.Name] {
+				accepted[route.Name] = now
+				if now {
+					count++
+				} else {
+					count--
+				}
+			}
+			if count == want {
+				done <- time.Now()
+				return
+			}
+		}
+	}()
+	return done
+}
+
+func routeAccepted(route *gatewayv1.TLSRoute) bool {
+	for _, p := range route.Status.Parents {
+		if p.ControllerName != controllerID {
+			continue
+		}
+		for _, ct := range []string{"Accepted", "ResolvedRefs"} {
+			c := meta.FindStatusCondition(p.Conditions, ct)
+			if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != route.Generation {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// gatewayAddress waits until the Gateway publishes an address (before it is Programmed).
+func (r *rig) gatewayAddress(ctx context.Context) (string, error) {
+	for ctx.Err() == nil {
+		var gw gatewayv1.Gateway
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: gatewayName}, &gw); err == nil && len(gw.Status.Addresses) == 1 {
+			return gw.Status.Addresses[0].Value, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "", ctx.Err()
+}
+
+// sampleRoutable returns when every name answered through addr once, trying the names still
+// unanswered in rounds with a few workers, and the time the last one first answered.
+func sampleRoutable(ctx context.Context, addr string, names []string) (time.Time, error) {
+	pending := names
+	var last time.Time
+	for len(pending) > 0 {
+		if ctx.Err() != nil {
+			return last, fmt.Errorf("%d of %d sampled names not routable: %w", len(pending), len(names), ctx.Err())
+		}
+		var mu sync.Mutex
+		var still []string
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for name := range work {
+					err := Reach(addr, name, time.Second)
+					mu.Lock()
+					if err != nil {
+						still = append(still, name)
+					} else {
+						last = time.Now()
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, n := range pending {
+			work <- n
+		}
+		close(work)
+		wg.Wait()
+		pending = still
+		if len(pending) > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return last, nil
+}
+
+// verifyRoutable connects once to every name with a few workers and counts failures.
+func verifyRoutable(addr string, names []string, bound time.Duration) (checked, failed int) {
+	deadline := time.Now().Add(bound)
+	work := make(chan string)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range work {
+				err := Reach(addr, name, 2*time.Second)
+				mu.Lock()
+				checked++
+				if err != nil {
+					failed++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, n := range names {
+		if time.Now().After(deadline) {
+			break
+		}
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	return checked, failed
+}

@@ -1,0 +1,92 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// socketCommand sends one command to an HAProxy CLI socket (the worker's stats socket or the
+// master socket) and returns the answer.
+func socketCommand(socket, command string) (string, error) {
+	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, command+"\n"); err != nil {
+		return "", err
+	}
+	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(conn)
+	return string(out), err
+}
+
+// Processes is what the master's "show proc" says: the master, the current worker and how many
+// times the master reloaded.
+type Processes struct {
+	Master, Worker int
+	Reloads        int
+}
+
+// ShowProc asks the master on socket.
+func ShowProc(socket string) (Processes, error) {
+	out, err := socketCommand(socket, "show proc")
+	if err != nil {
+		return Processes{}, err
+	}
+	// "#<PID> <type> <reloads> <uptime> <version>" lines; old workers come after "# old workers".
+	var p Processes
+	old := false
+	lines := bufio.NewScanner(strings.NewReader(out))
+	for lines.Scan() {
+		line := strings.TrimSpace(lines.Text())
+		if strings.HasPrefix(line, "#") {
+			old = old || strings.Contains(line, "old")
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(f[0])
+		reloads, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		switch {
+		case f[1] == "master":
+			p.Master, p.Reloads = pid, reloads
+		case f[1] == "worker" && !old && p.Worker == 0:
+			p.Worker = pid
+		}
+	}
+	if p.Master == 0 || p.Worker == 0 {
+		return p, fmt.Errorf("show proc: no master or worker in %q", out)
+	}
+	return p, nil
+}
+
+// ServerRunning reports whether backend has a server at address that HAProxy runs: in "show
+// servers state", operational state 2 (running) and administrative state 0 (not in maintenance).
+func ServerRunning(statsSocket, backend, address string) (bool, error) {
+	out, err := socketCommand(statsSocket, "show servers state "+backend)
+	if err != nil {
+		return false, err
+	}
+	// Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 6 && f[1] == backend && f[4] == address {
+			return f[5] == "2" && f[6] == "0", nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// phaseStarted remembers the HAProxy worker and the reload counters, so reloads counts only
+// what happened during the phase's measurements.
+func (r *rig) phaseStarted(p *controllerProcess) {
+	r.t.Helper()
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.phaseProcs = procs
+	if r.phaseMetrics, err = p.metricSamples("haproxy_gateway_"); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// reloads counts what the controller's metrics and HAProxy's master say about reloads since
+// phaseStarted.
+func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
+	r.t.Helper()
+	rc := ReloadCount{Phase: phase, MetricReloads: map[string]float64{}}
+	samples, err := p.metricSamples("haproxy_gateway_")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for sample, v := range samples {
+		delta := v - r.phaseMetrics[sample]
+		if reason, ok := strings.CutPrefix(sample, `haproxy_gateway_reloads_total{reason="`); ok && delta > 0 {
+			rc.MetricReloads[strings.TrimSuffix(reason, `"}`)] = delta
+		}
+		if strings.HasPrefix(sample, "haproxy_gateway_runtime_operations_total{") {
+			rc.RuntimeOperations += delta
+		}
+	}
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	rc.MasterReloads, rc.WorkerChanged = procs.Reloads-r.phaseProcs.Reloads, procs.Worker != r.phaseProcs.Worker
+	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f", phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations)
+	return rc
+}
+
+// setupLatency times connections through the Passthrough listener, cycling through names.
+func (r *rig) setupLatency(address string, names []string, routes int) SetupLatency {
+	r.t.Helper()
+	samples, failed := SetupLatencies(address+":443", names, setupSamples, 2*time.Minute)
+	s := SetupLatency{Routes: routes, Latency: Summarize(samples, failed)}
+	r.t.Logf("connection set-up with %d routes: %+v", routes, s.Latency)
+	return s
+}
+
+// convergence creates newRoutes Passthrough routes one at a time and times each from just
+// before its create to its first connection through the gateway.
+func (r *rig) convergence(address string, existing int) Convergence {
+	r.t.Helper()
+	var samples []time.Duration
+	failed := 0
+	deadline := time.Now().Add(5 * time.Minute)
+	for i := 0; i < newRoutes && time.Now().Before(deadline); i++ {
+		route := passthroughRoute(fmt.Sprintf("new-%d", existing), i, "new")
+		start := time.Now()
+		r.create(route)
+		d, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
+		if err != nil {
+			failed++
+			r.t.Logf("convergence: %v", err)
+		} else {
+			samples = append(samples, d)
+		}
+		time.Sleep(convergencePause)
+	}
+	c := Convergence{Existing: existing, Latency: Summarize(samples, failed)}
+	r.t.Logf("convergence with %d routes: %+v", existing, c.Latency)
+	return c
+}
+
+// profileConvergence takes a CPU profile of the controller while it adds routes one at a time
+// as in convergence, and keeps the top of it.
+func (r *rig) profileConvergence(p *controllerProcess, address string, existing int) Profile {
+	r.t.Helper()
+	path := filepath.Join(r.outDir, fmt.Sprintf("controller-cpu-%d.pprof", existing))
+	profiled := make(chan error, 1)
+	go func() { profiled <- p.cpuProfile(profileSeconds, path) }()
+	end := time.Now().Add(profileSeconds * time.Second)
+	added := 0
+	for i := 0; i < 100 && time.Now().Before(end); i++ {
+		route := passthroughRoute(fmt.Sprintf("profiled-%d", existing), i, "new")
+		start := time.Now()
+		r.create(route)
+		if _, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second); err != nil {
+			r.t.Logf("profiled convergence: %v", err)
+		}
+		added++
+		time.Sleep(convergencePause)
+	}
+	if err := <-profiled; err != nil {
+		r.t.Fatalf("controller CPU profile: %v", err)
+	}
+	top, command := r.profileTop(filepath.Join(r.root, "bin", "haproxy-gateway"), path)
+	return Profile{
+		Title:   fmt.Sprintf("Controller CPU, %d s while %d routes were added one at a time to %s", profileSeconds, added, count(existing)),
+		Command: command,
+		Top:     top,
+		Stages:  StageShares(top),
+	}
+}
+
+// endpointPropagation moves the "endpoints" Service's only endpoint to a new address, one
+// update at a time, and times each from just before the update to HAProxy running a server at
+// that address in the route's backend.
+func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointPropagation {
+	r.t.Helper()
+	ctx := context.Background()
+	const backend = "tlsroute:bench:endpoints:rule0"
+	var samples []time.Duration
+	failed := 0
+	moveTo := func(address string) {
+		var slice discoveryv1.EndpointSlice
+		if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "endpoints-bench"}, &slice); err != nil {
+			r.t.Fatal(err)
+		}
+		slice.Endpoints = endpointSlice("endpoints", "tls", 9443, address).Endpoints
+		if err := r.client.Update(ctx, &slice); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	// Addresses that nothing listens on: HAProxy has no health checks here, so a server is
+	// running as soon as it is enabled. The real backend comes back at the end.
+	defer moveTo(passthroughBackend)
+	for i := range endpointUpdates {
+		address := fmt.Sprintf("10.244.2.%d", 10+i)
+		start := time.Now()
+		moveTo(address)
+		var done bool
+		for !done && time.Since(start) < 10*time.Second {
+			running, err := ServerRunning(p.statsSocket(), backend, address)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			if done = running; !done {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if done {
+			samples = append(samples, time.Since(start))
+		} else {
+			failed++
+		}
+		time.Sleep(convergencePause)
+	}
+	e := EndpointPropagation{Routes: routes, Latency: Summarize(samples, failed)}
+	r.t.Logf("endpoint propagation with %d routes: %+v", routes, e.Latency)
+	return e
+}
+
+// throughput alternates bulk transfers through the Passthrough listener and straight to the
+// same backend, and counts the CPU time HAProxy's worker and this process (client and backend)
+// spent on each.
+func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThroughput {
+	r.t.Helper()
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	worker := fmt.Sprint(procs.Worker)
+	b := BulkThroughput{TransferMiB: bulkMiB}
+	cpu := func(pid string) float64 {
+		v, err := CPUSeconds(pid)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		return v
+	}
+	for round := range bulkRounds {
+		ways := []struct {
+			addr                  string
+			into                  *[]float64
+			wall, haproxy, client *float64
+		}{
+			{address + ":443", &b.Gateway, &b.GatewayWallSeconds, &b.GatewayHAProxyCPUSeconds, &b.GatewayClientCPUSeconds},
+			{passthroughBackend + ":9443", &b.Direct, &b.DirectWallSeconds, &b.DirectHAProxyCPUSeconds, &b.DirectClientCPUSeconds},
+		}
+		if round%2 == 1 {
+			ways[0], ways[1] = ways[1], ways[0]
+		}
+		for _, w := range ways {
+			haproxyBefore, clientBefore, start := cpu(worker), cpu("self"), time.Now()
+			mibs, err := Throughput(w.addr, hostname, bulkMiB<<20, time.Minute)
+			if err != nil {
+				r.t.Fatalf("bulk transfer via %s: %v", w.addr, err)
+			}
+			*w.wall += time.Since(start).Seconds()
+			*w.haproxy += cpu(worker) - haproxyBefore
+			*w.client += cpu("self") - clientBefore
+			*w.into = append(*w.into, mibs)
+		}
+	}
+	b.GatewayMedian, b.DirectMedian = Median(b.Gateway), Median(b.Direct)
+	b.Ratio = b.GatewayMedian / b.DirectMedian
+	r.t.Logf("bulk throughput: gateway %.0f MiB/s, direct %.0f MiB/s, ratio %.3f; CPU s gateway: haproxy %.2f client+backend %.2f wall %.2f; direct: haproxy %.2f client+backend %.2f wall %.2f",
+		b.GatewayMedian, b.DirectMedian, b.Ratio, b.GatewayHAProxyCPUSeconds, b.GatewayClientCPUSeconds, b.GatewayWallSeconds,
+		b.DirectHAProxyCPUSeconds, b.DirectClientCPUSeconds, b.DirectWallSeconds)
+	return b
+}
+
+// handshakes alternates Terminate connection rates through the generated configuration and a
+// minimal hand-written one on the same HAProxy binary, for each certificate type.
+func (r *rig) handshakes(p *controllerProcess, address string, certs certificates) []HandshakeRates {
+	r.t.Helper()
+	ecdsaBind, rsaBind := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
+	ecdsaRelay, rsaRelay := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
+	minimal, err := StartMinimalHAProxy("haproxy", r.t.TempDir(), plainBackend+":9080", []MinimalFrontend{
+		{Name: "ecdsa", Bind: ecdsaBind, CertPEM: certs.ecdsa.CertPEM, KeyPEM: certs.ecdsa.KeyPEM},
+		{Name: "rsa", Bind: rsaBind, CertPEM: certs.rsa.CertPEM, KeyPEM: certs.rsa.KeyPEM},
+		{Name: "ecdsa-relay", Bind: ecdsaRelay, CertPEM: certs.ecdsa.CertPEM, KeyPEM: certs.ecdsa.KeyPEM, Relay: true},
+		{Name: "rsa-relay", Bind: rsaRelay, CertPEM: certs.rsa.CertPEM, KeyPEM: certs.rsa.KeyPEM, Relay: true},
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer minimal.Stop()
+	procs, err := ShowProc(p.masterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	generatedPID, minimalPID := fmt.Sprint(procs.Worker), fmt.Sprint(minimal.PID())
+	var out []HandshakeRates
+	for _, c := range []struct {
+		name, sni, generated, minimal, relay string
+	}{
+		{"ECDSA P-256", "ecdsa.bench.test", address + ":8443", ecdsaBind, ecdsaRelay},
+		{"RSA-2048", "rsa.bench.test", address + ":8444", rsaBind, rsaRelay},
+	} {
+		h := HandshakeRates{Certificate: c.name, Workers: handshakeWorkers, Seconds: handshakeSeconds}
+		cpu, conns := map[string]float64{}, map[string]float64{}
+		for round := range handshakeRounds {
+			targets := []struct {
+				name, addr, pid string
+				into            *[]float64
+			}{{"generated", c.generated, generatedPID, &h.Generated}, {"minimal", c.minimal, minimalPID, &h.Minimal}, {"relay", c.relay, minimalPID, &h.Relay}}
+			if round%2 == 1 {
+				slices.Reverse(targets)
+			}
+			for _, target := range targets {
+				before, err := CPUSeconds(target.pid)
+				if err != nil {
+					r.t.Fatal(err)
+				}
+				rate, failed, err := HandshakeRate(target.addr, c.sni, handshakeWorkers, handshakeSeconds*time.Second)
+				if err != nil {
+					r.t.Fatalf("%s handshakes via %s: %v", c.name, target.addr, err)
+				}
+				after, err := CPUSeconds(target.pid)
+				if err != nil {
+					r.t.Fatal(err)
+				}
+				cpu[target.name] += after - before
+				conns[target.name] += rate * handshakeSeconds
+				*target.into = append(*target.into, rate)
+				h.Failed += failed
+			}
+		}
+		h.GeneratedCPUMicros = cpu["generated"] / conns["generated"] * 1e6
+		h.MinimalCPUMicros = cpu["minimal"] / conns["minimal"] * 1e6
+		h.RelayCPUMicros = cpu["relay"] / conns["relay"] * 1e6
+		h.GeneratedMedian, h.MinimalMedian = Median(h.Generated), Median(h.Minimal)
+		h.Ratio = h.GeneratedMedian / h.MinimalMedian
+		h.RelayMedian = Median(h.Relay)
+		h.RelayRatio = h.RelayMedian / h.MinimalMedian
+		r.t.Logf("%s Terminate connections/s: generated %.0f, minimal %.0f, ratio %.3f; minimal behind the relay hop %.0f, ratio %.3f; HAProxy CPU µs per connection generated %.0f, minimal %.0f, relay %.0f; failed %d",
+			c.name, h.GeneratedMedian, h.MinimalMedian, h.Ratio, h.RelayMedian, h.RelayRatio, h.GeneratedCPUMicros, h.MinimalCPUMicros, h.RelayCPUMicros, h.Failed)
+		out = append(out, h)
+	}
+	return out
+}

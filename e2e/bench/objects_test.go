@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// The benchmark's objects live in one namespace; one Gateway has a Passthrough listener on 443
+// and Terminate listeners with an ECDSA P-256 and an RSA-2048 certificate on 8443 and 8444.
+const (
+	namespace    = "bench"
+	gatewayName  = "bench"
+	className    = "haproxy-bench"
+	controllerID = "haproxy-gateway.io/gatewayclass-controller"
+
+	// Backends inside the network namespace (10.244.0.0/16 is routed to its loopback).
+	passthroughBackend = "10.244.1.1" // terminates TLS itself, port 9443
+	plainBackend       = "10.244.1.3" // receives what the gateway decrypted, port 9080
+
+	// tierLabel groups routes so each phase can delete down to the size it needs in one call.
+	tierLabel = "bench.haproxy-gateway.io/tier"
+)
+
+func objectMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: namespace, Name: name}
+}
+
+func gatewayClass() *gatewayv1.GatewayClass {
+	return &gatewayv1.GatewayClass{
+		ObjectMeta: metav1.ObjectMeta{Name: className},
+		Spec:       gatewayv1.GatewayClassSpec{ControllerName: controllerID},
+	}
+}
+
+func gateway() *gatewayv1.Gateway {
+	terminate := gatewayv1.TLSModeTerminate
+	passthrough := gatewayv1.TLSModePassthrough
+	listener := func(name string, port gatewayv1.PortNumber, hostname string, mode *gatewayv1.TLSModeType, secret string) gatewayv1.Listener {
+		l := gatewayv1.Listener{Name: gatewayv1.SectionName(name), Port: port, Protocol: gatewayv1.TLSProtocolType,
+			TLS: &gatewayv1.ListenerTLSConfig{Mode: mode}}
+		if hostname != "" {
+			h := gatewayv1.Hostname(hostname)
+			l.Hostname = &h
+		}
+		if secret != "" {
+			l.TLS.CertificateRefs = []gatewayv1.SecretObjectReference{{Name: gatewayv1.ObjectName(secret)}}
+		}
+		return l
+	}
+	return &gatewayv1.Gateway{
+		ObjectMeta: objectMeta(gatewayName),
+		Spec: gatewayv1.GatewaySpec{
+			GatewayClassName: className,
+			Listeners: []gatewayv1.Listener{
+				listener("passthrough", 443, "", &passthrough, ""),
+				listener("terminate-ecdsa", 8443, "ecdsa.bench.test", &terminate, "ecdsa-certificate"),
+				listener("terminate-rsa", 8444, "rsa.bench.test", &terminate, "rsa-certificate"),
+			},
+		},
+	}
+}
+
+func tlsSecret(name string, certPEM, keyPEM []byte) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: objectMeta(name),
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM},
+	}
+}
+
+// service has no selector, so the control plane's EndpointSlice controller leaves it alone and
+// the benchmark writes its EndpointSlice.
+func service(name, portName string, port int32) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: objectMeta(name),
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: portName, Port: port}}},
+	}
+}
+
+func endpointSlice(serviceName, portName string, port int32, addresses ...string) *discoveryv1.EndpointSlice {
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  objectMeta(serviceName + "-bench"),
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port}},
+	}
+	slice.Labels = map[string]string{discoveryv1.LabelServiceName: serviceName}
+	ready := true
+	for _, a := range addresses {
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+	}
+	return slice
+}
+
+// tlsRoute routes hostname on one listener of the Gateway to a Service port.
+func tlsRoute(name, tier, listener, hostname, serviceName string, port int32) *gatewayv1.TLSRoute {
+	section := gatewayv1.SectionName(listener)
+	p := gatewayv1.PortNumber(port)
+	r := &gatewayv1.TLSRoute{
+		ObjectMeta: objectMeta(name),
+		Spec: gatewayv1.TLSRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: gatewayName, SectionName: &section}}},
+			Hostnames:       []gatewayv1.Hostname{gatewayv1.Hostname(hostname)},
+			Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{
+				BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(serviceName), Port: &p},
+			}}}},
+		},
+	}
+	r.Labels = map[string]string{tierLabel: tier}
+	return r
+}
+
+// passthroughRoute is route number i of a tier, reaching the Passthrough backend.
+func passthroughRoute(prefix string, i int, tier string) *gatewayv1.TLSRoute {
+	name := fmt.Sprintf("%s-%05d", prefix, i)
+	return tlsRoute(name, tier, "passthrough", hostnameOf(name), "passthrough", 9443)
+}
+
+func hostnameOf(routeName string) string { return routeName + ".bench.test" }

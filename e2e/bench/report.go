@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Render writes BENCHMARKS.md from res: the machine, how each figure was measured, the figures,
+// the targets met and not met, and the profiles behind the ones not met.
+func Render(w io.Writer, res *Results) error {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	m := res.Machine
+	p("# Benchmarks")
+	p("")
+	p("Written by `%s` (about %s on this machine) at commit `%s`, %s. Do not edit: run `make bench` again.",
+		res.Command, res.Duration.Round(time.Minute), m.Commit, res.Started.UTC().Format("2006-01-02 15:04 MST"))
+	p("Every figure comes from the real controller binary against a real kube-apiserver and etcd, with its own")
+	p("HAProxy, real TLS handshakes, inside a private network namespace (`e2e/bench`, `e2e/netns.sh`).")
+	p("")
+	p("## Machine")
+	p("")
+	p("| | |")
+	p("| --- | --- |")
+	p("| CPU | %s, %d cores |", m.CPU, m.Cores)
+	p("| Memory | %d MiB |", m.MemoryMiB)
+	p("| Kernel | %s |", m.Kernel)
+	p("| HAProxy | %s |", m.HAProxy)
+	p("| Go | %s |", m.Go)
+	p("| Load average at the start (1, 5, 15 min) | %s |", m.LoadAverage)
+	p("")
+	p("The machine is shared: other work ran beside the benchmark, so single samples are noisy. Latencies are")
+	p("percentiles over many samples; ratios compare medians of runs alternated in the same phase.")
+	p("")
+	p("## How it runs")
+	p("")
+	p("`make bench` builds the controller, then runs `HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh go test -run '^TestBenchmarks$' ./e2e/bench/`.")
+	p("Every phase starts the controller as")
+	p("")
+	p("```")
+	p("%s", res.ControllerCommand)
+	p("```")
+	p("")
+	p("- `-spare-backends 320`: the default is 16; routes added beyond the free spares cost a reload, and a")
+	p("  convergence figure adds %d routes (plus up to 100 while profiling). `-coalesce 1ms`: the default", newRoutes)
+	p("  50ms waits that long for more changes after each one and would be a floor under every latency")
+	p("  below; changes that arrive while a rebuild runs are taken together by the next one anyway.")
+	p("- One Gateway (address from `-address-pool`) with a Passthrough listener on 443 and Terminate listeners")
+	p("  on 8443 (ECDSA P-256 certificate) and 8444 (RSA-2048). Passthrough routes go to a Go TLS server at")
+	p("  %s:9443, Terminate routes to a plain TCP server at %s:9080, through Services without selectors", passthroughBackend, plainBackend)
+	p("  and EndpointSlices written by the benchmark.")
+	p("- Phases, each with a fresh controller and HAProxy: %s routes (cold start, connection set-up, endpoint",
+		count(res.ColdStart.Routes))
+	p("  propagation, convergence, profile), then %s (convergence), %s (set-up, endpoints, data-plane",
+		count(midRoutes), count(fewRoutes))
+	p("  overhead), then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
+	p("  controller is stopped and routes are deleted down to the next size.")
+	p("")
+	p("## Targets")
+	p("")
+	p("| Figure | Target | Measured | Met |")
+	p("| --- | --- | --- | --- |")
+	var unmet []Target
+	for _, t := range Targets(res) {
+		met := "yes"
+		if !t.Met {
+			met, unmet = "**no**", append(unmet, t)
+		}
+		p("| %s | %s | %s | %s |", t.Figure, t.Goal, t.Measured, met)
+	}
+	p("")
+
+	p("## 1. Route convergence")
+	p("")
+	p("From just before the API create of a new Passthrough TLSRoute to the first TLS handshake through the")
+	p("Gateway with its hostname (tried every 1 ms; an unknown name is refused until HAProxy knows the route).")
+	p("%d new routes one at a time, %s apart, with the given number of routes already on the Gateway.", newRoutes, convergencePause)
+	p("")
+	p("| Routes present | p50 | p99 | min | max | samples | failed |")
+	p("| --- | --- | --- | --- | --- | --- | --- |")
+	for _, c := range res.Convergence {
+		l := c.Latency
+		p("| %s | %s | %s | %s | %s | %d | %d |", count(c.Existing), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed)
+	}
+	p("")
+
+	p("## 2. Endpoint change propagation")
+	p("")
+	p("From just before an EndpointSlice update (its one endpoint moved to a new address) to HAProxy running")
+	p("a server at that address in the route's backend (`show servers state`, polled every 1 ms on the stats")
+	p("socket). %d updates, %s apart.", endpointUpdates, convergencePause)
+	p("")
+	p("| Routes present | p50 | p99 | min | max | samples | failed |")
+	p("| --- | --- | --- | --- | --- | --- | --- |")
+	for _, e := range res.Endpoints {
+		l := e.Latency
+		p("| %s | %s | %s | %s | %s | %d | %d |", count(e.Routes), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed)
+	}
+	p("")
+
+	cs := res.ColdStart
+	p("## 3. Cold start")
+	p("")
+	p("%s TLSRoutes on one Gateway, none with status yet; the controller starts. Times from its start:", count(cs.Routes))
+	p("")
+	p("| | |")
+	p("| --- | --- |")
+	p("| every route Accepted and ResolvedRefs (watched) | %s |", secs(cs.Accepted))
+	p("| Gateway Programmed with all routes attached | %s |", secs(cs.Programmed))
+	p("| %d sampled hostnames answer through the Gateway | %s |", cs.Sampled, secs(cs.Routable))
+	p("| **all of the above** | **%s** |", secs(cs.AllReady))
+	p("| then every hostname tried once | %d of %d answered |", cs.Verified-cs.VerifyFailed, cs.Verified)
+	p("| controller peak RSS (VmHWM) | %s |", mib(cs.ControllerPeakRSSKiB))
+	p("| HAProxy worker RSS (VmRSS) | %s |", mib(cs.HAProxyWorkerRSSKiB))
+	p("| HAProxy master RSS (VmRSS) | %s |", mib(cs.HAProxyMasterRSSKiB))
+	p("")
+
+	p("## 4. Connection set-up latency")
+	p("")
+	p("TCP connect, TLS handshake (with the backend, through Passthrough) and the backend's first byte; %d", setupSamples)
+	p("sequential connections cycling through the routes' hostnames.")
+	p("")
+	p("| Routes present | p50 | p99 | min | max | samples | failed |")
+	p("| --- | --- | --- | --- | --- | --- | --- |")
+	for _, s := range res.Setup {
+		l := s.Latency
+		p("| %s | %s | %s | %s | %s | %d | %d |", count(s.Routes), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed)
+	}
+	p("")
+
+	t := res.Throughput
+	p("## 5. Data-plane overhead")
+	p("")
+	p("Bulk throughput: %d MiB from the backend over one TLS connection, through the Passthrough listener and", t.TransferMiB)
+	p("straight to the backend, alternated %d times each.", len(t.Gateway))
+	p("")
+	p("| | median MiB/s | runs |")
+	p("| --- | --- | --- |")
+	p("| through the Gateway | %.0f | %s |", t.GatewayMedian, floats(t.Gateway))
+	p("| straight to the backend | %.0f | %s |", t.DirectMedian, floats(t.Direct))
+	p("| **ratio** | **%.3f** | |", t.Ratio)
+	p("")
+	if len(res.Handshakes) > 0 {
+		h0 := res.Handshakes[0]
+		p("Terminate connections per second: %d clients for %.0f s each, full handshakes (no resumption) then the", h0.Workers, h0.Seconds)
+		p("backend's first byte; the generated configuration (SNI frontend, then the Terminate frontend over a unix")
+		p("socket with PROXY protocol) against a minimal hand-written one (`bind ... ssl crt ...`, `default_backend`)")
+		p("run as a second process of the same HAProxy binary, alternated.")
+		p("")
+		p("| Certificate | generated (median/s) | minimal (median/s) | ratio | runs generated | runs minimal | failed |")
+		p("| --- | --- | --- | --- | --- | --- | --- |")
+		for _, h := range res.Handshakes {
+			p("| %s | %.0f | %.0f | **%.3f** | %s | %s | %d |", h.Certificate, h.GeneratedMedian, h.MinimalMedian, h.Ratio, floats(h.Generated), floats(h.Minimal), h.Failed)
+		}
+		p("")
+	}
+
+	p("## 6. Reloads")
+	p("")
+	p("Counted from when each phase's controller was ready (its first configuration creates the listeners) to")
+	p("the end of the phase: `haproxy_gateway_reloads_total` by reason, and the HAProxy master's own reload")
+	p("count and current worker from `show proc`.")
+	p("")
+	p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
+	p("| --- | --- | --- | --- | --- |")
+	for _, r := range res.Reloads {
+		reasons := "0"
+		if len(r.MetricReloads) > 0 {
+			var parts []string
+			for reason, v := range r.MetricReloads {
+				parts = append(parts, fmt.Sprintf("%.0f %s", v, reason))
+			}
+			reasons = strings.Join(parts, ", ")
+		}
+		p("| %s | %s | %d | %t | %.0f |", r.Phase, reasons, r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
+	}
+	p("")
+
+	if len(unmet) > 0 {
+		renderUnmet(p, res, unmet)
+	}
+	for _, prof := range res.Profiles {
+		p("### Profile: %s", prof.Title)
+		p("")
+		p("`%s`", prof.Command)
+		p("")
+		p("```")
+		p("%s", prof.Top)
+		p("```")
+		p("")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func floats(values []float64) string {
+	var parts []string
+	for _, v := range values {
+		parts = append(parts, fmt.Sprintf("%.0f", v))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,115 @@
+// Package bench measures the gateway against its performance targets (route convergence, endpoint
+// propagation, cold start, connection set-up, data-plane overhead, reloads) with the real
+// controller binary, kube-apiserver and HAProxy, and renders the figures as BENCHMARKS.md.
+package bench
+
+import "time"
+
+// Results is everything one run measured. Nothing in it is set except by a measurement.
+type Results struct {
+	Machine Machine
+	Started time.Time
+	// Duration is how long the whole run took.
+	Duration time.Duration
+	// Command runs the whole harness; ControllerCommand is how every phase starts the controller.
+	Command, ControllerCommand string
+
+	Convergence []Convergence
+	Endpoints   []EndpointPropagation
+	ColdStart   ColdStart
+	Setup       []SetupLatency
+	Throughput  BulkThroughput
+	Handshakes  []HandshakeRates
+	Reloads     []ReloadCount
+	Profiles    []Profile
+}
+
+// Convergence is route convergence with Existing routes already present: API create of a new
+// TLSRoute to the first TLS handshake through the gateway with its hostname.
+type Convergence struct {
+	Existing int
+	Latency  Summary
+}
+
+// EndpointPropagation is an EndpointSlice update to HAProxy running the new server.
+type EndpointPropagation struct {
+	Routes  int
+	Latency Summary
+}
+
+// ColdStart is the controller started with Routes TLSRoutes on one Gateway.
+type ColdStart struct {
+	Routes int
+	// Accepted: every route's status Accepted and ResolvedRefs; Programmed: the Gateway
+	// Programmed with every route attached; Routable: every sampled hostname answered through
+	// the gateway. All from the controller's start; AllReady is the latest of the three.
+	Accepted, Programmed, Routable, AllReady time.Duration
+	// Sampled hostnames were timed; Verified were all checked once after the measurement.
+	Sampled, Verified, VerifyFailed int
+	// CPUSeconds is the CPU time each process used from the controller's start until all was
+	// ready, over CPUWallSeconds of wall-clock time.
+	CPUSeconds           map[string]float64
+	CPUWallSeconds       float64
+	ControllerPeakRSSKiB int64
+	HAProxyMasterRSSKiB  int64
+	HAProxyWorkerRSSKiB  int64
+}
+
+// SetupLatency is connection set-up (TCP connect, TLS handshake, backend's first byte) through a
+// Passthrough route with Routes routes on the Gateway.
+type SetupLatency struct {
+	Routes  int
+	Latency Summary
+}
+
+// BulkThroughput compares bulk transfers through a Passthrough route with transfers straight to
+// the same backend, alternated in one run.
+type BulkThroughput struct {
+	TransferMiB                 int
+	Gateway, Direct             []float64 // MiB/s per transfer
+	GatewayMedian, DirectMedian float64
+	Ratio                       float64
+	// CPU seconds used by HAProxy's worker and by the benchmark process (client and backend)
+	// over all transfers of each way, and their wall-clock seconds.
+	GatewayHAProxyCPUSeconds, GatewayClientCPUSeconds, GatewayWallSeconds float64
+	DirectHAProxyCPUSeconds, DirectClientCPUSeconds, DirectWallSeconds    float64
+}
+
+// HandshakeRates compares Terminate connections per second through the generated configuration
+// with a hand-written minimal configuration on the same HAProxy binary, alternated in one run.
+type HandshakeRates struct {
+	Certificate                    string
+	Workers                        int
+	Seconds                        float64
+	Generated, Minimal             []float64
+	GeneratedMedian, MinimalMedian float64
+	Ratio                          float64
+	// Relay is the minimal configuration behind the generated layout's hop (see
+	// MinimalFrontend.Relay), in the same alternation; RelayRatio is its median over Minimal's.
+	Relay       []float64
+	RelayMedian float64
+	RelayRatio  float64
+	// CPU microseconds HAProxy spent per connection (all runs of each), from /proc.
+	GeneratedCPUMicros, MinimalCPUMicros, RelayCPUMicros float64
+	Failed                                               int64
+}
+
+// ReloadCount is what happened to HAProxy during one phase: reloads by the controller's metrics,
+// and by HAProxy's master (its reload counter and whether the worker changed).
+type ReloadCount struct {
+	Phase string
+	// MetricReloads is the rise of haproxy_gateway_reloads_total during the phase, by reason.
+	MetricReloads map[string]float64
+	// MasterReloads is the rise of the master's reload count ("show proc") during the phase.
+	MasterReloads int
+	WorkerChanged bool
+	// RuntimeOperations is haproxy_gateway_runtime_operations_total summed over commands.
+	RuntimeOperations float64
+}
+
+// Profile is the top of a CPU profile taken while a figure was measured.
+type Profile struct {
+	Title, Command, Top string
+	// Stages are the pipeline's shares of the profile.
+	Stages []Stage
+}

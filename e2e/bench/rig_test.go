@@ -1,0 +1,360 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// gatewayPool is where the controller takes Gateway addresses from; e2e/netns.sh routes it to
+// the namespace's loopback.
+const gatewayPool = "10.250.0.0/16"
+
+// rig is a real API server with the Gateway API CRDs; the controller binary is started and
+// stopped against it phase by phase.
+type rig struct {
+	t       *testing.T
+	cluster *cluster.Cluster
+	client  client.WithWatch
+	root    string
+	// outDir keeps profiles and the controller's logs of the run.
+	outDir string
+	// phaseProcs and phaseMetrics are HAProxy's processes and the controller's metrics when
+	// the current phase's measurements began.
+	phaseProcs   Processes
+	phaseMetrics map[string]float64
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	c := cluster.StartForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := c.InstallGatewayAPICRDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := *c.RestConfig
+	// Creating thousands of routes is the point: no client-side rate limit, the API server's
+	// own flow control still applies.
+	cfg.QPS, cfg.Burst = -1, 0
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = gatewayv1.Install(scheme)
+	cl, err := client.NewWithWatch(&cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := repoRoot(t)
+	out := filepath.Join(root, "bin", "bench")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &rig{t: t, cluster: c, client: cl, root: root, outDir: out}
+}
+
+func (r *rig) create(objects ...client.Object) {
+	r.t.Helper()
+	for _, o := range objects {
+		if err := r.client.Create(context.Background(), o); err != nil {
+			r.t.Fatalf("create %T %s: %v", o, o.GetName(), err)
+		}
+	}
+}
+
+// createConcurrently creates objects with a bounded pool of workers.
+func (r *rig) createConcurrently(objects []client.Object, workers int) {
+	r.t.Helper()
+	work := make(chan client.Object)
+	errs := make(chan error, len(objects))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				if err := r.client.Create(ctx, o); err != nil {
+					errs <- fmt.Errorf("create %s: %w", o.GetName(), err)
+				}
+				cancel()
+			}
+		}()
+	}
+	for _, o := range objects {
+		work <- o
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		r.t.Fatal(err)
+	}
+}
+
+// deleteTiers deletes every TLSRoute labelled with one of tiers, in one call per tier, and waits
+// until they are gone.
+func (r *rig) deleteTiers(tiers ...string) {
+	r.t.Helper()
+	ctx := context.Background()
+	for _, tier := range tiers {
+		if err := r.client.DeleteAllOf(ctx, &gatewayv1.TLSRoute{}, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}); err != nil {
+			r.t.Fatalf("delete routes of tier %s: %v", tier, err)
+		}
+	}
+	r.eventually("routes deleted", 2*time.Minute, func() error {
+		for _, tier := range tiers {
+			var list gatewayv1.TLSRouteList
+			if err := r.client.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}, client.Limit(1)); err != nil {
+				return err
+			}
+			if len(list.Items) > 0 {
+				return fmt.Errorf("tier %s still has routes", tier)
+			}
+		}
+		return nil
+	})
+}
+
+// eventually retries check every 50ms until it returns nil or the bound passes.
+func (r *rig) eventually(what string, bound time.Duration, check func() error) {
+	r.t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: not within %s: %v", what, bound, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// gatewayReady returns the Gateway's address once it is Programmed with attached routes on its
+// listeners in total.
+func (r *rig) gatewayReady(attached int32) (string, error) {
+	var gw gatewayv1.Gateway
+	if err := r.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: gatewayName}, &gw); err != nil {
+		return "", err
+	}
+	c := meta.FindStatusCondition(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
+	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != gw.Generation {
+		return "", fmt.Errorf("gateway not Programmed: %v", c)
+	}
+	var sum int32
+	for _, l := range gw.Status.Listeners {
+		sum += l.AttachedRoutes
+	}
+	if sum != attached || len(gw.Status.Addresses) != 1 {
+		return "", fmt.Errorf("gateway has %d attached routes (want %d), addresses %v", sum, attached, gw.Status.Addresses)
+	}
+	return gw.Status.Addresses[0].Value, nil
+}
+
+// controllerProcess is bin/haproxy-gateway running against the rig, with its own HAProxy.
+type controllerProcess struct {
+	cmd     *exec.Cmd
+	args    []string
+	started time.Time
+	runDir  string
+	metrics string
+	pprof   string
+	logs    *os.File
+}
+
+// controllerFlags are the flags every phase runs the controller with, apart from addresses and
+// folders: enough spare backends for every route a phase adds, and a short coalescing window.
+var controllerFlags = []string{"-spare-backends", "320", "-coalesce", "1ms", "-log-level", "info", "-hard-stop-after", "5s"}
+
+func (r *rig) startController(phase string) *controllerProcess {
+	r.t.Helper()
+	binary := filepath.Join(r.root, "bin", "haproxy-gateway")
+	if _, err := os.Stat(binary); err != nil {
+		r.t.Fatalf("%s is missing: run `make build` (make bench does)", binary)
+	}
+	runDir, err := os.MkdirTemp("", "hg-bench")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(r.outDir, "controller-"+phase+".log"))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	p := &controllerProcess{runDir: runDir, metrics: "127.0.0.1:" + freePort(r.t), pprof: "127.0.0.1:" + freePort(r.t), logs: logs}
+	p.args = append([]string{
+		"-kubeconfig", r.cluster.Kubeconfig,
+		"-address-pool", gatewayPool,
+		"-haproxy-dir", r.t.TempDir(),
+		"-haproxy-run-dir", runDir,
+		"-stats-address", "127.0.0.1:" + freePort(r.t),
+		"-metrics-address", p.metrics,
+		"-pprof-address", p.pprof,
+	}, controllerFlags...)
+	p.cmd = exec.Command(binary, p.args...)
+	p.cmd.Stdout, p.cmd.Stderr = logs, logs
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p.started = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(p.stop)
+	return p
+}
+
+// stop ends the controller by its PID; it stops its HAProxy on the way out. Safe to call twice.
+func (p *controllerProcess) stop() {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+	p.logs.Close()
+	os.RemoveAll(p.runDir)
+}
+
+func (p *controllerProcess) masterSocket() string { return filepath.Join(p.runDir, "master.sock") }
+func (p *controllerProcess) statsSocket() string  { return filepath.Join(p.runDir, "stats.sock") }
+
+// metricSamples returns the controller's metrics whose line starts with prefix, by sample.
+func (p *controllerProcess) metricSamples(prefix string) (map[string]float64, error) {
+	resp, err := http.Get("http://" + p.metrics + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("metric %q: %w", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out, nil
+}
+
+// cpuProfile fetches a CPU profile of the controller over seconds into path.
+func (p *controllerProcess) cpuProfile(seconds int, path string) error {
+	c := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, resp.Body); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// apiServerCPUProfile fetches a CPU profile of kube-apiserver over seconds into path, through
+// its /debug/pprof/ endpoint (on by default, for system:masters).
+func (r *rig) apiServerCPUProfile(seconds int, path string) error {
+	cfg := rest.CopyConfig(r.cluster.RestConfig)
+	cfg.Timeout = time.Duration(seconds+30) * time.Second
+	c, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cfg.Host, "/"), seconds))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("kube-apiserver pprof: %s", resp.Status)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
+}
+
+// profileTop is the top of a CPU profile by cumulative time, and the command that prints it.
+func (r *rig) profileTop(binary, path string) (top, command string) {
+	r.t.Helper()
+	args := []string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}
+	if binary != "" {
+		args = append(args, binary)
+	}
+	out, err := exec.Command("go", append(args, path)...).Output()
+	if err != nil {
+		r.t.Fatalf("go tool pprof %s: %v", path, err)
+	}
+	rel := func(p string) string {
+		if v, err := filepath.Rel(r.root, p); err == nil {
+			return v
+		}
+		return p
+	}
+	command = "go tool pprof -top -cum -nodecount=40 "
+	if binary != "" {
+		command += rel(binary) + " "
+	}
+	return strings.TrimSpace(string(out)), command + rel(path)
+}
+
+func repoRoot(t *testing.T) string {
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}

@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// Target is one goal of the benchmark, checked against the measured figures.
+type Target struct {
+	Figure, Goal, Measured string
+	Met                    bool
+}
+
+// Targets checks res against the goals; a figure that was not measured is not met.
+func Targets(res *Results) []Target {
+	var out []Target
+	largest := Convergence{Existing: -1}
+	for _, c := range res.Convergence {
+		if c.Existing > largest.Existing {
+			largest = c
+		}
+	}
+	conv := largest.Latency
+	reloads := 0
+	for _, r := range res.Reloads {
+		reloads += r.MasterReloads
+		for _, v := range r.MetricReloads {
+			reloads += int(v)
+		}
+	}
+	out = append(out, Target{
+		Figure:   fmt.Sprintf("1. Route convergence at %s routes", count(largest.Existing)),
+		Goal:     "p50 <= 20 ms, p99 <= 100 ms, zero reloads",
+		Measured: fmt.Sprintf("p50 %s, p99 %s, %d failed", ms(conv.P50), ms(conv.P99), conv.Failed),
+		Met:      conv.N > 0 && conv.Failed == 0 && conv.P50 <= 20*time.Millisecond && conv.P99 <= 100*time.Millisecond && reloads == 0,
+	})
+	worstEndpoint := time.Duration(0)
+	endpointsOK := len(res.Endpoints) > 0
+	measured := ""
+	for _, e := range res.Endpoints {
+		worstEndpoint = max(worstEndpoint, e.Latency.P50)
+		endpointsOK = endpointsOK && e.Latency.N > 0 && e.Latency.Failed == 0
+		measured += fmt.Sprintf("p50 %s (p99 %s) at %s routes; ", ms(e.Latency.P50), ms(e.Latency.P99), count(e.Routes))
+	}
+	out = append(out, Target{
+		Figure: "2. Endpoint change propagation", Goal: "p50 <= 10 ms",
+		Measured: trimSep(measured), Met: endpointsOK && worstEndpoint <= 10*time.Millisecond,
+	})
+	cs := res.ColdStart
+	out = append(out, Target{
+		Figure:   fmt.Sprintf("3. Cold start, %s TLSRoutes", count(cs.Routes)),
+		Goal:     "all Programmed and routable <= 10 s",
+		Measured: fmt.Sprintf("%s (%d of %d hostnames answered afterwards)", secs(cs.AllReady), cs.Verified-cs.VerifyFailed, cs.Verified),
+		Met:      cs.AllReady > 0 && cs.AllReady <= 10*time.Second && cs.VerifyFailed == 0 && cs.Verified > 0,
+	}, Target{
+		Figure:   "3. Controller peak RSS at cold start",
+		Goal:     "<= 200 MiB",
+		Measured: mib(cs.ControllerPeakRSSKiB),
+		Met:      cs.ControllerPeakRSSKiB > 0 && cs.ControllerPeakRSSKiB <= 200*1024,
+	})
+	if len(res.Setup) >= 2 {
+		few, many := res.Setup[0], res.Setup[0]
+		for _, s := range res.Setup {
+			if s.Routes < few.Routes {
+				few = s
+			}
+			if s.Routes > many.Routes {
+				many = s
+			}
+		}
+		ratio := float64(many.Latency.P50) / float64(few.Latency.P50)
+		out = append(out, Target{
+			Figure:   fmt.Sprintf("4. Connection set-up, %s vs %s routes", count(many.Routes), count(few.Routes)),
+			Goal:     "p50 ratio <= 1.1",
+			Measured: fmt.Sprintf("%.3f (p50 %s vs %s)", ratio, ms(many.Latency.P50), ms(few.Latency.P50)),
+			Met:      ratio <= 1.1,
+		})
+	}
+	t := res.Throughput
+	out = append(out, Target{
+		Figure:   "5. Bulk throughput, Passthrough vs direct",
+		Goal:     "ratio >= 0.9",
+		Measured: fmt.Sprintf("%.3f (%.0f vs %.0f MiB/s)", t.Ratio, t.GatewayMedian, t.DirectMedian),
+		Met:      t.Ratio >= 0.9,
+	})
+	for _, h := range res.Handshakes {
+		out = append(out, Target{
+			Figure:   fmt.Sprintf("5. Terminate handshakes/s, %s, generated vs minimal config", h.Certificate),
+			Goal:     "ratio >= 0.95",
+			Measured: fmt.Sprintf("%.3f (%.0f vs %.0f per second)", h.Ratio, h.GeneratedMedian, h.MinimalMedian),
+			Met:      h.Ratio >= 0.95 && h.Failed == 0,
+		})
+	}
+	out = append(out, Target{
+		Figure:   "6. Reloads during all of the above",
+		Goal:     "zero apart from creating listeners",
+		Measured: fmt.Sprintf("%d", reloads),
+		Met:      len(res.Reloads) > 0 && reloads == 0,
+	})
+	return out
+}
+
+// ms keeps two decimals below 10 ms, where connection set-up latencies are.
+func ms(d time.Duration) string {
+	v := float64(d) / float64(time.Millisecond)
+	if v < 10 {
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return fmt.Sprintf("%.1f ms", v)
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func mib(kib int64) string { return fmt.Sprintf("%.0f MiB", float64(kib)/1024) }
+
+// count writes a route count with a thousands separator, as the targets are phrased.
+func count(n int) string {
+	if n < 1000 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d,%03d", n/1000, n%1000)
+}
+
+func trimSep(s string) string {
+	if len(s) >= 2 {
+		return s[:len(s)-2]
+	}
+	return s
+}
