@@ -34,9 +34,9 @@ const (
 	// setupSamples connections per set-up latency figure.
 	setupSamples = 2000
 	// bulkMiB per transfer and bulkRounds transfers each way.
-	bulkMiB, bulkRounds = 128, 5
+	bulkMiB, bulkRounds = 128, 9
 	// handshakeWorkers clients for handshakeSeconds, handshakeRounds times each way.
-	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 3, 3
+	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 2, 5
 	// profileSeconds of CPU profile while routes are added at the largest size.
 	profileSeconds = 15
 	// coldStartProfileSeconds of kube-apiserver CPU profile from the controller's start.
