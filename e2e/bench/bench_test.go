@@ -152,6 +152,7 @@ func TestBenchmarks(t *testing.T) {
 	slices.SortFunc(res.Endpoints, func(a, b EndpointPropagation) int { return a.Routes - b.Routes })
 	slices.SortFunc(res.Setup, func(a, b SetupLatency) int { return a.Routes - b.Routes })
 	res.Duration = time.Since(res.Started)
+	res.EndLoadAverage = DescribeMachine().LoadAverage
 	raw, _ := json.MarshalIndent(res, "", "  ")
 	if err := os.WriteFile(filepath.Join(r.outDir, "results.json"), raw, 0o644); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 )
 
 // Render writes BENCHMARKS.md from res: the machine, how each figure was measured, the figures,
@@ -15,8 +14,8 @@ func Render(w io.Writer, res *Results) error {
 	m := res.Machine
 	p("# Benchmarks")
 	p("")
-	p("Written by `%s` (about %s on this machine) at commit `%s`, %s. Do not edit: run `make bench` again.",
-		res.Command, res.Duration.Round(time.Minute), m.Commit, res.Started.UTC().Format("2006-01-02 15:04 MST"))
+	p("Written by `%s` (the measurements took %.0f minutes) at commit `%s`, %s. Do not edit: run `make bench` again.",
+		res.Command, res.Duration.Minutes(), m.Commit, res.Started.UTC().Format("2006-01-02 15:04 MST"))
 	p("Every figure comes from the real controller binary against a real kube-apiserver and etcd, with its own")
 	p("HAProxy, real TLS handshakes, inside a private network namespace (`e2e/bench`, `e2e/netns.sh`).")
 	p("")
@@ -30,6 +29,7 @@ func Render(w io.Writer, res *Results) error {
 	p("| HAProxy | %s |", m.HAProxy)
 	p("| Go | %s |", m.Go)
 	p("| Load average at the start (1, 5, 15 min) | %s |", m.LoadAverage)
+	p("| Load average at the end | %s |", res.EndLoadAverage)
 	p("")
 	p("The machine is shared: other work ran beside the benchmark, so single samples are noisy. Latencies are")
 	p("percentiles over many samples; ratios compare medians of runs alternated in the same phase.")
@@ -57,6 +57,12 @@ func Render(w io.Writer, res *Results) error {
 		count(midRoutes), count(fewRoutes))
 	p("  overhead), then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
 	p("  controller is stopped and routes are deleted down to the next size.")
+	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
+	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
+	p("  figure. Raw results, profiles and the controller's logs are in `bin/bench/` after a run.")
+	p("- The test network namespace reuses TIME_WAIT ports for new connections and uses the whole")
+	p("  ephemeral port range, so tens of thousands of short connections to one backend do not run out")
+	p("  of source ports.")
 	p("")
 	p("## Targets")
 	p("")
