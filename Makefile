@@ -68,7 +68,7 @@ test: lint unit demo-check e2e conformance
 # log is bin/bench.log, and profiles, results.json and controller logs are in bin/bench/.
 bench: deps build controlplane
 	$(GO) mod download
-	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 40m -v -run '^TestBenchmarks$$' ./e2e/bench/ 2>&1 | tee $(BIN)/bench.log \
+	HAPROXY_GATEWAY_E2E=1 HAPROXY_GATEWAY_BENCH=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 40m -v -run '^TestBenchmarks$$' ./e2e/bench/ 2>&1 | tee $(BIN)/bench.log \
 	  | grep -E '^\s+\S+_test.go:[0-9]+:|^(--- |PASS|FAIL|ok |panic)'; exit $${PIPESTATUS[0]}
 
 clean:

@@ -50,6 +50,10 @@ const specialRoutes = 3
 // TestBenchmarks runs every benchmark against the controller binary, a real kube-apiserver and
 // HAProxy, from the largest route count down, and writes BENCHMARKS.md at the repository root.
 func TestBenchmarks(t *testing.T) {
+	// Minutes of load on the machine: only `make bench` runs it, not `make e2e`.
+	if os.Getenv("HAPROXY_GATEWAY_BENCH") == "" {
+		t.Skip("benchmarks run with `make bench` (HAPROXY_GATEWAY_BENCH=1)")
+	}
 	r := newRig(t)
 	if err := TuneNetworkNamespace(); err != nil {
 		t.Fatal(err)

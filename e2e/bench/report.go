@@ -36,7 +36,7 @@ func Render(w io.Writer, res *Results) error {
 	p("")
 	p("## How it runs")
 	p("")
-	p("`make bench` builds the controller, then runs `HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh go test -run '^TestBenchmarks$' ./e2e/bench/`.")
+	p("`make bench` builds the controller, then runs `HAPROXY_GATEWAY_E2E=1 HAPROXY_GATEWAY_BENCH=1 bash e2e/netns.sh go test -run '^TestBenchmarks$' ./e2e/bench/`.")
 	p("Every phase starts the controller as")
 	p("")
 	p("```")
