@@ -53,10 +53,11 @@ func Render(w io.Writer, res *Results) error {
 	p("  and EndpointSlices written by the benchmark.")
 	p("- Phases, each with a fresh controller and HAProxy: %s routes (cold start, connection set-up, endpoint",
 		count(res.ColdStart.Routes))
-	p("  propagation, convergence, profile), then %s (convergence), %s (set-up, endpoints, data-plane",
+	p("  propagation, convergence, profile), then %s (convergence), %s (endpoints, data-plane overhead),",
 		count(midRoutes), count(fewRoutes))
-	p("  overhead), then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
-	p("  controller is stopped and routes are deleted down to the next size.")
+	p("  then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
+	p("  controller is stopped and routes are deleted down to the next size. During the first phase a")
+	p("  second Gateway with %d Passthrough routes is served by the same HAProxy, for connection set-up.", fewSetupRoutes)
 	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
 	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
 	p("  figure. Raw results, profiles and the controller's logs are in `bin/bench/` after a run.")
@@ -109,7 +110,8 @@ func Render(w io.Writer, res *Results) error {
 	cs := res.ColdStart
 	p("## 3. Cold start")
 	p("")
-	p("%s TLSRoutes on one Gateway, none with status yet; the controller starts. Times from its start:", count(cs.Routes))
+	p("%s TLSRoutes on one Gateway (and %d on the small one), none with status yet; the controller starts.", count(cs.Routes), fewSetupRoutes)
+	p("Times from its start:")
 	p("")
 	p("| | |")
 	p("| --- | --- |")
@@ -125,8 +127,9 @@ func Render(w io.Writer, res *Results) error {
 
 	p("## 4. Connection set-up latency")
 	p("")
-	p("TCP connect, TLS handshake (with the backend, through Passthrough) and the backend's first byte; %d", setupSamples)
-	p("sequential connections cycling through the routes' hostnames.")
+	p("TCP connect, TLS handshake (with the backend, through Passthrough) and the backend's first byte;")
+	p("%d sequential connections to each of two Gateways served by the same HAProxy at the same time, one", setupSamples)
+	p("with %s routes and one with %d, alternating in %d batches, cycling through each one's hostnames.", count(res.ColdStart.Routes), fewSetupRoutes, setupBatches)
 	p("")
 	p("| Routes present | p50 | p99 | min | max | samples | failed |")
 	p("| --- | --- | --- | --- | --- | --- | --- |")
