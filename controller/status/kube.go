@@ -75,14 +75,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				r := m.Routes[i]
-				if current, ok := cached[routeKey{r.Kind, r.Namespace, r.Name}]; ok &&
-					equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
-					continue
-				}
-				routeErrs[i] = w.writeRoute(ctx, r, now)
-			}
+			w.writeRoutes(ctx, m.Routes, cached, next, routeErrs, now)
 		}()
 	}
 	for i := range m.Routes {
@@ -91,6 +84,19 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	close(next)
 	wg.Wait()
 	return errors.Join(append(errs, routeErrs...)...)
+}
+
+// writeRoutes brings the routes whose indexes arrive on next to their status, recording each
+// one's error at its index; one of routeWriters running at once.
+func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, cached map[routeKey]*gatewayv1.RouteStatus, next <-chan int, errs []error, now metav1.Time) {
+	for i := range next {
+		r := routes[i]
+		if current, ok := cached[routeKey{r.Kind, r.Namespace, r.Name}]; ok &&
+			equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
+			continue
+		}
+		errs[i] = w.writeRoute(ctx, r, now)
+	}
 }
 
 // routeWriters is how many route statuses are written at once.

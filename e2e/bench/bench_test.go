@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Sizes of the run. HAPROXY_GATEWAY_BENCH_ROUTES lowers the largest route count for a quick try;
@@ -31,12 +32,15 @@ const (
 	convergencePause = 50 * time.Millisecond
 	// endpointUpdates per endpoint propagation figure.
 	endpointUpdates = 100
-	// setupSamples connections per set-up latency figure.
-	setupSamples = 2000
+	// setupSamples connections per set-up latency figure, in setupBatches alternating between
+	// the large and the small Gateway.
+	setupSamples, setupBatches = 2000, 10
+	// fewSetupRoutes are on the small Gateway.
+	fewSetupRoutes = 10
 	// bulkMiB per transfer and bulkRounds transfers each way.
-	bulkMiB, bulkRounds = 128, 5
+	bulkMiB, bulkRounds = 128, 9
 	// handshakeWorkers clients for handshakeSeconds, handshakeRounds times each way.
-	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 3, 3
+	handshakeWorkers, handshakeSeconds, handshakeRounds = 8, 2, 5
 	// profileSeconds of CPU profile while routes are added at the largest size.
 	profileSeconds = 15
 	// coldStartProfileSeconds of kube-apiserver CPU profile from the controller's start.
@@ -50,6 +54,10 @@ const specialRoutes = 3
 // TestBenchmarks runs every benchmark against the controller binary, a real kube-apiserver and
 // HAProxy, from the largest route count down, and writes BENCHMARKS.md at the repository root.
 func TestBenchmarks(t *testing.T) {
+	// Minutes of load on the machine: only `make bench` runs it, not `make e2e`.
+	if os.Getenv("HAPROXY_GATEWAY_BENCH") == "" {
+		t.Skip("benchmarks run with `make bench` (HAPROXY_GATEWAY_BENCH=1)")
+	}
 	r := newRig(t)
 	if err := TuneNetworkNamespace(); err != nil {
 		t.Fatal(err)
@@ -110,20 +118,39 @@ func TestBenchmarks(t *testing.T) {
 		baseline = append(baseline, route)
 		passthroughNames = append(passthroughNames, hostnameOf(route.Name))
 	}
+	// A second Gateway with fewSetupRoutes routes, for connection set-up against the large one.
+	r.create(smallGateway())
+	var smallNames []string
+	for i := range fewSetupRoutes {
+		route := tlsRouteOn(smallGatewayName, fmt.Sprintf("small-%05d", i), "small", "passthrough", "", "passthrough", 9443)
+		route.Spec.Hostnames[0] = gatewayv1.Hostname(hostnameOf(route.Name))
+		baseline = append(baseline, route)
+		smallNames = append(smallNames, hostnameOf(route.Name))
+	}
 	start := time.Now()
 	r.createConcurrently(baseline, 32)
 	t.Logf("created %d TLSRoutes in %s", len(baseline), time.Since(start).Round(time.Millisecond))
 
-	// Largest size: cold start, connection set-up, endpoints, convergence, and a profile.
+	// Largest size: cold start, connection set-up against the small Gateway, endpoints,
+	// convergence, and a profile.
 	p, address := r.coldStart(res, largest, passthroughNames)
+	var smallAddress string
+	r.eventually("small Gateway Programmed", time.Minute, func() error {
+		var err error
+		smallAddress, err = r.namedGatewayReady(smallGatewayName, fewSetupRoutes)
+		return err
+	})
 	r.phaseStarted(p)
-	res.Setup = append(res.Setup, r.setupLatency(address, passthroughNames, largest))
+	res.Setup = r.setupLatency(address, passthroughNames, largest, smallAddress, smallNames)
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, largest))
 	res.Convergence = append(res.Convergence, r.convergence(address, largest))
 	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest))
 	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: cold start, set-up, endpoints, convergence", largest)))
 	p.stop()
-	r.deleteTiers("new", "full")
+	r.deleteTiers("new", "full", "small")
+	if err := r.client.Delete(context.Background(), smallGateway()); err != nil {
+		t.Fatal(err)
+	}
 
 	// 1,000 routes: convergence.
 	p, address = r.warmStart("mid", midRoutes, passthroughNames[0])
@@ -132,13 +159,12 @@ func TestBenchmarks(t *testing.T) {
 	p.stop()
 	r.deleteTiers("new", "mid")
 
-	// 10 routes: connection set-up, endpoints, data-plane overhead.
+	// 10 routes: endpoints, data-plane overhead.
 	p, address = r.warmStart("few", fewRoutes, passthroughNames[0])
-	res.Setup = append(res.Setup, r.setupLatency(address, passthroughNames[:fewRoutes-specialRoutes], fewRoutes))
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, fewRoutes))
 	res.Throughput = r.throughput(p, address, passthroughNames[0])
 	res.Handshakes = r.handshakes(p, address, certs)
-	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: set-up, endpoints, throughput, handshakes", fewRoutes)))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: endpoints, throughput, handshakes", fewRoutes)))
 	p.stop()
 	r.deleteTiers("few")
 
@@ -152,6 +178,7 @@ func TestBenchmarks(t *testing.T) {
 	slices.SortFunc(res.Endpoints, func(a, b EndpointPropagation) int { return a.Routes - b.Routes })
 	slices.SortFunc(res.Setup, func(a, b SetupLatency) int { return a.Routes - b.Routes })
 	res.Duration = time.Since(res.Started)
+	res.EndLoadAverage = DescribeMachine().LoadAverage
 	raw, _ := json.MarshalIndent(res, "", "  ")
 	if err := os.WriteFile(filepath.Join(r.outDir, "results.json"), raw, 0o644); err != nil {
 		t.Fatal(err)
@@ -209,7 +236,8 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	accepted := r.watchRoutesAccepted(ctx, routes)
+	// The small Gateway's routes are there too, and are counted.
+	accepted := r.watchRoutesAccepted(ctx, routes+fewSetupRoutes)
 	cpuBefore := ProcessTreeCPU()
 	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
 	apiProfiled := make(chan error, 1)

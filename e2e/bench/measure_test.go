@@ -53,13 +53,25 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 	return rc
 }
 
-// setupLatency times connections through the Passthrough listener, cycling through names.
-func (r *rig) setupLatency(address string, names []string, routes int) SetupLatency {
+// setupLatency times connections through the Passthrough listeners of the large Gateway and
+// the small one, in alternating batches on the same HAProxy, cycling through each one's names.
+func (r *rig) setupLatency(address string, names []string, routes int, smallAddress string, smallNames []string) []SetupLatency {
 	r.t.Helper()
-	samples, failed := SetupLatencies(address+":443", names, setupSamples, 2*time.Minute)
-	s := SetupLatency{Routes: routes, Latency: Summarize(samples, failed)}
-	r.t.Logf("connection set-up with %d routes: %+v", routes, s.Latency)
-	return s
+	var large, small []time.Duration
+	var largeFailed, smallFailed int
+	per := setupSamples / setupBatches
+	for batch := range setupBatches {
+		s, f := SetupLatencies(address+":443", names[(batch*per)%len(names):], per, time.Minute)
+		large, largeFailed = append(large, s...), largeFailed+f
+		s, f = SetupLatencies(smallAddress+":443", smallNames, per, time.Minute)
+		small, smallFailed = append(small, s...), smallFailed+f
+	}
+	out := []SetupLatency{
+		{Routes: len(smallNames), Latency: Summarize(small, smallFailed)},
+		{Routes: routes, Latency: Summarize(large, largeFailed)},
+	}
+	r.t.Logf("connection set-up: %d routes %+v; %d routes %+v", out[0].Routes, out[0].Latency, out[1].Routes, out[1].Latency)
+	return out
 }
 
 // convergence creates newRoutes Passthrough routes one at a time and times each from just

@@ -12,10 +12,13 @@ import (
 // The benchmark's objects live in one namespace; one Gateway has a Passthrough listener on 443
 // and Terminate listeners with an ECDSA P-256 and an RSA-2048 certificate on 8443 and 8444.
 const (
-	namespace    = "bench"
-	gatewayName  = "bench"
-	className    = "haproxy-bench"
-	controllerID = "haproxy-gateway.io/gatewayclass-controller"
+	namespace   = "bench"
+	gatewayName = "bench"
+	// smallGatewayName is a second Gateway with few routes, served by the same HAProxy at the
+	// same time, to compare connection set-up against the large one.
+	smallGatewayName = "bench-small"
+	className        = "haproxy-bench"
+	controllerID     = "haproxy-gateway.io/gatewayclass-controller"
 
 	// Backends inside the network namespace (10.244.0.0/16 is routed to its loopback).
 	passthroughBackend = "10.244.1.1" // terminates TLS itself, port 9443
@@ -34,6 +37,14 @@ func gatewayClass() *gatewayv1.GatewayClass {
 		ObjectMeta: metav1.ObjectMeta{Name: className},
 		Spec:       gatewayv1.GatewayClassSpec{ControllerName: controllerID},
 	}
+}
+
+// smallGateway has only a Passthrough listener.
+func smallGateway() *gatewayv1.Gateway {
+	g := gateway()
+	g.Name = smallGatewayName
+	g.Spec.Listeners = g.Spec.Listeners[:1]
+	return g
 }
 
 func gateway() *gatewayv1.Gateway {
@@ -97,12 +108,17 @@ func endpointSlice(serviceName, portName string, port int32, addresses ...string
 
 // tlsRoute routes hostname on one listener of the Gateway to a Service port.
 func tlsRoute(name, tier, listener, hostname, serviceName string, port int32) *gatewayv1.TLSRoute {
+	return tlsRouteOn(gatewayName, name, tier, listener, hostname, serviceName, port)
+}
+
+// tlsRouteOn is tlsRoute on the Gateway named gw.
+func tlsRouteOn(gw, name, tier, listener, hostname, serviceName string, port int32) *gatewayv1.TLSRoute {
 	section := gatewayv1.SectionName(listener)
 	p := gatewayv1.PortNumber(port)
 	r := &gatewayv1.TLSRoute{
 		ObjectMeta: objectMeta(name),
 		Spec: gatewayv1.TLSRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: gatewayName, SectionName: &section}}},
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: gatewayv1.ObjectName(gw), SectionName: &section}}},
 			Hostnames:       []gatewayv1.Hostname{gatewayv1.Hostname(hostname)},
 			Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{
 				BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(serviceName), Port: &p},

@@ -18,7 +18,7 @@ var pipelineStages = []Stage{
 	{Name: "read and copy every object (snapshot)", Function: "controller/source.(*Kube).Snapshot"},
 	{Name: "build the model", Function: "controller/build.Build"},
 	{Name: "plan, render and apply to HAProxy", Function: "haproxy.(*Manager).Apply"},
-	{Name: "read, compare and write status", Function: "controller/status.(*KubeWriter).update"},
+	{Name: "compare and write route status", Function: "controller/status.(*KubeWriter).writeRoutes"},
 	{Name: "garbage collection", Function: "runtime.gcBgMarkWorker"},
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 )
 
 // Render writes BENCHMARKS.md from res: the machine, how each figure was measured, the figures,
@@ -15,8 +14,8 @@ func Render(w io.Writer, res *Results) error {
 	m := res.Machine
 	p("# Benchmarks")
 	p("")
-	p("Written by `%s` (about %s on this machine) at commit `%s`, %s. Do not edit: run `make bench` again.",
-		res.Command, res.Duration.Round(time.Minute), m.Commit, res.Started.UTC().Format("2006-01-02 15:04 MST"))
+	p("Written by `%s` (the measurements took %.0f minutes) at commit `%s`, %s. Do not edit: run `make bench` again.",
+		res.Command, res.Duration.Minutes(), m.Commit, res.Started.UTC().Format("2006-01-02 15:04 MST"))
 	p("Every figure comes from the real controller binary against a real kube-apiserver and etcd, with its own")
 	p("HAProxy, real TLS handshakes, inside a private network namespace (`e2e/bench`, `e2e/netns.sh`).")
 	p("")
@@ -30,13 +29,14 @@ func Render(w io.Writer, res *Results) error {
 	p("| HAProxy | %s |", m.HAProxy)
 	p("| Go | %s |", m.Go)
 	p("| Load average at the start (1, 5, 15 min) | %s |", m.LoadAverage)
+	p("| Load average at the end | %s |", res.EndLoadAverage)
 	p("")
 	p("The machine is shared: other work ran beside the benchmark, so single samples are noisy. Latencies are")
 	p("percentiles over many samples; ratios compare medians of runs alternated in the same phase.")
 	p("")
 	p("## How it runs")
 	p("")
-	p("`make bench` builds the controller, then runs `HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh go test -run '^TestBenchmarks$' ./e2e/bench/`.")
+	p("`make bench` builds the controller, then runs `HAPROXY_GATEWAY_E2E=1 HAPROXY_GATEWAY_BENCH=1 bash e2e/netns.sh go test -run '^TestBenchmarks$' ./e2e/bench/`.")
 	p("Every phase starts the controller as")
 	p("")
 	p("```")
@@ -53,10 +53,17 @@ func Render(w io.Writer, res *Results) error {
 	p("  and EndpointSlices written by the benchmark.")
 	p("- Phases, each with a fresh controller and HAProxy: %s routes (cold start, connection set-up, endpoint",
 		count(res.ColdStart.Routes))
-	p("  propagation, convergence, profile), then %s (convergence), %s (set-up, endpoints, data-plane",
+	p("  propagation, convergence, profile), then %s (convergence), %s (endpoints, data-plane overhead),",
 		count(midRoutes), count(fewRoutes))
-	p("  overhead), then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
-	p("  controller is stopped and routes are deleted down to the next size.")
+	p("  then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
+	p("  controller is stopped and routes are deleted down to the next size. During the first phase a")
+	p("  second Gateway with %d Passthrough routes is served by the same HAProxy, for connection set-up.", fewSetupRoutes)
+	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
+	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
+	p("  figure. Raw results, profiles and the controller's logs are in `bin/bench/` after a run.")
+	p("- The test network namespace reuses TIME_WAIT ports for new connections and uses the whole")
+	p("  ephemeral port range, so tens of thousands of short connections to one backend do not run out")
+	p("  of source ports.")
 	p("")
 	p("## Targets")
 	p("")
@@ -103,7 +110,8 @@ func Render(w io.Writer, res *Results) error {
 	cs := res.ColdStart
 	p("## 3. Cold start")
 	p("")
-	p("%s TLSRoutes on one Gateway, none with status yet; the controller starts. Times from its start:", count(cs.Routes))
+	p("%s TLSRoutes on one Gateway (and %d on the small one), none with status yet; the controller starts.", count(cs.Routes), fewSetupRoutes)
+	p("Times from its start:")
 	p("")
 	p("| | |")
 	p("| --- | --- |")
@@ -119,8 +127,9 @@ func Render(w io.Writer, res *Results) error {
 
 	p("## 4. Connection set-up latency")
 	p("")
-	p("TCP connect, TLS handshake (with the backend, through Passthrough) and the backend's first byte; %d", setupSamples)
-	p("sequential connections cycling through the routes' hostnames.")
+	p("TCP connect, TLS handshake (with the backend, through Passthrough) and the backend's first byte;")
+	p("%d sequential connections to each of two Gateways served by the same HAProxy at the same time, one", setupSamples)
+	p("with %s routes and one with %d, alternating in %d batches, cycling through each one's hostnames.", count(res.ColdStart.Routes), fewSetupRoutes, setupBatches)
 	p("")
 	p("| Routes present | p50 | p99 | min | max | samples | failed |")
 	p("| --- | --- | --- | --- | --- | --- | --- |")

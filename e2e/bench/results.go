@@ -11,6 +11,8 @@ type Results struct {
 	Started time.Time
 	// Duration is how long the whole run took.
 	Duration time.Duration
+	// EndLoadAverage is /proc/loadavg's three figures when the run ended.
+	EndLoadAverage string
 	// Command runs the whole harness; ControllerCommand is how every phase starts the controller.
 	Command, ControllerCommand string
 

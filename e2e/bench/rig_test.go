@@ -155,8 +155,12 @@ func (r *rig) eventually(what string, bound time.Duration, check func() error) {
 // gatewayReady returns the Gateway's address once it is Programmed with attached routes on its
 // listeners in total.
 func (r *rig) gatewayReady(attached int32) (string, error) {
+	return r.namedGatewayReady(gatewayName, attached)
+}
+
+func (r *rig) namedGatewayReady(name string, attached int32) (string, error) {
 	var gw gatewayv1.Gateway
-	if err := r.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: gatewayName}, &gw); err != nil {
+	if err := r.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, &gw); err != nil {
 		return "", err
 	}
 	c := meta.FindStatusCondition(gw.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
