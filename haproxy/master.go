@@ -79,8 +79,12 @@ func (m *Master) WaitReady(ctx context.Context, timeout time.Duration) error {
 }
 
 // Command sends one command to the master CLI and returns its answer.
-func (m *Master) Command(command string) (string, error) {
-	conn, err := net.DialTimeout("unix", m.socket, 2*time.Second)
+func (m *Master) Command(command string) (string, error) { return CLICommand(m.socket, command) }
+
+// CLICommand sends one command to an HAProxy CLI socket (the master's or a worker's stats
+// socket) and returns its answer.
+func CLICommand(socket, command string) (string, error) {
+	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
 	if err != nil {
 		return "", err
 	}

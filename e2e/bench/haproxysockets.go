@@ -3,31 +3,11 @@ package bench
 import (
 	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"strconv"
 	"strings"
-	"time"
-)
 
-// socketCommand sends one command to an HAProxy CLI socket (the worker's stats socket or the
-// master socket) and returns the answer.
-func socketCommand(socket, command string) (string, error) {
-	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(conn, command+"\n"); err != nil {
-		return "", err
-	}
-	if err := conn.(*net.UnixConn).CloseWrite(); err != nil {
-		return "", err
-	}
-	out, err := io.ReadAll(conn)
-	return string(out), err
-}
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
+)
 
 // Processes is what the master's "show proc" says: the master, the current worker and how many
 // times the master reloaded.
@@ -38,7 +18,7 @@ type Processes struct {
 
 // ShowProc asks the master on socket.
 func ShowProc(socket string) (Processes, error) {
-	out, err := socketCommand(socket, "show proc")
+	out, err := haproxy.CLICommand(socket, "show proc")
 	if err != nil {
 		return Processes{}, err
 	}
@@ -77,7 +57,7 @@ func ShowProc(socket string) (Processes, error) {
 // ServerRunning reports whether backend has a server at address that HAProxy runs: in "show
 // servers state", operational state 2 (running) and administrative state 0 (not in maintenance).
 func ServerRunning(statsSocket, backend, address string) (bool, error) {
-	out, err := socketCommand(statsSocket, "show servers state "+backend)
+	out, err := haproxy.CLICommand(statsSocket, "show servers state "+backend)
 	if err != nil {
 		return false, err
 	}
