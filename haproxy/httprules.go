@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
 // ruleData is one use_backend line of an HTTP frontend.
@@ -20,23 +21,24 @@ func httpRules(hosts []model.VirtualHost) []ruleData {
 	var out []ruleData
 	for _, vh := range hosts {
 		for _, r := range vh.Rules {
-			common := []string{"{ var(txn.vhost) -m str " + quote(vh.Hostname) + " }"}
+			common := []string{"{ var(txn.vhost) -m str " + syntax.Quote(vh.Hostname) + " }"}
 			if r.Method != "" {
-				common = append(common, "{ method "+quote(r.Method)+" }")
+				common = append(common, "{ method "+syntax.Quote(r.Method)+" }")
 			}
 			for _, h := range r.Headers {
-				// req.fhdr takes each occurrence whole: a value with commas is one value.
-				common = append(common, "{ req.fhdr("+h.Name+") -m str "+quote(h.Value)+" }")
+				// req.fhdr takes each occurrence whole: a value with commas is one value. Values are
+				// compared in hex, so no character of theirs means anything to haproxy.cfg.
+				common = append(common, "{ "+syntax.HeaderEquals(h.Name, h.Value)+" }")
 			}
 			backend := backendName(r.Backend)
 			var paths []string
 			switch {
 			case r.PathType == model.PathExact:
-				paths = []string{"{ path " + quote(r.Path) + " }"}
+				paths = []string{"{ path " + syntax.Quote(r.Path) + " }"}
 			case r.Path == "/":
 				paths = []string{""}
 			default:
-				paths = []string{"{ path " + quote(r.Path) + " }", "{ path_beg " + quote(r.Path+"/") + " }"}
+				paths = []string{"{ path " + syntax.Quote(r.Path) + " }", "{ path_beg " + syntax.Quote(r.Path+"/") + " }"}
 			}
 			for _, p := range paths {
 				cond := strings.Join(common, " ")
@@ -48,13 +50,4 @@ func httpRules(hosts []model.VirtualHost) []ruleData {
 		}
 	}
 	return out
-}
-
-// quote makes a value one word of haproxy.cfg. Single quotes keep everything literal; a single
-// quote inside ends the quoted part, is escaped, and a new quoted part begins.
-func quote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t'\"\\#$") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -31,37 +31,34 @@ func socketID(s model.Socket) string {
 	return fmt.Sprintf("%s:%d", s.Gateway, s.Port)
 }
 
-// fileStem is a socket's name in file names: namespace_name_port.
+// File names come from a bounded hash of what they belong to, never from the names themselves: a
+// name may be 253 characters long (a file name may have 255 bytes, a unix socket path 107), and a
+// hash has no path separator. haproxy.cfg says in comments which Gateway each file serves.
+func fileID(of string) string {
+	sum := sha256.Sum256([]byte(of))
+	return hex.EncodeToString(sum[:8])
+}
+
+// fileStem is a socket's name in file names.
 func fileStem(s model.Socket) string {
-	return fmt.Sprintf("%s_%d", underscoreSlash(s.Gateway), s.Port)
+	return "s" + fileID(socketID(s))
 }
 
-// terminateSocketPath is short on purpose: unix socket paths are limited to 107 bytes.
+// terminateSocketPath is where a socket's Terminate names are terminated.
 func terminateSocketPath(runDir string, s model.Socket) string {
-	sum := sha256.Sum256([]byte(socketID(s)))
-	return runDir + "/t" + hex.EncodeToString(sum[:6]) + ".sock"
+	return runDir + "/t" + fileID(socketID(s))[:12] + ".sock"
 }
 
-// httpsSocketPath is where a socket's HTTPS names are terminated; short like terminateSocketPath.
+// httpsSocketPath is where a socket's HTTPS names are terminated.
 func httpsSocketPath(runDir string, s model.Socket) string {
-	sum := sha256.Sum256([]byte(socketID(s)))
-	return runDir + "/h" + hex.EncodeToString(sum[:6]) + ".sock"
+	return runDir + "/h" + fileID(socketID(s))[:12] + ".sock"
 }
 
+// certFileName is a Secret's certificate file; the same Secret is one file wherever it is used.
 func certFileName(c model.Certificate) string {
-	return c.Namespace + "_" + c.Name + ".pem"
+	return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
 }
 
 func hostPort(address string, port int32) string {
 	return net.JoinHostPort(address, strconv.Itoa(int(port)))
-}
-
-func underscoreSlash(s string) string {
-	out := []byte(s)
-	for i, c := range out {
-		if c == '/' {
-			out[i] = '_'
-		}
-	}
-	return string(out)
 }

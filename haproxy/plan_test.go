@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -71,9 +72,14 @@ func withHTTP(addresses ...string) func(*model.DataPlane) {
 }
 
 func TestPlanChange(t *testing.T) {
-	const (
-		sniMap       = "/d/maps/default_gw_443.sni.map"
-		terminateMap = "/d/maps/default_gw_443.terminate.map"
+	// File names are hashes: these are the files of plane()'s socket and certificates.
+	stem := fileStem(plane().Sockets[0])
+	var (
+		sniMap       = "/d/maps/" + stem + ".sni.map"
+		terminateMap = "/d/maps/" + stem + ".terminate.map"
+		crtList      = "/d/crt-lists/" + stem + ".crtlist"
+		barCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar"})
+		bazCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "baz"})
 	)
 	tests := []struct {
 		name     string
@@ -267,8 +273,8 @@ func TestPlanChange(t *testing.T) {
 			name: "certificate rotated in place",
 			from: plane(), to: plane(func(dp *model.DataPlane) { dp.Sockets[0].Certificates[0].CertPEM = []byte("cert-2") }),
 			commands: []string{
-				"set ssl cert /d/certs/default_bar.pem <<",
-				"commit ssl cert /d/certs/default_bar.pem",
+				"set ssl cert " + barCert + " <<",
+				"commit ssl cert " + barCert,
 			},
 		},
 		{
@@ -279,10 +285,10 @@ func TestPlanChange(t *testing.T) {
 					model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: []byte("baz")})
 			}),
 			commands: []string{
-				"new ssl cert /d/certs/default_baz.pem",
-				"set ssl cert /d/certs/default_baz.pem <<",
-				"commit ssl cert /d/certs/default_baz.pem",
-				"add ssl crt-list /d/crt-lists/default_gw_443.crtlist /d/certs/default_baz.pem baz.example.com",
+				"new ssl cert " + bazCert,
+				"set ssl cert " + bazCert + " <<",
+				"commit ssl cert " + bazCert,
+				"add ssl crt-list " + crtList + " " + bazCert + " baz.example.com",
 				"add map " + sniMap + " baz.example.com to-terminate:default:gw:443",
 				"add map " + terminateMap + " baz.example.com tlsroute:default:bar:rule0",
 			},
@@ -296,8 +302,8 @@ func TestPlanChange(t *testing.T) {
 			commands: []string{
 				"del map " + sniMap + " bar.example.com",
 				"del map " + terminateMap + " bar.example.com",
-				"del ssl crt-list /d/crt-lists/default_gw_443.crtlist /d/certs/default_bar.pem",
-				"del ssl cert /d/certs/default_bar.pem",
+				"del ssl crt-list " + crtList + " " + barCert,
+				"del ssl cert " + barCert,
 			},
 		},
 		{
@@ -308,7 +314,7 @@ func TestPlanChange(t *testing.T) {
 					{Namespace: "default", Name: "bar", SNIFilter: []string{"b.example.com"}, CertPEM: []byte("cert-1")},
 				}
 			}),
-			reload: []string{"default_gw_443.crtlist names default_bar.pem on several lines"},
+			reload: []string{filepath.Base(crtList) + " names " + filepath.Base(barCert) + " on several lines"},
 		},
 	}
 	settings := Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2}

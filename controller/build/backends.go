@@ -3,10 +3,12 @@ package build
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/utils/ptr"
@@ -14,7 +16,7 @@ import (
 )
 
 // maxServerWeight is the largest weight the data plane takes for one server.
-const maxServerWeight = 256
+const maxServerWeight = syntax.MaxWeight
 
 // refProblem is why a backendRef cannot be used, with the route reason the spec names for it.
 type refProblem struct {
@@ -67,6 +69,9 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 		namespace = string(*ref.Namespace)
 	}
 	name := namespace + "/" + string(ref.Name)
+	if err := syntax.ServiceName(string(ref.Name)); err != nil {
+		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, "backendRef: " + err.Error()}
+	}
 	if group != "" || kind != "Service" {
 		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonInvalidKind,
 			fmt.Sprintf("backendRef %s: kind %s is not supported; supported: core Service", name, strings.TrimPrefix(group+"/"+kind, "/"))}
@@ -113,7 +118,7 @@ func servingEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName stri
 				port = *p.Port
 			}
 		}
-		if port < 0 {
+		if port < 0 || syntax.Port(port) != nil {
 			continue
 		}
 		for _, ep := range slice.Endpoints {
@@ -124,6 +129,10 @@ func servingEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName stri
 				continue
 			}
 			for _, addr := range ep.Addresses {
+				// The API server checks addresses; files in standalone mode reach here unchecked.
+				if ip, err := netip.ParseAddr(addr); err != nil || ip.Zone() != "" || ip.Is4() != (slice.AddressType == discoveryv1.AddressTypeIPv4) {
+					continue
+				}
 				out = append(out, endpoint{address: addr, port: port, draining: draining})
 			}
 		}

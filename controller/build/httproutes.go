@@ -2,10 +2,10 @@ package build
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -113,19 +113,24 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 		if len(m.QueryParams) > 0 {
 			return nil, "query parameter matches are not supported"
 		}
-		if !printable(r.Path) {
-			return nil, "the path match has characters a request path cannot have"
+		if err := syntax.Path(r.Path); err != nil {
+			return nil, "path match: " + err.Error()
 		}
 		if m.Method != nil {
 			r.Method = string(*m.Method)
+			if err := syntax.Method(r.Method); err != nil {
+				return nil, err.Error()
+			}
 		}
 		for _, h := range m.Headers {
 			if h.Type != nil && *h.Type != gatewayv1.HeaderMatchExact {
 				return nil, fmt.Sprintf("header match type %s is not supported", *h.Type)
 			}
-			// The API server validates these, but files in standalone mode are not validated.
-			if !headerName.MatchString(string(h.Name)) || !printable(h.Value) {
-				return nil, fmt.Sprintf("header match %q has characters a header cannot have", h.Name)
+			if err := syntax.HeaderName(string(h.Name)); err != nil {
+				return nil, "header match: " + err.Error()
+			}
+			if err := syntax.HeaderValue(h.Value); err != nil {
+				return nil, fmt.Sprintf("header match %s: %v", syntax.Printable(string(h.Name)), err)
 			}
 			// Header names are case-insensitive; the first match of a name is the one that counts.
 			if !containsHeader(r.Headers, string(h.Name)) {
@@ -135,16 +140,6 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 		out = append(out, r)
 	}
 	return out, ""
-}
-
-// headerName is an HTTP header name (RFC 9110 token) without the characters that would end an
-// argument in haproxy.cfg.
-var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&*+.^_`|~-]+$")
-
-// printable reports whether s has no control characters, which a request cannot carry in a path
-// or header value and which haproxy.cfg cannot quote.
-func printable(s string) bool {
-	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 func containsHeader(headers []model.HeaderMatch, name string) bool {

@@ -2,13 +2,13 @@ package build
 
 import (
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -50,7 +50,7 @@ func newIndex(s *snapshot.Snapshot) *index {
 	return in
 }
 
-// certificate reads a kubernetes.io/tls Secret and checks that its key matches its certificate.
+// certificate reads a kubernetes.io/tls Secret and checks it the way HAProxy will load it.
 func (in *index) certificate(namespace, name string) (model.Certificate, error) {
 	secret, ok := in.secrets[namespace+"/"+name]
 	if !ok {
@@ -59,13 +59,11 @@ func (in *index) certificate(namespace, name string) (model.Certificate, error) 
 	if secret.Type != corev1.SecretTypeTLS {
 		return model.Certificate{}, fmt.Errorf("Secret type is %q, want %q", secret.Type, corev1.SecretTypeTLS)
 	}
-	certPEM, keyPEM := secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey]
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	certPEM, keyPEM, leaf, err := syntax.Certificate(secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey])
 	if err != nil {
-		// The parse error names what is wrong without echoing key material.
-		return model.Certificate{}, fmt.Errorf("tls.crt and tls.key are not a valid certificate and key: %v", err)
+		return model.Certificate{}, err
 	}
-	sum := sha256.Sum256(pair.Certificate[0])
+	sum := sha256.Sum256(leaf.Raw)
 	return model.Certificate{
 		Namespace:   namespace,
 		Name:        name,

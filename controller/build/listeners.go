@@ -84,11 +84,21 @@ func validateListeners(gw *gatewayv1.Gateway, in *index) []*listener {
 		l.conflict = condition(string(gatewayv1.ListenerConditionConflicted), false, string(gatewayv1.ListenerReasonNoConflicts), "No conflicts", gen)
 
 		supported, ok := routeKindsByProtocol[l.spec.Protocol]
-		if !ok {
+		problem := objectProblem(gw.Namespace, gw.Name)
+		if problem != "" {
+			problem = "Gateway " + problem
+		} else {
+			problem = listenerProblem(l.spec)
+		}
+		switch {
+		case problem != "":
+			l.accepted = false
+			l.accept = condition(string(gatewayv1.ListenerConditionAccepted), false, string(gatewayv1.ListenerReasonUnsupportedValue), problem, gen)
+		case !ok:
 			l.accepted = false
 			l.accept = condition(string(gatewayv1.ListenerConditionAccepted), false, string(gatewayv1.ListenerReasonUnsupportedProtocol),
 				fmt.Sprintf("protocol %s is not supported; supported: HTTP, HTTPS, TLS", l.spec.Protocol), gen)
-		} else {
+		default:
 			l.kinds, l.resolve = routeKinds(l.spec, supported, gen)
 		}
 		if l.accepted && l.mode() == gatewayv1.TLSModeTerminate {

@@ -77,6 +77,12 @@ func routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentRefere
 // from the widest to the narrowest, so the condition names the first filter that left no listener.
 func attach(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
 	gen := route.GetGeneration()
+	if problem := objectProblem(route.GetNamespace(), route.GetName()); problem != "" {
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), kind+" "+problem, gen)
+	}
+	if problem := hostnamesProblem(hostnames); problem != "" {
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), problem, gen)
+	}
 	var selected []*listener
 	for _, l := range gw.listeners {
 		if ref.SectionName != nil && *ref.SectionName != l.spec.Name {

@@ -1,0 +1,163 @@
+// Package syntax is the one validation layer between Kubernetes objects and HAProxy: every string
+// from an object that reaches haproxy.cfg, a map, a crt-list, a file name or a runtime API command
+// is checked here against HAProxy's rules (which are stricter than the CRDs' in places, and looser
+// in others: a header value may start with "-", a header name may hold "#"), and written with the
+// quoting these functions give. Errors name the problem without echoing long values.
+package syntax
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Limits of what a request can carry, shared by the checks below.
+const (
+	maxHostname    = 253
+	maxHeaderName  = 256
+	maxHeaderValue = 4096
+	maxPath        = 1024
+)
+
+// label is one DNS label in lower case (RFC 1123).
+const label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+
+var hostnamePattern = regexp.MustCompile(`^(\*\.)?` + label + `(\.` + label + `)*$`)
+
+// Hostname checks a listener or route hostname, already in lower case: a DNS name, or one with a
+// wildcard first label ("*.example.com"). It becomes a map key, a crt-list SNI filter and a
+// runtime API argument, so nothing else may pass: no space, no ";", no newline, no "/".
+func Hostname(h string) error {
+	switch {
+	case h == "":
+		return fmt.Errorf("hostname is empty")
+	case len(h) > maxHostname:
+		return fmt.Errorf("hostname is %d characters long, more than %d", len(h), maxHostname)
+	case !hostnamePattern.MatchString(h):
+		return fmt.Errorf("hostname %s is not a DNS name in lower case, optionally with a wildcard first label", Printable(h))
+	case isIPv4(h):
+		return fmt.Errorf("hostname %s is an IP address; TLS server names and Host headers of routes are names", h)
+	}
+	return nil
+}
+
+var ipv4Pattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){3}$`)
+
+func isIPv4(h string) bool { return ipv4Pattern.MatchString(h) }
+
+// ObjectName checks a Kubernetes object name (a DNS-1123 subdomain, as the API server requires of
+// Gateways, routes, Secrets and most kinds): HAProxy proxy and server names take only letters,
+// digits and "-_.:", and these names become parts of them.
+func ObjectName(name string) error {
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return fmt.Errorf("name %s: %s", Printable(name), errs[0])
+	}
+	return nil
+}
+
+// Namespace checks a namespace name (a DNS-1123 label).
+func Namespace(name string) error {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return fmt.Errorf("namespace %s: %s", Printable(name), errs[0])
+	}
+	return nil
+}
+
+// ServiceName checks a Service name (a DNS-1035 label): it becomes part of HAProxy server names.
+func ServiceName(name string) error {
+	if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
+		return fmt.Errorf("Service name %s: %s", Printable(name), errs[0])
+	}
+	return nil
+}
+
+// tchar is an HTTP token character (RFC 9110).
+var tokenPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+// HeaderName checks an HTTP header name: a token. Every token is allowed, "#" and "'" included;
+// HeaderFetch writes it so haproxy.cfg reads it back whole.
+func HeaderName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("header name is empty")
+	case len(name) > maxHeaderName:
+		return fmt.Errorf("header name is %d characters long, more than %d", len(name), maxHeaderName)
+	case !tokenPattern.MatchString(name):
+		return fmt.Errorf("header name %s has characters an HTTP header name cannot have", Printable(name))
+	}
+	return nil
+}
+
+// HeaderValue checks a header value to match exactly: any bytes a request can carry, so no
+// control characters but tab. A value may start with "-" or hold "{", "}", "#" or quotes:
+// HeaderValueHex writes it so that no character has a meaning in haproxy.cfg.
+func HeaderValue(v string) error {
+	switch {
+	case len(v) > maxHeaderValue:
+		return fmt.Errorf("header value is %d characters long, more than %d", len(v), maxHeaderValue)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("header value is not valid UTF-8")
+	case strings.ContainsFunc(v, func(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }):
+		return fmt.Errorf("header value has control characters a request cannot carry")
+	}
+	return nil
+}
+
+// methods are the HTTP methods Gateway API lets a route match.
+var methods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+
+// Method checks an HTTP method to match.
+func Method(m string) error {
+	for _, known := range methods {
+		if m == known {
+			return nil
+		}
+	}
+	return fmt.Errorf("method %s is not one of %s", Printable(m), strings.Join(methods, ", "))
+}
+
+// pathPattern is an absolute path of RFC 3986 characters, as Gateway API's path matches allow.
+var pathPattern = regexp.MustCompile(`^/([-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$`)
+
+// Path checks a path to match: absolute, of the characters a request path has.
+func Path(p string) error {
+	switch {
+	case len(p) > maxPath:
+		return fmt.Errorf("path is %d characters long, more than %d", len(p), maxPath)
+	case !pathPattern.MatchString(p):
+		return fmt.Errorf("path %s is not an absolute path of the characters a request path has", Printable(p))
+	}
+	return nil
+}
+
+// Port checks a port number.
+func Port(p int32) error {
+	if p < 1 || p > 65535 {
+		return fmt.Errorf("port %d is not between 1 and 65535", p)
+	}
+	return nil
+}
+
+// MaxWeight is the largest server weight HAProxy takes.
+const MaxWeight = 256
+
+// Weight checks a server weight.
+func Weight(w int32) error {
+	if w < 0 || w > MaxWeight {
+		return fmt.Errorf("weight %d is not between 0 and %d", w, MaxWeight)
+	}
+	return nil
+}
+
+// Printable shortens a value for a message and shows control characters as escapes, so that an
+// error never carries a newline or a page of input.
+func Printable(s string) string {
+	const keep = 64
+	if len(s) > keep {
+		s = s[:keep] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}

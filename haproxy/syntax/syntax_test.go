@@ -1,0 +1,84 @@
+package syntax
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHostname(t *testing.T) {
+	for h, ok := range map[string]bool{
+		"foo.example.com": true, "*.example.com": true, "a": true, "xn--bcher-kva.example": true,
+		strings.Repeat("a.", 126) + "a": true, // 253 characters
+		strings.Repeat("a.", 127) + "a":     false,
+		"":                                  false,
+		"Foo.example.com":                   false, // callers lower-case first
+		"foo.example.com\nbar.example.com":  false,
+		"foo.example.com;show info":         false,
+		"foo example.com":                   false,
+		"../../etc":                         false,
+		"*":                                 false,
+		"*.*.example.com":                   false,
+		"foo.*.example.com":                 false,
+		"-foo.example.com":                  false,
+		"10.0.0.1":                          false,
+	} {
+		if err := Hostname(h); (err == nil) != ok {
+			t.Errorf("Hostname(%q) = %v, want ok=%v", h, err, ok)
+		}
+	}
+}
+
+func TestHeaderNameValueMethodPath(t *testing.T) {
+	for name, ok := range map[string]bool{"X-Env": true, "x#y": true, "a'b": true, "a|~^`$%&!*+.b": true,
+		"": false, "a b": false, "a:b": false, "a\nb": false, "a(b)": false, "a,b": false, strings.Repeat("a", 257): false} {
+		if err := HeaderName(name); (err == nil) != ok {
+			t.Errorf("HeaderName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+	for value, ok := range map[string]bool{"": true, "-1": true, "--": true, "-i": true, "}{": true, "a\tb": true, `'"#$\`: true, "é": true,
+		"a\nb": false, "a\rb": false, "a\x00b": false, "a\x7fb": false, "\xff": false, strings.Repeat("a", 4097): false} {
+		if err := HeaderValue(value); (err == nil) != ok {
+			t.Errorf("HeaderValue(%q) = %v, want ok=%v", value, err, ok)
+		}
+	}
+	for method, ok := range map[string]bool{"GET": true, "PATCH": true, "get": false, "GET\nprogram x": false, "": false} {
+		if err := Method(method); (err == nil) != ok {
+			t.Errorf("Method(%q) = %v, want ok=%v", method, err, ok)
+		}
+	}
+	for path, ok := range map[string]bool{"/": true, "/a/b%20c": true, "/a;b=c,d@e:f'g(h)": true,
+		"": false, "a": false, "/a b": false, "/a\nb": false, "/a#b": false, "/a{b}": false, "/%zz": false} {
+		if err := Path(path); (err == nil) != ok {
+			t.Errorf("Path(%q) = %v, want ok=%v", path, err, ok)
+		}
+	}
+}
+
+func TestObjectNames(t *testing.T) {
+	long := strings.Repeat("a", 253)
+	for name, ok := range map[string]bool{"gw": true, "a.b-c": true, long: true, long + "a": false, "../../x": false, "a/b": false, "A": false, "a_b": false, "": false} {
+		if err := ObjectName(name); (err == nil) != ok {
+			t.Errorf("ObjectName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+	if Namespace("a.b") == nil || Namespace("default") != nil || ServiceName("1svc") == nil || ServiceName("svc") != nil {
+		t.Error("namespaces are DNS-1123 labels, Services DNS-1035 labels")
+	}
+}
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{"plain": "plain", "a b": "'a b'", "it's": `'it'\''s'`, "#x": "'#x'", "$HOME": "'$HOME'", "": "''"} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	if got := Printable("a\nb"); got != `"a\nb"` {
+		t.Errorf("Printable = %s", got)
+	}
+	if got := Printable(strings.Repeat("x", 100)); len(got) > 80 {
+		t.Errorf("Printable does not shorten: %d characters", len(got))
+	}
+}
