@@ -8,19 +8,19 @@ import (
 func TestHostname(t *testing.T) {
 	for h, ok := range map[string]bool{
 		"foo.example.com": true, "*.example.com": true, "a": true, "xn--bcher-kva.example": true,
-		strings.Repeat("a.", 126) + "a": true, // 253 characters
-		strings.Repeat("a.", 127) + "a":     false,
-		"":                                  false,
-		"Foo.example.com":                   false, // callers lower-case first
-		"foo.example.com\nbar.example.com":  false,
-		"foo.example.com;show info":         false,
-		"foo example.com":                   false,
-		"../../etc":                         false,
-		"*":                                 false,
-		"*.*.example.com":                   false,
-		"foo.*.example.com":                 false,
-		"-foo.example.com":                  false,
-		"10.0.0.1":                          false,
+		strings.Repeat("a.", 126) + "a":    true, // 253 characters
+		strings.Repeat("a.", 127) + "a":    false,
+		"":                                 false,
+		"Foo.example.com":                  false, // callers lower-case first
+		"foo.example.com\nbar.example.com": false,
+		"foo.example.com;show info":        false,
+		"foo example.com":                  false,
+		"../../etc":                        false,
+		"*":                                false,
+		"*.*.example.com":                  false,
+		"foo.*.example.com":                false,
+		"-foo.example.com":                 false,
+		"10.0.0.1":                         false,
 	} {
 		if err := Hostname(h); (err == nil) != ok {
 			t.Errorf("Hostname(%q) = %v, want ok=%v", h, err, ok)
