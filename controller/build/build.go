@@ -64,15 +64,18 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 		ordered = append(ordered, g)
 	}
 
-	routes, backends := tlsRoutes(s.TLSRoutes, gateways, in, opts)
-	httpStatuses, httpBackends := httpRoutes(s.HTTPRoutes, gateways, in, opts)
-	routes = append(routes, httpStatuses...)
+	pending, backends := tlsRoutes(s.TLSRoutes, gateways, in, opts)
+	httpPending, httpBackends := httpRoutes(s.HTTPRoutes, gateways, in, opts)
+	pending = append(pending, httpPending...)
 	backends = append(backends, httpBackends...)
 
-	m := &model.Model{GatewayClasses: classes, Routes: routes, Services: services}
+	// The data plane decides which route serves each hostname; route and listener status follow.
+	m := &model.Model{GatewayClasses: classes, Services: services, DataPlane: dataPlane(ordered, backends)}
+	for _, p := range pending {
+		m.Routes = append(m.Routes, p.finish())
+	}
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
-	m.DataPlane = dataPlane(ordered, backends)
 	return m
 }

@@ -9,60 +9,72 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// dataPlane lays served listeners onto sockets. Where two routes claim one hostname on a socket the
-// older route wins (then namespace/name), as Gateway API's conflict rules ask.
+// dataPlane lays served listeners onto sockets. A hostname is served only by routes of the
+// listener it selects (selection.go); where two routes claim one hostname on a listener the older
+// route wins (then namespace/name), as Gateway API's conflict rules ask. What each route lost is
+// recorded in its verdicts, and a listener's attachedRoutes no longer counts a route that serves
+// nothing there.
 func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	var dp model.DataPlane
 	used := map[model.BackendID]bool{}
-	// Hostnames each socket's TLS routes claimed: one lookup per hostname instead of a scan of
-	// the socket's routes, which made a build quadratic in routes (a quarter of the controller's
-	// CPU at 10,000 routes).
-	claimedSNI := map[*model.Socket]map[string]bool{}
 	for _, g := range gateways {
 		if !g.placement.bound {
 			continue
 		}
 		sockets := map[int32]*model.Socket{}
+		listeners := map[int32][]*listener{}
 		var ports []int32
 		for _, l := range g.listeners {
 			if !l.served() {
 				continue
 			}
 			port := g.placement.bindPort(int32(l.spec.Port))
-			sock := sockets[port]
-			if sock == nil {
-				sock = &model.Socket{Address: g.placement.bindAddress, Port: port, Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
-				sockets[sock.Port] = sock
-				ports = append(ports, sock.Port)
+			if sockets[port] == nil {
+				sockets[port] = &model.Socket{Address: g.placement.bindAddress, Port: port, Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
+				ports = append(ports, port)
 			}
-			if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
-				addHTTPListener(sock, l, g.attachments[l], used)
-				continue
-			}
-			routes := &sock.Passthrough
-			if l.mode() == gatewayv1.TLSModeTerminate {
-				routes = &sock.Terminate
-				sock.Certificates = append(sock.Certificates, l.certificates...)
-			}
-			names := claimedSNI[sock]
-			if names == nil {
-				names = map[string]bool{}
-				claimedSNI[sock] = names
-			}
-			for _, a := range sortedAttachments(g.attachments[l]) {
-				for _, h := range a.hostnames {
-					if names[h] || slices.Contains(sock.HTTPS, h) {
-						continue
-					}
-					names[h] = true
-					*routes = append(*routes, model.SNIRoute{Hostname: h, Backend: a.backend})
-					used[a.backend] = true
-				}
-			}
+			listeners[port] = append(listeners[port], l)
 		}
 		slices.Sort(ports)
 		for _, p := range ports {
-			dp.Sockets = append(dp.Sockets, finishSocket(sockets[p]))
+			sock := sockets[p]
+			// The owner of each TLS hostname: one lookup per hostname instead of a scan of the
+			// socket's routes, which made a build quadratic in routes.
+			owners := map[string]attachment{}
+			for _, l := range listeners[p] {
+				sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: string(l.spec.Name), Hostname: claimName(l), Mode: listenerMode(l)})
+				if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
+					addHTTPListener(sock, l, listeners[p], g.attachments[l], used)
+					continue
+				}
+				routes := &sock.Passthrough
+				if l.mode() == gatewayv1.TLSModeTerminate {
+					routes = &sock.Terminate
+					sock.Certificates = append(sock.Certificates, l.certificates...)
+				}
+				for _, a := range sortedAttachments(g.attachments[l]) {
+					served := 0
+					for _, h := range a.hostnames {
+						if owner := selectListener(listeners[p], h); owner != l {
+							a.verdict.shadowed(h, owner)
+							continue
+						}
+						if older, taken := owners[h]; taken {
+							a.verdict.taken(h, l, older)
+							continue
+						}
+						owners[h] = a
+						served++
+						*routes = append(*routes, model.SNIRoute{Hostname: h, Backend: a.backend})
+						used[a.backend] = true
+					}
+					a.verdict.served += served
+					if served == 0 {
+						l.attached--
+					}
+				}
+			}
+			dp.Sockets = append(dp.Sockets, finishSocket(sock))
 		}
 	}
 	for _, b := range backends {
@@ -77,11 +89,6 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	return dp
 }
 
-func claimed(sock *model.Socket, hostname string) bool {
-	has := func(r model.SNIRoute) bool { return r.Hostname == hostname }
-	return slices.ContainsFunc(sock.Passthrough, has) || slices.ContainsFunc(sock.Terminate, has) || slices.Contains(sock.HTTPS, hostname)
-}
-
 // finishSocket sorts a socket's routes by hostname and drops repeated certificate entries.
 func finishSocket(s *model.Socket) model.Socket {
 	byHost := func(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
@@ -89,6 +96,7 @@ func finishSocket(s *model.Socket) model.Socket {
 	slices.SortFunc(s.Terminate, byHost)
 	slices.Sort(s.HTTPS)
 	slices.SortFunc(s.VirtualHosts, func(a, b model.VirtualHost) int { return strings.Compare(a.Hostname, b.Hostname) })
+	slices.SortFunc(s.Listeners, func(a, b model.ListenerClaim) int { return strings.Compare(a.Hostname, b.Hostname) })
 	s.Certificates = uniqueCertificates(s.Certificates)
 	s.HTTPSCertificates = uniqueCertificates(s.HTTPSCertificates)
 	return *s

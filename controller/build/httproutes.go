@@ -15,8 +15,8 @@ import (
 // of each of its rules. A route using a filter or match this controller does not serve is not
 // accepted at all: serving it without that part would send requests where its author did not
 // mean them to go.
-func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]model.Route, []model.Backend) {
-	var statuses []model.Route
+func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]pendingRoute, []model.Backend) {
+	var statuses []pendingRoute
 	var backends []model.Backend
 	for i := range routes {
 		route := &routes[i]
@@ -38,9 +38,9 @@ func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]
 			rules = append(rules, ruleMatches...)
 		}
 		status, ok := routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
-			func(ref gatewayv1.ParentReference, gw *gateway) metav1.Condition {
+			func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, *verdict) {
 				if unsupported != "" {
-					return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen)
+					return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil
 				}
 				return attach(kindHTTPRoute, route, route.Spec.Hostnames, attachment{route: route, rules: rules}, ref, gw, in)
 			})

@@ -17,11 +17,20 @@ type attachment struct {
 	hostnames []string
 	backend   model.BackendID
 	rules     []model.HTTPRule
+	// verdict collects what became of the hostnames, shared by the attachments of one parentRef.
+	verdict *verdict
+}
+
+// pendingRoute is a route's status before the data plane is laid out: each parent's Accepted
+// condition may still change once its verdict says which hostnames the route really serves.
+type pendingRoute struct {
+	status   model.Route
+	verdicts []*verdict
 }
 
 // tlsRoutes attaches every TLSRoute to the listeners of managed Gateways and builds its backends.
-func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]model.Route, []model.Backend) {
-	var statuses []model.Route
+func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]pendingRoute, []model.Backend) {
+	var statuses []pendingRoute
 	var backends []model.Backend
 	for i := range routes {
 		route := &routes[i]
@@ -42,7 +51,7 @@ func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*g
 			backend = ruleBackends[0]
 		}
 		status, ok := routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
-			func(ref gatewayv1.ParentReference, gw *gateway) metav1.Condition {
+			func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, *verdict) {
 				return attach(kindTLSRoute, route, route.Spec.Hostnames, attachment{route: route, backend: backend}, ref, gw, in)
 			})
 		if ok {
@@ -56,26 +65,64 @@ func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*g
 // Accepted condition accept decides there; false when it has none to write or remove.
 func routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference, current []gatewayv1.RouteParentStatus,
 	gateways map[types.NamespacedName]*gateway, opts Options, resolved metav1.Condition,
-	accept func(gatewayv1.ParentReference, *gateway) metav1.Condition) (model.Route, bool) {
-	status := model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}
+	accept func(gatewayv1.ParentReference, *gateway) (metav1.Condition, *verdict)) (pendingRoute, bool) {
+	p := pendingRoute{status: model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}}
 	for _, ref := range refs {
 		gw := gateways[parentGateway(ref, route.GetNamespace())]
 		if gw == nil || !isGatewayRef(ref) {
 			continue
 		}
-		status.Parents = append(status.Parents, gatewayv1.RouteParentStatus{
+		accepted, v := accept(ref, gw)
+		p.status.Parents = append(p.status.Parents, gatewayv1.RouteParentStatus{
 			ParentRef:      ref,
 			ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-			Conditions:     []metav1.Condition{accept(ref, gw), resolved},
+			Conditions:     []metav1.Condition{accepted, resolved},
 		})
+		p.verdicts = append(p.verdicts, v)
 	}
-	return status, len(status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
+	return p, len(p.status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
+}
+
+// reasonHostnameConflict is the Accepted=False reason of a route all of whose hostnames older
+// routes of the same listener already serve. Gateway API names no reason for this.
+const reasonHostnameConflict = "HostnameConflict"
+
+// finish settles each parent's Accepted condition with its verdict: a route none of whose
+// hostnames is served there is not accepted, and one that lost some says which, so that no route
+// reports Accepted=True while another takes its traffic.
+func (p pendingRoute) finish() model.Route {
+	status := p.status
+	for i, v := range p.verdicts {
+		if v == nil || len(v.lost) == 0 {
+			continue
+		}
+		accepted := &status.Parents[i].Conditions[0]
+		if accepted.Status != metav1.ConditionTrue {
+			continue
+		}
+		lost := strings.Join(v.lost, "; ")
+		switch {
+		case v.served > 0:
+			accepted.Message = "Route is accepted; not served: " + lost
+		case v.conflicted:
+			accepted.Status, accepted.Reason, accepted.Message = metav1.ConditionFalse, reasonHostnameConflict, lost
+		default:
+			accepted.Status, accepted.Reason, accepted.Message = metav1.ConditionFalse, string(gatewayv1.RouteReasonNoMatchingListenerHostname), lost
+		}
+	}
+	return status
 }
 
 // attach binds a route of a kind to the listeners a parentRef selects, each attachment a copy of
 // what with the hostnames it serves there, and returns its Accepted condition. Reasons are checked
 // from the widest to the narrowest, so the condition names the first filter that left no listener.
-func attach(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
+func attach(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) (metav1.Condition, *verdict) {
+	what.verdict = &verdict{}
+	accepted := attachListeners(kind, route, hostnames, what, ref, gw, in)
+	return accepted, what.verdict
+}
+
+func attachListeners(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
 	gen := route.GetGeneration()
 	if problem := objectProblem(route.GetNamespace(), route.GetName()); problem != "" {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), kind+" "+problem, gen)

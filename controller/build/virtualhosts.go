@@ -10,21 +10,22 @@ import (
 
 // addHTTPListener adds an HTTP or HTTPS listener to its socket: an HTTPS listener claims its
 // hostname (or every name) for TLS ending at the proxy, with its certificates; the rules of its
-// routes join the virtual host of each hostname they serve there.
-func addHTTPListener(sock *model.Socket, l *listener, attachments []attachment, used map[model.BackendID]bool) {
+// routes join the virtual host of each hostname they serve there, unless a more specific listener
+// of the socket selects that hostname. Routes of one listener share a hostname: their rules merge.
+func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listener, attachments []attachment, used map[model.BackendID]bool) {
 	if l.spec.Protocol == gatewayv1.HTTPSProtocolType {
-		name := hostnameOf(l.spec)
-		if name == "" {
-			name = anyHostname
-		}
-		if !claimed(sock, name) {
-			sock.HTTPS = append(sock.HTTPS, name)
-		}
+		sock.HTTPS = append(sock.HTTPS, claimName(l))
 		sock.HTTPSCertificates = append(sock.HTTPSCertificates, l.certificates...)
 	}
 	for _, a := range sortedAttachments(attachments) {
+		served := 0
 		for _, h := range a.hostnames {
-			vh := virtualHost(sock, h)
+			if owner := selectListener(socketListeners, h); owner != l {
+				a.verdict.shadowed(h, owner)
+				continue
+			}
+			served++
+			vh := virtualHost(sock, h, string(l.spec.Name))
 			for _, r := range a.rules {
 				// The same route seen through two listeners of one socket adds its rules once.
 				if !slices.ContainsFunc(vh.Rules, func(x model.HTTPRule) bool { return equalRules(x, r) }) {
@@ -34,13 +35,17 @@ func addHTTPListener(sock *model.Socket, l *listener, attachments []attachment, 
 			}
 			sortRules(vh.Rules)
 		}
+		a.verdict.served += served
+		if served == 0 {
+			l.attached--
+		}
 	}
 }
 
-func virtualHost(sock *model.Socket, hostname string) *model.VirtualHost {
+func virtualHost(sock *model.Socket, hostname, listener string) *model.VirtualHost {
 	i := slices.IndexFunc(sock.VirtualHosts, func(v model.VirtualHost) bool { return v.Hostname == hostname })
 	if i < 0 {
-		sock.VirtualHosts = append(sock.VirtualHosts, model.VirtualHost{Hostname: hostname})
+		sock.VirtualHosts = append(sock.VirtualHosts, model.VirtualHost{Hostname: hostname, Listener: listener})
 		i = len(sock.VirtualHosts) - 1
 	}
 	return &sock.VirtualHosts[i]

@@ -79,12 +79,36 @@ type Socket struct {
 	HTTPS             []string      `json:"https,omitempty"`
 	HTTPSCertificates []Certificate `json:"httpsCertificates,omitempty"`
 	VirtualHosts      []VirtualHost `json:"virtualHosts,omitempty"`
+	// Listeners are the hostnames the socket's listeners claim, sorted by hostname. The most
+	// specific claim matching a server name (or Host) selects one listener, and only routes
+	// attached to it serve that name: a claimed name no route of its listener serves is refused,
+	// never passed to a less specific listener's routes.
+	Listeners []ListenerClaim `json:"listeners,omitempty"`
+}
+
+// ListenerMode is how a listener serves the names it claims.
+type ListenerMode string
+
+const (
+	ListenerPassthrough ListenerMode = "Passthrough"
+	ListenerTerminate   ListenerMode = "Terminate"
+	ListenerHTTPS       ListenerMode = "HTTPS"
+	ListenerHTTP        ListenerMode = "HTTP"
+)
+
+// ListenerClaim is a listener's hostname on its socket: exact, wildcard or "*" (no hostname).
+type ListenerClaim struct {
+	Listener string       `json:"listener"`
+	Hostname string       `json:"hostname"`
+	Mode     ListenerMode `json:"mode"`
 }
 
 // VirtualHost is the HTTP routing of one request host: exact, wildcard ("*.example.com", one or
 // more labels) or "*". The most specific host that matches a request is the only one consulted.
 type VirtualHost struct {
 	Hostname string `json:"hostname"`
+	// Listener is the listener whose routes the host serves: the one its name selects.
+	Listener string `json:"listener"`
 	// Rules are in precedence order: the first that matches a request takes it.
 	Rules []HTTPRule `json:"rules"`
 }
