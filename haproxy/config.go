@@ -105,6 +105,7 @@ type socketData struct {
 	HTTPSFrontend, HTTPSBackend string
 	HTTPSSocket, HTTPSCrtList   string
 	HostMaps                    lookupData
+	HostLookup, SNIHostLookup   lookupData
 	Rules                       []ruleData
 	NotFound                    string
 }
@@ -112,6 +113,8 @@ type socketData struct {
 type lookupData struct {
 	Exact, Wildcard string
 	ExtraLabels     []int
+	// From is the variable looked up, To the variable that gets the value found (HTTP lookups).
+	From, To string
 }
 
 type backendData struct {
@@ -124,6 +127,25 @@ type backendData struct {
 
 // notFoundBackend answers requests no HTTP route takes.
 const notFoundBackend = "http-not-found"
+
+// refused is the SNI map value of a name whose listener has no route for it: the connection is
+// closed. No backend has this name (theirs have colons).
+const refused = "refused"
+
+// hostClaims are the host map entries of a socket: every listener's hostname (TLS listeners' too,
+// so that a Host selects the same listener a server name would) as "<listener>@", then each
+// virtual host as "<listener>@<virtual host>". The HTTP frontends split the value: the listener
+// must be the one the TLS server name selected (else 421), the virtual host chooses the rules.
+func hostClaims(sock model.Socket) map[string]string {
+	hosts := map[string]string{}
+	for _, c := range sock.Listeners {
+		hosts[c.Hostname] = c.Listener + "@"
+	}
+	for _, vh := range sock.VirtualHosts {
+		hosts[vh.Hostname] = vh.Listener + "@" + vh.Hostname
+	}
+	return hosts
+}
 
 var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
 
@@ -171,13 +193,12 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 			SNIMaps:           maps("sni"),
 			TerminateMaps:     maps("terminate"),
 		}
+		sd.HostLookup, sd.SNIHostLookup = sd.HostMaps, sd.HostMaps
+		sd.HostLookup.From, sd.HostLookup.To = "txn.host", "txn.hostclaim"
+		sd.SNIHostLookup.From, sd.SNIHostLookup.To = "txn.sni", "txn.sniclaim"
 		if sd.HTTP || sd.HTTPS {
 			data.ServesHTTP = true
-			hosts := map[string]string{}
-			for _, vh := range sock.VirtualHosts {
-				hosts[vh.Hostname] = vh.Hostname
-			}
-			addMaps(cfg, sd.HostMaps, hosts)
+			addMaps(cfg, sd.HostMaps, hostClaims(sock))
 		}
 		if sd.HTTP {
 			data.Sockets = append(data.Sockets, sd)
@@ -188,6 +209,13 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.CrtLists[sd.HTTPSCrtList] = true
 		}
 		sni := map[string]string{}
+		// A name that a TLS listener claims but none of its routes serves is refused, never left
+		// to a less specific listener's routes.
+		for _, c := range sock.Listeners {
+			if c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate {
+				sni[c.Hostname] = refused
+			}
+		}
 		for _, name := range sock.HTTPS {
 			sni[name] = sd.HTTPSBackend
 		}
