@@ -96,6 +96,11 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 // buildOptionsFrom checks the flags that decide what a build does.
 func buildOptionsFrom(f flags) (build.Options, error) {
 	opts := build.Options{ControllerName: f.controllerName}
+	reserved, err := reservedPorts(f)
+	if err != nil {
+		return opts, err
+	}
+	opts.Reserved = reserved
 	switch f.addressMode {
 	case "pool":
 		if f.addressPool != "" {

@@ -20,6 +20,8 @@ type Options struct {
 	// Services, when set, replaces the pool: each Gateway gets a Service of its own in front of the
 	// proxy pods, and its address from that Service.
 	Services *ServiceOptions
+	// Reserved are ports the proxy's host uses for other things; listeners may not bind them.
+	Reserved []ReservedPort
 }
 
 // gateway is one managed Gateway while the build works on it.
@@ -60,6 +62,7 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 			listeners:   validateListeners(gw, in),
 			attachments: map[*listener][]attachment{},
 		}
+		refuseReservedPorts(g, opts.Reserved)
 		gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = g
 		ordered = append(ordered, g)
 	}

@@ -22,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files from the curre
 var goldenOptions = build.Options{
 	ControllerName: "haproxy-gateway.io/gatewayclass-controller",
 	AddressPool:    netip.MustParsePrefix("10.250.0.0/16"),
+	Reserved:       []build.ReservedPort{{Port: 8405, Use: "the controller's metrics and health checks"}},
 }
 
 // Options of the golden cases named services*: Gateways get Services of their own.

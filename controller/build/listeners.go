@@ -173,6 +173,10 @@ func resolveCertificates(l *listener, in *index) {
 			fail(gatewayv1.ListenerReasonInvalidCertificateRef, fmt.Sprintf("certificateRef %s: only core Secrets are supported", name))
 			continue
 		}
+		if problem := objectProblem(namespace, string(ref.Name)); problem != "" {
+			fail(gatewayv1.ListenerReasonInvalidCertificateRef, "certificateRef "+problem)
+			continue
+		}
 		if !permitted(in.grants, reference{fromGroup: gatewayv1.GroupName, fromKind: "Gateway", fromNamespace: l.gateway.Namespace,
 			toGroup: "", toKind: "Secret", toNamespace: namespace, toName: string(ref.Name)}) {
 			fail(gatewayv1.ListenerReasonRefNotPermitted, fmt.Sprintf("certificateRef %s is in another namespace and no ReferenceGrant allows it", name))
