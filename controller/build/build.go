@@ -69,7 +69,7 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 	routes = append(routes, httpStatuses...)
 	backends = append(backends, httpBackends...)
 
-	m := &model.Model{GatewayClasses: classes, Routes: routes, Services: services}
+	m := &model.Model{GatewayClasses: classes, Routes: routes, Services: services, Rejected: s.Rejected}
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
