@@ -37,7 +37,7 @@ func parseFlags() flags {
 	flag := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	flag.StringVar(&f.source, "source", "kube", `where objects come from: "kube" (an API server) or "files" (YAML in -files-dir)`)
 	flag.StringVar(&f.filesDir, "files-dir", "", "directory of YAML manifests read in -source=files mode, re-read on change")
-	flag.StringVar(&f.statusFile, "status-file", "", "in -source=files mode, write the computed status of every object here as YAML")
+	flag.StringVar(&f.statusFile, "status-file", "", "in -source=files mode, write the computed status of every object, and the objects refused as invalid, here as YAML")
 	flag.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig path (default: in-cluster config, then $KUBECONFIG)")
 	flag.StringVar(&f.controllerName, "controller-name", DefaultControllerName, "GatewayClass spec.controllerName to manage")
 	flag.StringVar(&f.addressMode, "address-mode", "pool", `how Gateways get addresses: "pool" (one address each from -address-pool, bound by HAProxy) or "service" (a Service each, in front of the HAProxy pods)`)

@@ -25,7 +25,7 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 		if f.filesDir == "" {
 			return nil, errors.New("-source=files needs -files-dir")
 		}
-		runner.Source, runner.Status = source.NewFiles(f.filesDir, time.Second), discardStatus{}
+		runner.Source, runner.Status = source.NewFiles(f.filesDir, time.Second, log), discardStatus{}
 		if f.statusFile != "" {
 			runner.Status = status.NewFileWriter(f.statusFile)
 		}

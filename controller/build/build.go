@@ -73,7 +73,7 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 	backends = append(backends, httpBackends...)
 
 	// The data plane decides which route serves each hostname; route and listener status follow.
-	m := &model.Model{GatewayClasses: classes, Services: services, DataPlane: dataPlane(ordered, backends)}
+	m := &model.Model{GatewayClasses: classes, Services: services, Rejected: s.Rejected, DataPlane: dataPlane(ordered, backends)}
 	for _, p := range pending {
 		m.Routes = append(m.Routes, p.finish())
 	}

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -16,6 +17,9 @@ type Model struct {
 	// Services are the per-Gateway Services to publish (address mode "service"), sorted; they are
 	// the only ones this controller keeps, so a Gateway's Service goes away with the Gateway.
 	Services []GatewayService `json:"services,omitempty"`
+	// Rejected are the objects the source refused, carried to the status so a person sees them;
+	// only standalone mode has any.
+	Rejected []snapshot.Rejected `json:"rejected,omitempty"`
 }
 
 // GatewayClass is the status of one GatewayClass managed by this controller.

@@ -26,6 +26,9 @@ type Snapshot struct {
 	// CRDBundleVersion is the gateway.networking.k8s.io/bundle-version annotation of the installed
 	// GatewayClass CRD; empty when unknown (standalone mode).
 	CRDBundleVersion string
+	// Rejected are the objects the source did not pass on, in file and document order; only the
+	// standalone source has any (in a cluster the API server refuses them).
+	Rejected []Rejected
 }
 
 // Sort orders every list by namespace, then name, so equal input gives an equal build.
@@ -79,6 +82,7 @@ func (s *Snapshot) DeepCopy() *Snapshot {
 		ReferenceGrants:  copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
 		Namespaces:       copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
 		CRDBundleVersion: s.CRDBundleVersion,
+		Rejected:         copyRejected(s.Rejected),
 	}
 }
 

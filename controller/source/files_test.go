@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +34,7 @@ func TestFilesRereadsOnChange(t *testing.T) {
 		}
 	}
 	write("routes/a.yaml", fmt.Sprintf(routeYAML, "first"))
-	f := NewFiles(dir, 20*time.Millisecond)
+	f := NewFiles(dir, 20*time.Millisecond, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := f.Start(ctx); err != nil {
@@ -59,10 +60,19 @@ func TestFilesRereadsOnChange(t *testing.T) {
 		t.Fatalf("after adding a file: %d routes", len(snap.TLSRoutes))
 	}
 
+	// A file an editor has half written keeps its last readable version, and says so.
 	write("routes/b.yml", "kind: [not yaml")
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-f.Changes():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change announced after a file broke")
+	}
 	snap, _ = f.Snapshot(ctx)
 	if len(snap.TLSRoutes) != 2 {
-		t.Fatalf("a broken file replaced the last good view: %d routes", len(snap.TLSRoutes))
+		t.Fatalf("a broken file lost its objects: %d routes", len(snap.TLSRoutes))
+	}
+	if len(snap.Rejected) != 1 || !strings.HasSuffix(snap.Rejected[0].File, "routes/b.yml") ||
+		!strings.Contains(strings.Join(snap.Rejected[0].Messages, " "), "last readable version stays in use") {
+		t.Fatalf("rejected %+v", snap.Rejected)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
@@ -79,5 +80,32 @@ func TestFileWriter(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("folder holds %d entries, want only the status file (no temp files left)", len(entries))
+	}
+}
+
+// TestFileWriterRejected: objects the source refused are a top-level list of the file, each with
+// where it came from and what is wrong.
+func TestFileWriterRejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status.yaml")
+	m := sampleModel()
+	m.Rejected = []snapshot.Rejected{{
+		File: "routes/r.yaml", Document: 2, Kind: "HTTPRoute", Namespace: "default", Name: "../../x",
+		Messages: []string{`metadata.name: Invalid value: "../../x": may not contain '/'`},
+	}}
+	if err := NewFileWriter(path).Write(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	want := `rejected:
+- document: 2
+  file: routes/r.yaml
+  kind: HTTPRoute
+  messages:
+  - 'metadata.name: Invalid value: "../../x": may not contain ''/'''
+  name: ../../x
+  namespace: default
+`
+	if !strings.Contains(string(data), "\n"+want) {
+		t.Errorf("status file\n%s\nlacks\n%s", data, want)
 	}
 }

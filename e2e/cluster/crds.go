@@ -1,24 +1,18 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/source/validate"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // crdEstablishTimeout bounds the wait for the API server to serve a new CRD's resources.
@@ -32,9 +26,10 @@ func (c *Cluster) InstallGatewayAPICRDs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	crds, err := readCRDs(filepath.Join(dir, "config", "crd", "standard"))
+	crdDir := filepath.Join(dir, "config", "crd", "standard")
+	crds, err := validate.ReadCRDs(os.DirFS(crdDir))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", crdDir, err)
 	}
 	return c.InstallCRDs(ctx, crds)
 }
@@ -95,46 +90,6 @@ func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
 		}
 	}
 	return false
-}
-
-// readCRDs decodes every CustomResourceDefinition in the YAML files of dir, skipping other kinds
-// (the folder also ships a ValidatingAdmissionPolicy and its binding).
-func readCRDs(dir string) ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(files)
-	var crds []*apiextensionsv1.CustomResourceDefinition
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-		for {
-			// Look at the kind first so documents of other kinds are never forced into the CRD type.
-			var doc runtime.RawExtension
-			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				return nil, fmt.Errorf("decode %s: %w", file, err)
-			}
-			var meta metav1.TypeMeta
-			if len(doc.Raw) == 0 || json.Unmarshal(doc.Raw, &meta) != nil || meta.Kind != "CustomResourceDefinition" {
-				continue
-			}
-			crd := &apiextensionsv1.CustomResourceDefinition{}
-			if err := json.Unmarshal(doc.Raw, crd); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", file, err)
-			}
-			crds = append(crds, crd)
-		}
-	}
-	if len(crds) == 0 {
-		return nil, fmt.Errorf("no CustomResourceDefinitions found in %s", dir)
-	}
-	return crds, nil
 }
 
 // apiserverError attaches the API server's recent output, where rejected CRDs are explained.
