@@ -43,6 +43,8 @@ const (
 	RuntimeFailed    ReasonKind = "runtime-api-failed"
 	RuntimeDisagrees ReasonKind = "runtime-state-differs"
 	Forced           ReasonKind = "forced"
+	// UnsafeRuntimeArgument is a change whose strings the runtime socket would split.
+	UnsafeRuntimeArgument ReasonKind = "unsafe-runtime-argument"
 )
 
 // Empty reports whether nothing needs doing.
@@ -100,7 +102,7 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	p.Ops = append(p.Ops, mapOps(running, wanted, live.Spares, spares)...)
 	p.Ops = append(p.Ops, certsOut...)
 	p.Ops = append(p.Ops, serversOut...)
-	return p
+	return checkOps(p)
 }
 
 // assignSpares keeps the spares of route backends still wanted and gives each new route backend

@@ -307,6 +307,12 @@ func TestPlanChange(t *testing.T) {
 			},
 		},
 		{
+			// The build never lets such a name through; if it did, the socket would read two commands.
+			name: "a map key the runtime socket would split: reload, where haproxy -c checks it",
+			from: plane(), to: plane(withRoute("odd", "odd.example.com;shutdown frontend x", "10.244.3.1")),
+			reload: []string{`add map: argument "odd.example.com;shutdown" cannot be sent to the runtime API`},
+		},
+		{
 			name: "one certificate on two changed lines of a crt-list",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				dp.Sockets[0].Certificates = []model.Certificate{
