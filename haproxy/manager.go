@@ -206,7 +206,11 @@ func (m *Manager) restore() {
 	}
 }
 
-// check renders the data plane into a staging folder and runs "haproxy -c" on it.
+// Check reports whether HAProxy would take the data plane, without touching what runs: it
+// renders it into a staging folder and runs "haproxy -c" there. A configuration that cannot be
+// rendered or written, or that HAProxy refuses, is a *CheckError. It may run beside Apply.
+func (m *Manager) Check(ctx context.Context, dp model.DataPlane) error { return m.check(ctx, dp) }
+
 func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
 	staging, err := os.MkdirTemp(m.settings.Dir, ".check-")
 	if err != nil {
@@ -217,11 +221,12 @@ func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
 	settings.Dir = staging
 	cfg, err := Render(dp, settings)
 	if err != nil {
-		return err
+		return &CheckError{Message: err.Error()}
 	}
 	path := filepath.Join(staging, "haproxy.cfg")
 	if err := writeFiles(path, cfg); err != nil {
-		return err
+		// File names come from object names: one too long is the objects' doing, like a refusal.
+		return &CheckError{Message: relativePaths(err.Error(), staging)}
 	}
 	return CheckConfig(ctx, m.binary, path)
 }
