@@ -149,6 +149,16 @@ func (d haproxyDataPlane) Apply(ctx context.Context, dp model.DataPlane) control
 			result.RuntimeOps[op.Kind.String()]++
 		}
 	}
+	// The reload failed, and what needs none went out on its own.
+	for _, op := range r.RuntimePart.Ops {
+		result.RuntimeOps[op.Kind.String()]++
+	}
+	if !r.RuntimePart.Empty() {
+		result.Detail += "; without it, " + r.RuntimePart.String()
+	}
+	if r.RuntimePartErr != nil {
+		result.Detail += "; without it, runtime API failed: " + r.RuntimePartErr.Error()
+	}
 	return result
 }
 

@@ -47,6 +47,11 @@ type Result struct {
 	RuntimeErr error
 	// Err is set when HAProxy does not run the wanted configuration; the previous one still serves.
 	Err error
+	// RuntimePart is what was sent through the runtime API after the reload Plan asked for
+	// failed: the part of the change that needs no reload (see applyRuntimePart).
+	// RuntimePartErr is set when that failed too.
+	RuntimePart    Plan
+	RuntimePartErr error
 }
 
 // Reloaded reports whether HAProxy got new workers for this change.
@@ -137,7 +142,11 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 		result.RuntimeErr = err
 		return result
 	}
-	return m.reload(ctx, dp, wanted, plan)
+	result := m.reload(ctx, dp, wanted, plan)
+	if result.Err != nil {
+		result.RuntimePart, result.RuntimePartErr = m.applyRuntimePart(ctx, dp)
+	}
+	return result
 }
 
 // Reload starts new workers on the configuration that runs now, for example to free the spare
