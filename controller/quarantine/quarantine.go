@@ -26,6 +26,9 @@ type Quarantine struct {
 // Entries are the parts held, sorted.
 func (q Quarantine) Entries() []Entry { return slices.Clone(q.entries) }
 
+// Len is how many parts are held.
+func (q Quarantine) Len() int { return len(q.entries) }
+
 // With adds entries, replacing any held for the same parts.
 func (q Quarantine) With(found ...Entry) Quarantine {
 	entries := slices.Clone(q.entries)
