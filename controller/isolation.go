@@ -64,6 +64,9 @@ func (r *Runner) applyIsolated(ctx context.Context, snap *snapshot.Snapshot, m *
 	if !found.Complete {
 		log.Warn("more objects HAProxy refuses remain to be found: the search goes on at the next retry")
 	}
+	if len(found.Found) == 0 {
+		return served, result
+	}
 	// What the refused apply did (a runtime part, a failure) is counted; the next one is the
 	// pass's result.
 	r.Metrics.observe(result, time.Time{})
