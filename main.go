@@ -70,7 +70,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer manager.Stop()
-	runner.DataPlane = haproxyDataPlane{manager}
+	runner.DataPlane = controller.HAProxy{Manager: manager}
 	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
 
 	if f.metricsAddress != "" {
@@ -136,25 +136,6 @@ func buildOptionsFrom(f flags) (build.Options, error) {
 		return opts, fmt.Errorf("-address-mode %q: want pool or service", f.addressMode)
 	}
 	return opts, nil
-}
-
-// haproxyDataPlane adapts the HAProxy manager to the controller's DataPlane.
-type haproxyDataPlane struct{ m *haproxy.Manager }
-
-func (d haproxyDataPlane) Apply(ctx context.Context, dp model.DataPlane) controller.ApplyResult {
-	r := d.m.Apply(ctx, dp)
-	result := controller.ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: r.Plan.String(),
-		RuntimeFailed: r.RuntimeErr != nil, RuntimeOps: map[string]int{}, Err: r.Err}
-	if r.Plan.Reload {
-		for _, reason := range r.Plan.Reasons {
-			result.ReloadReasons = append(result.ReloadReasons, string(reason.Kind))
-		}
-	} else {
-		for _, op := range r.Plan.Ops {
-			result.RuntimeOps[op.Kind.String()]++
-		}
-	}
-	return result
 }
 
 type discardStatus struct{}

@@ -20,6 +20,7 @@ type Metrics struct {
 	applyLatency    prometheus.Histogram
 	leading         prometheus.Gauge
 	statusWrites    *prometheus.CounterVec
+	quarantined     prometheus.Gauge
 }
 
 // NewMetrics registers the metrics.
@@ -55,9 +56,13 @@ func NewMetrics() *Metrics {
 			Name: "haproxy_gateway_status_writes_total",
 			Help: "Status updates written to the API server, by object kind. Only the leader writes.",
 		}, []string{"kind"}),
+		quarantined: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "haproxy_gateway_refused_objects",
+			Help: "Parts of Gateways and routes HAProxy refused, left out of the configuration until they change.",
+		}),
 	}
 	// Go runtime and process metrics come with controller-runtime's registry.
-	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites)
+	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined)
 	return m
 }
 
@@ -73,6 +78,13 @@ func (m *Metrics) SetLeading(leading bool) {
 		m.leading.Set(1)
 	} else {
 		m.leading.Set(0)
+	}
+}
+
+// setQuarantined records how many parts HAProxy refused are left out.
+func (m *Metrics) setQuarantined(n int) {
+	if m != nil {
+		m.quarantined.Set(float64(n))
 	}
 }
 

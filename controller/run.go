@@ -17,6 +17,9 @@ import (
 // DataPlane programs a data plane model and says whether it runs it.
 type DataPlane interface {
 	Apply(ctx context.Context, dp model.DataPlane) ApplyResult
+	// Check says whether the data plane would take dp, without applying it: refused is its
+	// message when it would not; err means it could not tell.
+	Check(ctx context.Context, dp model.DataPlane) (refused string, err error)
 }
 
 // ApplyResult is what the data plane did with one model.
@@ -33,6 +36,9 @@ type ApplyResult struct {
 	// Detail says what changed, for the log line.
 	Detail string
 	Err    error
+	// Refused is HAProxy's message when the configuration failed its check (so it never reached
+	// HAProxy, and the objects asked for something HAProxy does not take); empty otherwise.
+	Refused string
 }
 
 // StatusWriter publishes the status part of a model.
@@ -65,6 +71,9 @@ type Runner struct {
 	Metrics *Metrics
 
 	ready atomic.Bool
+	// isolation and lastFailure belong to the Run loop.
+	isolation   isolation
+	lastFailure string
 }
 
 // Ready reports whether HAProxy has run a configuration built from the objects.
@@ -125,13 +134,19 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 		r.Log.WithError(err).Error("read objects")
 		return false
 	}
-	m := build.Build(snap, r.Build)
-	result := r.DataPlane.Apply(ctx, m.DataPlane)
+	m, result := r.applyIsolated(ctx, snap, build.Build(snap, r.Build))
 	r.Metrics.observe(result, seen)
 	ok := true
 	switch {
 	case result.Err != nil:
-		r.Log.WithError(result.Err).WithField("change", result.Detail).Error("data plane did not take the configuration; the previous one keeps serving")
+		// Retried every retryAfter: said once, until it says something else.
+		log := r.Log.WithError(result.Err).WithField("change", result.Detail)
+		if failure := result.Err.Error(); failure != r.lastFailure {
+			r.lastFailure = failure
+			log.Error("data plane did not take the configuration; the previous one keeps serving")
+		} else {
+			log.Debug("data plane still does not take the configuration")
+		}
 		ok = false
 	case result.Changed:
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
@@ -139,6 +154,7 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	}
 	if result.Err == nil {
 		r.ready.Store(true)
+		r.lastFailure = ""
 	}
 	if !r.Leader.Leading() {
 		return ok

@@ -47,6 +47,11 @@ type Result struct {
 	RuntimeErr error
 	// Err is set when HAProxy does not run the wanted configuration; the previous one still serves.
 	Err error
+	// RuntimePart is what was sent through the runtime API after the reload Plan asked for
+	// failed: the part of the change that needs no reload (see applyRuntimePart).
+	// RuntimePartErr is set when that failed too.
+	RuntimePart    Plan
+	RuntimePartErr error
 }
 
 // Reloaded reports whether HAProxy got new workers for this change.
@@ -137,7 +142,11 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 		result.RuntimeErr = err
 		return result
 	}
-	return m.reload(ctx, dp, wanted, plan)
+	result := m.reload(ctx, dp, wanted, plan)
+	if result.Err != nil {
+		result.RuntimePart, result.RuntimePartErr = m.applyRuntimePart(ctx, dp)
+	}
+	return result
 }
 
 // Reload starts new workers on the configuration that runs now, for example to free the spare
@@ -206,7 +215,11 @@ func (m *Manager) restore() {
 	}
 }
 
-// check renders the data plane into a staging folder and runs "haproxy -c" on it.
+// Check reports whether HAProxy would take the data plane, without touching what runs: it
+// renders it into a staging folder and runs "haproxy -c" there. A configuration that cannot be
+// rendered or written, or that HAProxy refuses, is a *CheckError. It may run beside Apply.
+func (m *Manager) Check(ctx context.Context, dp model.DataPlane) error { return m.check(ctx, dp) }
+
 func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
 	staging, err := os.MkdirTemp(m.settings.Dir, ".check-")
 	if err != nil {
@@ -217,11 +230,12 @@ func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
 	settings.Dir = staging
 	cfg, err := Render(dp, settings)
 	if err != nil {
-		return err
+		return &CheckError{Message: err.Error()}
 	}
 	path := filepath.Join(staging, "haproxy.cfg")
 	if err := writeFiles(path, cfg); err != nil {
-		return err
+		// File names come from object names: one too long is the objects' doing, like a refusal.
+		return &CheckError{Message: relativePaths(err.Error(), staging)}
 	}
 	return CheckConfig(ctx, m.binary, path)
 }

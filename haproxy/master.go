@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,11 +206,20 @@ func (m *Master) Stop() {
 // Exited is closed when a master this process started has ended.
 func (m *Master) Exited() <-chan struct{} { return m.exited }
 
-// CheckConfig runs "haproxy -c" on a configuration file.
+// CheckConfig runs "haproxy -c" on a configuration file. A refusal is a *CheckError carrying
+// HAProxy's alerts (not -q: that hides them), with paths relative to the file's folder.
 func CheckConfig(ctx context.Context, binary, configPath string) error {
-	out, err := exec.CommandContext(ctx, binary, "-c", "-q", "-f", configPath).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("haproxy -c rejected the configuration: %s", strings.TrimSpace(string(out)))
+	out, err := exec.CommandContext(ctx, binary, "-c", "-f", configPath).CombinedOutput()
+	if err == nil {
+		return nil
 	}
-	return nil
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	message := checkMessage(string(out), filepath.Dir(configPath))
+	if message == "" {
+		// No alert: HAProxy did not run, or died; say how.
+		message = err.Error()
+	}
+	return &CheckError{Message: message}
 }

@@ -1,10 +1,7 @@
 package status
 
 import (
-	"slices"
-
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -23,10 +20,10 @@ func WithApplyResult(m *model.Model, applyErr error) *model.Model {
 	out := *m
 	out.Gateways = make([]model.Gateway, len(m.Gateways))
 	for i, g := range m.Gateways {
-		g.Conditions = notProgrammed(g.Conditions, string(gatewayv1.GatewayConditionProgrammed), string(gatewayv1.GatewayReasonPending), message)
+		g.Conditions = model.TurnedFalse(g.Conditions, string(gatewayv1.GatewayConditionProgrammed), string(gatewayv1.GatewayReasonPending), message)
 		listeners := make([]gatewayv1.ListenerStatus, len(g.Listeners))
 		for j, l := range g.Listeners {
-			l.Conditions = notProgrammed(l.Conditions, string(gatewayv1.ListenerConditionProgrammed), string(gatewayv1.ListenerReasonPending), message)
+			l.Conditions = model.TurnedFalse(l.Conditions, string(gatewayv1.ListenerConditionProgrammed), string(gatewayv1.ListenerReasonPending), message)
 			listeners[j] = l
 		}
 		if g.Listeners == nil {
@@ -39,16 +36,4 @@ func WithApplyResult(m *model.Model, applyErr error) *model.Model {
 		out.Gateways = nil
 	}
 	return &out
-}
-
-// notProgrammed returns a copy of conditions where a True condition of conditionType becomes
-// False with reason and message.
-func notProgrammed(conditions []metav1.Condition, conditionType, reason, message string) []metav1.Condition {
-	out := slices.Clone(conditions)
-	for i := range out {
-		if out[i].Type == conditionType && out[i].Status == metav1.ConditionTrue {
-			out[i].Status, out[i].Reason, out[i].Message = metav1.ConditionFalse, reason, message
-		}
-	}
-	return out
 }
