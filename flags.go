@@ -3,11 +3,15 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
 
 type flags struct {
@@ -19,6 +23,7 @@ type flags struct {
 	haproxyBinary, haproxyDir, haproxyRunDir string
 	masterSocket, statsAddress               string
 	metricsAddress, pprofAddress             string
+	statsAuthDir                             string
 	spareBackends                            int
 	coalesce, hardStopAfter, idleTimeout     time.Duration
 	leaderElect                              bool
@@ -51,9 +56,10 @@ func parseFlags() flags {
 	flag.StringVar(&f.haproxyDir, "haproxy-dir", "/var/lib/haproxy-gateway", "directory for haproxy.cfg, maps, crt-lists and certificates")
 	flag.StringVar(&f.haproxyRunDir, "haproxy-run-dir", "", "directory for HAProxy's sockets (default: <haproxy-dir>/run); keep it short, unix socket paths are limited to 107 bytes")
 	flag.StringVar(&f.masterSocket, "haproxy-master-socket", "", "attach to an HAProxy master started beside the controller on this socket instead of starting one; it must read <haproxy-dir>/haproxy.cfg, which the controller writes first")
-	flag.StringVar(&f.statsAddress, "stats-address", "127.0.0.1:8404", "address of HAProxy's stats page (/) and Prometheus metrics (/metrics)")
-	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "address of the controller's Prometheus metrics (/metrics) and health checks (/healthz, /readyz); empty turns them off")
-	flag.StringVar(&f.pprofAddress, "pprof-address", "", "address of Go's profiling endpoints (/debug/pprof/); empty (the default) turns them off")
+	flag.StringVar(&f.statsAddress, "stats-address", "127.0.0.1:8404", "ip:port of HAProxy's stats page (/), Prometheus metrics (/metrics) and /healthz; an IPv6 address may come without brackets, as $(POD_IP):8404 expands")
+	flag.StringVar(&f.statsAuthDir, "stats-auth-dir", "", "directory with the files username and password (a mounted Secret): the stats page and /metrics then ask for them (HTTP basic auth); empty: no authentication")
+	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "ip:port of the controller's Prometheus metrics (/metrics) and health checks (/healthz, /readyz); empty turns them off")
+	flag.StringVar(&f.pprofAddress, "pprof-address", "", "ip:port of Go's profiling endpoints (/debug/pprof/); empty (the default) turns them off")
 	flag.IntVar(&f.spareBackends, "spare-backends", 16, "empty backends kept ready so new routes need no reload; a reload refills them when they run out")
 	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
@@ -104,4 +110,88 @@ func parsePortRange(s string) (first, last int32, err error) {
 		return 0, 0, fmt.Errorf("%q is not a port range first-last within 1-65535", s)
 	}
 	return int32(x), int32(y), nil
+}
+
+// checkListenFlags writes -stats-address, -metrics-address and -pprof-address in the form both
+// HAProxy and Go read (see haproxy.ListenAddress), and refuses one a Gateway listener could also
+// bind: in pool mode an address of the pool, or every address; in service mode a port of
+// -service-target-ports on the address those are bound on. A Gateway must never be able to take
+// over, or block, the stats page or the controller's endpoints.
+func checkListenFlags(f *flags, opts build.Options) error {
+	for _, l := range []struct {
+		name     string
+		value    *string
+		optional bool
+	}{
+		{"-stats-address", &f.statsAddress, false},
+		{"-metrics-address", &f.metricsAddress, true},
+		{"-pprof-address", &f.pprofAddress, true},
+	} {
+		if *l.value == "" && l.optional {
+			continue
+		}
+		address, ap, err := haproxy.ListenAddress(*l.value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", l.name, err)
+		}
+		*l.value = address
+		if err := gatewaysCouldBind(ap, opts); err != nil {
+			return fmt.Errorf("%s %s: %w", l.name, address, err)
+		}
+	}
+	return nil
+}
+
+// gatewaysCouldBind says why a Gateway listener could bind the controller's listener ap.
+func gatewaysCouldBind(ap netip.AddrPort, opts build.Options) error {
+	everyAddress := !ap.Addr().IsValid() || ap.Addr().IsUnspecified()
+	if s := opts.Services; s != nil {
+		if int32(ap.Port()) < s.FirstPort || int32(ap.Port()) > s.LastPort {
+			return nil
+		}
+		bind, err := netip.ParseAddr(s.BindAddress)
+		if everyAddress || err != nil || bind.IsUnspecified() || bind == ap.Addr() {
+			return fmt.Errorf("the port is among -service-target-ports %d-%d, which HAProxy binds for Gateway listeners on the same address", s.FirstPort, s.LastPort)
+		}
+		return nil
+	}
+	if !opts.AddressPool.IsValid() {
+		return nil
+	}
+	if everyAddress {
+		return fmt.Errorf("it listens on every address, the Gateway addresses of -address-pool %s among them; give it one address, such as the pod IP", opts.AddressPool)
+	}
+	if opts.AddressPool.Contains(ap.Addr().Unmap()) {
+		return fmt.Errorf("the address is in -address-pool %s, which Gateways take their addresses from", opts.AddressPool)
+	}
+	return nil
+}
+
+// statsAuthFrom reads the stats user from dir's files username and password, the layout of a
+// Secret with those keys mounted as a volume: the password never appears on a command line. A
+// trailing newline, as a file written with echo has, is dropped. The credentials must pass
+// haproxy.StatsAuth.Validate; errors never quote them.
+func statsAuthFrom(dir string) (*haproxy.StatsAuth, error) {
+	read := func(name string) (string, error) {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			// The error names the file, never its content.
+			return "", err
+		}
+		value := strings.TrimSuffix(string(raw), "\n")
+		return strings.TrimSuffix(value, "\r"), nil
+	}
+	username, err := read("username")
+	if err != nil {
+		return nil, fmt.Errorf("-stats-auth-dir: %w", err)
+	}
+	password, err := read("password")
+	if err != nil {
+		return nil, fmt.Errorf("-stats-auth-dir: %w", err)
+	}
+	auth := &haproxy.StatsAuth{Username: username, Password: password}
+	if err := auth.Validate(); err != nil {
+		return nil, fmt.Errorf("-stats-auth-dir %s: %w", dir, err)
+	}
+	return auth, nil
 }

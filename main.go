@@ -45,6 +45,15 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	if err := checkListenFlags(&f, buildOptions); err != nil {
+		return err
+	}
+	var statsAuth *haproxy.StatsAuth
+	if f.statsAuthDir != "" {
+		if statsAuth, err = statsAuthFrom(f.statsAuthDir); err != nil {
+			return err
+		}
+	}
 	metrics := controller.NewMetrics()
 	runner := &controller.Runner{Build: buildOptions, Coalesce: f.coalesce, Log: log, Metrics: metrics}
 	stopConnection, err := connect(ctx, f, log, runner)
@@ -61,7 +70,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		Settings: haproxy.Settings{
 			Dir: f.haproxyDir, RunDir: f.haproxyRunDir, StatsAddress: f.statsAddress,
 			HardStopAfter: f.hardStopAfter, IdleTimeout: f.idleTimeout, DefaultCertificate: defaultCert,
-			SpareBackends: f.spareBackends,
+			SpareBackends: f.spareBackends, StatsAuth: statsAuth,
 		},
 		MasterSocket: f.masterSocket,
 		Output:       log.WithField("logger", "haproxy").WriterLevel(logrus.InfoLevel),
@@ -71,7 +80,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	}
 	defer manager.Stop()
 	runner.DataPlane = controller.HAProxy{Manager: manager}
-	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
+	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "statsAuth": statsAuth != nil, "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
 
 	if f.metricsAddress != "" {
 		if err := serveMetrics(ctx, f.metricsAddress, metrics, runner.Ready, log); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,11 +16,13 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/kubelet"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -27,23 +30,39 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// chartDataDir is the emptyDir the chart's two containers share.
-const chartDataDir = "/var/lib/haproxy-gateway"
+const (
+	// chartDataDir is the emptyDir the chart's two containers share.
+	chartDataDir = "/var/lib/haproxy-gateway"
+	// chartPodIP is the pod IP the test gives the chart's pod, as the kubelet would: inside the
+	// test's network namespace (e2e/netns.sh routes 10.244.0.0/16 to its loopback), away from the
+	// loopback kubelet's range and from the endpoints the tests write.
+	chartPodIP = "10.244.100.1"
+	// chartStatsSecret holds the stats user the chart is installed with.
+	chartStatsSecret = "haproxy-gateway-stats"
+)
 
 // TestChartRunsWithItsOwnRBAC installs the chart, then runs what its pod runs: HAProxy with the
 // haproxy container's command, and the controller binary with the controller container's
-// arguments, authenticated as the chart's ServiceAccount. So the chart's RBAC, flags and
-// container layout are what is exercised. The TLS routing example must become Accepted,
-// Programmed and routed; the stats page and both /metrics must show its routes and counters.
+// arguments and environment, authenticated as the chart's ServiceAccount, at a pod IP of its
+// own. So the chart's RBAC, flags and container layout are what is exercised. The TLS routing
+// example must become Accepted, Programmed and routed; the containers' probes must pass at the pod
+// IP; the stats page and both /metrics must show its routes and counters, the stats page and
+// HAProxy's /metrics only to the stats user of stats.auth.existingSecret.
 func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	helm := newHelm(t, e.cluster.Kubeconfig)
 	helm.run(ctx, "install", chartRelease, helm.chart, "--namespace", proxyNamespace, "--create-namespace",
-		"--set", "gatewayService.type=ClusterIP")
+		"--set", "gatewayService.type=ClusterIP", "--set", "stats.auth.existingSecret="+chartStatsSecret)
 	kube := kubernetes.NewForConfigOrDie(e.cluster.RestConfig)
 	deployment, err := kube.AppsV1().Deployments(proxyNamespace).Get(ctx, chartRelease, metav1.GetOptions{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A password haproxy.cfg has to quote.
+	user, password := "prometheus", `s3cr'et"$HOME#\x`
+	if _, err := kube.CoreV1().Secrets(proxyNamespace).Create(ctx, &corev1.Secret{ObjectMeta: objectMeta(proxyNamespace, chartStatsSecret),
+		Data: map[string][]byte{"username": []byte(user), "password": []byte(password)}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -54,8 +73,11 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	dataDir := shortTempDir(t)
 	haproxyCommand := chartContainer(t, deployment, "haproxy").Command
 	startChartHAProxy(t, haproxyCommand, dataDir)
-	args := chartControllerArgs(t, deployment, dataDir)
+	args := chartControllerArgs(t, kube, deployment, dataDir)
 	c := e.runController(serviceAccountKubeconfig(t, e, kube, deployment.Spec.Template.Spec.ServiceAccountName), args...)
+	if c.statsAddress != chartPodIP+":8404" || c.metricsAddress != chartPodIP+":8405" {
+		t.Errorf("the chart's controller listens on %s and %s, want the pod IP's ports 8404 and 8405", c.statsAddress, c.metricsAddress)
+	}
 
 	address := e.waitExampleProgrammed()
 	e.eventually("GatewayClass haproxy of the chart Accepted", 30*time.Second, func() error {
@@ -89,9 +111,30 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	checkChartProbes(t, e, deployment)
+	// Nothing listens on localhost, and the stats page and HAProxy's /metrics ask for the user.
+	for _, port := range []string{"8404", "8405"} {
+		if conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
+			conn.Close()
+			t.Errorf("something listens on 127.0.0.1:%s", port)
+		}
+	}
+	for _, path := range []string{"/", "/metrics"} {
+		for _, as := range [][2]string{{"", ""}, {user, "wrong"}} {
+			if code, _, err := getAs("http://"+c.statsAddress+path, as[0], as[1]); err != nil || code != http.StatusUnauthorized {
+				t.Errorf("GET %s as %q: %d, %v; want 401", path, as[0], code, err)
+			}
+		}
+	}
+	if info, err := os.Stat(filepath.Join(dataDir, "haproxy.cfg")); err != nil {
+		t.Error(err)
+	} else if info.Mode().Perm() != 0o600 {
+		t.Errorf("haproxy.cfg holds the stats password with mode %o, want 0600", info.Mode().Perm())
+	}
+
 	// HAProxy's stats page names each route's backend and its servers by Service and address.
 	e.eventually("stats page lists foo-route's backend with both servers", 20*time.Second, func() error {
-		page, err := get("http://" + c.statsAddress + "/;csv")
+		page, err := getOK("http://"+c.statsAddress+"/;csv", user, password)
 		if err != nil {
 			return err
 		}
@@ -106,7 +149,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		}
 		return nil
 	})
-	exporter, err := get("http://" + c.statsAddress + "/metrics")
+	exporter, err := getOK("http://"+c.statsAddress+"/metrics", user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +179,53 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	if ready, err := get("http://" + c.metricsAddress + "/readyz"); err != nil || strings.TrimSpace(ready) != "ok" {
 		t.Errorf("/readyz: %q, %v", ready, err)
 	}
+	if strings.Contains(c.logs.String(), password) {
+		t.Error("the controller logged the stats password")
+	}
+}
+
+// checkChartProbes asks what the kubelet's probes of the chart's containers ask, at the pod IP.
+func checkChartProbes(t *testing.T, e *env, d *appsv1.Deployment) {
+	t.Helper()
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for kind, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+			switch {
+			case p == nil:
+			case p.HTTPGet != nil:
+				url := "http://" + net.JoinHostPort(chartPodIP, containerPort(t, c, p.HTTPGet.Port)) + p.HTTPGet.Path
+				e.eventually(fmt.Sprintf("%s probe of container %s, GET %s", kind, c.Name, url), 20*time.Second, func() error {
+					_, err := get(url)
+					return err
+				})
+			case p.TCPSocket != nil:
+				address := net.JoinHostPort(chartPodIP, containerPort(t, c, p.TCPSocket.Port))
+				e.eventually(fmt.Sprintf("%s probe of container %s, connect to %s", kind, c.Name, address), 20*time.Second, func() error {
+					conn, err := net.DialTimeout("tcp", address, time.Second)
+					if err == nil {
+						conn.Close()
+					}
+					return err
+				})
+			default:
+				t.Errorf("%s probe of container %s: a kind this test does not run", kind, c.Name)
+			}
+		}
+	}
+}
+
+// containerPort resolves a probe's port, a number or the name of one of the container's ports.
+func containerPort(t *testing.T, c corev1.Container, port intstr.IntOrString) string {
+	t.Helper()
+	if port.Type == intstr.Int {
+		return strconv.Itoa(port.IntValue())
+	}
+	for _, p := range c.Ports {
+		if p.Name == port.StrVal {
+			return strconv.Itoa(int(p.ContainerPort))
+		}
+	}
+	t.Fatalf("container %s has no port %s", c.Name, port.StrVal)
+	return ""
 }
 
 // chartContainer is the named container of the chart's pod.
@@ -150,18 +240,43 @@ func chartContainer(t *testing.T, d *appsv1.Deployment, name string) corev1.Cont
 	return corev1.Container{}
 }
 
-// chartControllerArgs are the controller container's arguments as the kubelet would pass them,
-// with the shared emptyDir at dataDir. The stats and metrics addresses are left to runController,
-// which picks free loopback ports.
-func chartControllerArgs(t *testing.T, d *appsv1.Deployment, dataDir string) []string {
+// chartControllerArgs are the controller container's arguments as the kubelet would pass them to
+// the pod at chartPodIP: $(VAR) references expanded from the container's environment (the
+// downward API among it), its Secret volumes written under a temporary folder, the shared
+// emptyDir at dataDir.
+func chartControllerArgs(t *testing.T, kube kubernetes.Interface, d *appsv1.Deployment, dataDir string) []string {
 	t.Helper()
-	var out []string
-	for _, arg := range chartContainer(t, d, "controller").Args {
-		if strings.HasPrefix(arg, "-stats-address=") || strings.HasPrefix(arg, "-metrics-address=") {
-			continue
+	container := chartContainer(t, d, "controller")
+	pod := &corev1.Pod{ObjectMeta: objectMeta(proxyNamespace, d.Name+"-e2e"), Spec: *d.Spec.Template.Spec.DeepCopy()}
+	env, files, err := kubelet.ResolveContainer(context.Background(), kube, pod, &container, chartPodIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	mounts := map[string]string{chartDataDir: dataDir}
+	for _, m := range container.VolumeMounts {
+		if m.MountPath != chartDataDir {
+			mounts[m.MountPath] = filepath.Join(root, m.MountPath)
 		}
-		arg = strings.ReplaceAll(arg, "$(POD_NAMESPACE)", proxyNamespace)
-		out = append(out, strings.ReplaceAll(arg, chartDataDir, dataDir))
+	}
+	for path, content := range files {
+		local := filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(local), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(local, content, 0o400); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []string
+	for _, arg := range container.Args {
+		for name, value := range env {
+			arg = strings.ReplaceAll(arg, "$("+name+")", value)
+		}
+		for mount, local := range mounts {
+			arg = strings.ReplaceAll(arg, mount, local)
+		}
+		out = append(out, arg)
 	}
 	return out
 }
@@ -233,15 +348,31 @@ func shortTempDir(t *testing.T) string {
 	return dir
 }
 
-func get(url string) (string, error) {
-	resp, err := http.Get(url)
+func get(url string) (string, error) { return getOK(url, "", "") }
+
+// getOK is the body of a GET answered 200, with basic auth when user is set.
+func getOK(url, user, password string) (string, error) {
+	code, body, err := getAs(url, user, password)
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d", url, code)
+	}
+	return body, err
+}
+
+// getAs is the status and body of a GET, with basic auth when user is set.
+func getAs(url, user, password string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
-		return "", err
+		return 0, "", err
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return string(body), fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return string(body), err
+	return resp.StatusCode, string(body), err
 }

@@ -81,8 +81,8 @@ type controllerProcess struct {
 }
 
 // runController runs bin/haproxy-gateway with kubeconfig and args after the common ones (its
-// own directories, stats and metrics addresses on free loopback ports). It is stopped by PID at
-// cleanup, if not before.
+// own directories, stats and metrics addresses on free loopback ports unless args set them). It is
+// stopped by PID at cleanup, if not before.
 func (e *env) runController(kubeconfig string, args ...string) *controllerProcess {
 	e.t.Helper()
 	binary := filepath.Join(repoRoot(e.t), "bin", "haproxy-gateway")
@@ -95,14 +95,22 @@ func (e *env) runController(kubeconfig string, args ...string) *controllerProces
 	}
 	c := &controllerProcess{t: e.t, logs: &syncBuffer{}, runDir: runDir,
 		metricsAddress: "127.0.0.1:" + freePort(e.t), statsAddress: "127.0.0.1:" + freePort(e.t)}
+	defaults := []string{"-stats-address", c.statsAddress, "-metrics-address", c.metricsAddress}
+	// args may set the addresses, as the chart's do: the last one counts.
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "-stats-address="); ok {
+			c.statsAddress = v
+		}
+		if v, ok := strings.CutPrefix(a, "-metrics-address="); ok {
+			c.metricsAddress = v
+		}
+	}
 	c.cmd = exec.Command(binary, append([]string{
 		"-kubeconfig", kubeconfig,
 		"-haproxy-dir", e.t.TempDir(),
 		"-haproxy-run-dir", runDir,
-		"-stats-address", c.statsAddress,
-		"-metrics-address", c.metricsAddress,
 		"-hard-stop-after", "5s",
-		"-log-level", "debug"}, args...)...)
+		"-log-level", "debug"}, append(defaults, args...)...)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {

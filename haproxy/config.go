@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	"github.com/haproxy-gateway/haproxy-gateway/templates"
 )
 
@@ -23,7 +24,9 @@ const wildcardDepth = 8
 // Settings are the parts of the configuration that do not come from Gateway API objects.
 type Settings struct {
 	// Dir holds haproxy.cfg and the files it names; RunDir holds sockets.
-	Dir, RunDir   string
+	Dir, RunDir string
+	// StatsAddress is where the stats frontend (stats page, /metrics, /healthz) listens; see
+	// ListenAddress.
 	StatsAddress  string
 	HardStopAfter time.Duration
 	IdleTimeout   time.Duration
@@ -34,6 +37,8 @@ type Settings struct {
 	// added later are served without a reload. The next reload gives them backends of their own
 	// and the pool is full again.
 	SpareBackends int
+	// StatsAuth, when set, is the user the stats page and /metrics ask for.
+	StatsAuth *StatsAuth
 }
 
 // Config is everything HAProxy reads: haproxy.cfg and the files it names, by path.
@@ -48,6 +53,8 @@ type Config struct {
 	Spares []string
 	// Maps, CrtLists and Certs are the paths of each kind of file among Files.
 	Maps, CrtLists, Certs map[string]bool
+	// TextSecret is set when haproxy.cfg holds a password (StatsAuth): it is written 0600.
+	TextSecret bool
 }
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
@@ -67,7 +74,7 @@ func (c *Config) Equal(o *Config) bool {
 	if c == nil || o == nil {
 		return c == o
 	}
-	if !bytes.Equal(c.Text, o.Text) || len(c.Files) != len(o.Files) {
+	if !bytes.Equal(c.Text, o.Text) || c.TextSecret != o.TextSecret || len(c.Files) != len(o.Files) {
 		return false
 	}
 	for path, f := range c.Files {
@@ -89,6 +96,8 @@ type templateData struct {
 	// ServesHTTP is true when some socket routes HTTP: the not-found backend is declared.
 	ServesHTTP bool
 	NotFound   string
+	// StatsAuth holds the stats user's name and password, each quoted as one word.
+	StatsAuth *StatsAuth
 }
 
 type socketData struct {
@@ -153,12 +162,23 @@ var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.H
 func Render(dp model.DataPlane, s Settings) (*Config, error) {
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}}
+	statsAddress, _, err := ListenAddress(s.StatsAddress)
+	if err != nil {
+		return nil, fmt.Errorf("stats address: %w", err)
+	}
 	data := templateData{
 		StatsSocket:   filepath.Join(s.RunDir, "stats.sock"),
-		StatsAddress:  s.StatsAddress,
+		StatsAddress:  statsAddress,
 		HardStopAfter: duration(s.HardStopAfter),
 		IdleTimeout:   duration(s.IdleTimeout),
 		NotFound:      notFoundBackend,
+	}
+	if s.StatsAuth != nil {
+		if err := s.StatsAuth.Validate(); err != nil {
+			return nil, err
+		}
+		data.StatsAuth = &StatsAuth{Username: syntax.Quote(s.StatsAuth.Username), Password: syntax.Quote(s.StatsAuth.Password)}
+		cfg.TextSecret = true
 	}
 	extra := make([]int, wildcardDepth-1)
 	for _, sock := range dp.Sockets {
@@ -246,7 +266,6 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.Spares = append(cfg.Spares, spareName(i))
 	}
 	data.Spares = cfg.Spares
-	var err error
 	if cfg.Text, err = execute(data); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // writeFiles writes every file of a configuration, then haproxy.cfg, each atomically (a temporary
-// file renamed over the old one) so HAProxy never reads half a file.
+// file renamed over the old one) so HAProxy never reads half a file. Files holding keys or
+// passwords are 0600: HAProxy runs as the controller's user.
 func writeFiles(cfgPath string, cfg *Config) error {
 	for path, f := range cfg.Files {
 		mode := os.FileMode(0o644)
@@ -18,7 +19,11 @@ func writeFiles(cfgPath string, cfg *Config) error {
 			return err
 		}
 	}
-	return writeAtomic(cfgPath, cfg.Text, 0o644)
+	mode := os.FileMode(0o644)
+	if cfg.TextSecret {
+		mode = 0o600
+	}
+	return writeAtomic(cfgPath, cfg.Text, mode)
 }
 
 // removeStale deletes files the previous configuration had and the new one does not.

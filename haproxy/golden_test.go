@@ -58,28 +58,52 @@ func TestGoldenConfig(t *testing.T) {
 			if bytes.Contains(cfg.Text, []byte("acl ")) {
 				t.Error("haproxy.cfg has an inline ACL; SNI routing must go through maps")
 			}
-			goldenPath := filepath.Join("testdata", name+".cfg")
-			if *update {
-				if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(goldenPath)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered configuration differs from %s; run `go test ./haproxy -run TestGoldenConfig -update` and review the diff", goldenPath)
-			}
+			compareGolden(t, filepath.Join("testdata", name+".cfg"), got)
 		})
+	}
+}
+
+// TestGoldenStatsAuth renders the stats frontend asking for a user whose password needs quoting
+// (testdata/stats-auth.cfg): haproxy.cfg then holds the password and is marked secret.
+func TestGoldenStatsAuth(t *testing.T) {
+	s := goldenSettings
+	s.StatsAuth = &StatsAuth{Username: "prometheus", Password: `s3cr'et"$HOME#\x`}
+	cfg, err := Render(model.DataPlane{}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.TextSecret {
+		t.Error("haproxy.cfg with a password is not marked secret")
+	}
+	compareGolden(t, filepath.Join("testdata", "stats-auth.cfg"), dump(cfg))
+}
+
+// compareGolden compares got with the golden file, or rewrites it with -update.
+func compareGolden(t *testing.T, goldenPath string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(goldenPath, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("rendered configuration differs from %s; run `go test ./haproxy -run Golden -update` and review the diff", goldenPath)
 	}
 }
 
 // dump lays out a configuration as one text: haproxy.cfg, then each file by path.
 func dump(cfg *Config) []byte {
 	var b bytes.Buffer
-	b.WriteString("### haproxy.cfg\n")
+	if cfg.TextSecret {
+		b.WriteString("### haproxy.cfg (secret, mode 0600)\n")
+	} else {
+		b.WriteString("### haproxy.cfg\n")
+	}
 	b.Write(cfg.Text)
 	var paths []string
 	for p := range cfg.Files {

@@ -52,7 +52,8 @@ if [ "$(crds_with)" != "$want" ] || [ "$(crds_with --set crds.install=false)" !=
 fi
 # Invalid values must be refused by values.schema.json.
 for bad in "addressMode=nat" "controller.logFormat=xml" "controller.logLevel=trace" \
-           "gatewayService.type=External" "addressMode=pool" "replicas=0"; do
+           "gatewayService.type=External" "addressMode=pool" "replicas=0" \
+           "stats.auth.existingSecret=Stats_Auth" "stats.auth.password=x"; do
   if "$helm" template "${release[@]}" --set "$bad" >/dev/null 2>&1; then
     echo "helm-check: values $bad were accepted"; status=1
   fi
