@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
 
@@ -112,5 +114,28 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 	}
 	if !t.Failed() {
 		t.Logf("rotation without a stats socket: %s", res.Plan)
+	}
+}
+
+// The other command with a payload: more hostnames at once than single "add map" commands are
+// used for replace the whole map, on a real HAProxy and without a reload.
+func TestMapReplacedThroughPayload(t *testing.T) {
+	r := newRig(t)
+	port := freePort(t)
+	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
+	dp := func(hosts int) model.DataPlane {
+		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
+		for i := range hosts {
+			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%d.example.com", i), Backend: fooID})
+		}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+	}
+	if res := r.apply(dp(1)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	r.applyWithoutReload("hostnames added at once", dp(replaceMapAbove+8))
+	name := fmt.Sprintf("h%d.example.com", replaceMapAbove+7)
+	if a, err := probe.TLS("127.0.0.1:"+port, name); err != nil || a.Greeting != echo.Greeting("foo-backend", true, name) {
+		t.Errorf("%s after the map was replaced: %q, %v", name, a.Greeting, err)
 	}
 }
