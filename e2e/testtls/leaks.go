@@ -2,13 +2,15 @@ package testtls
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 )
 
 // KeyMaterialIn returns what text holds of a private key: a PEM boundary ("-----BEGIN"), the
-// words "PRIVATE KEY", and every base64 line of the pair's key (each is searched for on its own,
-// so a key cut into pieces or wrapped into log fields is still found). Nil when it holds none.
+// words "PRIVATE KEY", every base64 line of the pair's key, and every 64-character piece of the
+// base64 of its whole PEM (how a Secret's data travels in JSON). Each is searched for on its own,
+// so a key cut into pieces or wrapped into log fields is still found. Nil when it holds none.
 func (p Pair) KeyMaterialIn(text string) []string {
 	var found []string
 	for _, marker := range []string{"-----BEGIN", "PRIVATE KEY"} {
@@ -21,6 +23,12 @@ func (p Pair) KeyMaterialIn(text string) []string {
 		if strings.Contains(text, line) {
 			// By number: the finding itself must not print the key.
 			found = append(found, fmt.Sprintf("key line %d of %d", i+1, len(lines)))
+		}
+	}
+	encoded := base64.StdEncoding.EncodeToString(p.KeyPEM)
+	for i := 0; i+64 <= len(encoded); i += 64 {
+		if strings.Contains(text, encoded[i:i+64]) {
+			found = append(found, fmt.Sprintf("piece %d of the key's base64 PEM", i/64+1))
 		}
 	}
 	return found
