@@ -69,6 +69,16 @@ type File struct {
 	Secret  bool
 }
 
+// Format prints a secret file's size instead of its content (a certificate's private key), so
+// that printing a Config never shows it.
+func (f File) Format(s fmt.State, verb rune) {
+	if f.Secret {
+		fmt.Fprintf(s, "{secret, %d bytes}", len(f.Content))
+		return
+	}
+	fmt.Fprintf(s, "{%q}", f.Content)
+}
+
 // Equal reports whether two configurations are byte for byte the same.
 func (c *Config) Equal(o *Config) bool {
 	if c == nil || o == nil {

@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -69,7 +70,11 @@ func (k OpKind) String() string {
 	return fmt.Sprintf("op %d", int(k))
 }
 
-// Command is the runtime API command line for the op.
+// Format prints an op as its command line whatever the verb, so that printing an op, a Plan or
+// a Result ("%v", "%+v") never prints a certificate's payload.
+func (o Op) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.Command()) }
+
+// Command is the runtime API command line for the op, without its payload.
 func (o Op) Command() string {
 	switch o.Kind {
 	case NewCert:

@@ -10,10 +10,12 @@ import (
 	"github.com/haproxytech/client-native/v5/runtime/options"
 )
 
-// runtimeAPI runs ops on the worker's stats socket through client-native. Each command opens its
-// own connection, so the client keeps working across reloads (the socket path stays the same).
+// runtimeAPI runs ops on the worker's stats socket through client-native, except the commands
+// that carry a payload (see sendPayload). Each command opens its own connection, so the client
+// keeps working across reloads (the socket path stays the same).
 type runtimeAPI struct {
 	client clientnative.Runtime
+	socket string
 }
 
 func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error) {
@@ -21,7 +23,7 @@ func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error)
 	if err != nil {
 		return nil, fmt.Errorf("runtime API on %s: %w", statsSocket, err)
 	}
-	return &runtimeAPI{client: c}, nil
+	return &runtimeAPI{client: c, socket: statsSocket}, nil
 }
 
 // run executes ops in order and stops at the first failure.
@@ -39,7 +41,7 @@ func (r *runtimeAPI) do(op Op) error {
 	case NewCert:
 		return r.client.NewCertEntry(op.Cert)
 	case SetCert:
-		return r.client.SetCertEntry(op.Cert, string(op.Payload))
+		return r.setCert(op.Cert, op.Payload)
 	case CommitCert:
 		return r.client.CommitCertEntry(op.Cert)
 	case AddCrtListEntry:
@@ -86,8 +88,12 @@ func (r *runtimeAPI) replaceMap(path string, entries map[string]string) error {
 		for _, key := range sortedKeys(entries) {
 			payload.WriteString(key + " " + entries[key] + "\n")
 		}
-		if err := r.raw("add map @" + version + " " + path + " <<\n" + payload.String()); err != nil {
+		answer, err := r.sendPayload("add map @"+version+" "+path, []byte(payload.String()))
+		if err != nil {
 			return err
+		}
+		if answer != "" {
+			return fmt.Errorf("add map @%s %s answered %q", version, path, answer)
 		}
 	}
 	return r.raw("commit map @" + version + " " + path)

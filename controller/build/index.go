@@ -54,7 +54,7 @@ func newIndex(s *snapshot.Snapshot) *index {
 func (in *index) certificate(namespace, name string) (model.Certificate, error) {
 	secret, ok := in.secrets[namespace+"/"+name]
 	if !ok {
-		return model.Certificate{}, errors.New("Secret not found")
+		return model.Certificate{}, errors.New("Secret not found (only Secrets of type kubernetes.io/tls are read)")
 	}
 	if secret.Type != corev1.SecretTypeTLS {
 		return model.Certificate{}, fmt.Errorf("Secret type is %q, want %q", secret.Type, corev1.SecretTypeTLS)

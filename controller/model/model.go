@@ -3,6 +3,8 @@
 package model
 
 import (
+	"fmt"
+
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -160,6 +162,12 @@ type Certificate struct {
 	Fingerprint string   `json:"fingerprint"`
 	CertPEM     []byte   `json:"-"`
 	KeyPEM      []byte   `json:"-"`
+}
+
+// Format prints a certificate by name and fingerprint whatever the verb: printing a model never
+// shows its PEM, and so never its private key.
+func (c Certificate) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "{%s/%s %v %s}", c.Namespace, c.Name, c.SNIFilter, c.Fingerprint)
 }
 
 // BackendID names the route rule a backend serves.

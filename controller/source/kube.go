@@ -12,6 +12,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -66,6 +67,11 @@ func watchedKinds() []client.Object {
 	}
 }
 
+// tlsSecrets selects the Secrets a build can use: type kubernetes.io/tls.
+func tlsSecrets() fields.Selector {
+	return fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))
+}
+
 // Scheme returns a new scheme with the core Kubernetes types and Gateway API v1.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -106,6 +112,11 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset):
 		// Snapshot and the status writer both get private copies and may change them freely.
+		ByObject: map[client.Object]cache.ByObject{
+			// Only certificate Secrets can be used, so only they are listed, watched and cached:
+			// the API server filters the rest out, and other Secrets never reach this process.
+			&corev1.Secret{}: {Field: tlsSecrets()},
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kube source: cache: %w", err)

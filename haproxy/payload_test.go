@@ -1,0 +1,141 @@
+package haproxy
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+)
+
+func TestRedact(t *testing.T) {
+	pair, err := testtls.NewRSA("bar.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := joinPEM(pair.CertPEM, pair.KeyPEM)
+	lines := pair.KeyLines()
+	piece := lines[4][7:40]
+	for _, answer := range []string{
+		string(payload),
+		"unable to load '" + lines[3] + "' from the payload",
+		"error near " + piece + " in the payload",
+		"[2]: " + strings.Join(lines, "\n"),
+	} {
+		got := redact(answer, payload)
+		noKey(t, pair, "redacted answer", got)
+		if strings.Contains(got, piece) {
+			t.Errorf("redacted answer %q holds a piece of a key line", got)
+		}
+	}
+	if got := redact(strings.Repeat("x", 1000), payload); len(got) > maxAnswer+len("...") {
+		t.Errorf("a 1000-byte answer became %d bytes, want at most %d", len(got), maxAnswer)
+	}
+	// HAProxy's own words and the file names stay readable.
+	const refused = "Can't replace a certificate which is not referenced by the configuration!"
+	if got := redact(refused, payload); got != refused {
+		t.Errorf("redact(%q) = %q", refused, got)
+	}
+}
+
+// A certificate sent where no HAProxy listens: the error names the command, not its payload.
+func TestSetCertWithoutSocketShowsNoKey(t *testing.T) {
+	pair, _ := testtls.NewRSA("bar.example.com")
+	api := &runtimeAPI{socket: filepath.Join(t.TempDir(), "stats.sock")}
+	err := api.run([]Op{{Kind: SetCert, Cert: "/etc/haproxy/certs/default_bar.pem", Payload: joinPEM(pair.CertPEM, pair.KeyPEM)}})
+	if err == nil {
+		t.Fatal("set ssl cert succeeded without a socket")
+	}
+	if noKey(t, pair, "error", err.Error()) {
+		t.Logf("error: %v", err)
+	}
+}
+
+// A real HAProxy refuses certificates: for a file it does not know, and a key without its
+// certificate; then a rotation meets a stats socket that is gone and falls back to a reload.
+// No error, reload reason or printed Result holds the key.
+func TestRefusedCertificateShowsNoKey(t *testing.T) {
+	r := newRig(t)
+	first, _ := testtls.NewRSA("bar.example.com")
+	other, _ := testtls.NewRSA("bar.example.com")
+	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
+	port := atoi32(freePort(t))
+	dp := func(cert testtls.Pair) model.DataPlane {
+		sock := model.Socket{Address: "127.0.0.1", Port: port, Gateway: "default/gw",
+			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
+	}
+	if res := r.apply(dp(first)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	statsSocket := filepath.Join(r.manager.settings.RunDir, "stats.sock")
+	api, err := newRuntimeAPI(context.Background(), statsSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := filepath.Join(r.manager.settings.Dir, "certs", "default_bar.pem")
+	for _, c := range []struct {
+		what, file string
+		payload    []byte
+	}{
+		{"unknown file", filepath.Join(r.manager.settings.Dir, "certs", "nobody.pem"), joinPEM(other.CertPEM, other.KeyPEM)},
+		{"key without its certificate", known, joinPEM(other.KeyPEM)},
+	} {
+		err := api.run([]Op{{Kind: SetCert, Cert: c.file, Payload: c.payload}})
+		if err == nil {
+			t.Fatalf("%s: HAProxy took it", c.what)
+		}
+		if noKey(t, first, c.what, err.Error()) && noKey(t, other, c.what, err.Error()) {
+			t.Logf("%s: %v", c.what, err)
+		}
+	}
+
+	// A rotation while the stats socket is gone: "set ssl cert" fails, and a reload through the
+	// master socket takes the certificate from the files.
+	r.applyWithoutReload("rotation", dp(other))
+	if err := os.Rename(statsSocket, statsSocket+".away"); err != nil {
+		t.Fatal(err)
+	}
+	res := r.apply(dp(first))
+	if res.RuntimeErr == nil || res.Err != nil || !res.Plan.Reload || res.Plan.Reasons[0].Kind != RuntimeFailed {
+		// %+v prints ops by their command lines, without payload.
+		t.Fatalf("rotation without a stats socket: %+v", res)
+	}
+	for what, text := range map[string]string{"runtime error": res.RuntimeErr.Error(), "plan": res.Plan.String(), "result": fmt.Sprintf("%+v", res)} {
+		noKey(t, first, what, text)
+		noKey(t, other, what, text)
+	}
+	if !t.Failed() {
+		t.Logf("rotation without a stats socket: %s", res.Plan)
+	}
+}
+
+// The other command with a payload: more hostnames at once than single "add map" commands are
+// used for replace the whole map, on a real HAProxy and without a reload.
+func TestMapReplacedThroughPayload(t *testing.T) {
+	r := newRig(t)
+	port := freePort(t)
+	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
+	dp := func(hosts int) model.DataPlane {
+		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
+		for i := range hosts {
+			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%d.example.com", i), Backend: fooID})
+		}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+	}
+	if res := r.apply(dp(1)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	r.applyWithoutReload("hostnames added at once", dp(replaceMapAbove+8))
+	name := fmt.Sprintf("h%d.example.com", replaceMapAbove+7)
+	if a, err := probe.TLS("127.0.0.1:"+port, name); err != nil || a.Greeting != echo.Greeting("foo-backend", true, name) {
+		t.Errorf("%s after the map was replaced: %q, %v", name, a.Greeting, err)
+	}
+}
