@@ -30,8 +30,12 @@ func NewLogger(out io.Writer, level, format string) (*logrus.Logger, error) {
 }
 
 // Logr bridges logr (controller-runtime, client-go) to logrus, so every line has one format.
-// logr's V-levels above 0 are debug lines.
+// logr's V-levels 1 to maxVerbosity are debug lines; higher ones are never written.
 func Logr(log logrus.FieldLogger) logr.Logger { return logr.New(&logrusSink{log: log}) }
+
+// maxVerbosity is the highest logr V-level written. client-go logs request and response bodies
+// from level 6 up, and bodies of Secrets hold keys: no log level lets them through.
+const maxVerbosity = 4
 
 type logrusSink struct {
 	log  logrus.FieldLogger
@@ -41,6 +45,9 @@ type logrusSink struct {
 func (s *logrusSink) Init(logr.RuntimeInfo) {}
 
 func (s *logrusSink) Enabled(level int) bool {
+	if level > maxVerbosity {
+		return false
+	}
 	if l, ok := s.log.(*logrus.Logger); ok {
 		return level == 0 || l.IsLevelEnabled(logrus.DebugLevel)
 	}
