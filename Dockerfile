@@ -10,7 +10,7 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/haproxy-gateway .
 
-FROM haproxy:2.8-bookworm
+FROM haproxy:2.6-bookworm
 COPY --from=build /out/haproxy-gateway /usr/local/bin/haproxy-gateway
 # The official image's unprivileged "haproxy" user, by number so that Kubernetes' runAsNonRoot can
 # verify it without reading /etc/passwd.
