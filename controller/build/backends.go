@@ -104,8 +104,9 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:
-// ready ones, and terminating ones that still serve, which drain: they get no new connections but
-// keep the ones they have until they leave the EndpointSlice.
+// ready ones, and every other endpoint still in the EndpointSlice, which drains: it gets no new
+// connections but keeps the ones it has until it leaves the EndpointSlice. So a readiness blip or
+// a terminating pod never resets open connections.
 func servingEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName string) []endpoint {
 	var out []endpoint
 	for _, slice := range endpointSlices {
@@ -123,11 +124,7 @@ func servingEndpoints(endpointSlices []*discoveryv1.EndpointSlice, portName stri
 		}
 		for _, ep := range slice.Endpoints {
 			// An unset ready condition means ready, as the EndpointSlice API defines.
-			ready := ep.Conditions.Ready == nil || *ep.Conditions.Ready
-			draining := !ready && ptr.Deref(ep.Conditions.Serving, false) && ptr.Deref(ep.Conditions.Terminating, false)
-			if !ready && !draining {
-				continue
-			}
+			draining := !ptr.Deref(ep.Conditions.Ready, true)
 			for _, addr := range ep.Addresses {
 				// The API server checks addresses; files in standalone mode reach here unchecked.
 				if ip, err := netip.ParseAddr(addr); err != nil || ip.Zone() != "" || ip.Is4() != (slice.AddressType == discoveryv1.AddressTypeIPv4) {
