@@ -84,8 +84,8 @@ func TestNoKeyMaterialInLogs(t *testing.T) {
 	failuresBefore := strings.Count(controller.logs.String(), failedApply)
 	rotate("rotation while HAProxy's sockets are gone")
 	var failureStatus string
-	e.eventually("the controller failed, retried three times and said so in status", 30*time.Second, func() error {
-		if n := strings.Count(controller.logs.String(), failedApply) - failuresBefore; n < 3 {
+	e.eventually("the controller failed, logged it and said so in status", 30*time.Second, func() error {
+		if n := strings.Count(controller.logs.String(), failedApply) - failuresBefore; n < 1 {
 			return fmt.Errorf("%d failed applies logged", n)
 		}
 		if failureStatus = statusText(t, e); !strings.Contains(failureStatus, "HAProxy did not take the configuration") {
@@ -93,6 +93,9 @@ func TestNoKeyMaterialInLogs(t *testing.T) {
 		}
 		return nil
 	})
+	// A failure that repeats is logged once; the retries every 2 s run the same paths, and their
+	// debug lines are searched too.
+	time.Sleep(5 * time.Second)
 	for _, s := range sockets {
 		if err := os.Rename(s+".away", s); err != nil {
 			t.Fatal(err)
