@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
-	"strconv"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
 
 // reservedPorts are the addresses this process and its HAProxy serve besides Gateways: no
@@ -21,20 +19,12 @@ func reservedPorts(f flags) ([]build.ReservedPort, error) {
 		if r.address == "" {
 			continue
 		}
-		host, portText, err := net.SplitHostPort(r.address)
+		_, ap, err := haproxy.ListenAddress(r.address)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", r.flag, r.address, err)
+			return nil, fmt.Errorf("%s: %w", r.flag, err)
 		}
-		port, err := strconv.ParseUint(portText, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: port: %w", r.flag, r.address, err)
-		}
-		reserved := build.ReservedPort{Port: int32(port), Use: r.use}
-		if host != "" {
-			// A name rather than an address could be any address: reserve the port everywhere.
-			reserved.Address, _ = netip.ParseAddr(host)
-		}
-		out = append(out, reserved)
+		// The zero address (no host) reserves the port on every address.
+		out = append(out, build.ReservedPort{Address: ap.Addr(), Port: int32(ap.Port()), Use: r.use})
 	}
 	return out, nil
 }

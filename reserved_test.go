@@ -6,7 +6,7 @@ import (
 )
 
 func TestReservedPorts(t *testing.T) {
-	got, err := reservedPorts(flags{statsAddress: "127.0.0.1:8404", metricsAddress: ":8405", pprofAddress: "[::1]:6060"})
+	got, err := reservedPorts(flags{statsAddress: "127.0.0.1:8404", metricsAddress: ":8405", pprofAddress: "::1:6060"})
 	if err != nil {
 		t.Fatal(err)
 	}
