@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/events"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
@@ -69,11 +70,15 @@ type Runner struct {
 	Log      logrus.FieldLogger
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Events may be nil: failures then show in the status only. Only the leader records.
+	Events events.Recorder
 
 	ready atomic.Bool
 	// isolation and lastFailure belong to the Run loop.
 	isolation   isolation
 	lastFailure string
+	// transitions is the last published status's failures, so each one is an Event once.
+	transitions events.Transitions
 }
 
 // Ready reports whether HAProxy has run a configuration built from the objects.
@@ -156,8 +161,16 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 		r.ready.Store(true)
 		r.lastFailure = ""
 	}
+	desired := status.WithApplyResult(m, result.Err)
+	// Followers track transitions too, so a new leader does not repeat the old one's Events.
+	changes := r.transitions.Observe(desired)
 	if !r.Leader.Leading() {
 		return ok
+	}
+	if r.Events != nil {
+		for _, e := range changes {
+			r.Events.Record(ctx, e)
+		}
 	}
 	if r.Services != nil {
 		if err := r.Services.Write(ctx, m.Services); err != nil {
@@ -165,7 +178,7 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 			ok = false
 		}
 	}
-	if err := r.Status.Write(ctx, status.WithApplyResult(m, result.Err)); err != nil {
+	if err := r.Status.Write(ctx, desired); err != nil {
 		r.Log.WithError(err).Warn("write status")
 		ok = false
 	}
