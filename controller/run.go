@@ -77,6 +77,8 @@ type Runner struct {
 	// isolation and lastFailure belong to the Run loop.
 	isolation   isolation
 	lastFailure string
+	// applied is the data plane HAProxy last took, to name what the next change touches.
+	applied model.DataPlane
 	// transitions is the last published status's failures, so each one is an Event once.
 	transitions events.Transitions
 }
@@ -154,8 +156,13 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 		}
 		ok = false
 	case result.Changed:
+		gateways, routes := touched(r.applied, m.DataPlane)
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
+			"gateways": bounded(gateways), "routes": bounded(routes),
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")
+	}
+	if result.Err == nil {
+		r.applied = m.DataPlane
 	}
 	if result.Err == nil {
 		r.ready.Store(true)
