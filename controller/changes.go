@@ -110,3 +110,14 @@ func bounded(names []string) string {
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxNamed], ", "), len(names)-maxNamed)
 }
+
+// spareNames says which route each spare backend serves, as "spare:3=tlsroute:ns:name:rule0",
+// bounded like the other names.
+func spareNames(spares map[string]string) string {
+	names := make([]string, 0, len(spares))
+	for route, spare := range spares {
+		names = append(names, spare+"="+route)
+	}
+	slices.Sort(names)
+	return bounded(names)
+}

@@ -2,8 +2,11 @@ package controller
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -61,5 +64,26 @@ func TestBoundedNames(t *testing.T) {
 	}
 	if got := bounded(names[:2]); got != "r00, r01" {
 		t.Errorf("bounded: %q", got)
+	}
+}
+
+func TestSpareBackendsNamedInMetricsAndLog(t *testing.T) {
+	m := NewMetrics()
+	m.observe(ApplyResult{Changed: true, Spares: map[string]string{"tlsroute:app:a:rule0": "spare:3"}}, time.Time{})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	want := `haproxy_gateway_spare_backend_route{route="tlsroute:app:a:rule0",spare="spare:3"} 1`
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	// After a reload no route sits in a spare: the series goes.
+	m.observe(ApplyResult{Changed: true, Reloaded: true}, time.Time{})
+	rec = httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if strings.Contains(rec.Body.String(), "haproxy_gateway_spare_backend_route{") {
+		t.Errorf("a spare still named after the reload")
+	}
+	if got := spareNames(map[string]string{"tlsroute:app:b:rule0": "spare:1", "tlsroute:app:a:rule0": "spare:3"}); got != "spare:1=tlsroute:app:b:rule0, spare:3=tlsroute:app:a:rule0" {
+		t.Errorf("spareNames: %q", got)
 	}
 }

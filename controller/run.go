@@ -40,6 +40,9 @@ type ApplyResult struct {
 	// Refused is HAProxy's message when the configuration failed its check (so it never reached
 	// HAProxy, and the objects asked for something HAProxy does not take); empty otherwise.
 	Refused string
+	// Spares maps each route backend added since the last reload to the spare backend that
+	// serves it ("tlsroute:ns:name:rule0" -> "spare:3"): the stats page shows the spare's name.
+	Spares map[string]string
 }
 
 // StatusWriter publishes the status part of a model.
@@ -158,7 +161,7 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	case result.Changed:
 		gateways, routes := touched(r.applied, m.DataPlane)
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
-			"gateways": bounded(gateways), "routes": bounded(routes),
+			"gateways": bounded(gateways), "routes": bounded(routes), "spareBackends": spareNames(result.Spares),
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")
 	}
 	if result.Err == nil {
