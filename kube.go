@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/events"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/services"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
@@ -29,6 +30,8 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 		if f.statusFile != "" {
 			runner.Status = status.NewFileWriter(f.statusFile)
 		}
+		// No API server to keep Events: they go to the log.
+		runner.Events = events.LogRecorder{Log: log.WithField("logger", "events")}
 		runner.Metrics.SetLeading(true)
 		return nothing, nil
 	case "kube":
@@ -48,6 +51,9 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 	statusWriter := status.NewKubeWriter(kube.Client(), f.controllerName, log)
 	statusWriter.OnWrite = runner.Metrics.StatusWritten
 	runner.Source, runner.Status = kube, statusWriter
+	if runner.Events, err = events.NewKubeRecorder(ctx, cfg, kube.Client(), kube.Scheme(), f.controllerName, log.WithField("logger", "events")); err != nil {
+		return nil, err
+	}
 	if opts := runner.Build.Services; opts != nil {
 		runner.Services = services.NewKubeWriter(kube.Client(), opts.Namespace, opts.Selector, log)
 	}

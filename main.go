@@ -65,6 +65,8 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
+	haproxyOutput := controller.HAProxyOutput(log)
+	defer haproxyOutput.Close()
 	manager, err := haproxy.NewManager(ctx, haproxy.ManagerOptions{
 		Binary: f.haproxyBinary,
 		Settings: haproxy.Settings{
@@ -73,7 +75,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 			SpareBackends: f.spareBackends, StatsAuth: statsAuth,
 		},
 		MasterSocket: f.masterSocket,
-		Output:       log.WithField("logger", "haproxy").WriterLevel(logrus.InfoLevel),
+		Output:       haproxyOutput,
 	})
 	if err != nil {
 		return err

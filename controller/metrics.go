@@ -21,6 +21,7 @@ type Metrics struct {
 	leading         prometheus.Gauge
 	statusWrites    *prometheus.CounterVec
 	quarantined     prometheus.Gauge
+	spares          *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics.
@@ -60,9 +61,13 @@ func NewMetrics() *Metrics {
 			Name: "haproxy_gateway_refused_objects",
 			Help: "Parts of Gateways and routes HAProxy refused, left out of the configuration until they change.",
 		}),
+		spares: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "haproxy_gateway_spare_backend_route",
+			Help: "1 for each spare backend serving a route added since the last reload: the stats page shows such a route under the spare's name until HAProxy reloads.",
+		}, []string{"spare", "route"}),
 	}
 	// Go runtime and process metrics come with controller-runtime's registry.
-	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined)
+	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined, m.spares)
 	return m
 }
 
@@ -96,6 +101,12 @@ func (m *Metrics) StatusWritten(kind string) { m.statusWrites.WithLabelValues(ki
 func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if m == nil {
 		return
+	}
+	if r.Err == nil {
+		m.spares.Reset()
+		for route, spare := range r.Spares {
+			m.spares.WithLabelValues(spare, route).Set(1)
+		}
 	}
 	for op, n := range r.RuntimeOps {
 		m.runtimeOps.WithLabelValues(op).Add(float64(n))

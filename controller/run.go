@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/events"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
@@ -39,6 +40,9 @@ type ApplyResult struct {
 	// Refused is HAProxy's message when the configuration failed its check (so it never reached
 	// HAProxy, and the objects asked for something HAProxy does not take); empty otherwise.
 	Refused string
+	// Spares maps each route backend added since the last reload to the spare backend that
+	// serves it ("tlsroute:ns:name:rule0" -> "spare:3"): the stats page shows the spare's name.
+	Spares map[string]string
 }
 
 // StatusWriter publishes the status part of a model.
@@ -69,11 +73,17 @@ type Runner struct {
 	Log      logrus.FieldLogger
 	// Metrics may be nil.
 	Metrics *Metrics
+	// Events may be nil: failures then show in the status only. Only the leader records.
+	Events events.Recorder
 
 	ready atomic.Bool
 	// isolation and lastFailure belong to the Run loop.
 	isolation   isolation
 	lastFailure string
+	// applied is the data plane HAProxy last took, to name what the next change touches.
+	applied model.DataPlane
+	// transitions is the last published status's failures, so each one is an Event once.
+	transitions events.Transitions
 }
 
 // Ready reports whether HAProxy has run a configuration built from the objects.
@@ -149,15 +159,28 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 		}
 		ok = false
 	case result.Changed:
+		gateways, routes := touched(r.applied, m.DataPlane)
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
+			"gateways": bounded(gateways), "routes": bounded(routes), "spareBackends": spareNames(result.Spares),
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")
+	}
+	if result.Err == nil {
+		r.applied = m.DataPlane
 	}
 	if result.Err == nil {
 		r.ready.Store(true)
 		r.lastFailure = ""
 	}
+	desired := status.WithApplyResult(m, result.Err)
+	// Followers track transitions too, so a new leader does not repeat the old one's Events.
+	changes := r.transitions.Observe(desired)
 	if !r.Leader.Leading() {
 		return ok
+	}
+	if r.Events != nil {
+		for _, e := range changes {
+			r.Events.Record(ctx, e)
+		}
 	}
 	if r.Services != nil {
 		if err := r.Services.Write(ctx, m.Services); err != nil {
@@ -165,7 +188,7 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 			ok = false
 		}
 	}
-	if err := r.Status.Write(ctx, status.WithApplyResult(m, result.Err)); err != nil {
+	if err := r.Status.Write(ctx, desired); err != nil {
 		r.Log.WithError(err).Warn("write status")
 		ok = false
 	}

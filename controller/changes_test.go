@@ -1,0 +1,89 @@
+package controller
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
+	a := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "a"}
+	b := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "b"}
+	h := model.BackendID{Kind: "HTTPRoute", Namespace: "web", Name: "h"}
+	base := func() model.DataPlane {
+		return model.DataPlane{
+			Sockets: []model.Socket{
+				{Address: "10.0.0.1", Port: 443, Gateway: "infra/one", Protocol: model.SocketTLS,
+					Passthrough: []model.SNIRoute{{Hostname: "a.example.com", Backend: a}, {Hostname: "b.example.com", Backend: b}}},
+				{Address: "10.0.0.2", Port: 80, Gateway: "infra/two", Protocol: model.SocketHTTP,
+					VirtualHosts: []model.VirtualHost{{Hostname: "*", Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/", Backend: h}}}}},
+			},
+			Backends: []model.Backend{{ID: a, Servers: []model.Server{{Address: "10.244.0.1", Port: 1, Weight: 1}}}, {ID: b}, {ID: h, HTTP: true}},
+		}
+	}
+	cases := []struct {
+		name             string
+		change           func(*model.DataPlane)
+		gateways, routes []string
+	}{
+		{"nothing", func(*model.DataPlane) {}, nil, nil},
+		{"an endpoint of a", func(dp *model.DataPlane) { dp.Backends[0].Servers[0].Address = "10.244.0.2" }, nil, []string{"TLSRoute app/a"}},
+		{"b's hostname", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[1].Hostname = "c.example.com" }, []string{"infra/one"}, []string{"TLSRoute app/b"}},
+		{"h's path", func(dp *model.DataPlane) { dp.Sockets[1].VirtualHosts[0].Rules[0].Path = "/x" }, []string{"infra/two"}, []string{"HTTPRoute web/h"}},
+		{"Gateway two gone", func(dp *model.DataPlane) {
+			dp.Sockets = dp.Sockets[:1]
+			dp.Backends = dp.Backends[:2]
+		}, []string{"infra/two"}, []string{"HTTPRoute web/h"}},
+	}
+	for _, c := range cases {
+		next := base()
+		c.change(&next)
+		gateways, routes := touched(base(), next)
+		if !slices.Equal(gateways, c.gateways) || !slices.Equal(routes, c.routes) {
+			t.Errorf("%s: gateways %q routes %q, want %q %q", c.name, gateways, routes, c.gateways, c.routes)
+		}
+	}
+	// From nothing, everything is named.
+	if gateways, routes := touched(model.DataPlane{}, base()); len(gateways) != 2 || len(routes) != 3 {
+		t.Errorf("first apply: gateways %q routes %q", gateways, routes)
+	}
+}
+
+func TestBoundedNames(t *testing.T) {
+	var names []string
+	for i := range 13 {
+		names = append(names, fmt.Sprintf("r%02d", i))
+	}
+	if got, want := bounded(names), "r00, r01, r02, r03, r04, r05, r06, r07, r08, r09 and 3 more"; got != want {
+		t.Errorf("bounded: %q, want %q", got, want)
+	}
+	if got := bounded(names[:2]); got != "r00, r01" {
+		t.Errorf("bounded: %q", got)
+	}
+}
+
+func TestSpareBackendsNamedInMetricsAndLog(t *testing.T) {
+	m := NewMetrics()
+	m.observe(ApplyResult{Changed: true, Spares: map[string]string{"tlsroute:app:a:rule0": "spare:3"}}, time.Time{})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	want := `haproxy_gateway_spare_backend_route{route="tlsroute:app:a:rule0",spare="spare:3"} 1`
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	// After a reload no route sits in a spare: the series goes.
+	m.observe(ApplyResult{Changed: true, Reloaded: true}, time.Time{})
+	rec = httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if strings.Contains(rec.Body.String(), "haproxy_gateway_spare_backend_route{") {
+		t.Errorf("a spare still named after the reload")
+	}
+	if got := spareNames(map[string]string{"tlsroute:app:b:rule0": "spare:1", "tlsroute:app:a:rule0": "spare:3"}); got != "spare:1=tlsroute:app:b:rule0, spare:3=tlsroute:app:a:rule0" {
+		t.Errorf("spareNames: %q", got)
+	}
+}
