@@ -43,6 +43,7 @@ type Kube struct {
 	client  client.Client
 	crds    apiextensionsclient.Interface
 	changes notifier
+	health  *apiHealth
 
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
@@ -104,12 +105,16 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		return nil, fmt.Errorf("kube source: rest mapper: %w", err)
 	}
 	scheme := Scheme()
+	health := &apiHealth{log: log}
 	c, err := cache.New(cfg, cache.Options{
 		HTTPClient: httpClient,
 		Scheme:     scheme,
 		Mapper:     mapper,
 		// managedFields are never read here and are a large share of every cached object.
 		DefaultTransform: cache.TransformStripManagedFields(),
+		// An API outage is waited out at a steady pace and said once (see apiHealth).
+		NewInformer:              health.newInformer(scheme),
+		DefaultWatchErrorHandler: health.watchError,
 		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset):
 		// Snapshot and the status writer both get private copies and may change them freely.
 		ByObject: map[client.Object]cache.ByObject{
@@ -134,7 +139,8 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube source: apiextensions client: %w", err)
 	}
-	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier()}
+	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier(),
+		health: health}
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
