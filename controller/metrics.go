@@ -22,6 +22,8 @@ type Metrics struct {
 	statusWrites    *prometheus.CounterVec
 	quarantined     prometheus.Gauge
 	spares          *prometheus.GaugeVec
+	// objectChangeLatency: see the object change block at the end of this file.
+	objectChangeLatency prometheus.Histogram
 }
 
 // NewMetrics registers the metrics.
@@ -68,6 +70,7 @@ func NewMetrics() *Metrics {
 	}
 	// Go runtime and process metrics come with controller-runtime's registry.
 	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined, m.spares)
+	m.registerObjectChange()
 	return m
 }
 
@@ -128,4 +131,31 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if !seen.IsZero() {
 		m.applyLatency.Observe(time.Since(seen).Seconds())
 	}
+}
+
+// --- Time from an object's own change to HAProxy running it ---
+//
+// change_to_applied_seconds starts when the controller sees a change, so it misses whatever kept
+// the change from reaching the controller (an API server outage, a slow watch). This one starts at
+// the time the object carries (see source.ChangeClock): second resolution, so a value can be up to
+// a second too long, and clocks of API server and controller that disagree shift it.
+
+func (m *Metrics) registerObjectChange() {
+	m.objectChangeLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "haproxy_gateway_object_change_to_applied_seconds",
+		Help: "Time from a Gateway API object or endpoints change, as the object records it (newest managedFields time, " +
+			"creation or deletion; one-second resolution), to HAProxy running it.",
+		Buckets: []float64{.5, 1, 2, 3, 5, 10, 30, 60, 120, 300},
+	})
+	m.registry.MustRegister(m.objectChangeLatency)
+}
+
+// observeObjectChange records an apply that ran the change objects say happened at changed; a
+// zero changed (no object carried a time) is not recorded.
+func (m *Metrics) observeObjectChange(r ApplyResult, changed time.Time) {
+	if m == nil || r.Err != nil || !r.Changed || changed.IsZero() {
+		return
+	}
+	// A controller clock behind the API server's would make it negative.
+	m.objectChangeLatency.Observe(max(time.Since(changed).Seconds(), 0))
 }

@@ -101,8 +101,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.Leader = leader.Always{}
 	}
 	retry := time.NewTimer(0) // the first pass runs at once
-	// seen is when the oldest change not yet applied was noticed.
-	var seen time.Time
+	// seen is when the oldest change not yet applied was noticed; changed is when that change
+	// happened, as the objects say (zero when they do not).
+	var seen, changed time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,8 +117,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			// Write what was held back as a follower; the status writer skips what is current.
 		case <-retry.C:
 		}
-		if r.pass(ctx, seen) {
-			seen = time.Time{}
+		changed = earliest(changed, oldestChange(r.Source))
+		if r.pass(ctx, seen, changed) {
+			seen, changed = time.Time{}, time.Time{}
 		} else {
 			retry.Reset(retryAfter)
 		}
@@ -138,7 +140,7 @@ func (r *Runner) settle(ctx context.Context) {
 }
 
 // pass runs one build -> apply -> status round; false means it should be tried again.
-func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
+func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 	snap, err := r.Source.Snapshot(ctx)
 	if err != nil {
 		r.Log.WithError(err).Error("read objects")
@@ -146,6 +148,7 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	}
 	m, result := r.applyIsolated(ctx, snap, build.Build(snap, r.Build))
 	r.Metrics.observe(result, seen)
+	r.Metrics.observeObjectChange(result, changed)
 	ok := true
 	switch {
 	case result.Err != nil:

@@ -43,6 +43,8 @@ type Kube struct {
 	client  client.Client
 	crds    apiextensionsclient.Interface
 	changes notifier
+	health  *apiHealth
+	clock   *changeClock
 
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
@@ -104,12 +106,16 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		return nil, fmt.Errorf("kube source: rest mapper: %w", err)
 	}
 	scheme := Scheme()
+	health, clock := &apiHealth{log: log}, newChangeClock()
 	c, err := cache.New(cfg, cache.Options{
 		HTTPClient: httpClient,
 		Scheme:     scheme,
 		Mapper:     mapper,
-		// managedFields are never read here and are a large share of every cached object.
-		DefaultTransform: cache.TransformStripManagedFields(),
+		// Strips managedFields after reading the change time from them.
+		DefaultTransform: clock.transform,
+		// An API outage is waited out at a steady pace and said once (see apiHealth).
+		NewInformer:              health.newInformer(scheme),
+		DefaultWatchErrorHandler: health.watchError,
 		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset):
 		// Snapshot and the status writer both get private copies and may change them freely.
 		ByObject: map[client.Object]cache.ByObject{
@@ -134,7 +140,8 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube source: apiextensions client: %w", err)
 	}
-	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier()}
+	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier(),
+		health: health, clock: clock}
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
@@ -145,15 +152,25 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 // block) with a handler that only signals: any work here would delay every other event.
 func (k *Kube) addHandlers() error {
 	handler := toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { k.changes.notify() },
-		UpdateFunc: func(oldObj, newObj any) {
-			// Periodic resyncs deliver the same object again; it cannot change a build.
-			if sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj) {
-				return
-			}
+		AddFunc: func(obj any) {
+			k.clock.handled(obj, true)
 			k.changes.notify()
 		},
-		DeleteFunc: func(any) { k.changes.notify() },
+		UpdateFunc: func(oldObj, newObj any) {
+			// Periodic resyncs deliver the same object again; it cannot change a build.
+			ignored := sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj)
+			k.clock.handled(newObj, !ignored)
+			if !ignored {
+				k.changes.notify()
+			}
+		},
+		DeleteFunc: func(obj any) {
+			// Only a deletionTimestamp tells when a deletion happened; without one the time
+			// the deletion was seen is all there is.
+			o, ok := obj.(client.Object)
+			k.clock.handled(obj, ok && o.GetDeletionTimestamp() != nil)
+			k.changes.notify()
+		},
 	}
 	for _, obj := range watchedKinds() {
 		inf, err := k.cache.GetInformer(context.Background(), obj)
@@ -196,6 +213,9 @@ func sameVersion(oldObj, newObj any) bool {
 }
 
 func (k *Kube) Changes() <-chan struct{} { return k.changes }
+
+// TakeOldestChange implements ChangeClock.
+func (k *Kube) TakeOldestChange() time.Time { return k.clock.take() }
 
 // Client reads from the cache and writes to the API server: what the status writer needs.
 func (k *Kube) Client() client.Client { return k.client }

@@ -4,6 +4,7 @@ package source
 
 import (
 	"context"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 )
@@ -17,6 +18,13 @@ type Source interface {
 	Changes() <-chan struct{}
 	// Snapshot returns sorted deep copies of the objects as they are now.
 	Snapshot(ctx context.Context) (*snapshot.Snapshot, error)
+}
+
+// ChangeClock is implemented by sources whose objects say when they were changed.
+type ChangeClock interface {
+	// TakeOldestChange returns the time of the oldest change signalled on Changes since the last
+	// call, and forgets it; zero when no change carried a time.
+	TakeOldestChange() time.Time
 }
 
 // notifier is a change signal that coalesces: many notifications before a read count as one.

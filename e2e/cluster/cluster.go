@@ -48,6 +48,9 @@ type Cluster struct {
 	removeWorkDir bool
 	logMu         sync.Mutex // serialises writes of all processes to Options.LogWriter
 	stopOnce      sync.Once
+	// apiserver and how it was started, for KillAPIServer and RestartAPIServer.
+	apiserver      *process
+	startAPIServer func() (*process, error)
 }
 
 // Start launches etcd, kube-apiserver and kube-controller-manager and returns once the API server is
@@ -102,10 +105,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	apiserver, err := c.run(opts, binDir, "kube-apiserver", apiserverArgs(c.WorkDir, pki, c.EtcdURL, apiPort))
+	args := apiserverArgs(c.WorkDir, pki, c.EtcdURL, apiPort)
+	c.startAPIServer = func() (*process, error) { return c.run(opts, binDir, "kube-apiserver", args) }
+	apiserver, err := c.startAPIServer()
 	if err != nil {
 		return err
 	}
+	c.apiserver = apiserver
 	c.RestConfig = restConfigFor(host, pki.CAPEM, pki.AdminCertPEM, pki.AdminKeyPEM)
 	c.Kubeconfig = filepath.Join(c.WorkDir, "admin.kubeconfig")
 	if err := writeKubeconfig(c.Kubeconfig, "admin", c.RestConfig); err != nil {

@@ -1,0 +1,24 @@
+package controller
+
+import (
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+)
+
+// oldestChange is the time of the oldest change src signalled and the Runner has not yet taken,
+// as the objects say; zero for a source whose objects carry no time.
+func oldestChange(src source.Source) time.Time {
+	if c, ok := src.(source.ChangeClock); ok {
+		return c.TakeOldestChange()
+	}
+	return time.Time{}
+}
+
+// earliest is the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
