@@ -65,25 +65,25 @@ func TestEventsOnlyFromTheLeaderOncePerTransition(t *testing.T) {
 	r := &Runner{Source: fixedSource{snap}, Build: build.Options{ControllerName: controllerName, AddressPool: netip.MustParsePrefix("10.250.0.0/16")}, DataPlane: dp,
 		Status: noStatus{}, Leader: leader, Log: logger, Events: &got}
 	ctx := context.Background()
-	r.pass(ctx, time.Time{})
+	r.pass(ctx, time.Time{}, time.Time{})
 	if len(got) != 0 {
 		t.Fatalf("a follower recorded %v", got)
 	}
 	leader.leading = true
 	for range 3 {
-		r.pass(ctx, time.Time{})
+		r.pass(ctx, time.Time{}, time.Time{})
 	}
 	if len(got) != 0 {
 		t.Fatalf("a new leader repeated what it saw as a follower: %v", got)
 	}
 	dp.err = nil
-	r.pass(ctx, time.Time{})
+	r.pass(ctx, time.Time{}, time.Time{})
 	dp.err = errors.New("[ALERT] again")
 	for range 3 {
-		r.pass(ctx, time.Time{})
+		r.pass(ctx, time.Time{}, time.Time{})
 	}
 	dp.err = nil
-	r.pass(ctx, time.Time{})
+	r.pass(ctx, time.Time{}, time.Time{})
 	// The Gateway's Programmed and its listener's, each once per transition.
 	want := []string{
 		"Normal Gateway infra/gw Programmed", "Normal Gateway infra/gw Programmed",
