@@ -61,7 +61,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer stopConnection()
-	defaultCert, err := haproxy.NewDefaultCertificate()
+	defaultCert, err := haproxy.DefaultCertificate(haproxy.DefaultCertificatePath(f.haproxyDir))
 	if err != nil {
 		return err
 	}
