@@ -72,13 +72,29 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 			HardStopAfter: f.hardStopAfter, IdleTimeout: f.idleTimeout, DefaultCertificate: defaultCert,
 			SpareBackends: f.spareBackends, StatsAuth: statsAuth,
 		},
-		MasterSocket: f.masterSocket,
-		Output:       log.WithField("logger", "haproxy").WriterLevel(logrus.InfoLevel),
+		MasterSocket:      f.masterSocket,
+		MinReloadInterval: f.minReloadInterval,
+		Output:            log.WithField("logger", "haproxy").WriterLevel(logrus.InfoLevel),
 	})
 	if err != nil {
 		return err
 	}
 	defer manager.Stop()
+	log.Info("HAProxy: " + manager.Resumed())
+	if f.hardStopAfter < f.idleTimeout {
+		log.WithFields(logrus.Fields{"hardStopAfter": f.hardStopAfter, "idleTimeout": f.idleTimeout}).Info(
+			"a connection open across a reload is closed -hard-stop-after later (or after 3 reloads), even when it is not idle")
+	}
+	supervised := make(chan error, 1)
+	go func() {
+		supervised <- manager.Supervise(ctx, func(event string, err error) {
+			entry := log.WithField("logger", "haproxy")
+			if err != nil {
+				entry = entry.WithError(err)
+			}
+			entry.Warn(event)
+		})
+	}()
 	runner.DataPlane = controller.HAProxy{Manager: manager}
 	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "statsAuth": statsAuth != nil, "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
 
@@ -97,8 +113,8 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	select {
 	case err := <-errs:
 		return err
-	case <-manager.Master().Exited():
-		return errors.New("HAProxy exited")
+	case err := <-supervised:
+		return err
 	}
 }
 
