@@ -21,6 +21,7 @@ type Metrics struct {
 	leading         prometheus.Gauge
 	statusWrites    *prometheus.CounterVec
 	quarantined     prometheus.Gauge
+	reloadLimit
 }
 
 // NewMetrics registers the metrics.
@@ -63,6 +64,7 @@ func NewMetrics() *Metrics {
 	}
 	// Go runtime and process metrics come with controller-runtime's registry.
 	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined)
+	m.reloadLimit = newReloadLimit(m.registry)
 	return m
 }
 
@@ -103,6 +105,9 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if r.RuntimeFailed {
 		m.runtimeFailures.Inc()
 	}
+	if m.observeDeferred(r) {
+		return
+	}
 	if r.Err != nil {
 		// Counted even when nothing was planned: a configuration that cannot be rendered fails too.
 		m.applyFailures.Inc()
@@ -117,4 +122,28 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if !seen.IsZero() {
 		m.applyLatency.Observe(time.Since(seen).Seconds())
 	}
+}
+
+// Reload rate limit (-min-reload-interval).
+
+// reloadLimit counts the reloads the rate limit held back.
+type reloadLimit struct{ deferredReloads prometheus.Counter }
+
+func newReloadLimit(registry *prometheus.Registry) reloadLimit {
+	l := reloadLimit{deferredReloads: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haproxy_gateway_reloads_deferred_total",
+		Help: "Changes whose reload waited for -min-reload-interval; those that arrive meanwhile share one reload.",
+	})}
+	registry.MustRegister(l.deferredReloads)
+	return l
+}
+
+// observeDeferred counts a deferred reload; true means the change is not applied yet, so its
+// latency is observed later, when the reload runs.
+func (l reloadLimit) observeDeferred(r ApplyResult) bool {
+	if r.Deferred <= 0 {
+		return false
+	}
+	l.deferredReloads.Inc()
+	return true
 }

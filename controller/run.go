@@ -39,6 +39,9 @@ type ApplyResult struct {
 	// Refused is HAProxy's message when the configuration failed its check (so it never reached
 	// HAProxy, and the objects asked for something HAProxy does not take); empty otherwise.
 	Refused string
+	// Deferred is set when the change needs a reload that the reload rate limit holds back this
+	// long: its runtime part went out, and the pass runs again then. Nothing failed.
+	Deferred time.Duration
 }
 
 // StatusWriter publishes the status part of a model.
@@ -71,6 +74,8 @@ type Runner struct {
 	Metrics *Metrics
 
 	ready atomic.Bool
+	// deferred is when the next pass is due, set by a pass whose reload was deferred.
+	deferred time.Duration
 	// isolation and lastFailure belong to the Run loop.
 	isolation   isolation
 	lastFailure string
@@ -109,9 +114,19 @@ func (r *Runner) Run(ctx context.Context) error {
 		if r.pass(ctx, seen) {
 			seen = time.Time{}
 		} else {
-			retry.Reset(retryAfter)
+			retry.Reset(r.nextTry())
 		}
 	}
+}
+
+// nextTry is when a pass that did not finish runs again: when its deferred reload may run, or
+// after retryAfter.
+func (r *Runner) nextTry() time.Duration {
+	if d := r.deferred; d > 0 {
+		r.deferred = 0
+		return d
+	}
+	return retryAfter
 }
 
 // settle waits until changes stop arriving for Coalesce, so a burst becomes one rebuild.
@@ -136,6 +151,12 @@ func (r *Runner) pass(ctx context.Context, seen time.Time) bool {
 	}
 	m, result := r.applyIsolated(ctx, snap, build.Build(snap, r.Build))
 	r.Metrics.observe(result, seen)
+	if result.Deferred > 0 {
+		// Status waits for the reload: Programmed says what HAProxy runs.
+		r.deferred = result.Deferred
+		r.Log.WithField("change", result.Detail).WithField("wait", result.Deferred).Debug("reload deferred")
+		return false
+	}
 	ok := true
 	switch {
 	case result.Err != nil:
