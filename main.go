@@ -83,7 +83,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	log.Info("HAProxy: " + manager.Resumed())
 	if f.hardStopAfter < f.idleTimeout {
 		log.WithFields(logrus.Fields{"hardStopAfter": f.hardStopAfter, "idleTimeout": f.idleTimeout}).Info(
-			"a connection open across a reload is closed -hard-stop-after later (or after 3 reloads), even when it is not idle")
+			"a connection open across a reload is closed -hard-stop-after later (or after 50 reloads), even when it is not idle")
 	}
 	supervised := make(chan error, 1)
 	go func() {

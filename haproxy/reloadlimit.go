@@ -3,7 +3,7 @@ package haproxy
 import "time"
 
 // reloadLimiter spaces reloads at least interval apart. Each reload leaves old workers draining
-// (up to hard-stop-after, or 3 reloads), so a run of changes that each need one would pile them
+// (up to hard-stop-after, or 50 reloads), so a run of changes that each need one would pile them
 // up; a reload due sooner waits, and the changes that arrive meanwhile go into that one reload.
 type reloadLimiter struct {
 	interval time.Duration
