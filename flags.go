@@ -26,6 +26,7 @@ type flags struct {
 	statsAuthDir                             string
 	spareBackends                            int
 	coalesce, hardStopAfter, idleTimeout     time.Duration
+	minReloadInterval                        time.Duration
 	leaderElect                              bool
 	leaderElectionID, leaderElectionNS       string
 	leaseDuration, renewDeadline, retryLease time.Duration
@@ -64,6 +65,7 @@ func parseFlags() flags {
 	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
 	flag.DurationVar(&f.idleTimeout, "idle-timeout", time.Hour, "idle timeout of proxied connections")
+	flag.DurationVar(&f.minReloadInterval, "min-reload-interval", time.Second, "least time between two HAProxy reloads; changes that need one sooner wait and share the next, their runtime part goes out at once (0: no limit)")
 	flag.BoolVar(&f.leaderElect, "leader-elect", false, "elect one replica, through a Lease, to write status and Services; every replica programs its own HAProxy")
 	flag.StringVar(&f.leaderElectionID, "leader-election-id", "haproxy-gateway", "name of the leader election Lease")
 	flag.StringVar(&f.leaderElectionNS, "leader-election-namespace", podNamespace, "namespace of the leader election Lease (default $POD_NAMESPACE)")

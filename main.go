@@ -61,7 +61,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer stopConnection()
-	defaultCert, err := haproxy.NewDefaultCertificate()
+	defaultCert, err := haproxy.DefaultCertificate(haproxy.DefaultCertificatePath(f.haproxyDir))
 	if err != nil {
 		return err
 	}
@@ -74,13 +74,29 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 			HardStopAfter: f.hardStopAfter, IdleTimeout: f.idleTimeout, DefaultCertificate: defaultCert,
 			SpareBackends: f.spareBackends, StatsAuth: statsAuth,
 		},
-		MasterSocket: f.masterSocket,
-		Output:       haproxyOutput,
+		MasterSocket:      f.masterSocket,
+		MinReloadInterval: f.minReloadInterval,
+		Output:            haproxyOutput,
 	})
 	if err != nil {
 		return err
 	}
 	defer manager.Stop()
+	log.Info("HAProxy: " + manager.Resumed())
+	if f.hardStopAfter < f.idleTimeout {
+		log.WithFields(logrus.Fields{"hardStopAfter": f.hardStopAfter, "idleTimeout": f.idleTimeout}).Info(
+			"a connection open across a reload is closed -hard-stop-after later (or after 50 reloads), even when it is not idle")
+	}
+	supervised := make(chan error, 1)
+	go func() {
+		supervised <- manager.Supervise(ctx, func(event string, err error) {
+			entry := log.WithField("logger", "haproxy")
+			if err != nil {
+				entry = entry.WithError(err)
+			}
+			entry.Warn(event)
+		})
+	}()
 	runner.DataPlane = controller.HAProxy{Manager: manager}
 	log.WithFields(logrus.Fields{"stats": "http://" + f.statsAddress + "/", "statsAuth": statsAuth != nil, "source": f.source, "addressMode": f.addressMode}).Info("haproxy-gateway running")
 
@@ -99,8 +115,8 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	select {
 	case err := <-errs:
 		return err
-	case <-manager.Master().Exited():
-		return errors.New("HAProxy exited")
+	case err := <-supervised:
+		return err
 	}
 }
 

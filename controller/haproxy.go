@@ -16,7 +16,9 @@ func (d HAProxy) Apply(ctx context.Context, dp model.DataPlane) ApplyResult {
 	r := d.Manager.Apply(ctx, dp)
 	result := ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: r.Plan.String(),
 		RuntimeFailed: r.RuntimeErr != nil, RuntimeOps: map[string]int{}, Err: r.Err, Spares: d.Manager.Spares()}
-	if r.Plan.Reload {
+	if r.Deferred > 0 {
+		result.Deferred, result.Detail = r.Deferred, "reload deferred by -min-reload-interval: "+r.Plan.String()
+	} else if r.Plan.Reload {
 		for _, reason := range r.Plan.Reasons {
 			result.ReloadReasons = append(result.ReloadReasons, string(reason.Kind))
 		}

@@ -24,6 +24,7 @@ type Metrics struct {
 	spares          *prometheus.GaugeVec
 	// objectChangeLatency: see the object change block at the end of this file.
 	objectChangeLatency prometheus.Histogram
+	reloadLimit
 }
 
 // NewMetrics registers the metrics.
@@ -71,6 +72,7 @@ func NewMetrics() *Metrics {
 	// Go runtime and process metrics come with controller-runtime's registry.
 	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined, m.spares)
 	m.registerObjectChange()
+	m.reloadLimit = newReloadLimit(m.registry)
 	return m
 }
 
@@ -117,6 +119,9 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if r.RuntimeFailed {
 		m.runtimeFailures.Inc()
 	}
+	if m.observeDeferred(r) {
+		return
+	}
 	if r.Err != nil {
 		// Counted even when nothing was planned: a configuration that cannot be rendered fails too.
 		m.applyFailures.Inc()
@@ -158,4 +163,26 @@ func (m *Metrics) observeObjectChange(r ApplyResult, changed time.Time) {
 	}
 	// A controller clock behind the API server's would make it negative.
 	m.objectChangeLatency.Observe(max(time.Since(changed).Seconds(), 0))
+}
+
+// reloadLimit counts the reloads the rate limit held back.
+type reloadLimit struct{ deferredReloads prometheus.Counter }
+
+func newReloadLimit(registry *prometheus.Registry) reloadLimit {
+	l := reloadLimit{deferredReloads: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haproxy_gateway_reloads_deferred_total",
+		Help: "Changes whose reload waited for -min-reload-interval; those that arrive meanwhile share one reload.",
+	})}
+	registry.MustRegister(l.deferredReloads)
+	return l
+}
+
+// observeDeferred counts a deferred reload; true means the change is not applied yet, so its
+// latency is observed later, when the reload runs.
+func (l reloadLimit) observeDeferred(r ApplyResult) bool {
+	if r.Deferred <= 0 {
+		return false
+	}
+	l.deferredReloads.Inc()
+	return true
 }

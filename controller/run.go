@@ -43,6 +43,9 @@ type ApplyResult struct {
 	// Spares maps each route backend added since the last reload to the spare backend that
 	// serves it ("tlsroute:ns:name:rule0" -> "spare:3"): the stats page shows the spare's name.
 	Spares map[string]string
+	// Deferred is set when the change needs a reload that the reload rate limit holds back this
+	// long: its runtime part went out, and the pass runs again then. Nothing failed.
+	Deferred time.Duration
 }
 
 // StatusWriter publishes the status part of a model.
@@ -77,6 +80,8 @@ type Runner struct {
 	Events events.Recorder
 
 	ready atomic.Bool
+	// deferred is when the next pass is due, set by a pass whose reload was deferred.
+	deferred time.Duration
 	// isolation and lastFailure belong to the Run loop.
 	isolation   isolation
 	lastFailure string
@@ -121,9 +126,19 @@ func (r *Runner) Run(ctx context.Context) error {
 		if r.pass(ctx, seen, changed) {
 			seen, changed = time.Time{}, time.Time{}
 		} else {
-			retry.Reset(retryAfter)
+			retry.Reset(r.nextTry())
 		}
 	}
+}
+
+// nextTry is when a pass that did not finish runs again: when its deferred reload may run, or
+// after retryAfter.
+func (r *Runner) nextTry() time.Duration {
+	if d := r.deferred; d > 0 {
+		r.deferred = 0
+		return d
+	}
+	return retryAfter
 }
 
 // settle waits until changes stop arriving for Coalesce, so a burst becomes one rebuild.
@@ -148,6 +163,12 @@ func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 	}
 	m, result := r.applyIsolated(ctx, snap, build.Build(snap, r.Build))
 	r.Metrics.observe(result, seen)
+	if result.Deferred > 0 {
+		// Status waits for the reload: Programmed says what HAProxy runs.
+		r.deferred = result.Deferred
+		r.Log.WithField("change", result.Detail).WithField("wait", result.Deferred).Debug("reload deferred")
+		return false
+	}
 	r.Metrics.observeObjectChange(result, changed)
 	ok := true
 	switch {

@@ -26,6 +26,16 @@ type Manager struct {
 	live      *Live
 	liveModel model.DataPlane
 	runtime   *runtimeAPI
+	// workers are the current workers' PIDs as this Manager last saw them: a different set it did
+	// not ask for means HAProxy restarted them from the files (see Supervise).
+	workers []int
+	reloads reloadLimiter
+	// resumed says what a Manager found running at start, for the log.
+	resumed string
+	// output gets the log of a master this Manager starts again (see Supervise).
+	output io.Writer
+	// stopped is set by Stop: a master that ends then is not started again.
+	stopped bool
 }
 
 // ManagerOptions configure a Manager.
@@ -38,6 +48,9 @@ type ManagerOptions struct {
 	ReloadTimeout time.Duration
 	// Output receives HAProxy's own log lines when the Manager starts it.
 	Output io.Writer
+	// MinReloadInterval is the least time between two reloads; a reload due sooner waits, the
+	// runtime part of its change goes out at once (see Result.Deferred).
+	MinReloadInterval time.Duration
 }
 
 // Result is what one Apply did.
@@ -52,10 +65,13 @@ type Result struct {
 	// RuntimePartErr is set when that failed too.
 	RuntimePart    Plan
 	RuntimePartErr error
+	// Deferred is set when the change needs a reload that the reload rate limit holds back this
+	// long; apply the newest data plane again then. Nothing failed; RuntimePart went out already.
+	Deferred time.Duration
 }
 
 // Reloaded reports whether HAProxy got new workers for this change.
-func (r Result) Reloaded() bool { return r.Plan.Reload && r.Err == nil }
+func (r Result) Reloaded() bool { return r.Plan.Reload && r.Err == nil && r.Deferred == 0 }
 
 // NewManager prepares the directories, writes an empty configuration and starts (or attaches to)
 // the HAProxy master.
@@ -68,7 +84,8 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 			return nil, err
 		}
 	}
-	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout}
+	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
+		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output}
 	empty, err := Render(model.DataPlane{}, opts.Settings)
 	if err != nil {
 		return nil, err
@@ -77,23 +94,40 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		return nil, err
 	}
 	if opts.MasterSocket != "" {
-		return m, m.attach(ctx, opts.MasterSocket, empty)
+		if err := m.attach(ctx, opts.MasterSocket, empty); err != nil {
+			return nil, err
+		}
+		m.resume()
+		return m, nil
+	}
+	socket := m.masterSocket()
+	// A master left by an earlier controller process keeps serving: one HAProxy, always.
+	if master := AdoptMaster(socket); master != nil {
+		m.master = master
+		m.resume()
+		m.resumed = fmt.Sprintf("adopted the running HAProxy master (PID %d); %s", master.pid, m.resumed)
+		return m, nil
 	}
 	if err := writeFiles(m.configPath(), empty); err != nil {
 		return nil, err
 	}
-	master, err := StartMaster(ctx, opts.Binary, m.configPath(), filepath.Join(opts.Settings.RunDir, "master.sock"), opts.Output)
+	master, err := StartMaster(ctx, opts.Binary, m.configPath(), socket, opts.Output)
 	if err != nil {
 		return nil, err
 	}
-	m.master, m.live = master, Started(empty)
+	m.master = master
+	m.setLive(Started(empty), model.DataPlane{}, true)
+	m.resumed = "started HAProxy"
 	return m, nil
 }
 
+// Resumed says what the Manager found at start: an HAProxy it started, or one already running
+// and whether its configuration is known (then the first change needs no reload).
+func (m *Manager) Resumed() string { return m.resumed }
+
 // attach drives a master something else starts, like the HAProxy container beside the controller
 // in a pod, which waits for a configuration to exist. It gets the empty one unless one is there
-// already (a restarted controller finds the one HAProxy runs). The first Apply reloads, as what
-// an attached HAProxy runs is not known.
+// already (a restarted controller finds the one HAProxy runs, see resume).
 func (m *Manager) attach(ctx context.Context, socket string, empty *Config) error {
 	if _, err := os.Stat(m.configPath()); errors.Is(err, fs.ErrNotExist) {
 		if err := writeFiles(m.configPath(), empty); err != nil {
@@ -109,8 +143,14 @@ const attachTimeout = 2 * time.Minute
 
 func (m *Manager) configPath() string { return filepath.Join(m.settings.Dir, "haproxy.cfg") }
 
-// Master returns the HAProxy master this Manager drives.
-func (m *Manager) Master() *Master { return m.master }
+func (m *Manager) masterSocket() string { return filepath.Join(m.settings.RunDir, "master.sock") }
+
+// Master returns the HAProxy master this Manager drives now.
+func (m *Manager) Master() *Master {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.master
+}
 
 // Apply makes HAProxy run the data plane. A configuration HAProxy rejects never replaces the
 // running one: it is checked in a staging folder first, and the files of the running one are put
@@ -129,7 +169,7 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	if !plan.Reload {
 		err := m.applyRuntime(ctx, plan, wanted)
 		if err == nil {
-			m.live, m.liveModel = m.live.After(plan, wanted), dp
+			m.setLive(m.live.After(plan, wanted), dp, false)
 			return Result{Plan: plan}
 		}
 		// Part of the ops may have run; a reload from the files sets everything straight.
@@ -140,6 +180,11 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 		plan.Reload, plan.Reasons = true, []Reason{{kind, err.Error()}}
 		result := m.reload(ctx, dp, wanted, plan)
 		result.RuntimeErr = err
+		return result
+	}
+	if wait := m.reloads.wait(time.Now()); wait > 0 && m.live != nil {
+		result := Result{Plan: plan, Deferred: wait}
+		result.RuntimePart, result.RuntimePartErr = m.applyRuntimePart(ctx, dp)
 		return result
 	}
 	result := m.reload(ctx, dp, wanted, plan)
@@ -168,17 +213,14 @@ func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
 // applyRuntime runs the plan's ops on the live workers and reads back what they changed, then
 // writes the same state to the files so that a later reload keeps it.
 func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) error {
-	if m.runtime == nil {
-		api, err := newRuntimeAPI(ctx, filepath.Join(m.settings.RunDir, "stats.sock"))
-		if err != nil {
-			return err
-		}
-		m.runtime = api
-	}
-	if err := m.runtime.run(plan.Ops); err != nil {
+	api, err := m.runtimeAPI()
+	if err != nil {
 		return err
 	}
-	if err := m.runtime.readBack(plan.Ops, wanted, plan.Spares); err != nil {
+	if err := api.run(plan.Ops); err != nil {
+		return err
+	}
+	if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
 		return &readBackError{err}
 	}
 	if err := writeFiles(m.configPath(), wanted); err != nil {
@@ -186,6 +228,18 @@ func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) e
 	}
 	removeStale(m.live.Config, wanted)
 	return nil
+}
+
+// runtimeAPI is the client of the workers' stats socket, made at first use.
+func (m *Manager) runtimeAPI() (*runtimeAPI, error) {
+	if m.runtime == nil {
+		api, err := newRuntimeAPI(context.Background(), filepath.Join(m.settings.RunDir, "stats.sock"))
+		if err != nil {
+			return nil, err
+		}
+		m.runtime = api
+	}
+	return m.runtime, nil
 }
 
 // reload checks, writes and loads a configuration into new workers.
@@ -197,6 +251,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 		m.restore()
 		return Result{Plan: plan, Err: fmt.Errorf("write configuration: %w", err)}
 	}
+	m.reloads.started(time.Now())
 	if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
 		m.restore()
 		return Result{Plan: plan, Err: err}
@@ -204,7 +259,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 	if m.live != nil {
 		removeStale(m.live.Config, wanted)
 	}
-	m.live, m.liveModel = Started(wanted), dp
+	m.setLive(Started(wanted), dp, true)
 	return Result{Plan: plan}
 }
 
@@ -241,4 +296,10 @@ func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
 }
 
 // Stop ends HAProxy when this Manager started it.
-func (m *Manager) Stop() { m.master.Stop() }
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	m.stopped = true
+	master := m.master
+	m.mu.Unlock()
+	master.Stop()
+}

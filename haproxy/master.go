@@ -3,6 +3,7 @@ package haproxy
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,10 +23,22 @@ type Master struct {
 	socket string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	// pid is the master's process ID when this controller owns a master it did not start itself
+	// (an earlier controller process did): Stop ends it by PID.
+	pid int
 }
 
-// StartMaster runs "haproxy -W -S <socket> -f <config>" and waits for its first worker.
+// StartMaster runs "haproxy -W -S <socket> -f <config>" and waits for its first worker. The
+// socket file is removed first, so the caller must know that no master answers on it (see
+// AdoptMaster): a second master would share the ports through SO_REUSEPORT and serve an old
+// configuration beside the new one.
+//
+// HAProxy gets no parent-death signal: a controller killed without warning leaves its HAProxy
+// serving, and the controller that starts next adopts it, with no outage and no reload.
 func StartMaster(ctx context.Context, binary, configPath, socket string, output io.Writer) (*Master, error) {
+	if answers(socket) {
+		return nil, fmt.Errorf("an HAProxy master already answers on %s", socket)
+	}
 	_ = os.Remove(socket)
 	cmd := exec.Command(binary, "-W", "-S", socket+",mode,600", "-f", configPath)
 	cmd.Stdout, cmd.Stderr = output, output
@@ -59,6 +72,37 @@ func StartMaster(ctx context.Context, binary, configPath, socket string, output 
 // AttachMaster uses a master that something else started, for example beside the controller in a
 // pod.
 func AttachMaster(socket string) *Master { return &Master{socket: socket} }
+
+// AdoptMaster takes over a master that an earlier controller process started on socket and left
+// running (it was killed without the chance to stop it): nil when none answers there with a
+// worker. Stop ends an adopted master; Exited closes when its process is gone.
+func AdoptMaster(socket string) *Master {
+	m := &Master{socket: socket}
+	p, err := m.procs()
+	if err != nil || p.master == 0 || len(p.current) == 0 {
+		return nil
+	}
+	m.pid, m.exited = p.master, make(chan struct{})
+	go func() {
+		for processAlive(m.pid) {
+			time.Sleep(250 * time.Millisecond)
+		}
+		close(m.exited)
+	}()
+	return m
+}
+
+// answers reports whether some master answers "show proc" on socket.
+func answers(socket string) bool {
+	out, err := CLICommand(socket, "show proc")
+	return err == nil && strings.Contains(out, "master")
+}
+
+// processAlive reports whether a process with this PID exists (signal 0 checks without sending).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
 
 // WaitReady waits until the master answers and runs a worker.
 func (m *Master) WaitReady(ctx context.Context, timeout time.Duration) error {
@@ -104,6 +148,7 @@ func CLICommand(socket, command string) (string, error) {
 
 // procs is what "show proc" says.
 type procs struct {
+	master       int
 	current, old []int
 	// failedReloads is the master's "[failed: N]" count (HAProxy 2.6.10 and later).
 	failedReloads int
@@ -136,11 +181,15 @@ func (m *Master) procs() (procs, error) {
 			continue
 		}
 		fields := strings.Fields(line)
-		if len(fields) < 2 || fields[1] != "worker" {
+		if len(fields) < 2 || (fields[1] != "worker" && fields[1] != "master") {
 			continue
 		}
 		pid, convErr := strconv.Atoi(fields[0])
 		if convErr != nil {
+			continue
+		}
+		if fields[1] == "master" {
+			p.master = pid
 			continue
 		}
 		if strings.Contains(section, "old") {
@@ -191,6 +240,10 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 // Stop ends a master this process started (and with it its workers); an attached one is left
 // running.
 func (m *Master) Stop() {
+	if m.pid != 0 {
+		m.stopAdopted()
+		return
+	}
 	if m.cmd == nil || m.cmd.Process == nil {
 		return
 	}
@@ -203,7 +256,19 @@ func (m *Master) Stop() {
 	}
 }
 
-// Exited is closed when a master this process started has ended.
+// stopAdopted ends an adopted master by its PID: SIGTERM, then SIGKILL after 10s.
+func (m *Master) stopAdopted() {
+	_ = syscall.Kill(m.pid, syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(m.pid, syscall.SIGKILL)
+		<-m.exited
+	}
+}
+
+// Exited is closed when a master this process started or adopted has ended; nil (never closed)
+// for an attached one.
 func (m *Master) Exited() <-chan struct{} { return m.exited }
 
 // CheckConfig runs "haproxy -c" on a configuration file. A refusal is a *CheckError carrying

@@ -29,7 +29,7 @@ func (m *Manager) applyRuntimePart(ctx context.Context, dp model.DataPlane) (Pla
 	if err := m.applyRuntime(ctx, plan, cfg); err != nil {
 		return plan, err
 	}
-	m.live, m.liveModel = m.live.After(plan, cfg), part
+	m.setLive(m.live.After(plan, cfg), part, false)
 	return plan, nil
 }
 

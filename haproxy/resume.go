@@ -1,0 +1,135 @@
+package haproxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// A controller that restarts finds HAProxy running (adopted, or attached beside it). To plan the
+// next change as runtime commands instead of a reload, it must know what the workers run. After
+// every change it saves the data plane it applied and the workers' spare assignments; at start it
+// renders that data plane again, takes it as what runs only when the rendered files are the ones
+// on disk, byte for byte, and the workers confirm every map, backend and certificate through the
+// runtime API. Anything else (no saved state, other flags, a change half made when the controller
+// died) leaves the state unknown, and the first change reloads.
+
+// savedState is what the state file holds. It is written 0600: certificates' keys are in the
+// model.
+type savedState struct {
+	Model model.DataPlane `json:"model"`
+	// Sections and Spares are the Live fields; Workers the PIDs they belong to.
+	Sections map[string]bool   `json:"sections,omitempty"`
+	Spares   map[string]string `json:"spares,omitempty"`
+	Workers  []int             `json:"workers,omitempty"`
+}
+
+func (m *Manager) statePath() string { return filepath.Join(m.settings.Dir, "state.json") }
+
+// setLive records what the workers run, and saves it for the next controller process. A state
+// that cannot be saved costs that process one reload, no more, so the error is dropped.
+func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
+	m.live, m.liveModel = live, dp
+	if reloaded {
+		if p, err := m.master.procs(); err == nil {
+			m.workers = sortedPIDs(p.current)
+		}
+	}
+	raw, err := json.Marshal(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: m.workers})
+	if err == nil {
+		_ = writeAtomic(m.statePath(), raw, 0o600)
+	}
+}
+
+// resume learns what a running HAProxy runs; see the comment at the top of this file.
+func (m *Manager) resume() {
+	if p, err := m.master.procs(); err == nil {
+		m.workers = sortedPIDs(p.current)
+	}
+	live, dp, err := m.recoverLive()
+	if err != nil {
+		m.resumed = fmt.Sprintf("what it runs is not known (%v): the first change reloads", err)
+		return
+	}
+	m.setLive(live, dp, false)
+	m.resumed = "the workers run the configuration in " + m.settings.Dir + " (confirmed through the runtime API): no reload needed"
+}
+
+func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
+	raw, err := os.ReadFile(m.statePath())
+	if err != nil {
+		return nil, model.DataPlane{}, fmt.Errorf("no saved state: %w", err)
+	}
+	var st savedState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return nil, model.DataPlane{}, fmt.Errorf("saved state unreadable: %w", err)
+	}
+	cfg, err := Render(st.Model, m.settings)
+	if err != nil {
+		return nil, model.DataPlane{}, err
+	}
+	if path, same := onDisk(m.configPath(), cfg); !same {
+		return nil, model.DataPlane{}, fmt.Errorf("%s is not what the saved state renders to", filepath.Base(path))
+	}
+	live := &Live{Config: cfg, Sections: st.Sections, Spares: st.Spares}
+	if !slices.Equal(st.Workers, m.workers) {
+		// The workers were restarted since: they read the files, and no spare serves a route.
+		live = Started(cfg)
+	}
+	api, err := m.runtimeAPI()
+	if err != nil {
+		return nil, model.DataPlane{}, err
+	}
+	if err := api.readBack(confirmOps(cfg, live.Spares), cfg, live.Spares); err != nil {
+		return nil, model.DataPlane{}, fmt.Errorf("the workers differ: %w", err)
+	}
+	return live, st.Model, nil
+}
+
+// onDisk reports whether haproxy.cfg and every file of cfg hold what cfg says; if not, it names
+// the first file that differs.
+func onDisk(cfgPath string, cfg *Config) (string, bool) {
+	if got, err := os.ReadFile(cfgPath); err != nil || !bytes.Equal(got, cfg.Text) {
+		return cfgPath, false
+	}
+	for _, path := range sortedKeys(cfg.Files) {
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, cfg.Files[path].Content) {
+			return path, false
+		}
+	}
+	return "", true
+}
+
+// confirmOps names everything readBack should ask the workers about: every map, every backend of
+// the workers that holds route servers or is a spare (a free one must be empty), every certificate.
+func confirmOps(cfg *Config, spares map[string]string) []Op {
+	var ops []Op
+	for _, path := range sortedKeys(cfg.Maps) {
+		ops = append(ops, Op{Kind: ReplaceMap, Map: path})
+	}
+	sections := map[string]bool{}
+	for name := range bySection(cfg.Servers, spares) {
+		sections[name] = true
+	}
+	for _, name := range cfg.Spares {
+		sections[name] = true
+	}
+	for _, name := range sortedKeys(sections) {
+		ops = append(ops, Op{Kind: AddServer, Backend: name})
+	}
+	for _, path := range sortedKeys(cfg.Certs) {
+		ops = append(ops, Op{Kind: CommitCert, Cert: path})
+	}
+	return ops
+}
+
+func sortedPIDs(pids []int) []int {
+	out := slices.Clone(pids)
+	slices.Sort(out)
+	return out
+}
