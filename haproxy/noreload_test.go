@@ -239,7 +239,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	if res := r.apply(model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	path := filepath.Join(r.manager.settings.Dir, "certs", "default_bar.pem")
+	path := filepath.Join(r.manager.settings.Dir, "certs", certFileName(sock.Certificates[0]))
 	info, err := os.Stat(path)
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("certificate file %s: %v, mode %v; want 0600", path, err, info.Mode().Perm())
