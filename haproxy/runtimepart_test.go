@@ -10,7 +10,7 @@ import (
 
 // TestRuntimePart: running -> wanted whose reload failed -> the runtime commands still sent.
 func TestRuntimePart(t *testing.T) {
-	const sniMap = "/d/maps/default_gw_443.sni.map"
+	sniMap := "/d/maps/" + fileStem(plane().Sockets[0]) + ".sni.map"
 	newGateway := func(dp *model.DataPlane) {
 		dp.Sockets = append(dp.Sockets, model.Socket{Address: "10.250.0.2", Port: 443, Gateway: "default/other",
 			Passthrough: []model.SNIRoute{{Hostname: "other.example.com", Backend: fooID}}})
