@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -121,6 +123,26 @@ var hostileCases = []struct {
 		c.waitRoute(route, "Accepted", metav1.ConditionTrue, "Accepted")
 		c.reaches(httpRequest{addr: address + ":80", host: "a.example.com"}, "long-gateway")
 		c.reaches(httpRequest{addr: address + ":443", sni: "long.example.com", host: "long.example.com"}, "long-gateway")
+	}},
+	// In address mode "service" (the Helm chart's) a Gateway's name also names its Service and
+	// labels it, where Kubernetes allows fewer characters and no dots.
+	{"253-character Gateway name in address mode service", func(c *tenantCase) {
+		const class, controllerName, bindAddress = "service-mode", "haproxy-gateway.io/service-mode", "127.0.0.4"
+		c.create(&corev1.Namespace{ObjectMeta: objectMeta("", proxyNamespace)},
+			&gatewayv1.GatewayClass{ObjectMeta: objectMeta("", class), Spec: gatewayv1.GatewayClassSpec{ControllerName: controllerName}})
+		c.runControllerWith(controllerOptions{}, "-kubeconfig", c.cluster.Kubeconfig, "-controller-name", controllerName,
+			"-address-mode=service", "-service-type=ClusterIP", "-service-namespace="+proxyNamespace,
+			"-service-selector=app.kubernetes.io/name=haproxy-gateway", "-service-bind-address="+bindAddress)
+		name := longName("service")
+		c.create(&gatewayv1.Gateway{ObjectMeta: objectMeta("default", name),
+			Spec: gatewayv1.GatewaySpec{GatewayClassName: class, Listeners: []gatewayv1.Listener{httpListener("web", 80)}}},
+			httpRoute("default", "service-mode", parentRef("", name, ""), nil, rule(c.httpBackend("default", "service-mode"))))
+		c.gatewayAddress(name)
+		var svc corev1.Service
+		if err := c.client.Get(context.Background(), client.ObjectKey{Namespace: proxyNamespace, Name: build.ServiceName("default", name)}, &svc); err != nil {
+			c.t.Fatalf("the Gateway's Service: %v", err)
+		}
+		c.reaches(httpRequest{addr: net.JoinHostPort(bindAddress, fmt.Sprint(svc.Spec.Ports[0].TargetPort.IntVal)), host: "a.example.com"}, "service-mode")
 	}},
 	{"253-character Secret name", func(c *tenantCase) {
 		secret := longName("secret")
