@@ -85,17 +85,44 @@ type controllerProcess struct {
 // stopped by PID at cleanup, if not before.
 func (e *env) runController(kubeconfig string, args ...string) *controllerProcess {
 	e.t.Helper()
-	binary := filepath.Join(repoRoot(e.t), "bin", "haproxy-gateway")
+	return e.runControllerWith(controllerOptions{}, append([]string{"-kubeconfig", kubeconfig}, args...)...)
+}
+
+// controllerOptions are what differs between the tests' controllers beyond their flags.
+type controllerOptions struct {
+	// everyAddress binds the stats page and the controller's metrics on every address, as the
+	// Helm chart does, rather than on 127.0.0.1 only; they are still reached on 127.0.0.1.
+	everyAddress bool
+}
+
+// runControllerWith is runController with options, and without a kubeconfig of its own.
+func (e *env) runControllerWith(opts controllerOptions, args ...string) *controllerProcess {
+	e.t.Helper()
+	c := runControllerProcess(e.t, opts, args...)
+	e.logs, e.metricsAddress, e.haproxyRunDir = c.logs, c.metricsAddress, c.runDir
+	return c
+}
+
+// runControllerProcess runs bin/haproxy-gateway with args after the common ones: its own
+// directories, stats and metrics on free ports. It needs no API server (for -source=files).
+func runControllerProcess(t *testing.T, opts controllerOptions, args ...string) *controllerProcess {
+	t.Helper()
+	binary := filepath.Join(repoRoot(t), "bin", "haproxy-gateway")
 	if _, err := os.Stat(binary); err != nil {
-		e.t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
+		t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
 	}
 	runDir, err := os.MkdirTemp("", "hg-run")
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	c := &controllerProcess{t: e.t, logs: &syncBuffer{}, runDir: runDir,
-		metricsAddress: "127.0.0.1:" + freePort(e.t), statsAddress: "127.0.0.1:" + freePort(e.t)}
-	defaults := []string{"-stats-address", c.statsAddress, "-metrics-address", c.metricsAddress}
+	metricsPort, statsPort := freePort(t), freePort(t)
+	c := &controllerProcess{t: t, logs: &syncBuffer{}, runDir: runDir,
+		metricsAddress: "127.0.0.1:" + metricsPort, statsAddress: "127.0.0.1:" + statsPort}
+	bindHost := "127.0.0.1"
+	if opts.everyAddress {
+		bindHost = ""
+	}
+	defaults := []string{"-stats-address", net.JoinHostPort(bindHost, statsPort), "-metrics-address", net.JoinHostPort(bindHost, metricsPort)}
 	// args may set the addresses, as the chart's do: the last one counts.
 	for _, a := range args {
 		if v, ok := strings.CutPrefix(a, "-stats-address="); ok {
@@ -106,22 +133,20 @@ func (e *env) runController(kubeconfig string, args ...string) *controllerProces
 		}
 	}
 	c.cmd = exec.Command(binary, append([]string{
-		"-kubeconfig", kubeconfig,
-		"-haproxy-dir", e.t.TempDir(),
+		"-haproxy-dir", t.TempDir(),
 		"-haproxy-run-dir", runDir,
 		"-hard-stop-after", "5s",
 		"-log-level", "debug"}, append(defaults, args...)...)...)
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.logs, e.metricsAddress, e.haproxyRunDir = c.logs, c.metricsAddress, c.runDir
-	e.t.Cleanup(func() {
+	t.Cleanup(func() {
 		c.stop()
 		os.RemoveAll(runDir)
-		if e.t.Failed() {
-			e.t.Logf("controller %d log:\n%s", c.cmd.Process.Pid, c.logs.String())
+		if t.Failed() {
+			t.Logf("controller %d log:\n%s", c.cmd.Process.Pid, c.logs.String())
 		}
 	})
 	return c

@@ -73,15 +73,39 @@ func (r *runtimeAPI) showMap(path string) (map[string]string, error) {
 	return entries, nil
 }
 
-// showServers reads a backend's servers, sorted by name, from "show servers state", whose
-// header line names its columns.
+// showServers reads a backend's servers, sorted by name.
 func (r *runtimeAPI) showServers(backend string) ([]ServerLine, error) {
 	answer, err := r.answer("show servers state " + backend)
 	if err != nil {
 		return nil, err
 	}
-	column := map[string]int{}
+	states, err := ParseServersState(answer)
+	if err != nil {
+		return nil, fmt.Errorf("show servers state %s: %w", backend, err)
+	}
 	var servers []ServerLine
+	for _, s := range states {
+		servers = append(servers, s.ServerLine)
+	}
+	slices.SortFunc(servers, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
+	return servers, nil
+}
+
+// ServerState is one server line of "show servers state".
+type ServerState struct {
+	Backend string
+	ServerLine
+	// Running is true when HAProxy sends the server traffic: operational state 2 (running) and
+	// administrative state 0 (neither in maintenance nor draining).
+	Running bool
+}
+
+// ParseServersState reads the answer of "show servers state [backend]": its header line names
+// the columns, so the parse does not depend on HAProxy's column order. Servers come in HAProxy's
+// order.
+func ParseServersState(answer string) ([]ServerState, error) {
+	column := map[string]int{}
+	var servers []ServerState
 	for _, line := range strings.Split(answer, "\n") {
 		f := strings.Fields(line)
 		if len(f) > 1 && f[0] == "#" {
@@ -90,20 +114,27 @@ func (r *runtimeAPI) showServers(backend string) ([]ServerLine, error) {
 			}
 			continue
 		}
-		name, addr, port, weight := column["srv_name"], column["srv_addr"], column["srv_port"], column["srv_uweight"]
-		if len(column) == 0 || len(f) <= max(name, addr, port, weight) {
+		if len(column) == 0 {
+			continue
+		}
+		backend, name, addr, port, weight := column["be_name"], column["srv_name"], column["srv_addr"], column["srv_port"], column["srv_uweight"]
+		op, admin := column["srv_op_state"], column["srv_admin_state"]
+		if len(f) <= max(backend, name, addr, port, weight, op, admin) {
 			continue
 		}
 		var w int32
 		if _, err := fmt.Sscan(f[weight], &w); err != nil {
-			return nil, fmt.Errorf("show servers state %s: weight %q", backend, f[weight])
+			return nil, fmt.Errorf("server %s: weight %q", f[name], f[weight])
 		}
-		servers = append(servers, ServerLine{Name: f[name], Address: net.JoinHostPort(f[addr], f[port]), Weight: w})
+		servers = append(servers, ServerState{
+			Backend:    f[backend],
+			ServerLine: ServerLine{Name: f[name], Address: net.JoinHostPort(f[addr], f[port]), Weight: w},
+			Running:    f[op] == "2" && f[admin] == "0",
+		})
 	}
 	if len(column) == 0 {
-		return nil, fmt.Errorf("show servers state %s: no header in %q", backend, answer)
+		return nil, fmt.Errorf("no header in %q", answer)
 	}
-	slices.SortFunc(servers, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
 	return servers, nil
 }
 

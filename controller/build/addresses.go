@@ -8,10 +8,12 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// assignAddresses gives each Gateway one address from the pool. An address a Gateway asks for in
-// spec.addresses, or already publishes in its status, is kept so that addresses stay stable across
-// restarts and across other Gateways coming and going; the rest are placed by a hash of the
-// Gateway's name, probing forward on collisions. Gateways left out get no entry.
+// assignAddresses gives each Gateway one address from the pool. An address a Gateway already
+// publishes in its status stays its own unless it asks for another one, so that addresses stay
+// stable across restarts and across other Gateways coming and going, and so that no Gateway takes
+// over another's address (and its clients) by asking for it in spec.addresses. Then requested
+// addresses are given if free; the rest are placed by a hash of the Gateway's name, probing
+// forward on collisions. Gateways left out get no entry.
 func assignAddresses(gateways []*gatewayv1.Gateway, pool netip.Prefix) (map[*gatewayv1.Gateway]netip.Addr, map[*gatewayv1.Gateway]string) {
 	assigned := map[*gatewayv1.Gateway]netip.Addr{}
 	problems := map[*gatewayv1.Gateway]string{}
@@ -31,27 +33,33 @@ func assignAddresses(gateways []*gatewayv1.Gateway, pool netip.Prefix) (map[*gat
 		assigned[gw] = addr
 		return true
 	}
-	// First pass: explicit requests, then addresses already in use.
+	// First pass: addresses in use, kept by the Gateways that run on them.
 	for _, gw := range gateways {
-		if len(gw.Spec.Addresses) == 0 {
+		if len(gw.Status.Addresses) == 0 {
+			continue
+		}
+		addr, err := netip.ParseAddr(gw.Status.Addresses[0].Value)
+		if err != nil {
+			continue
+		}
+		if want, ok := requestedAddress(gw); len(gw.Spec.Addresses) > 0 && (!ok || want != addr) {
+			continue // it asks for another address, or for one it cannot have
+		}
+		claim(gw, addr)
+	}
+	// Second pass: requests for addresses no Gateway runs on.
+	for _, gw := range gateways {
+		if _, done := assigned[gw]; done || len(gw.Spec.Addresses) == 0 {
 			continue
 		}
 		requested := gw.Spec.Addresses[0]
-		addr, err := netip.ParseAddr(requested.Value)
-		if (requested.Type != nil && *requested.Type != gatewayv1.IPAddressType) || err != nil {
+		addr, ok := requestedAddress(gw)
+		if !ok {
 			problems[gw] = "only spec.addresses of type IPAddress are supported"
 			continue
 		}
 		if !claim(gw, addr) {
 			problems[gw] = "requested address " + requested.Value + " is outside the address pool " + pool.String() + " or used by another Gateway"
-		}
-	}
-	for _, gw := range gateways {
-		if _, done := assigned[gw]; done || problems[gw] != "" || len(gw.Status.Addresses) == 0 {
-			continue
-		}
-		if addr, err := netip.ParseAddr(gw.Status.Addresses[0].Value); err == nil {
-			claim(gw, addr)
 		}
 	}
 	size := poolSize(pool)
@@ -94,4 +102,18 @@ func nameHash(name string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	return h.Sum64()
+}
+
+// requestedAddress is the IP address a Gateway asks for in spec.addresses; false when it asks for
+// none or for something else.
+func requestedAddress(gw *gatewayv1.Gateway) (netip.Addr, bool) {
+	if len(gw.Spec.Addresses) == 0 {
+		return netip.Addr{}, false
+	}
+	requested := gw.Spec.Addresses[0]
+	if requested.Type != nil && *requested.Type != gatewayv1.IPAddressType {
+		return netip.Addr{}, false
+	}
+	addr, err := netip.ParseAddr(requested.Value)
+	return addr, err == nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -115,10 +116,15 @@ func gatewayService(gw *gatewayv1.Gateway, name string, ports map[int32]int32, o
 		Type:      string(opts.Type),
 		Labels: map[string]string{
 			LabelManagedBy:        ManagedByValue,
-			LabelGatewayName:      gw.Name,
 			LabelGatewayNamespace: gw.Namespace,
 		},
 		Selector: opts.Selector,
+	}
+	// A label value has at most 63 characters, a Gateway name up to 253: a longer name would
+	// make the API server refuse the Service, so it goes without the label (its name and
+	// model.GatewayService.Gateway still lead to the Gateway).
+	if len(validation.IsValidLabelValue(gw.Name)) == 0 {
+		s.Labels[LabelGatewayName] = gw.Name
 	}
 	for _, port := range listenerPorts(gw) {
 		s.Ports = append(s.Ports, model.ServicePort{Name: "port-" + strconv.Itoa(int(port)), Port: port, TargetPort: ports[port]})
@@ -160,9 +166,10 @@ func serviceAddresses(svc *corev1.Service) []string {
 }
 
 // ServiceName is the name of a Gateway's Service: readable, unique per Gateway (the hash tells
-// apart names that the length limit cuts alike), and a valid DNS label.
+// apart names that the length limit cuts or the dots turned into dashes alike), and a valid DNS
+// label, which a Gateway name (a DNS subdomain, with dots) need not be.
 func ServiceName(namespace, name string) string {
-	readable := strings.Trim(namespace+"-"+name, "-")
+	readable := strings.Trim(strings.ReplaceAll(namespace+"-"+name, ".", "-"), "-")
 	if len(readable) > 54 {
 		readable = strings.TrimRight(readable[:54], "-")
 	}

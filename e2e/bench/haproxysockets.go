@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -61,11 +62,13 @@ func ServerRunning(statsSocket, backend, address string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	// Columns: be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) > 6 && f[1] == backend && f[4] == address {
-			return f[5] == "2" && f[6] == "0", nil
+	servers, err := haproxy.ParseServersState(out)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range servers {
+		if host, _, _ := net.SplitHostPort(s.Address); s.Backend == backend && host == address {
+			return s.Running, nil
 		}
 	}
 	return false, nil
