@@ -20,10 +20,7 @@ import (
 // (controller/build/testdata/*.in.yaml, with their real certificates), renders the data plane and
 // runs "haproxy -c" on it: whatever the build lets through, HAProxy takes.
 func TestBuildInputsPassHAProxyCheck(t *testing.T) {
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
+	binary := haproxyBinary(t)
 	defaultCert, err := NewDefaultCertificate()
 	if err != nil {
 		t.Fatal(err)
@@ -53,10 +50,7 @@ func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 // it, then on one header match more: syntax.MaxHeaderMatches is what HAProxy's 64 words a line
 // leave room for, no less.
 func TestMostHeaderMatchesPassHAProxyCheck(t *testing.T) {
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
+	binary := haproxyBinary(t)
 	id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
 	rule := model.HTTPRule{PathType: model.PathPrefix, Path: "/api", Method: "GET", Backend: id}
 	dataPlane := func(headers int) model.DataPlane {
@@ -77,6 +71,16 @@ func TestMostHeaderMatchesPassHAProxyCheck(t *testing.T) {
 	if err := checkDataPlane(t, binary, nil, dataPlane(syntax.MaxHeaderMatches+1)); err == nil {
 		t.Errorf("%d header matches pass haproxy -c: syntax.MaxHeaderMatches can be raised", syntax.MaxHeaderMatches+1)
 	}
+}
+
+// haproxyBinary is the path of the haproxy that checks configurations.
+func haproxyBinary(t *testing.T) string {
+	t.Helper()
+	binary, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatal("haproxy is not installed: make deps installs it")
+	}
+	return binary
 }
 
 // checkDataPlane renders a data plane into a new folder and runs "haproxy -c" on it.
