@@ -6,7 +6,7 @@ UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')
 # Tests that need a private network namespace (a real API server, pod and Gateway addresses).
 E2E_PACKAGES = ./e2e/... ./controller/status/...
 
-.PHONY: all deps build controlplane demo demo-check test unit e2e conformance bench lint helm-check clean
+.PHONY: all deps build controlplane demo demo-check test unit fuzz e2e conformance bench lint helm-check clean
 
 all: build
 
@@ -50,6 +50,19 @@ lint:
 unit: deps
 	$(GO) test -count=1 $(UNIT_PACKAGES)
 
+# The fuzz targets of haproxy/ (fuzz_*_test.go), FUZZTIME each, one after the other (go test fuzzes
+# one target at a time): object strings through the build to haproxy -c and a running HAProxy's
+# runtime API. A failing input is written to haproxy/testdata/fuzz/<target>/, which `make unit`
+# runs from then on. The first run builds the instrumented test binary (minutes, then cached). New
+# coverage is minimized for 10 s at most, so the time goes to fuzzing.
+FUZZ_TARGETS = FuzzTLSRoute FuzzHTTPRoute FuzzListener
+FUZZTIME ?= 35s
+fuzz: deps
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== $$target, $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./haproxy || exit 1; \
+	done
+
 # e2e/helmchart installs the chart with helm, built before the network namespace cuts the proxy off.
 e2e: deps build controlplane
 	$(GO) mod download
@@ -69,7 +82,7 @@ conformance: deps build controlplane
 	  | grep -E '^(    )?--- (PASS|FAIL)|^(PASS|FAIL|ok |panic)'; status=$${PIPESTATUS[0]}; \
 	grep -E '^  (name|summary):' $(CONFORMANCE_REPORT) 2>/dev/null; exit $$status
 
-test: lint unit demo-check helm-check e2e conformance
+test: lint unit fuzz demo-check helm-check e2e conformance
 
 # Benchmarks against the real control plane, controller binary and HAProxy (not part of `make
 # test`; about 6 minutes on 2 cores): writes BENCHMARKS.md. One line per measured figure; the whole

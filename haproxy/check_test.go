@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -10,17 +11,16 @@ import (
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
 // TestBuildInputsPassHAProxyCheck builds every input of the build goldens, hostile ones included
 // (controller/build/testdata/*.in.yaml, with their real certificates), renders the data plane and
 // runs "haproxy -c" on it: whatever the build lets through, HAProxy takes.
 func TestBuildInputsPassHAProxyCheck(t *testing.T) {
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
+	binary := haproxyBinary(t)
 	defaultCert, err := NewDefaultCertificate()
 	if err != nil {
 		t.Fatal(err)
@@ -38,20 +38,63 @@ func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := build.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("10.250.0.0/16")}
-			dp := build.Build(snap, opts).DataPlane
-			dir := t.TempDir()
-			settings := Settings{Dir: dir, RunDir: dir, StatsAddress: "127.0.0.1:8404", DefaultCertificate: defaultCert, SpareBackends: 2}
-			cfg, err := Render(dp, settings)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, "haproxy.cfg")
-			if err := writeFiles(path, cfg); err != nil {
-				t.Fatal(err)
-			}
-			if err := CheckConfig(context.Background(), binary, path); err != nil {
+			if err := checkDataPlane(t, binary, defaultCert, build.Build(snap, opts).DataPlane); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// TestMostHeaderMatchesPassHAProxyCheck renders the longest line an HTTPRoute match makes (a
+// method, a path prefix, and the most header matches the build takes) and runs "haproxy -c" on
+// it, then on one header match more: syntax.MaxHeaderMatches is what HAProxy's 64 words a line
+// leave room for, no less.
+func TestMostHeaderMatchesPassHAProxyCheck(t *testing.T) {
+	binary := haproxyBinary(t)
+	id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
+	rule := model.HTTPRule{PathType: model.PathPrefix, Path: "/api", Method: "GET", Backend: id}
+	dataPlane := func(headers int) model.DataPlane {
+		r := rule
+		for i := range headers {
+			r.Headers = append(r.Headers, model.HeaderMatch{Name: fmt.Sprintf("x-h%d", i), Value: "v"})
+		}
+		return model.DataPlane{
+			Sockets: []model.Socket{{Address: "127.0.0.1", Port: 80, Gateway: "default/gw", Protocol: model.SocketHTTP,
+				Listeners:    []model.ListenerClaim{{Listener: "http", Hostname: "*", Mode: model.ListenerHTTP}},
+				VirtualHosts: []model.VirtualHost{{Hostname: "*", Listener: "http", Rules: []model.HTTPRule{r}}}}},
+			Backends: []model.Backend{{ID: id, HTTP: true}},
+		}
+	}
+	if err := checkDataPlane(t, binary, nil, dataPlane(syntax.MaxHeaderMatches)); err != nil {
+		t.Errorf("%d header matches: %v", syntax.MaxHeaderMatches, err)
+	}
+	if err := checkDataPlane(t, binary, nil, dataPlane(syntax.MaxHeaderMatches+1)); err == nil {
+		t.Errorf("%d header matches pass haproxy -c: syntax.MaxHeaderMatches can be raised", syntax.MaxHeaderMatches+1)
+	}
+}
+
+// haproxyBinary is the path of the haproxy that checks configurations.
+func haproxyBinary(t *testing.T) string {
+	t.Helper()
+	binary, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatal("haproxy is not installed: make deps installs it")
+	}
+	return binary
+}
+
+// checkDataPlane renders a data plane into a new folder and runs "haproxy -c" on it.
+func checkDataPlane(t *testing.T, binary string, defaultCert []byte, dp model.DataPlane) error {
+	t.Helper()
+	dir := t.TempDir()
+	settings := Settings{Dir: dir, RunDir: dir, StatsAddress: "127.0.0.1:8404", DefaultCertificate: defaultCert, SpareBackends: 2}
+	cfg, err := Render(dp, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "haproxy.cfg")
+	if err := writeFiles(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return CheckConfig(context.Background(), binary, path)
 }

@@ -137,6 +137,9 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 				r.Headers = append(r.Headers, model.HeaderMatch{Name: strings.ToLower(string(h.Name)), Value: h.Value})
 			}
 		}
+		if err := syntax.HeaderMatches(len(r.Headers)); err != nil {
+			return nil, err.Error()
+		}
 		out = append(out, r)
 	}
 	return out, ""

@@ -106,6 +106,20 @@ func HeaderValue(v string) error {
 	return nil
 }
 
+// MaxHeaderMatches is how many header matches one HTTPRoute match may have. A match becomes one
+// line of haproxy.cfg, and HAProxy reads at most 64 words on a line: "use_backend <backend> if",
+// the virtual host (6 words), the method and the path (4 each) leave room for 7 header matches
+// of 6 words each. Gateway API allows 16.
+const MaxHeaderMatches = 7
+
+// HeaderMatches checks how many header matches one route match has.
+func HeaderMatches(n int) error {
+	if n > MaxHeaderMatches {
+		return fmt.Errorf("%d header matches, more than the %d that fit on one line of haproxy.cfg", n, MaxHeaderMatches)
+	}
+	return nil
+}
+
 // methods are the HTTP methods Gateway API lets a route match.
 var methods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
 

@@ -66,6 +66,12 @@ func TestObjectNames(t *testing.T) {
 	}
 }
 
+func TestHeaderMatches(t *testing.T) {
+	if HeaderMatches(MaxHeaderMatches) != nil || HeaderMatches(MaxHeaderMatches+1) == nil {
+		t.Errorf("HeaderMatches takes up to %d header matches, no more", MaxHeaderMatches)
+	}
+}
+
 func TestQuote(t *testing.T) {
 	for in, want := range map[string]string{"plain": "plain", "a b": "'a b'", "it's": `'it'\''s'`, "#x": "'#x'", "$HOME": "'$HOME'", "": "''"} {
 		if got := Quote(in); got != want {
