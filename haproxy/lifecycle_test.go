@@ -11,6 +11,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
 
 // passthroughRoutes serves each name as a passthrough route on one port, each with its own
@@ -72,15 +73,28 @@ func answered(addr, name string, n int) int {
 // Manager dropped, as after SIGKILL) and starts again adopts the running master instead of
 // starting a second one, learns what the workers run (a route added at runtime in a spare
 // backend included), reloads nothing for an unchanged configuration, and a route deleted
-// afterwards stops answering.
+// afterwards stops answering. A Terminate route's certificate is part of what runs: the saved
+// state holds no key, so the certificate comes back from its file.
 func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	r := newRig(t)
 	port := freePort(t)
 	addr := "127.0.0.1:" + port
-	if res := r.apply(r.passthroughRoutes(port, "foo.example.com")); res.Err != nil {
+	cert, err := testtls.New("bar.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar"}
+	routes := func(names ...string) model.DataPlane {
+		dp := r.passthroughRoutes(port, names...)
+		dp.Sockets[0].Terminate = []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
+		dp.Sockets[0].Certificates = []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}
+		dp.Backends = append(dp.Backends, model.Backend{ID: barID, Servers: []model.Server{server(r.plain)}})
+		return dp
+	}
+	if res := r.apply(routes("foo.example.com")); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	both := r.passthroughRoutes(port, "foo.example.com", "late.example.com")
+	both := routes("foo.example.com", "late.example.com")
 	r.applyWithoutReload("route added into a spare", both)
 	worker := r.workerPID()
 	socket := r.manager.Master().socket
@@ -105,7 +119,7 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	if now := r.workerPID(); now != worker {
 		t.Fatalf("worker %d replaced by %d: a restart with nothing changed reloaded", worker, now)
 	}
-	r.applyWithoutReload("route in a spare deleted after the restart", r.passthroughRoutes(port, "foo.example.com"))
+	r.applyWithoutReload("route in a spare deleted after the restart", routes("foo.example.com"))
 	if n := answered(addr, "late.example.com", 100); n != 0 {
 		t.Fatalf("deleted route answered %d of 100 connections", n)
 	}

@@ -19,8 +19,9 @@ import (
 // runtime API. Anything else (no saved state, other flags, a change half made when the controller
 // died) leaves the state unknown, and the first change reloads.
 
-// savedState is what the state file holds. It is written 0600: certificates' keys are in the
-// model.
+// savedState is what the state file holds. The model's certificates carry no PEM (it is never
+// serialized): at start each is read back from its certificate file, which the check against
+// the files on disk then confirms. Written 0600 all the same.
 type savedState struct {
 	Model model.DataPlane `json:"model"`
 	// Sections and Spares are the Live fields; Workers the PIDs they belong to.
@@ -68,6 +69,9 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	var st savedState
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return nil, model.DataPlane{}, fmt.Errorf("saved state unreadable: %w", err)
+	}
+	if err := m.readCertificates(&st.Model); err != nil {
+		return nil, model.DataPlane{}, err
 	}
 	cfg, err := Render(st.Model, m.settings)
 	if err != nil {
@@ -126,6 +130,23 @@ func confirmOps(cfg *Config, spares map[string]string) []Op {
 		ops = append(ops, Op{Kind: CommitCert, Cert: path})
 	}
 	return ops
+}
+
+// readCertificates fills each certificate of a saved model from the file HAProxy loaded it from:
+// certificate and key joined, which renders to the same file again.
+func (m *Manager) readCertificates(dp *model.DataPlane) error {
+	for i := range dp.Sockets {
+		for _, certs := range [][]model.Certificate{dp.Sockets[i].Certificates, dp.Sockets[i].HTTPSCertificates} {
+			for j := range certs {
+				pem, err := os.ReadFile(filepath.Join(m.settings.Dir, "certs", certFileName(certs[j])))
+				if err != nil {
+					return fmt.Errorf("certificate %s/%s: %w", certs[j].Namespace, certs[j].Name, err)
+				}
+				certs[j].CertPEM, certs[j].KeyPEM = pem, nil
+			}
+		}
+	}
+	return nil
 }
 
 func sortedPIDs(pids []int) []int {
