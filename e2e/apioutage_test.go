@@ -31,13 +31,8 @@ const (
 func TestAPIServerOutage(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	example := startExample(t)
-	e.create(example.objects...)
-	e.create(example.endpointSlices()...)
-	e.startController()
-	address := e.waitExampleProgrammed()
-	passthrough, terminate := address+":443", address+":8443"
-	e.waitExampleRouted(example, passthrough, terminate)
+	served := e.serveExample()
+	passthrough := served.passthrough
 
 	load := startLoad(passthrough, "foo.example.com", 50*time.Millisecond)
 	defer load.stop()

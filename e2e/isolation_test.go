@@ -26,13 +26,8 @@ import (
 func TestRefusedCertificateIsIsolated(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	example := startExample(t)
-	e.create(example.objects...)
-	e.create(example.endpointSlices()...)
-	e.startController()
-	address := e.waitExampleProgrammed()
-	passthrough, terminate := address+":443", address+":8443"
-	e.waitExampleRouted(example, passthrough, terminate)
+	served := e.serveExample()
+	example, passthrough, terminate := served.example, served.passthrough, served.terminate
 
 	weak, err := testtls.NewRSA1024("weak.example.com")
 	if err != nil {

@@ -33,13 +33,8 @@ const failedApply = "data plane did not take the configuration"
 func TestNoKeyMaterialInLogs(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	x := startExample(t)
-	e.create(x.objects...)
-	e.create(x.endpointSlices()...)
-	controller := e.runController(e.cluster.Kubeconfig, "-address-pool", gatewayPool)
-	address := e.waitExampleProgrammed()
-	terminate := address + ":8443"
-	e.waitExampleRouted(x, address+":443", terminate)
+	run := e.serveExample()
+	x, controller, terminate := run.example, run.controller, run.terminate
 
 	keys := []testtls.Pair{exampleKey(t, x.objects)}
 	rotate := func(what string) {

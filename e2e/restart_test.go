@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -21,17 +21,12 @@ import (
 // afterwards answers none of 100 connections.
 func TestControllerKilledAndRestarted(t *testing.T) {
 	e := newEnv(t)
-	x := startExample(t)
-	e.create(x.objects...)
-	e.create(x.endpointSlices()...)
 	// The second controller runs with the first one's flags: what it renders must be what runs.
 	haproxyDir, runDir := t.TempDir(), shortTempDir(t)
 	dirs := []string{"-address-pool", gatewayPool, "-haproxy-dir", haproxyDir, "-haproxy-run-dir", runDir,
 		"-stats-address=127.0.0.1:" + freePort(t), "-metrics-address=127.0.0.1:" + freePort(t)}
-	first := e.runController(e.cluster.Kubeconfig, dirs...)
-	address := e.waitExampleProgrammed()
-	passthrough := address + ":443"
-	e.waitExampleRouted(x, passthrough, address+":8443")
+	served := e.serveExample(dirs...)
+	x, first, passthrough := served.example, served.controller, served.passthrough
 	socket := filepath.Join(runDir, "master.sock")
 	worker := workers(t, socket)
 
@@ -49,7 +44,7 @@ func TestControllerKilledAndRestarted(t *testing.T) {
 		}
 		return nil
 	})
-	e.waitExampleRouted(x, passthrough, address+":8443")
+	e.waitExampleRouted(x, passthrough, served.terminate)
 	if n := mastersOn(t, socket); n != 1 {
 		t.Fatalf("%d HAProxy masters on %s after the restart, want 1", n, socket)
 	}
@@ -85,29 +80,12 @@ func workers(t *testing.T, socket string) string {
 	return strconv.Itoa(current[0])
 }
 
-// mastersOn counts the HAProxy masters started with master socket socket: processes with that
-// command line whose parent is not one (workers are forked from their master).
+// mastersOn counts the HAProxy masters on socket.
 func mastersOn(t *testing.T, socket string) int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	n, err := procs.HAProxyMasters(socket)
 	if err != nil {
 		t.Fatal(err)
-	}
-	onSocket := func(pid string) bool {
-		cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
-		return err == nil && strings.Contains(string(cmdline), "\x00-S\x00"+socket+",")
-	}
-	n := 0
-	for _, entry := range entries {
-		if _, err := strconv.Atoi(entry.Name()); err != nil || !onSocket(entry.Name()) {
-			continue
-		}
-		status, _ := os.ReadFile("/proc/" + entry.Name() + "/status")
-		_, rest, _ := strings.Cut(string(status), "PPid:")
-		ppid, _, _ := strings.Cut(strings.TrimSpace(rest), "\n")
-		if !onSocket(ppid) {
-			n++
-		}
 	}
 	return n
 }

@@ -290,6 +290,27 @@ func (e *env) waitExampleProgrammed() string {
 // waitExampleRouted checks the example's traffic: passthrough reaches foo's own TLS, terminate
 // gets the listener's certificate and reaches bar in plain TCP, and names a listener does not
 // serve are refused.
+// servedExample is the TLS routing example served by a controller of its own.
+type servedExample struct {
+	*example
+	controller             *controllerProcess
+	passthrough, terminate string
+}
+
+// serveExample applies the TLS routing example with its backends, runs a controller with the
+// Gateway pool and args, and waits until the example is programmed and routed.
+func (e *env) serveExample(args ...string) servedExample {
+	e.t.Helper()
+	x := startExample(e.t)
+	e.create(x.objects...)
+	e.create(x.endpointSlices()...)
+	c := e.runController(e.cluster.Kubeconfig, append([]string{"-address-pool", gatewayPool}, args...)...)
+	address := e.waitExampleProgrammed()
+	s := servedExample{example: x, controller: c, passthrough: address + ":443", terminate: address + ":8443"}
+	e.waitExampleRouted(x, s.passthrough, s.terminate)
+	return s
+}
+
 func (e *env) waitExampleRouted(x *example, passthrough, terminate string) {
 	e.t.Helper()
 	e.eventually("foo.example.com through passthrough on "+passthrough, 20*time.Second, func() error {

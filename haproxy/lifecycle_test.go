@@ -3,7 +3,6 @@ package haproxy
 import (
 	"context"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	proclist "github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
 
@@ -27,33 +27,12 @@ func (r *rig) passthroughRoutes(port string, names ...string) model.DataPlane {
 	return model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}
 }
 
-// masters counts the running HAProxy masters on socket: processes with that command line whose
-// parent has another one (workers are forked from their master and share its command line).
+// masters counts the running HAProxy masters on socket.
 func masters(t *testing.T, socket string) int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
+	n, err := proclist.HAProxyMasters(socket)
 	if err != nil {
 		t.Fatal(err)
-	}
-	onSocket := func(pid string) bool {
-		cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
-		return err == nil && strings.Contains(string(cmdline), "\x00-S\x00"+socket+",")
-	}
-	n := 0
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil || !onSocket(e.Name()) {
-			continue
-		}
-		status, _ := os.ReadFile("/proc/" + e.Name() + "/status")
-		ppid := ""
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
-				ppid = strings.TrimSpace(v)
-			}
-		}
-		if !onSocket(ppid) {
-			n++
-		}
 	}
 	return n
 }
