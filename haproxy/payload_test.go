@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,5 +138,60 @@ func TestMapReplacedThroughPayload(t *testing.T) {
 	name := fmt.Sprintf("h%d.example.com", replaceMapAbove+7)
 	if a, err := probe.TLS("127.0.0.1:"+port, name); err != nil || a.Greeting != echo.Greeting("foo-backend", true, name) {
 		t.Errorf("%s after the map was replaced: %q, %v", name, a.Greeting, err)
+	}
+}
+
+// A map replaced whole with more entries than one CLI buffer holds (tune.bufsize, 16 KiB): a
+// burst of new routes on one listener. Every hostname answers, without a reload.
+func TestLargeMapReplacedThroughPayload(t *testing.T) {
+	r := newRig(t)
+	port := freePort(t)
+	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
+	name := func(i int) string { return fmt.Sprintf("route-%05d.team-with-a-long-namespace-name.example.com", i) }
+	const hosts = 2000 // about 150 KiB of map payload
+	dp := func(hosts int) model.DataPlane {
+		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
+		for i := range hosts {
+			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: name(i), Backend: fooID})
+		}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+	}
+	if res := r.apply(dp(1)); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	r.applyWithoutReload("2,000 hostnames added at once", dp(hosts))
+	for _, i := range []int{0, 1, hosts / 2, hosts - 1} {
+		if a, err := probe.TLS("127.0.0.1:"+port, name(i)); err != nil || a.Greeting != echo.Greeting("foo-backend", true, name(i)) {
+			t.Errorf("%s after the map was replaced: %q, %v", name(i), a.Greeting, err)
+		}
+	}
+}
+
+func TestMapPayloadsStayWithinTheBound(t *testing.T) {
+	entries := map[string]string{}
+	for i := range 500 {
+		entries[fmt.Sprintf("h%03d.example.com", i)] = "spare:1"
+	}
+	long := strings.Repeat("a", 40) + ".example.com"
+	entries[long] = "tlsroute:default:long:rule0"
+	payloads := mapPayloads(entries, 1000)
+	var lines []string
+	for i, p := range payloads {
+		if len(p) > 1000 {
+			t.Errorf("payload %d has %d bytes, more than 1000", i, len(p))
+		}
+		if !strings.HasSuffix(string(p), "\n") {
+			t.Errorf("payload %d does not end a line", i)
+		}
+		lines = append(lines, strings.Split(strings.TrimSuffix(string(p), "\n"), "\n")...)
+	}
+	if len(lines) != len(entries) || !slices.IsSorted(lines) {
+		t.Errorf("%d lines in key order, want the %d entries in key order", len(lines), len(entries))
+	}
+	if got := mapPayloads(map[string]string{long: strings.Repeat("b", 2000)}, 1000); len(got) != 1 {
+		t.Errorf("a line longer than the bound: %d payloads, want 1 of its own", len(got))
+	}
+	if got := mapPayloads(nil, 1000); len(got) != 0 {
+		t.Errorf("no entries: %d payloads, want none", len(got))
 	}
 }

@@ -83,12 +83,8 @@ func (r *runtimeAPI) replaceMap(path string, entries map[string]string) error {
 		return fmt.Errorf("prepare map %s answered %q", path, answer)
 	}
 	version = strings.TrimSpace(version)
-	if len(entries) > 0 {
-		var payload strings.Builder
-		for _, key := range sortedKeys(entries) {
-			payload.WriteString(key + " " + entries[key] + "\n")
-		}
-		answer, err := r.sendPayload("add map @"+version+" "+path, []byte(payload.String()))
+	for _, payload := range mapPayloads(entries, maxMapPayload) {
+		answer, err := r.sendPayload("add map @"+version+" "+path, payload)
 		if err != nil {
 			return err
 		}
@@ -97,6 +93,30 @@ func (r *runtimeAPI) replaceMap(path string, entries map[string]string) error {
 		}
 	}
 	return r.raw("commit map @" + version + " " + path)
+}
+
+// maxMapPayload bounds the entries sent in one "add map" payload. HAProxy reads a command and its
+// payload into one buffer (tune.bufsize, 16 KiB by default) and closes the connection on a
+// longer one; half of it leaves room for the command line.
+const maxMapPayload = 8 << 10
+
+// mapPayloads are the "<key> <value>" lines of entries, in key order, cut into payloads of at
+// most max bytes each (a single longer line gets a payload of its own).
+func mapPayloads(entries map[string]string, max int) [][]byte {
+	var payloads [][]byte
+	var cur []byte
+	for _, key := range sortedKeys(entries) {
+		line := key + " " + entries[key] + "\n"
+		if len(cur) > 0 && len(cur)+len(line) > max {
+			payloads = append(payloads, cur)
+			cur = nil
+		}
+		cur = append(cur, line...)
+	}
+	if len(cur) > 0 {
+		payloads = append(payloads, cur)
+	}
+	return payloads
 }
 
 // raw runs a command client-native has no method for.
