@@ -90,7 +90,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.check(ctx, model.DataPlane{}); err != nil {
+	if err := m.check(ctx, model.DataPlane{}, opts.Settings); err != nil {
 		return nil, err
 	}
 	if opts.MasterSocket != "" {
@@ -158,7 +158,7 @@ func (m *Manager) Master() *Master {
 func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	wanted, err := Render(dp, m.settings)
+	wanted, err := Render(dp, m.liveSettings())
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -242,9 +242,28 @@ func (m *Manager) runtimeAPI() (*runtimeAPI, error) {
 	return m.runtime, nil
 }
 
-// reload checks, writes and loads a configuration into new workers.
+// liveSettings are the settings with the spare pool of the configuration that runs: a change
+// planned without a reload keeps its size.
+func (m *Manager) liveSettings() Settings {
+	s := m.settings
+	if m.live != nil {
+		s.SpareBackends = len(m.live.Config.Spares)
+	}
+	return s
+}
+
+// reload checks, writes and loads a configuration into new workers, with the spare pool sized
+// for what comes next (see sparePool).
 func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config, plan Plan) Result {
-	if err := m.check(ctx, dp); err != nil {
+	s := m.settings
+	s.SpareBackends = sparePool(m.settings.SpareBackends, tcpBackends(dp), len(wanted.Spares), ranOut(plan))
+	if s.SpareBackends != len(wanted.Spares) {
+		var err error
+		if wanted, err = Render(dp, s); err != nil {
+			return Result{Plan: plan, Err: err}
+		}
+	}
+	if err := m.check(ctx, dp, s); err != nil {
 		return Result{Plan: plan, Err: err}
 	}
 	if err := writeFiles(m.configPath(), wanted); err != nil {
@@ -273,15 +292,16 @@ func (m *Manager) restore() {
 // Check reports whether HAProxy would take the data plane, without touching what runs: it
 // renders it into a staging folder and runs "haproxy -c" there. A configuration that cannot be
 // rendered or written, or that HAProxy refuses, is a *CheckError. It may run beside Apply.
-func (m *Manager) Check(ctx context.Context, dp model.DataPlane) error { return m.check(ctx, dp) }
+func (m *Manager) Check(ctx context.Context, dp model.DataPlane) error {
+	return m.check(ctx, dp, m.settings)
+}
 
-func (m *Manager) check(ctx context.Context, dp model.DataPlane) error {
-	staging, err := os.MkdirTemp(m.settings.Dir, ".check-")
+func (m *Manager) check(ctx context.Context, dp model.DataPlane, settings Settings) error {
+	staging, err := os.MkdirTemp(settings.Dir, ".check-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(staging)
-	settings := m.settings
 	settings.Dir = staging
 	cfg, err := Render(dp, settings)
 	if err != nil {

@@ -23,6 +23,11 @@ func spareName(i int) string {
 	return fmt.Sprintf("spare:%d", i)
 }
 
+// spareServerName is a server's name in the spare that serves its route backend.
+func spareServerName(backend, server string) string {
+	return backend + ":" + server
+}
+
 func serverName(s model.Server) string {
 	return fmt.Sprintf("%s:%s:%d", s.Service, s.Address, s.Port)
 }

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -12,7 +13,7 @@ import (
 // TestNoReloadRoutesAddedAndDeleted adds TLSRoutes to a listener that already serves one
 // (Passthrough and Terminate, each with a backend HAProxy has never seen) and deletes routes,
 // checking traffic and the worker PID after each step. When the spare backends run out, the next
-// new route reloads once, and afterwards every route still answers.
+// new route reloads once, the pool doubles, and afterwards every route still answers.
 func TestNoReloadRoutesAddedAndDeleted(t *testing.T) {
 	r := newRig(t) // two spare backends
 	gatewayCert, _ := testtls.New("bar.example.com", "baz.example.com", "qux.example.com")
@@ -68,6 +69,12 @@ func TestNoReloadRoutesAddedAndDeleted(t *testing.T) {
 
 	r.applyWithoutReload("Terminate TLSRoute added to the listener", dp("foo", "bar"))
 	answers("bar added", "foo", "bar")
+	// The stats page (show stat is its CSV) names bar's route on its server line in the spare.
+	spare := r.manager.Spares()[backendName(route("bar"))]
+	stat, err := r.manager.runtime.answer("show stat")
+	if want := spare + "," + backendName(route("bar")) + ":"; err != nil || !strings.Contains(stat, "\n"+want) {
+		t.Errorf("show stat has no line starting %q (%v):\n%s", want, err, stat)
+	}
 
 	r.applyWithoutReload("second TLSRoute added", dp("foo", "bar", "baz"))
 	answers("baz added", "foo", "bar", "baz")
@@ -94,6 +101,12 @@ func TestNoReloadRoutesAddedAndDeleted(t *testing.T) {
 	}
 	answers("after the reload for new spares", "foo", "bar", "baz", "qux")
 
+	// The pool ran out, so the reload doubled it: four spares.
+	if n := len(r.manager.live.Config.Spares); n != 4 {
+		t.Fatalf("%d spare backends after the pool ran out, want 4 (twice the 2 that ran out)", n)
+	}
 	r.applyWithoutReload("route added after the reload", dp("foo", "bar", "baz", "qux", "quux"))
 	answers("quux added", "foo", "bar", "baz", "qux")
+	r.applyWithoutReload("three more routes", dp("foo", "bar", "baz", "qux", "quux", "r1", "r2", "r3"))
+	answers("three more added", "foo", "bar", "baz", "qux")
 }

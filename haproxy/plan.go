@@ -129,11 +129,23 @@ func assignSpares(live *Live, wanted *Config) (map[string]string, string) {
 	return spares, ""
 }
 
-// bySection keys servers by the backend of the workers that holds them.
+// bySection keys servers by the backend of the workers that holds them. In a spare, each server's
+// name starts with the name of the route backend it serves: the stats page shows the spare's
+// name for the backend (HAProxy 2.6 renames no backend at runtime), and the route on every line.
 func bySection(servers map[string][]ServerLine, spares map[string]string) map[string][]ServerLine {
 	out := make(map[string][]ServerLine, len(servers))
 	for name, lines := range servers {
-		out[section(name, spares)] = lines
+		spare, ok := spares[name]
+		if !ok {
+			out[name] = lines
+			continue
+		}
+		named := make([]ServerLine, len(lines))
+		for i, l := range lines {
+			l.Name = spareServerName(name, l.Name)
+			named[i] = l
+		}
+		out[spare] = named
 	}
 	return out
 }

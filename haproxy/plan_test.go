@@ -184,8 +184,8 @@ func TestPlanChange(t *testing.T) {
 			name: "route added to an existing listener: its backend takes a spare",
 			from: plane(), to: plane(withRoute("baz", "baz.example.com", "10.244.2.1")),
 			commands: []string{
-				"add server spare:0/baz:10.244.2.1:8443 10.244.2.1:8443 weight 1",
-				"set server spare:0/baz:10.244.2.1:8443 state ready",
+				"add server spare:0/tlsroute:default:baz:rule0:baz:10.244.2.1:8443 10.244.2.1:8443 weight 1",
+				"set server spare:0/tlsroute:default:baz:rule0:baz:10.244.2.1:8443 state ready",
 				"add map " + sniMap + " baz.example.com spare:0",
 			},
 		},
@@ -194,8 +194,8 @@ func TestPlanChange(t *testing.T) {
 			from: plane(), via: []model.DataPlane{plane(withRoute("baz", "baz.example.com", "10.244.2.1"))},
 			to: plane(withRoute("baz", "baz.example.com", "10.244.2.1"), withRoute("qux", "qux.example.com", "10.244.3.1")),
 			commands: []string{
-				"add server spare:1/qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
-				"set server spare:1/qux:10.244.3.1:8443 state ready",
+				"add server spare:1/tlsroute:default:qux:rule0:qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
+				"set server spare:1/tlsroute:default:qux:rule0:qux:10.244.3.1:8443 state ready",
 				"add map " + sniMap + " qux.example.com spare:1",
 			},
 		},
@@ -223,9 +223,9 @@ func TestPlanChange(t *testing.T) {
 			to: plane(),
 			commands: []string{
 				"del map " + sniMap + " baz.example.com",
-				"set server spare:0/baz:10.244.2.1:8443 state maint",
-				"shutdown sessions server spare:0/baz:10.244.2.1:8443",
-				"del server spare:0/baz:10.244.2.1:8443",
+				"set server spare:0/tlsroute:default:baz:rule0:baz:10.244.2.1:8443 state maint",
+				"shutdown sessions server spare:0/tlsroute:default:baz:rule0:baz:10.244.2.1:8443",
+				"del server spare:0/tlsroute:default:baz:rule0:baz:10.244.2.1:8443",
 			},
 		},
 		{
@@ -233,8 +233,8 @@ func TestPlanChange(t *testing.T) {
 			from: plane(), via: []model.DataPlane{plane(withRoute("baz", "baz.example.com", "10.244.2.1")), plane()},
 			to: plane(withRoute("qux", "qux.example.com", "10.244.3.1")),
 			commands: []string{
-				"add server spare:0/qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
-				"set server spare:0/qux:10.244.3.1:8443 state ready",
+				"add server spare:0/tlsroute:default:qux:rule0:qux:10.244.3.1:8443 10.244.3.1:8443 weight 1",
+				"set server spare:0/tlsroute:default:qux:rule0:qux:10.244.3.1:8443 state ready",
 				"add map " + sniMap + " qux.example.com spare:0",
 			},
 		},

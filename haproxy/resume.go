@@ -28,6 +28,8 @@ type savedState struct {
 	Sections map[string]bool   `json:"sections,omitempty"`
 	Spares   map[string]string `json:"spares,omitempty"`
 	Workers  []int             `json:"workers,omitempty"`
+	// SparePool is how many spare backends the configuration declares (see sparePool).
+	SparePool int `json:"sparePool"`
 }
 
 func (m *Manager) statePath() string { return filepath.Join(m.settings.Dir, "state.json") }
@@ -41,7 +43,8 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 			m.workers = sortedPIDs(p.current)
 		}
 	}
-	raw, err := json.Marshal(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: m.workers})
+	raw, err := json.Marshal(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: m.workers,
+		SparePool: len(live.Config.Spares)})
 	if err == nil {
 		_ = writeAtomic(m.statePath(), raw, 0o600)
 	}
@@ -73,7 +76,9 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	if err := m.readCertificates(&st.Model); err != nil {
 		return nil, model.DataPlane{}, err
 	}
-	cfg, err := Render(st.Model, m.settings)
+	settings := m.settings
+	settings.SpareBackends = st.SparePool
+	cfg, err := Render(st.Model, settings)
 	if err != nil {
 		return nil, model.DataPlane{}, err
 	}

@@ -20,7 +20,7 @@ func (m *Manager) applyRuntimePart(ctx context.Context, dp model.DataPlane) (Pla
 	if m.live == nil {
 		return Plan{}, nil
 	}
-	plan, cfg, part, err := planRuntimePart(m.live, m.liveModel, dp, m.settings)
+	plan, cfg, part, err := planRuntimePart(m.live, m.liveModel, dp, m.liveSettings())
 	if err != nil || plan.Empty() {
 		return Plan{}, err
 	}

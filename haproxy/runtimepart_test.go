@@ -36,8 +36,8 @@ func TestRuntimePart(t *testing.T) {
 			name: "a new TLS route on a running socket goes out; a rotated certificate waits",
 			from: plane(), to: plane(newGateway, newCertificate, withRoute("baz", "baz.example.com", "10.244.3.1")),
 			commands: []string{
-				"add server spare:0/baz:10.244.3.1:8443 10.244.3.1:8443 weight 1",
-				"set server spare:0/baz:10.244.3.1:8443 state ready",
+				"add server spare:0/tlsroute:default:baz:rule0:baz:10.244.3.1:8443 10.244.3.1:8443 weight 1",
+				"set server spare:0/tlsroute:default:baz:rule0:baz:10.244.3.1:8443 state ready",
 				"add map " + sniMap + " baz.example.com spare:0",
 			},
 		},

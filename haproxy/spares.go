@@ -1,6 +1,10 @@
 package haproxy
 
-import "maps"
+import (
+	"maps"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
 
 // Spares is which spare backend serves each route backend added since the last reload, by route
 // backend name ("tlsroute:ns:name:rule0" -> "spare:3"). HAProxy 2.6 cannot rename a backend
@@ -14,4 +18,48 @@ func (m *Manager) Spares() map[string]string {
 		return nil
 	}
 	return maps.Clone(m.live.Spares)
+}
+
+// sparePool is how many spare backends a configuration that a reload loads declares, so that
+// bursts of new routes are served without the next reload:
+//   - none when floor (-spare-backends) is 0: every new route backend reloads;
+//   - at least floor: a burst of that many routes never reloads;
+//   - a quarter of the route backends, so the headroom grows with the gateway;
+//   - after the pool ran out (ranOut), twice the pool that ran out, so a burst larger than the
+//     pool costs one reload per doubling instead of one per pool; never more than the route
+//     backends, which bounds the spares' memory by the routes' own.
+//
+// Between reloads the pool keeps its size: the spares are declared in haproxy.cfg, and a new size
+// is a new configuration.
+func sparePool(floor, routeBackends, running int, ranOut bool) int {
+	if floor == 0 {
+		return 0
+	}
+	n := max(floor, (routeBackends+3)/4)
+	if ranOut {
+		n = max(n, min(2*running, routeBackends))
+	}
+	return n
+}
+
+// tcpBackends counts the backends of dp that spares can serve: those of TLS routes. HTTP
+// backends are named by rules in haproxy.cfg and come with a reload.
+func tcpBackends(dp model.DataPlane) int {
+	n := 0
+	for _, b := range dp.Backends {
+		if !b.HTTP {
+			n++
+		}
+	}
+	return n
+}
+
+// ranOut reports whether a plan reloads because new route backends outnumber the free spares.
+func ranOut(p Plan) bool {
+	for _, r := range p.Reasons {
+		if r.Kind == SparesUsedUp {
+			return true
+		}
+	}
+	return false
 }

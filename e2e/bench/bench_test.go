@@ -165,8 +165,9 @@ func TestBenchmarks(t *testing.T) {
 	res.Throughput = r.throughput(p, address, passthroughNames[0])
 	res.Handshakes = r.handshakes(p, address, certs)
 	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: endpoints, throughput, handshakes", fewRoutes)))
+	res.Burst = r.burst(p, address, fewRoutes)
 	p.stop()
-	r.deleteTiers("few")
+	r.deleteTiers("few", "burst")
 
 	// No routes: convergence.
 	p, address = r.warmStart("none", 0, "")

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -43,8 +45,8 @@ func Render(w io.Writer, res *Results) error {
 	p("%s", res.ControllerCommand)
 	p("```")
 	p("")
-	p("- `-spare-backends 320`: the default is 16; routes added beyond the free spares cost a reload, and a")
-	p("  convergence figure adds %d routes (plus up to 100 while profiling). `-coalesce 1ms`: the default", newRoutes)
+	p("- The spare pool is the default (`-spare-backends 1024`, and a quarter of the route backends above")
+	p("  that): a convergence figure adds %d routes (plus up to 100 while profiling). `-coalesce 1ms`: the default", newRoutes)
 	p("  50ms waits that long for more changes after each one and would be a floor under every latency")
 	p("  below; changes that arrive while a rebuild runs are taken together by the next one anyway.")
 	p("- One Gateway (address from `-address-pool`) with a Passthrough listener on 443 and Terminate listeners")
@@ -175,17 +177,26 @@ func Render(w io.Writer, res *Results) error {
 	p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
 	p("| --- | --- | --- | --- | --- |")
 	for _, r := range res.Reloads {
-		reasons := "0"
-		if len(r.MetricReloads) > 0 {
-			var parts []string
-			for reason, v := range r.MetricReloads {
-				parts = append(parts, fmt.Sprintf("%.0f %s", v, reason))
-			}
-			reasons = strings.Join(parts, ", ")
-		}
-		p("| %s | %s | %d | %t | %.0f |", r.Phase, reasons, r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
+		p("%s", reloadRow(r))
 	}
 	p("")
+
+	if bu := res.Burst; bu.Routes > 0 {
+		p("## 7. A burst of new routes")
+		p("")
+		p("%s TLSRoutes in one file, created with `kubectl create -f` while %s routes were present, with the", count(bu.Routes), count(bu.Existing))
+		p("controller's default spare pool. Routable: every new hostname answered once through the gateway;")
+		p("Accepted: every route's status. Both from kubectl's exit, the last create.")
+		p("")
+		p("| kubectl create | all routable after | all Accepted after | master reloads |")
+		p("| --- | --- | --- | --- |")
+		p("| %s | %s | %s | %d |", secs(bu.Kubectl), secs(bu.Routable), secs(bu.Accepted), bu.Reloads.MasterReloads)
+		p("")
+		p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
+		p("| --- | --- | --- | --- | --- |")
+		p("%s", reloadRow(bu.Reloads))
+		p("")
+	}
 
 	if len(unmet) > 0 {
 		renderUnmet(p, res, unmet)
@@ -202,6 +213,19 @@ func Render(w io.Writer, res *Results) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// reloadRow is one phase's row of a reload table, reasons sorted.
+func reloadRow(r ReloadCount) string {
+	reasons := "0"
+	if len(r.MetricReloads) > 0 {
+		var parts []string
+		for _, reason := range slices.Sorted(maps.Keys(r.MetricReloads)) {
+			parts = append(parts, fmt.Sprintf("%.0f %s", r.MetricReloads[reason], reason))
+		}
+		reasons = strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("| %s | %s | %d | %t | %.0f |", r.Phase, reasons, r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
 }
 
 func floats(values []float64) string {

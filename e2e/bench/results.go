@@ -23,7 +23,18 @@ type Results struct {
 	Throughput  BulkThroughput
 	Handshakes  []HandshakeRates
 	Reloads     []ReloadCount
+	Burst       Burst
 	Profiles    []Profile
+}
+
+// Burst is Routes new TLSRoutes created with one `kubectl create -f`, Existing routes present.
+// Kubectl is how long kubectl took; Routable and Accepted run from its exit (the last create)
+// until every new hostname answered once and every route was Accepted. Reloads is what the burst
+// cost HAProxy; it is not part of the zero-reload figure.
+type Burst struct {
+	Routes, Existing            int
+	Kubectl, Routable, Accepted time.Duration
+	Reloads                     ReloadCount
 }
 
 // Convergence is route convergence with Existing routes already present: API create of a new

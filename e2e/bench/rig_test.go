@@ -189,8 +189,8 @@ type controllerProcess struct {
 }
 
 // controllerFlags are the flags every phase runs the controller with, apart from addresses and
-// folders: enough spare backends for every route a phase adds, and a short coalescing window.
-var controllerFlags = []string{"-spare-backends", "320", "-coalesce", "1ms", "-log-level", "info", "-hard-stop-after", "5s"}
+// folders: a short coalescing window; the spare pool is the default one.
+var controllerFlags = []string{"-coalesce", "1ms", "-log-level", "info", "-hard-stop-after", "5s"}
 
 func (r *rig) startController(phase string) *controllerProcess {
 	r.t.Helper()

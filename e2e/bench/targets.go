@@ -93,6 +93,14 @@ func Targets(res *Results) []Target {
 		Measured: fmt.Sprintf("%d", reloads),
 		Met:      len(res.Reloads) > 0 && reloads == 0,
 	})
+	b := res.Burst
+	burstReloads := b.Reloads.MasterReloads
+	out = append(out, Target{
+		Figure:   fmt.Sprintf("7. %s routes created with kubectl at once", count(b.Routes)),
+		Goal:     "<= 1 reload, all routable <= 5 s after the last create",
+		Measured: fmt.Sprintf("%d reloads, all routable %s and Accepted %s after it", burstReloads, secs(b.Routable), secs(b.Accepted)),
+		Met:      b.Routes > 0 && burstReloads <= 1 && b.Routable <= 5*time.Second,
+	})
 	return out
 }
 

@@ -42,6 +42,8 @@ type Cluster struct {
 	WorkDir string
 	// EtcdURL is the client URL of etcd.
 	EtcdURL string
+	// BinDir holds the control plane's binaries, and kubectl when build.sh was asked for it.
+	BinDir string
 
 	procs         []*process // in start order; stopped in reverse
 	logFiles      []*os.File
@@ -80,6 +82,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
+	c.BinDir = binDir
 	for _, d := range []string{"pki", "etcd", "logs", "certs"} {
 		if err := os.MkdirAll(filepath.Join(c.WorkDir, d), 0o700); err != nil {
 			return err
