@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -52,26 +51,10 @@ func TestAPIServerOutage(t *testing.T) {
 	}
 	t.Logf("kube-apiserver down %s (ready again after its restart)", time.Since(killed).Round(time.Millisecond))
 
-	route := &gatewayv1.TLSRoute{
-		ObjectMeta: objectMeta("default", "baz-route"),
-		Spec: gatewayv1.TLSRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{
-				Name: "example-gateway", SectionName: ptrTo(gatewayv1.SectionName("tls"))}}},
-			Hostnames: []gatewayv1.Hostname{"baz.example.com"},
-			Rules:     []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{backendRef("foo-svc", 443)}}},
-		},
-	}
-	e.create(route)
+	e.create(examplePassthroughRoute("baz-route", "baz.example.com"))
 	created := time.Now()
 	e.eventually("baz.example.com routable within 5 s of its creation", 5*time.Second, func() error {
-		a, err := probe.TLS(passthrough, "baz.example.com")
-		if err != nil {
-			return err
-		}
-		if a.Greeting != echo.Greeting("foo-1", true, "baz.example.com") {
-			return fmt.Errorf("answered %q", a.Greeting)
-		}
-		return nil
+		return answersFrom(passthrough, "baz.example.com", "foo-1")
 	})
 	routable := time.Since(created)
 	// Routable is the promise (within 5 s); the status write may still meet an API server that

@@ -113,15 +113,7 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 	t.Logf("the second replica took over %s after the first stopped", time.Since(stopped).Round(time.Millisecond))
 
 	// The new leader writes status: a new route gets Accepted.
-	route := &gatewayv1.TLSRoute{
-		ObjectMeta: objectMeta("default", "baz-route"),
-		Spec: gatewayv1.TLSRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "example-gateway", SectionName: ptrTo(gatewayv1.SectionName("tls"))}}},
-			Hostnames:       []gatewayv1.Hostname{"baz.example.com"},
-			Rules:           []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{backendRef("foo-svc", 443)}}},
-		},
-	}
-	e.create(route)
+	e.create(examplePassthroughRoute("baz-route", "baz.example.com"))
 	e.eventually("baz-route Accepted by the new leader", 20*time.Second, func() error {
 		var r gatewayv1.TLSRoute
 		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "baz-route"}, &r); err != nil {

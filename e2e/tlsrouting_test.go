@@ -234,6 +234,31 @@ func (x *example) endpointSlices() []client.Object {
 	}
 }
 
+// answersFrom reports nil when hostname through addr reaches the TLS echo backend named backend.
+func answersFrom(addr, hostname, backend string) error {
+	a, err := probe.TLS(addr, hostname)
+	if err != nil {
+		return err
+	}
+	if want := echo.Greeting(backend, true, hostname); a.Greeting != want {
+		return fmt.Errorf("answered %q, want %q", a.Greeting, want)
+	}
+	return nil
+}
+
+// examplePassthroughRoute is one more route on the example's Passthrough listener, to foo-svc.
+func examplePassthroughRoute(name, hostname string) *gatewayv1.TLSRoute {
+	return &gatewayv1.TLSRoute{
+		ObjectMeta: objectMeta("default", name),
+		Spec: gatewayv1.TLSRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{
+				Name: "example-gateway", SectionName: ptrTo(gatewayv1.SectionName("tls"))}}},
+			Hostnames: []gatewayv1.Hostname{gatewayv1.Hostname(hostname)},
+			Rules:     []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{backendRef("foo-svc", 443)}}},
+		},
+	}
+}
+
 // waitExampleProgrammed waits for the example's GatewayClass, Gateway, listeners and routes to be
 // Accepted, Programmed and resolved, and returns the Gateway's address.
 func (e *env) waitExampleProgrammed() string {
