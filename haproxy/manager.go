@@ -256,7 +256,7 @@ func (m *Manager) liveSettings() Settings {
 // for what comes next (see sparePool).
 func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config, plan Plan) Result {
 	s := m.settings
-	s.SpareBackends = sparePool(m.settings.SpareBackends, tcpBackends(dp), len(wanted.Spares), ranOut(plan))
+	s.SpareBackends = sparePool(m.settings.SpareBackends, tcpBackends(dp), ranOut(plan))
 	if s.SpareBackends != len(wanted.Spares) {
 		var err error
 		if wanted, err = Render(dp, s); err != nil {

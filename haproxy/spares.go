@@ -25,22 +25,25 @@ func (m *Manager) Spares() map[string]string {
 //   - none when floor (-spare-backends) is 0: every new route backend reloads;
 //   - at least floor: a burst of that many routes never reloads;
 //   - a quarter of the route backends, so the headroom grows with the gateway;
-//   - after the pool ran out (ranOut), twice the pool that ran out, so a burst larger than the
-//     pool costs one reload per doubling instead of one per pool; never more than the route
-//     backends, which bounds the spares' memory by the routes' own.
+//   - after the pool ran out (ranOut), as many as the route backends and at least burstSpares:
+//     a burst that outran the pool is likely to go on, and the next reload should be its last.
 //
 // Between reloads the pool keeps its size: the spares are declared in haproxy.cfg, and a new size
-// is a new configuration.
-func sparePool(floor, routeBackends, running int, ranOut bool) int {
+// is a new configuration. Each spare is an empty backend on the stats page and about 10 KiB of
+// HAProxy's memory; a reload that is not caused by the pool running out shrinks it back.
+func sparePool(floor, routeBackends int, ranOut bool) int {
 	if floor == 0 {
 		return 0
 	}
 	n := max(floor, (routeBackends+3)/4)
 	if ranOut {
-		n = max(n, min(2*running, routeBackends))
+		n = max(n, routeBackends, burstSpares)
 	}
 	return n
 }
+
+// burstSpares is the least pool after it ran out: a burst of 1,000 routes costs one reload.
+const burstSpares = 1024
 
 // tcpBackends counts the backends of dp that spares can serve: those of TLS routes. HTTP
 // backends are named by rules in haproxy.cfg and come with a reload.

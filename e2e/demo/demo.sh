@@ -86,7 +86,8 @@ for target in "unknown.example.com 443" "bar.example.com 443" "foo.example.com 8
 done
 
 step "HAProxy stats"
-if curl -fsS "http://$stats/;csv" | grep -q '^tlsroute:default:foo-route:rule0,'; then
+# Read the whole page before searching it: grep -q stops reading at the first match.
+if grep -q '^tlsroute:default:foo-route:rule0,' <<<"$(curl -fsS "http://$stats/;csv")"; then
   pass "stats page lists backend tlsroute:default:foo-route:rule0"
 else
   fail "stats page does not list the route backends"
