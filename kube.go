@@ -50,7 +50,7 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 	}
 	statusWriter := status.NewKubeWriter(kube.Client(), f.controllerName, log)
 	statusWriter.OnWrite = runner.Metrics.StatusWritten
-	runner.Source, runner.Status = kube, statusWriter
+	runner.Source = kube
 	if runner.Events, err = events.NewKubeRecorder(ctx, cfg, kube.Client(), kube.Scheme(), f.controllerName, log.WithField("logger", "events")); err != nil {
 		return nil, err
 	}
@@ -59,12 +59,14 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 	}
 	if !f.leaderElect {
 		runner.Metrics.SetLeading(true)
+		runner.Status = startAsyncStatus(ctx, statusWriter, leader.Always{}, log)
 		return nothing, nil
 	}
 	elector := leader.New()
 	elector.OnChange = runner.Metrics.SetLeading
 	runner.Metrics.SetLeading(false)
 	runner.Leader = elector
+	runner.Status = startAsyncStatus(ctx, statusWriter, elector, log)
 	err = elector.Start(ctx, cfg, leader.Options{
 		Namespace: f.leaderElectionNS, Name: f.leaderElectionID,
 		LeaseDuration: f.leaseDuration, RenewDeadline: f.renewDeadline, RetryPeriod: f.retryLease, Log: log,
@@ -78,4 +80,12 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 		case <-time.After(f.renewDeadline):
 		}
 	}, nil
+}
+
+// startAsyncStatus writes statuses beside the pipeline, while gate says this replica leads: the
+// data plane goes first, statuses follow.
+func startAsyncStatus(ctx context.Context, w status.Writer, gate leader.Gate, log logrus.FieldLogger) *status.Async {
+	async := status.NewAsync(w, gate.Leading, log)
+	go async.Run(ctx)
+	return async
 }

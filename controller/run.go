@@ -48,11 +48,6 @@ type ApplyResult struct {
 	Deferred time.Duration
 }
 
-// StatusWriter publishes the status part of a model.
-type StatusWriter interface {
-	Write(ctx context.Context, m *model.Model) error
-}
-
 // ServiceWriter publishes the per-Gateway Services of a model.
 type ServiceWriter interface {
 	Write(ctx context.Context, services []model.GatewayService) error
@@ -65,7 +60,9 @@ type Runner struct {
 	Source    source.Source
 	Build     build.Options
 	DataPlane DataPlane
-	Status    StatusWriter
+	// Status gets each pass's desired status; in a cluster it is a status.Async, so the API
+	// server's pace never holds up the next pass.
+	Status status.Writer
 	// Services may be nil: Gateways then get no Services (address mode "pool").
 	Services ServiceWriter
 	// Leader gates the writes to the API server (status and Services); nil means always lead.
