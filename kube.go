@@ -44,7 +44,11 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
-	kube, err := source.NewKube(cfg, source.KubeOptions{Log: log, SyncTimeout: 2 * time.Minute})
+	kubeOpts := source.KubeOptions{Log: log, SyncTimeout: 2 * time.Minute, OnIgnored: runner.Metrics.ChangeIgnored}
+	if opts := runner.Build.Services; opts != nil {
+		kubeOpts.ServiceNamespace = opts.Namespace
+	}
+	kube, err := source.NewKube(cfg, kubeOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,15 @@ func oldestChange(src source.Source) time.Time {
 	return time.Time{}
 }
 
+// changeCauses are the kinds of the changes src signalled since the last call; nil for a source
+// that does not tell.
+func changeCauses(src source.Source) map[string]int {
+	if c, ok := src.(source.ChangeCauses); ok {
+		return c.TakeChangeCauses()
+	}
+	return nil
+}
+
 // earliest is the earlier of two times, ignoring zero ones.
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {

@@ -25,6 +25,7 @@ type Metrics struct {
 	// objectChangeLatency: see the object change block at the end of this file.
 	objectChangeLatency prometheus.Histogram
 	reloadLimit
+	rebuildCauses
 }
 
 // NewMetrics registers the metrics.
@@ -73,6 +74,7 @@ func NewMetrics() *Metrics {
 	m.registry.MustRegister(m.reloads, m.runtimeOps, m.runtimeFailures, m.applyFailures, m.applyLatency, m.leading, m.statusWrites, m.quarantined, m.spares)
 	m.registerObjectChange()
 	m.reloadLimit = newReloadLimit(m.registry)
+	m.rebuildCauses = newRebuildCauses(m.registry)
 	return m
 }
 
@@ -185,4 +187,46 @@ func (l reloadLimit) observeDeferred(r ApplyResult) bool {
 	}
 	l.deferredReloads.Inc()
 	return true
+}
+
+// rebuildCauses counts what starts rebuilds, and the changes that start none because no Gateway
+// or route names the object (see source.ChangeCauses).
+type rebuildCauses struct{ rebuilds, ignored *prometheus.CounterVec }
+
+func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
+	c := rebuildCauses{
+		rebuilds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haproxy_gateway_rebuilds_total",
+			Help: "Rebuilds, by the kind of object whose change started them (several per rebuild when changes came together); " +
+				"\"retry\" for one after a failure or a deferred reload, \"leader\" for one after this replica became the leader.",
+		}, []string{"cause"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "haproxy_gateway_changes_ignored_total",
+			Help: "Changes to Secrets, Services, EndpointSlices and Namespaces that no Gateway or route names, by kind: they start no rebuild.",
+		}, []string{"kind"}),
+	}
+	registry.MustRegister(c.rebuilds, c.ignored)
+	return c
+}
+
+// observeRebuild counts one rebuild with what started it: counts by kind, or fallback when no
+// object change did.
+func (m *Metrics) observeRebuild(causes map[string]int, fallback string) {
+	if m == nil {
+		return
+	}
+	if len(causes) == 0 {
+		m.rebuilds.WithLabelValues(fallback).Inc()
+		return
+	}
+	for kind := range causes {
+		m.rebuilds.WithLabelValues(kind).Inc()
+	}
+}
+
+// ChangeIgnored counts a change that starts no rebuild.
+func (m *Metrics) ChangeIgnored(kind string) {
+	if m != nil {
+		m.ignored.WithLabelValues(kind).Inc()
+	}
 }

@@ -107,6 +107,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	// happened, as the objects say (zero when they do not).
 	var seen, changed time.Time
 	for {
+		cause := "retry"
 		select {
 		case <-ctx.Done():
 			return nil
@@ -117,9 +118,11 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.settle(ctx)
 		case <-r.Leader.Gained():
 			// Write what was held back as a follower; the status writer skips what is current.
+			cause = "leader"
 		case <-retry.C:
 		}
 		changed = earliest(changed, oldestChange(r.Source))
+		r.Metrics.observeRebuild(changeCauses(r.Source), cause)
 		if r.pass(ctx, seen, changed) {
 			seen, changed = time.Time{}, time.Time{}
 		} else {

@@ -30,21 +30,28 @@ type KubeOptions struct {
 	// SyncTimeout bounds how long Start waits for the first full list of every kind. Zero: until
 	// Start's context ends.
 	SyncTimeout time.Duration
+	// ServiceNamespace holds the per-Gateway Services (service mode): its Services are always
+	// read. Other Services, Secrets and EndpointSlices are read only when a Gateway or route
+	// names them.
+	ServiceNamespace string
+	// OnIgnored, when set, is told the kind of each change that cannot change a build.
+	OnIgnored func(kind string)
 }
 
 // Kube watches the API server through one controller-runtime cache. Events only signal Changes;
 // all reading happens in Snapshot, so a burst of events costs one list of the cache, not one per
 // event.
 type Kube struct {
-	log     logrus.FieldLogger
-	timeout time.Duration
-	scheme  *runtime.Scheme
-	cache   cache.Cache
-	client  client.Client
-	crds    apiextensionsclient.Interface
-	changes notifier
-	health  *apiHealth
-	clock   *changeClock
+	log      logrus.FieldLogger
+	timeout  time.Duration
+	scheme   *runtime.Scheme
+	cache    cache.Cache
+	client   client.Client
+	crds     apiextensionsclient.Interface
+	changes  notifier
+	health   *apiHealth
+	clock    *changeClock
+	interest *interest
 
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
@@ -141,7 +148,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		return nil, fmt.Errorf("kube source: apiextensions client: %w", err)
 	}
 	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier(),
-		health: health, clock: clock}
+		health: health, clock: clock, interest: newInterest(opts.ServiceNamespace, opts.OnIgnored)}
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
@@ -149,27 +156,36 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 }
 
 // addHandlers creates one informer per kind (before the cache starts, so GetInformer does not
-// block) with a handler that only signals: any work here would delay every other event.
+// block) with a handler that only signals, and only for changes that can change a build (see
+// interest): any work here would delay every other event.
 func (k *Kube) addHandlers() error {
 	handler := toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
-			k.clock.handled(obj, true)
-			k.changes.notify()
-		},
-		UpdateFunc: func(oldObj, newObj any) {
-			// Periodic resyncs deliver the same object again; it cannot change a build.
-			ignored := sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj)
-			k.clock.handled(newObj, !ignored)
-			if !ignored {
+			// The clock forgets every event's change time; only the ones that signal count.
+			counts := k.interest.change(nil, obj)
+			k.clock.handled(obj, counts)
+			if counts {
 				k.changes.notify()
 			}
 		},
+		UpdateFunc: func(oldObj, newObj any) {
+			// Periodic resyncs deliver the same object again; it cannot change a build.
+			if sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj) || !k.interest.change(oldObj, newObj) {
+				k.clock.handled(newObj, false)
+				return
+			}
+			k.clock.handled(newObj, true)
+			k.changes.notify()
+		},
 		DeleteFunc: func(obj any) {
+			counts := k.interest.change(nil, obj)
 			// Only a deletionTimestamp tells when a deletion happened; without one the time
 			// the deletion was seen is all there is.
 			o, ok := obj.(client.Object)
-			k.clock.handled(obj, ok && o.GetDeletionTimestamp() != nil)
-			k.changes.notify()
+			k.clock.handled(obj, counts && ok && o.GetDeletionTimestamp() != nil)
+			if counts {
+				k.changes.notify()
+			}
 		},
 	}
 	for _, obj := range watchedKinds() {
@@ -216,6 +232,9 @@ func (k *Kube) Changes() <-chan struct{} { return k.changes }
 
 // TakeOldestChange implements ChangeClock.
 func (k *Kube) TakeOldestChange() time.Time { return k.clock.take() }
+
+// TakeChangeCauses implements ChangeCauses.
+func (k *Kube) TakeChangeCauses() map[string]int { return k.interest.takeCauses() }
 
 // Client reads from the cache and writes to the API server: what the status writer needs.
 func (k *Kube) Client() client.Client { return k.client }

@@ -26,8 +26,10 @@ const (
 	bundleVersionReuse = 10 * time.Second
 )
 
-// Snapshot lists every kind from the cache. The cache reader hands out deep copies, so the
-// snapshot shares nothing with the informers' stores.
+// Snapshot lists the Gateway API kinds from the cache, then of Secrets, Services and
+// EndpointSlices only those the Gateways and routes name (see interest). What the snapshot holds
+// is copied, so it shares nothing with the informers' stores; the objects left out are not
+// copied at all.
 func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	var (
 		classes    gatewayv1.GatewayClassList
@@ -35,30 +37,52 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		tlsRoutes  gatewayv1.TLSRouteList
 		httpRoutes gatewayv1.HTTPRouteList
 		grants     gatewayv1.ReferenceGrantList
-		services   corev1.ServiceList
-		slices     discoveryv1.EndpointSliceList
-		secrets    corev1.SecretList
 		namespaces corev1.NamespaceList
 	)
-	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &httpRoutes, &grants, &services, &slices, &secrets, &namespaces} {
+	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &httpRoutes, &grants, &namespaces} {
 		if err := k.cache.List(ctx, list); err != nil {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
 	}
+	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes.Items, httpRoutes.Items)
+	// Before the dependent kinds are listed: see interest.
+	k.interest.set(refs)
 	snap := &snapshot.Snapshot{
 		GatewayClasses:   classes.Items,
 		Gateways:         gateways.Items,
 		TLSRoutes:        tlsRoutes.Items,
 		HTTPRoutes:       httpRoutes.Items,
 		ReferenceGrants:  grants.Items,
-		Services:         services.Items,
-		EndpointSlices:   slices.Items,
-		Secrets:          secrets.Items,
 		Namespaces:       namespaces.Items,
 		CRDBundleVersion: k.bundleVersion(ctx),
 	}
+	var (
+		services corev1.ServiceList
+		slices   discoveryv1.EndpointSliceList
+		secrets  corev1.SecretList
+	)
+	// Listed without copies; what is named is copied below.
+	for _, list := range []client.ObjectList{&services, &slices, &secrets} {
+		if err := k.cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
+		}
+	}
+	snap.Services = copyNamed(services.Items, func(s *corev1.Service) bool { return namedService(refs, k.interest.serviceNamespace, s) }, (*corev1.Service).DeepCopy)
+	snap.EndpointSlices = copyNamed(slices.Items, func(s *discoveryv1.EndpointSlice) bool { return namedSlice(refs, s) }, (*discoveryv1.EndpointSlice).DeepCopy)
+	snap.Secrets = copyNamed(secrets.Items, func(s *corev1.Secret) bool { return refs.Secrets[s.Namespace+"/"+s.Name] }, (*corev1.Secret).DeepCopy)
 	snap.Sort()
 	return snap, nil
+}
+
+// copyNamed copies the items that named keeps.
+func copyNamed[T any](items []T, named func(*T) bool, deepCopy func(*T) *T) []T {
+	var out []T
+	for i := range items {
+		if named(&items[i]) {
+			out = append(out, *deepCopy(&items[i]))
+		}
+	}
+	return out
 }
 
 // bundleVersion reads the annotation live, at most once per bundleVersionReuse: no list/watch

@@ -27,6 +27,13 @@ type ChangeClock interface {
 	TakeOldestChange() time.Time
 }
 
+// ChangeCauses is implemented by sources that tell which kinds of objects changed.
+type ChangeCauses interface {
+	// TakeChangeCauses returns how many changes of each kind signalled on Changes since the last
+	// call, and forgets them.
+	TakeChangeCauses() map[string]int
+}
+
 // notifier is a change signal that coalesces: many notifications before a read count as one.
 type notifier chan struct{}
 

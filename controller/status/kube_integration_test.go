@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -84,6 +85,22 @@ func apiServer(t *testing.T) *cluster.Cluster {
 	return shared.cluster
 }
 
+// startSource runs a Kube source on cfg until the test ends.
+func startSource(ctx context.Context, t *testing.T, cfg *rest.Config, opts source.KubeOptions) *source.Kube {
+	t.Helper()
+	opts.SyncTimeout = time.Minute
+	src, err := source.NewKube(cfg, opts)
+	if err != nil {
+		t.Fatalf("NewKube: %v", err)
+	}
+	runCtx, stopSource := context.WithCancel(ctx)
+	t.Cleanup(stopSource)
+	if err := src.Start(runCtx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return src
+}
+
 // liveClient reads and writes the API server directly, to see what was really stored.
 func liveClient(t *testing.T, c *cluster.Cluster) client.Client {
 	t.Helper()
@@ -107,15 +124,7 @@ func TestKubeSourceAndWriterAgainstAPIServer(t *testing.T) {
 	const ns = "source"
 
 	log := testLogger()
-	src, err := source.NewKube(c.RestConfig, source.KubeOptions{Log: log, SyncTimeout: time.Minute})
-	if err != nil {
-		t.Fatalf("NewKube: %v", err)
-	}
-	runCtx, stopSource := context.WithCancel(ctx)
-	t.Cleanup(stopSource)
-	if err := src.Start(runCtx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	src := startSource(ctx, t, c.RestConfig, source.KubeOptions{Log: log})
 	<-src.Changes() // Start signals once, so the first build happens without an event
 
 	live := liveClient(t, c)
@@ -238,6 +247,19 @@ func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string
 			t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
 		}
 	}
+}
+
+// waitForGateway takes snapshots until one holds Gateway ns/name, and returns it.
+func waitForGateway(ctx context.Context, src *source.Kube, ns, name string) (*snapshot.Snapshot, error) {
+	var snap *snapshot.Snapshot
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		var err error
+		if snap, err = src.Snapshot(ctx); err != nil {
+			return false, err
+		}
+		return slices.ContainsFunc(snap.Gateways, func(g gatewayv1.Gateway) bool { return g.Namespace == ns && g.Name == name }), nil
+	})
+	return snap, err
 }
 
 // appendOtherParent writes, as the other controller, an entry for parent gateway onto route ns/r,

@@ -17,12 +17,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // TestKubeSourceReadsOnlyTLSSecrets creates an Opaque Secret and a kubernetes.io/tls one beside
 // a running Kube source: the Opaque one never reaches the process (no byte of it in any API
 // response), is not in the cache or a snapshot, and neither its creation, change nor deletion
-// asks for a rebuild; the TLS one does all of that.
+// asks for a rebuild; the TLS one, which a Gateway names, does all of that.
 func TestKubeSourceReadsOnlyTLSSecrets(t *testing.T) {
 	c := apiServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -34,20 +37,21 @@ func TestKubeSourceReadsOnlyTLSSecrets(t *testing.T) {
 	responses := &recorder{}
 	cfg := rest.CopyConfig(c.RestConfig)
 	cfg.WrapTransport = responses.wrap
-	src, err := source.NewKube(cfg, source.KubeOptions{Log: testLogger(), SyncTimeout: time.Minute})
-	if err != nil {
-		t.Fatalf("NewKube: %v", err)
-	}
-	runCtx, stopSource := context.WithCancel(ctx)
-	t.Cleanup(stopSource)
-	if err := src.Start(runCtx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	src := startSource(ctx, t, cfg, source.KubeOptions{Log: testLogger()})
 	live := liveClient(t, c)
-	if err := live.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	// A Gateway names the TLS Secret: only named Secrets are read.
+	gw := newGateway(ns, "gw")
+	gw.Spec.Listeners[0].TLS = &gatewayv1.ListenerTLSConfig{Mode: ptr.To(gatewayv1.TLSModeTerminate),
+		CertificateRefs: []gatewayv1.SecretObjectReference{{Name: "certificate"}}}
+	for _, obj := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, gw} {
+		if err := live.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := waitForGateway(ctx, src, ns, "gw"); err != nil {
 		t.Fatal(err)
 	}
-	quiet(src.Changes(), time.Second) // Start's signal and the namespace's
+	quiet(src.Changes(), time.Second) // Start's signal, the namespace's and the Gateway's
 
 	opaque := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "opaque"},
 		Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"password": marker}}

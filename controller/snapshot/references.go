@@ -1,0 +1,74 @@
+package snapshot
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// References are the objects of the dependent kinds (Secrets, Services and their EndpointSlices,
+// Namespace labels) that Gateways and routes name. Only those can change a build: a change to any
+// other Secret, Service, EndpointSlice or Namespace costs nothing. A reference counts whether or
+// not it resolves, so an object created after the route that names it is seen at once.
+type References struct {
+	// Secrets and Services are "namespace/name" keys.
+	Secrets, Services map[string]bool
+	// NamespaceLabels is set when some listener admits routes by namespace label: then a
+	// Namespace's labels are read.
+	NamespaceLabels bool
+}
+
+// ReferencesOf collects what gateways and routes name.
+func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute) References {
+	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}}
+	for i := range gateways {
+		gw := &gateways[i]
+		for _, l := range gw.Spec.Listeners {
+			if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil &&
+				*l.AllowedRoutes.Namespaces.From == gatewayv1.NamespacesFromSelector {
+				refs.NamespaceLabels = true
+			}
+			if l.TLS == nil {
+				continue
+			}
+			for _, ref := range l.TLS.CertificateRefs {
+				if isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Secret") {
+					refs.Secrets[key(ref.Namespace, gw.Namespace, ref.Name)] = true
+				}
+			}
+		}
+	}
+	addBackend := func(namespace string, ref gatewayv1.BackendObjectReference) {
+		if isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Service") {
+			refs.Services[key(ref.Namespace, namespace, ref.Name)] = true
+		}
+	}
+	for i := range tlsRoutes {
+		for _, rule := range tlsRoutes[i].Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				addBackend(tlsRoutes[i].Namespace, b.BackendObjectReference)
+			}
+		}
+	}
+	for i := range httpRoutes {
+		for _, rule := range httpRoutes[i].Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				addBackend(httpRoutes[i].Namespace, b.BackendObjectReference)
+			}
+		}
+	}
+	return refs
+}
+
+// isCore reports whether a reference's group is the core API group ("" or "core").
+func isCore(group *gatewayv1.Group) bool {
+	return group == nil || *group == "" || *group == corev1.GroupName || *group == "core"
+}
+
+// key is a reference's "namespace/name", its namespace defaulting to the referring object's.
+func key(namespace *gatewayv1.Namespace, defaultNamespace string, name gatewayv1.ObjectName) string {
+	ns := defaultNamespace
+	if namespace != nil && *namespace != "" {
+		ns = string(*namespace)
+	}
+	return ns + "/" + string(name)
+}

@@ -1,0 +1,131 @@
+package source
+
+import (
+	"maps"
+	"sync"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// A busy cluster changes Secrets, Services, EndpointSlices and Namespaces all the time, and most
+// of them are nothing to a Gateway. interest holds what the newest snapshot's Gateways and routes
+// name (snapshot.References): a change to anything else signals no rebuild, and Snapshot copies
+// only what is named.
+//
+// Why nothing is missed: Snapshot lists Gateways and routes first, installs their references
+// here, and only then lists the dependent kinds. A dependent object's event comes after the cache
+// holds its new state, so one filtered out under the older references is in that listing anyway;
+// after it, events are judged by the new references. A route that names something new is a
+// change of its own, which signals.
+type interest struct {
+	// serviceNamespace holds the per-Gateway Services (service mode): always of interest.
+	serviceNamespace string
+
+	mu sync.Mutex
+	// refs is nil until the first snapshot: until then everything is of interest.
+	refs *snapshot.References
+	// causes counts the changes that signalled since the last takeCauses, by kind; ignored those
+	// that did not.
+	causes  map[string]int
+	ignored func(kind string)
+}
+
+func newInterest(serviceNamespace string, ignored func(kind string)) *interest {
+	if ignored == nil {
+		ignored = func(string) {}
+	}
+	return &interest{serviceNamespace: serviceNamespace, causes: map[string]int{}, ignored: ignored}
+}
+
+func (in *interest) set(refs snapshot.References) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.refs = &refs
+}
+
+// change judges one event (old is nil unless it is an update) and counts it; false means no
+// rebuild can come of it.
+func (in *interest) change(old, obj any) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	kind := watchedKind(obj)
+	if !in.matters(obj) && (old == nil || !in.matters(old)) {
+		in.ignored(kind)
+		return false
+	}
+	in.causes[kind]++
+	return true
+}
+
+// matters reports whether obj is of interest; the caller holds mu.
+func (in *interest) matters(obj any) bool {
+	if in.refs == nil {
+		return true
+	}
+	switch o := obj.(type) {
+	case toolscache.DeletedFinalStateUnknown:
+		return in.matters(o.Obj)
+	case *corev1.Secret:
+		return in.refs.Secrets[o.Namespace+"/"+o.Name]
+	case *corev1.Service:
+		return namedService(*in.refs, in.serviceNamespace, o)
+	case *discoveryv1.EndpointSlice:
+		return namedSlice(*in.refs, o)
+	case *corev1.Namespace:
+		return in.refs.NamespaceLabels
+	}
+	return true
+}
+
+// namedService reports whether a route names the Service, or it is one of the per-Gateway
+// Services in serviceNamespace.
+func namedService(refs snapshot.References, serviceNamespace string, s *corev1.Service) bool {
+	return serviceNamespace != "" && s.Namespace == serviceNamespace || refs.Services[s.Namespace+"/"+s.Name]
+}
+
+// namedSlice reports whether the EndpointSlice belongs to a Service a route names.
+func namedSlice(refs snapshot.References, s *discoveryv1.EndpointSlice) bool {
+	svc := s.Labels[discoveryv1.LabelServiceName]
+	return svc != "" && refs.Services[s.Namespace+"/"+svc]
+}
+
+// takeCauses returns the kinds of the changes that signalled since the last call, and forgets
+// them.
+func (in *interest) takeCauses() map[string]int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	causes := maps.Clone(in.causes)
+	clear(in.causes)
+	return causes
+}
+
+// watchedKind names the kind of a watched object, for metrics.
+func watchedKind(obj any) string {
+	switch o := obj.(type) {
+	case toolscache.DeletedFinalStateUnknown:
+		return watchedKind(o.Obj)
+	case *gatewayv1.GatewayClass:
+		return "GatewayClass"
+	case *gatewayv1.Gateway:
+		return "Gateway"
+	case *gatewayv1.TLSRoute:
+		return "TLSRoute"
+	case *gatewayv1.HTTPRoute:
+		return "HTTPRoute"
+	case *gatewayv1.ReferenceGrant:
+		return "ReferenceGrant"
+	case *corev1.Service:
+		return "Service"
+	case *discoveryv1.EndpointSlice:
+		return "EndpointSlice"
+	case *corev1.Secret:
+		return "Secret"
+	case *corev1.Namespace:
+		return "Namespace"
+	}
+	return "other"
+}
