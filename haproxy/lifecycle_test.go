@@ -77,6 +77,9 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	r.applyWithoutReload("route added into a spare", both)
 	worker := r.workerPID()
 	socket := r.manager.Master().socket
+	// The saved state of a change follows it within stateWriteInterval; a controller killed
+	// sooner reloads once at its restart (TestRestartWithChangedFilesReloads).
+	time.Sleep(stateWriteInterval + 50*time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

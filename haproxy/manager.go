@@ -36,6 +36,8 @@ type Manager struct {
 	output io.Writer
 	// stopped is set by Stop: a master that ends then is not started again.
 	stopped bool
+	// state saves what the workers run for the next controller process.
+	state *stateSaver
 }
 
 // ManagerOptions configure a Manager.
@@ -86,6 +88,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	}
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
 		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output}
+	m.state = &stateSaver{path: m.statePath()}
 	empty, err := Render(model.DataPlane{}, opts.Settings)
 	if err != nil {
 		return nil, err
@@ -321,5 +324,6 @@ func (m *Manager) Stop() {
 	m.stopped = true
 	master := m.master
 	m.mu.Unlock()
+	m.state.flush()
 	master.Stop()
 }

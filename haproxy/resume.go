@@ -34,8 +34,9 @@ type savedState struct {
 
 func (m *Manager) statePath() string { return filepath.Join(m.settings.Dir, "state.json") }
 
-// setLive records what the workers run, and saves it for the next controller process. A state
-// that cannot be saved costs that process one reload, no more, so the error is dropped.
+// setLive records what the workers run, and saves it for the next controller process (see
+// stateSaver). Nothing in the saved state changes afterwards: Live, its maps and the model are
+// replaced, never changed in place.
 func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 	m.live, m.liveModel = live, dp
 	if reloaded {
@@ -43,11 +44,8 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 			m.workers = sortedPIDs(p.current)
 		}
 	}
-	raw, err := json.Marshal(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: m.workers,
+	m.state.save(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: slices.Clone(m.workers),
 		SparePool: len(live.Config.Spares)})
-	if err == nil {
-		_ = writeAtomic(m.statePath(), raw, 0o600)
-	}
 }
 
 // resume learns what a running HAProxy runs; see the comment at the top of this file.
