@@ -130,6 +130,7 @@ func TestBenchmarks(t *testing.T) {
 	start := time.Now()
 	r.createConcurrently(baseline, 32)
 	t.Logf("created %d TLSRoutes in %s", len(baseline), time.Since(start).Round(time.Millisecond))
+	r.createUnrelated(unrelatedObjects)
 
 	// Largest size: cold start, connection set-up against the small Gateway, endpoints,
 	// convergence, and a profile.
@@ -137,13 +138,26 @@ func TestBenchmarks(t *testing.T) {
 	var smallAddress string
 	r.eventually("small Gateway Programmed", time.Minute, func() error {
 		var err error
-		smallAddress, err = r.namedGatewayReady(smallGatewayName, fewSetupRoutes)
+		smallAddress, err = r.namedGatewayReady(smallGatewayName, fewSetupRoutes, fewSetupRoutes)
 		return err
 	})
 	r.phaseStarted(p)
 	res.Setup = r.setupLatency(address, passthroughNames, largest, smallAddress, smallNames)
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, largest))
+	before, err := p.metricSamples("haproxy_gateway_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopChurn := r.churnUnrelated(unrelatedObjects)
 	res.Convergence = append(res.Convergence, r.convergence(address, largest))
+	res.Unrelated = Unrelated{Objects: unrelatedObjects, Updates: stopChurn()}
+	after, err := p.metricSamples("haproxy_gateway_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Unrelated.Rebuilds, res.Unrelated.Ignored = rebuildCauses(before, after)
+	t.Logf("unrelated objects: %d updates during convergence; rebuilds by cause %v; ignored changes %v",
+		res.Unrelated.Updates, res.Unrelated.Rebuilds, res.Unrelated.Ignored)
 	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest))
 	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: cold start, set-up, endpoints, convergence", largest)))
 	p.stop()
@@ -249,7 +263,8 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	programmed := make(chan time.Time, 1)
 	go func() {
 		for ctx.Err() == nil {
-			if _, err := r.gatewayReady(int32(routes)); err == nil {
+			// Routes created while statuses are written attach too (see convergenceWhile).
+			if _, err := r.namedGatewayReady(gatewayName, int32(routes), int32(routes+newRoutes)); err == nil {
 				programmed <- time.Now()
 				return
 			}
@@ -271,11 +286,25 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 		r.t.Fatalf("cold start: %v", err)
 	}
 	cs.Routable = routable.Sub(p.started)
+	// New routes while the cold start's statuses are still being written: the data plane must
+	// not wait for them.
+	allAccepted := make(chan time.Time, 1)
+	statusesDone := make(chan struct{})
+	go func() {
+		select {
+		case at := <-accepted:
+			allAccepted <- at
+		case <-ctx.Done():
+		}
+		close(statusesDone)
+	}()
+	cs.DuringStatus = r.convergenceWhile(address, statusesDone)
+	r.t.Logf("cold start: convergence while statuses were written: %+v", cs.DuringStatus)
 	for _, c := range []struct {
 		what string
 		ch   <-chan time.Time
 		into *time.Duration
-	}{{"every route Accepted", accepted, &cs.Accepted}, {"Gateway Programmed", programmed, &cs.Programmed}} {
+	}{{"every route Accepted", allAccepted, &cs.Accepted}, {"Gateway Programmed", programmed, &cs.Programmed}} {
 		select {
 		case at := <-c.ch:
 			*c.into = at.Sub(p.started)

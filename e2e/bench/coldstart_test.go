@@ -29,7 +29,8 @@ func (r *rig) watchRoutesAccepted(ctx context.Context, want int) <-chan time.Tim
 		count := 0
 		for ev := range w.ResultChan() {
 			route, ok := ev.Object.(*gatewayv1.TLSRoute)
-			if !ok {
+			// Routes created while the statuses are written are not the ones waited for.
+			if !ok || route.Labels[tierLabel] == "new" {
 				continue
 			}
 			now := ev.Type != watch.Deleted && routeAccepted(route)

@@ -99,6 +99,33 @@ func (r *rig) convergence(address string, existing int) Convergence {
 	return c
 }
 
+// convergenceWhile creates Passthrough routes one at a time, as convergence does, until done is
+// closed (at most newRoutes), and times each; routes created are in the "new" tier.
+func (r *rig) convergenceWhile(address string, done <-chan struct{}) Summary {
+	r.t.Helper()
+	var samples []time.Duration
+	failed := 0
+	for i := 0; i < newRoutes; i++ {
+		select {
+		case <-done:
+			return Summarize(samples, failed)
+		default:
+		}
+		route := passthroughRoute("during-status", i, "new")
+		start := time.Now()
+		r.create(route)
+		d, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
+		if err != nil {
+			failed++
+			r.t.Logf("convergence while statuses were written: %v", err)
+		} else {
+			samples = append(samples, d)
+		}
+		time.Sleep(convergencePause)
+	}
+	return Summarize(samples, failed)
+}
+
 // profileConvergence takes a CPU profile of the controller while it adds routes one at a time
 // as in convergence, and keeps the top of it.
 func (r *rig) profileConvergence(p *controllerProcess, address string, existing int) Profile {

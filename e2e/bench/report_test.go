@@ -122,6 +122,9 @@ func Render(w io.Writer, res *Results) error {
 	p("| %d sampled hostnames answer through the Gateway | %s |", cs.Sampled, secs(cs.Routable))
 	p("| **all of the above** | **%s** |", secs(cs.AllReady))
 	p("| then every hostname tried once | %d of %d answered |", cs.Verified-cs.VerifyFailed, cs.Verified)
+	if d := cs.DuringStatus; d.N+d.Failed > 0 {
+		p("| route convergence while the statuses were written (%d new routes, one at a time) | p50 %s, p99 %s, %d failed |", d.N+d.Failed, ms(d.P50), ms(d.P99), d.Failed)
+	}
 	p("| controller peak RSS (VmHWM) | %s |", mib(cs.ControllerPeakRSSKiB))
 	p("| HAProxy worker RSS (VmRSS) | %s |", mib(cs.HAProxyWorkerRSSKiB))
 	p("| HAProxy master RSS (VmRSS) | %s |", mib(cs.HAProxyMasterRSSKiB))
@@ -198,6 +201,21 @@ func Render(w io.Writer, res *Results) error {
 		p("")
 	}
 
+	if u := res.Unrelated; u.Objects > 0 {
+		p("## 8. Unrelated objects")
+		p("")
+		p("%s kubernetes.io/tls Secrets and %s EndpointSlices that no route names, in the routes' namespace,", count(u.Objects), count(u.Objects))
+		p("updated %d times a second (half each) during the route convergence figure at the largest size. From the", unrelatedChurnPerSecond)
+		p("controller's metrics over that time:")
+		p("")
+		p("| | |")
+		p("| --- | --- |")
+		p("| updates made | %d |", u.Updates)
+		p("| rebuilds, by cause | %s |", countsByKey(u.Rebuilds))
+		p("| changes ignored, by kind | %s |", countsByKey(u.Ignored))
+		p("")
+	}
+
 	if len(unmet) > 0 {
 		renderUnmet(p, res, unmet)
 	}
@@ -215,15 +233,23 @@ func Render(w io.Writer, res *Results) error {
 	return err
 }
 
+// countsByKey writes "3 TLSRoute, 1 retry", keys sorted; "none" when empty.
+func countsByKey(counts map[string]float64) string {
+	if len(counts) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%.0f %s", counts[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // reloadRow is one phase's row of a reload table, reasons sorted.
 func reloadRow(r ReloadCount) string {
 	reasons := "0"
 	if len(r.MetricReloads) > 0 {
-		var parts []string
-		for _, reason := range slices.Sorted(maps.Keys(r.MetricReloads)) {
-			parts = append(parts, fmt.Sprintf("%.0f %s", r.MetricReloads[reason], reason))
-		}
-		reasons = strings.Join(parts, ", ")
+		reasons = countsByKey(r.MetricReloads)
 	}
 	return fmt.Sprintf("| %s | %s | %d | %t | %.0f |", r.Phase, reasons, r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
 }

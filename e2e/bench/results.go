@@ -24,7 +24,16 @@ type Results struct {
 	Handshakes  []HandshakeRates
 	Reloads     []ReloadCount
 	Burst       Burst
+	Unrelated   Unrelated
 	Profiles    []Profile
+}
+
+// Unrelated is Objects Secrets and as many EndpointSlices that no route names, Updates of them
+// made during the convergence figure at the largest size, and what the controller's metrics say
+// about that time: rebuilds by cause and ignored changes by kind.
+type Unrelated struct {
+	Objects, Updates  int
+	Rebuilds, Ignored map[string]float64
 }
 
 // Burst is Routes new TLSRoutes created with one `kubectl create -f`, Existing routes present.
@@ -57,6 +66,9 @@ type ColdStart struct {
 	// Programmed with every route attached; Routable: every sampled hostname answered through
 	// the gateway. All from the controller's start; AllReady is the latest of the three.
 	Accepted, Programmed, Routable, AllReady time.Duration
+	// DuringStatus is route convergence measured after Routable while the statuses were still
+	// being written (new routes one at a time, as in Convergence).
+	DuringStatus Summary
 	// Sampled hostnames were timed; Verified were all checked once after the measurement.
 	Sampled, Verified, VerifyFailed int
 	// CPUSeconds is the CPU time each process used from the controller's start until all was

@@ -41,7 +41,7 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("")
 		p("1. Status compared and written only for objects whose computed status changed since the")
 		p("   controller last wrote it (a per-object record of the last write), instead of comparing every")
-		p("   route on every pass, and written beside the data plane rather than before the next pass starts.")
+		p("   route in every round of the status writer (which already runs beside the data plane).")
 		p("2. A snapshot without deep copies: once the build is made never to change the objects it reads,")
 		p("   the snapshot can read the cache's objects in place (controller-runtime's unsafe-no-deep-copy")
 		p("   reads) instead of copying every route on every pass, which is also most of the garbage.")
