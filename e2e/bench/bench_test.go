@@ -263,7 +263,7 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	programmed := make(chan time.Time, 1)
 	go func() {
 		for ctx.Err() == nil {
-			// Routes created while statuses are written attach too (see convergenceWhile).
+			// Routes created while statuses are written attach too (newRoutesRoutable).
 			if _, err := r.namedGatewayReady(gatewayName, int32(routes), int32(routes+newRoutes)); err == nil {
 				programmed <- time.Now()
 				return
@@ -298,7 +298,7 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 		}
 		close(statusesDone)
 	}()
-	cs.DuringStatus = r.convergenceWhile(address, statusesDone)
+	cs.DuringStatus = r.newRoutesRoutable("during-status", address, statusesDone)
 	r.t.Logf("cold start: convergence while statuses were written: %+v", cs.DuringStatus)
 	for _, c := range []struct {
 		what string

@@ -78,46 +78,32 @@ func (r *rig) setupLatency(address string, names []string, routes int, smallAddr
 // before its create to its first connection through the gateway.
 func (r *rig) convergence(address string, existing int) Convergence {
 	r.t.Helper()
-	var samples []time.Duration
-	failed := 0
-	deadline := time.Now().Add(5 * time.Minute)
-	for i := 0; i < newRoutes && time.Now().Before(deadline); i++ {
-		route := passthroughRoute(fmt.Sprintf("new-%d", existing), i, "new")
-		start := time.Now()
-		r.create(route)
-		d, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
-		if err != nil {
-			failed++
-			r.t.Logf("convergence: %v", err)
-		} else {
-			samples = append(samples, d)
-		}
-		time.Sleep(convergencePause)
-	}
-	c := Convergence{Existing: existing, Latency: Summarize(samples, failed)}
+	c := Convergence{Existing: existing, Latency: r.newRoutesRoutable(fmt.Sprintf("new-%d", existing), address, nil)}
 	r.t.Logf("convergence with %d routes: %+v", existing, c.Latency)
 	return c
 }
 
-// convergenceWhile creates Passthrough routes one at a time, as convergence does, until done is
-// closed (at most newRoutes), and times each; routes created are in the "new" tier.
-func (r *rig) convergenceWhile(address string, done <-chan struct{}) Summary {
+// newRoutesRoutable creates up to newRoutes Passthrough routes named after prefix, in the "new"
+// tier, one at a time, and times each from just before its create to its first connection
+// through the gateway. It stops early when done is closed (nil: never) or after 5 minutes.
+func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) Summary {
 	r.t.Helper()
 	var samples []time.Duration
 	failed := 0
-	for i := 0; i < newRoutes; i++ {
+	deadline := time.Now().Add(5 * time.Minute)
+	for i := 0; i < newRoutes && time.Now().Before(deadline); i++ {
 		select {
 		case <-done:
 			return Summarize(samples, failed)
 		default:
 		}
-		route := passthroughRoute("during-status", i, "new")
+		route := passthroughRoute(prefix, i, "new")
 		start := time.Now()
 		r.create(route)
 		d, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
 		if err != nil {
 			failed++
-			r.t.Logf("convergence while statuses were written: %v", err)
+			r.t.Logf("%s: %v", prefix, err)
 		} else {
 			samples = append(samples, d)
 		}
