@@ -4,7 +4,7 @@ package templates
 
 import _ "embed"
 
-// HAProxyConfig is the text/template for haproxy.cfg; its data is haproxy.Config.
+// HAProxyConfig is the text/template for haproxy.cfg; haproxy.Render executes it.
 //
 //go:embed haproxy.cfg.tmpl
 var HAProxyConfig string
