@@ -27,6 +27,14 @@ type Async struct {
 	mu      sync.Mutex
 	pending *model.Model
 	wake    chan struct{}
+	// led is whether the last round found this replica leading: on becoming the leader again,
+	// a Forgetter forgets what it knew was in place (the other leader may have written since).
+	led bool
+}
+
+// Forgetter is a Writer that remembers what it found in place, and can be told to forget it.
+type Forgetter interface {
+	Forget()
 }
 
 // NewAsync writes through inner while leading says so (nil: always).
@@ -72,7 +80,14 @@ func (a *Async) Run(ctx context.Context) {
 			// A retry with nothing newer: the failed model again.
 			m, failing = failing, nil
 		}
-		if m == nil || !a.leading() {
+		leading := a.leading()
+		if leading && !a.led {
+			if f, ok := a.inner.(Forgetter); ok {
+				f.Forget()
+			}
+		}
+		a.led = leading
+		if m == nil || !leading {
 			continue
 		}
 		err := a.inner.Write(ctx, m)

@@ -19,6 +19,13 @@ type recordingWriter struct {
 	hold     chan struct{}
 	failures int
 	calls    chan struct{}
+	forgets  int
+}
+
+func (w *recordingWriter) Forget() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.forgets++
 }
 
 func (w *recordingWriter) Write(_ context.Context, m *model.Model) error {
@@ -103,7 +110,8 @@ func TestAsyncRetriesAFailedRound(t *testing.T) {
 	}
 }
 
-// A replica that does not lead writes nothing.
+// A replica that does not lead writes nothing; once it leads, the inner writer forgets what it
+// knew was in place before writing.
 func TestAsyncWritesOnlyWhileLeading(t *testing.T) {
 	inner := &recordingWriter{calls: make(chan struct{}, 10)}
 	var mu sync.Mutex
@@ -123,5 +131,10 @@ func TestAsyncWritesOnlyWhileLeading(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if got := inner.models(); len(got) != 1 || got[0] != m {
 		t.Fatalf("the leader wrote %v, want the model handed over while leading", got)
+	}
+	inner.mu.Lock()
+	defer inner.mu.Unlock()
+	if inner.forgets != 1 {
+		t.Fatalf("the inner writer was told to forget %d times on becoming the leader, want once", inner.forgets)
 	}
 }

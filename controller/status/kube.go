@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -27,6 +28,13 @@ type KubeWriter struct {
 	now            func() time.Time // replaced in tests
 	// OnWrite, when set, is told of each status update written.
 	OnWrite func(kind string)
+
+	// current is, per route, the desired status this writer last found in place or wrote. A
+	// route desired the same again is not compared with the API object: most rounds then cost a
+	// map lookup per route. Forget clears it (a new leader does not know what the last one
+	// wrote).
+	mu      sync.Mutex
+	current map[routeKey]model.Route
 }
 
 // NewKubeWriter writes through c, which may read from a cache: a stale read ends in a conflict on
@@ -66,6 +74,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	// in place, without the private copy of each that update reads, and only those that differ
 	// go through update. At 10,000 routes the copies were the largest cost of a pass.
 	cached := w.cachedRouteStatuses(ctx)
+	w.forgetGone(m.Routes)
 	// Routes are written by a few workers at once: one at a time, a cold start with 10,000 routes
 	// spent most of a minute waiting for API round trips.
 	routeErrs := make([]error, len(m.Routes))
@@ -91,12 +100,62 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, cached map[routeKey]*gatewayv1.RouteStatus, next <-chan int, errs []error, now metav1.Time) {
 	for i := range next {
 		r := routes[i]
-		if current, ok := cached[routeKey{r.Kind, r.Namespace, r.Name}]; ok &&
-			equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
+		key := routeKey{r.Kind, r.Namespace, r.Name}
+		if w.isCurrent(key, r) {
 			continue
 		}
-		errs[i] = w.writeRoute(ctx, r, now)
+		if current, ok := cached[key]; ok &&
+			equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
+			w.setCurrent(key, r)
+			continue
+		}
+		if errs[i] = w.writeRoute(ctx, r, now); errs[i] == nil {
+			w.setCurrent(key, r)
+		}
 	}
+}
+
+// isCurrent reports whether r is the desired status last found in place or written for key.
+func (w *KubeWriter) isCurrent(key routeKey, r model.Route) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	last, ok := w.current[key]
+	return ok && reflect.DeepEqual(last.Parents, r.Parents)
+}
+
+func (w *KubeWriter) setCurrent(key routeKey, r model.Route) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.current == nil {
+		w.current = map[routeKey]model.Route{}
+	}
+	w.current[key] = r
+}
+
+// forgetGone drops the routes the model no longer has.
+func (w *KubeWriter) forgetGone(routes []model.Route) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.current) == 0 {
+		return
+	}
+	keep := make(map[routeKey]bool, len(routes))
+	for _, r := range routes {
+		keep[routeKey{r.Kind, r.Namespace, r.Name}] = true
+	}
+	for key := range w.current {
+		if !keep[key] {
+			delete(w.current, key)
+		}
+	}
+}
+
+// Forget clears what the writer knows is in place, so the next Write compares every route with
+// the API objects again.
+func (w *KubeWriter) Forget() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.current = nil
 }
 
 // routeWriters is how many route statuses are written at once.
