@@ -12,8 +12,9 @@ import (
 // does not trust it and its first change reloads (see recoverLive): nothing worse.
 const stateWriteInterval = 250 * time.Millisecond
 
-// stateSaver writes the newest saved state to path, at once when the last write is older than
-// stateWriteInterval, else once that much time has passed.
+// stateSaver writes the newest saved state to path beside the caller (marshalling it is not the
+// change's business): soon when the last write is older than stateWriteInterval, else once that
+// much time has passed.
 type stateSaver struct {
 	path string
 
@@ -31,11 +32,7 @@ func (s *stateSaver) save(st savedState) {
 	if s.timer != nil {
 		return // the scheduled write takes the newest state
 	}
-	wait := time.Until(s.last.Add(stateWriteInterval))
-	if wait <= 0 {
-		s.writeLocked()
-		return
-	}
+	wait := max(time.Until(s.last.Add(stateWriteInterval)), 0)
 	s.timer = time.AfterFunc(wait, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
