@@ -152,8 +152,21 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
+	// EndpointSlices by the Service they belong to, so a snapshot reads those of the named
+	// Services without walking every EndpointSlice of the cluster.
+	if err := c.IndexField(context.Background(), &discoveryv1.EndpointSlice{}, sliceServiceIndex, func(o client.Object) []string {
+		if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
+			return []string{o.GetNamespace() + "/" + svc}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("kube source: EndpointSlice index: %w", err)
+	}
 	return k, nil
 }
+
+// sliceServiceIndex indexes EndpointSlices by "namespace/service".
+const sliceServiceIndex = "haproxy-gateway.service"
 
 // addHandlers creates one informer per kind (before the cache starts, so GetInformer does not
 // block) with a handler that only signals, and only for changes that can change a build (see

@@ -3,11 +3,15 @@ package source
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -26,10 +30,10 @@ const (
 	bundleVersionReuse = 10 * time.Second
 )
 
-// Snapshot lists the Gateway API kinds from the cache, then of Secrets, Services and
-// EndpointSlices only those the Gateways and routes name (see interest). What the snapshot holds
-// is copied, so it shares nothing with the informers' stores; the objects left out are not
-// copied at all.
+// Snapshot lists the Gateway API kinds from the cache, then reads of Secrets, Services and
+// EndpointSlices only those the Gateways and routes name (see interest), by key and by index: the
+// others cost nothing, however many there are. What the snapshot holds is copied, so it shares
+// nothing with the informers' stores.
 func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	var (
 		classes    gatewayv1.GatewayClassList
@@ -56,34 +60,74 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		Namespaces:       namespaces.Items,
 		CRDBundleVersion: k.bundleVersion(ctx),
 	}
-	var (
-		services corev1.ServiceList
-		slices   discoveryv1.EndpointSliceList
-		secrets  corev1.SecretList
-	)
-	// Listed without copies; what is named is copied below.
-	for _, list := range []client.ObjectList{&services, &slices, &secrets} {
-		if err := k.cache.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
-		}
+	var err error
+	if snap.Services, err = k.namedServices(ctx, refs); err != nil {
+		return nil, err
 	}
-	snap.Services = copyNamed(services.Items, func(s *corev1.Service) bool { return namedService(refs, k.interest.serviceNamespace, s) }, (*corev1.Service).DeepCopy)
-	snap.EndpointSlices = copyNamed(slices.Items, func(s *discoveryv1.EndpointSlice) bool { return namedSlice(refs, s) }, (*discoveryv1.EndpointSlice).DeepCopy)
-	snap.Secrets = copyNamed(secrets.Items, func(s *corev1.Secret) bool { return refs.Secrets[s.Namespace+"/"+s.Name] }, (*corev1.Secret).DeepCopy)
+	if snap.EndpointSlices, err = k.namedSlices(ctx, refs); err != nil {
+		return nil, err
+	}
+	if snap.Secrets, err = getNamed[corev1.Secret](ctx, k.cache, sortedKeys(refs.Secrets)); err != nil {
+		return nil, err
+	}
 	snap.Sort()
 	return snap, nil
 }
 
-// copyNamed copies the items that named keeps.
-func copyNamed[T any](items []T, named func(*T) bool, deepCopy func(*T) *T) []T {
-	var out []T
-	for i := range items {
-		if named(&items[i]) {
-			out = append(out, *deepCopy(&items[i]))
+// namedServices reads the Services routes name, one by one, and every Service of the
+// per-Gateway Services' namespace.
+func (k *Kube) namedServices(ctx context.Context, refs snapshot.References) ([]corev1.Service, error) {
+	services, err := getNamed[corev1.Service](ctx, k.cache, sortedKeys(refs.Services))
+	if err != nil || k.interest.serviceNamespace == "" {
+		return services, err
+	}
+	var inNamespace corev1.ServiceList
+	if err := k.cache.List(ctx, &inNamespace, client.InNamespace(k.interest.serviceNamespace)); err != nil {
+		return nil, fmt.Errorf("kube source: list Services of %s: %w", k.interest.serviceNamespace, err)
+	}
+	for _, s := range inNamespace.Items {
+		if !refs.Services[s.Namespace+"/"+s.Name] {
+			services = append(services, s)
 		}
 	}
-	return out
+	return services, nil
 }
+
+// namedSlices reads the EndpointSlices of the Services routes name, through the index.
+func (k *Kube) namedSlices(ctx context.Context, refs snapshot.References) ([]discoveryv1.EndpointSlice, error) {
+	var out []discoveryv1.EndpointSlice
+	for _, svc := range sortedKeys(refs.Services) {
+		var list discoveryv1.EndpointSliceList
+		if err := k.cache.List(ctx, &list, client.MatchingFields{sliceServiceIndex: svc}); err != nil {
+			return nil, fmt.Errorf("kube source: list EndpointSlices of %s: %w", svc, err)
+		}
+		out = append(out, list.Items...)
+	}
+	return out, nil
+}
+
+// getNamed reads the objects of keys ("namespace/name") from the cache, in private copies;
+// one that does not exist is left out.
+func getNamed[T any, PT interface {
+	*T
+	client.Object
+}](ctx context.Context, c client.Reader, keys []string) ([]T, error) {
+	var out []T
+	for _, key := range keys {
+		namespace, name, _ := strings.Cut(key, "/")
+		obj := PT(new(T))
+		switch err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, fmt.Errorf("kube source: get %T %s: %w", obj, key, err)
+		default:
+			out = append(out, *obj)
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys(set map[string]bool) []string { return slices.Sorted(maps.Keys(set)) }
 
 // bundleVersion reads the annotation live, at most once per bundleVersionReuse: no list/watch
 // permission on all CRDs is needed, and a burst of rebuilds does not wait for an API round trip
