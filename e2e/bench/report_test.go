@@ -45,7 +45,7 @@ func Render(w io.Writer, res *Results) error {
 	p("%s", res.ControllerCommand)
 	p("```")
 	p("")
-	p("- The spare pool is the default (`-spare-backends 64`, a quarter of the route backends above that, and")
+	p("- The spare pool is the default (`-spare-backends 256`, a quarter of the route backends above that, and")
 	p("  room for a burst once it ran out): a convergence figure adds %d routes (plus up to 100 while profiling). `-coalesce 1ms`: the default", newRoutes)
 	p("  50ms waits that long for more changes after each one and would be a floor under every latency")
 	p("  below; changes that arrive while a rebuild runs are taken together by the next one anyway.")
