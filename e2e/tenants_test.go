@@ -359,8 +359,9 @@ func (b *bystander) waitServed() {
 }
 
 // follows moves the bystander's endpoint to its other pod and checks, on the worker's stats
-// socket, that HAProxy runs a server at the new address within a second of the API write; then
-// that its traffic went there.
+// socket, that HAProxy runs a server at the new address and none at the old one within a second
+// of the API write (the new server is added before the old one goes); then that its traffic went
+// there.
 func (b *bystander) follows(t *testing.T) {
 	t.Helper()
 	c := b.c.shared.forCase(t, 0)
@@ -372,6 +373,7 @@ func (b *bystander) follows(t *testing.T) {
 	}
 	slice.Endpoints = endpointSlice("default", bystanderName, "http", httpEchoPort, b.ips[next]).Endpoints
 	server := fmt.Sprintf("%s:%s:%d", bystanderName, b.ips[next], httpEchoPort)
+	old := fmt.Sprintf("%s:%s:%d", bystanderName, b.ips[b.current], httpEchoPort)
 	socket := filepath.Join(b.c.shared.controller.runDir, "stats.sock")
 	written := time.Now()
 	if err := c.client.Update(ctx, &slice); err != nil {
@@ -382,11 +384,15 @@ func (b *bystander) follows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if running {
+		oldRunning, err := serverRunning(socket, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running && !oldRunning {
 			break
 		}
 		if time.Since(written) > time.Second {
-			t.Fatalf("server %s not running in HAProxy within 1s of the EndpointSlice update", server)
+			t.Fatalf("server %s not running (%t) or %s still running (%t) in HAProxy 1s after the EndpointSlice update", server, running, old, oldRunning)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

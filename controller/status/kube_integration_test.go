@@ -269,13 +269,20 @@ func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string
 
 // waitForGateway takes snapshots until one holds Gateway ns/name, and returns it.
 func waitForGateway(ctx context.Context, src *source.Kube, ns, name string) (*snapshot.Snapshot, error) {
+	return waitForSnapshotOf(ctx, src, func(snap *snapshot.Snapshot) bool {
+		return slices.ContainsFunc(snap.Gateways, func(g gatewayv1.Gateway) bool { return g.Namespace == ns && g.Name == name })
+	})
+}
+
+// waitForSnapshotOf takes snapshots until holds accepts one, and returns it.
+func waitForSnapshotOf(ctx context.Context, src *source.Kube, holds func(*snapshot.Snapshot) bool) (*snapshot.Snapshot, error) {
 	var snap *snapshot.Snapshot
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		var err error
 		if snap, err = src.Snapshot(ctx); err != nil {
 			return false, err
 		}
-		return slices.ContainsFunc(snap.Gateways, func(g gatewayv1.Gateway) bool { return g.Namespace == ns && g.Name == name }), nil
+		return holds(snap), nil
 	})
 	return snap, err
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
@@ -53,7 +54,11 @@ func TestKubeSourceIgnoresWhatNoRouteNames(t *testing.T) {
 		}
 	}
 	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, gw, route)
-	if _, err := waitForGateway(ctx, src, ns, "gw"); err != nil {
+	// A snapshot holding the route, as the rebuild its creation starts would take: what the
+	// source judges later changes by.
+	if _, err := waitForSnapshotOf(ctx, src, func(snap *snapshot.Snapshot) bool {
+		return slices.ContainsFunc(snap.TLSRoutes, func(r gatewayv1.TLSRoute) bool { return r.Namespace == ns && r.Name == "r" })
+	}); err != nil {
 		t.Fatal(err)
 	}
 	quiet(src.Changes(), time.Second)
