@@ -377,3 +377,29 @@ func (r *rig) warmStart(phase string, routes int, hostname string) (*controllerP
 	r.t.Logf("%d routes: controller ready", routes)
 	return p, address
 }
+
+// TestRenderFromResults writes BENCHMARKS.md again from the results.json of an earlier full run
+// (HAPROXY_GATEWAY_BENCH_RENDER=<path>), for a change to the report's text: the figures, the
+// commit and the time stay those of the run that measured them.
+func TestRenderFromResults(t *testing.T) {
+	path := os.Getenv("HAPROXY_GATEWAY_BENCH_RENDER")
+	if path == "" {
+		t.Skip("renders BENCHMARKS.md from HAPROXY_GATEWAY_BENCH_RENDER=<results.json>")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(repoRoot(t), "BENCHMARKS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := Render(f, &res); err != nil {
+		t.Fatal(err)
+	}
+}
