@@ -13,12 +13,12 @@ import (
 
 // A busy cluster changes Secrets, Services, EndpointSlices and Namespaces all the time, and most
 // of them are nothing to a Gateway. interest holds what the newest snapshot's Gateways and routes
-// name (snapshot.References): a change to anything else signals no rebuild, and Snapshot copies
+// name (snapshot.References): a change to anything else signals no rebuild, and Snapshot reads
 // only what is named.
 //
 // Why nothing is missed: Snapshot lists Gateways and routes first, installs their references
-// here, and only then lists the dependent kinds. A dependent object's event comes after the cache
-// holds its new state, so one filtered out under the older references is in that listing anyway;
+// here, and only then reads the dependent kinds. A dependent object's event comes after the cache
+// holds its new state, so one filtered out under the older references is in that read anyway;
 // after it, events are judged by the new references. A route that names something new is a
 // change of its own, which signals.
 type interest struct {
