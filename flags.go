@@ -62,7 +62,7 @@ func parseFlags() flags {
 	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "ip:port of the controller's Prometheus metrics (/metrics) and health checks (/healthz, /readyz); empty turns them off")
 	flag.StringVar(&f.pprofAddress, "pprof-address", "", "ip:port of Go's profiling endpoints (/debug/pprof/); empty (the default) turns them off")
 	flag.IntVar(&f.spareBackends, "spare-backends", 256, "the least number of empty backends kept ready so that new routes need no reload (each reload declares at least a quarter of the route backends, and after the pool ran out at least 1024 and as many as the route backends); 0 turns them off")
-	flag.DurationVar(&f.coalesce, "coalesce", 50*time.Millisecond, "wait this long after a change for more before rebuilding")
+	flag.DurationVar(&f.coalesce, "coalesce", 0, "wait this long after a change for more before rebuilding; 0 (the default) rebuilds at once when idle, and what changes during a rebuild is taken together by the next one")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
 	flag.DurationVar(&f.idleTimeout, "idle-timeout", time.Hour, "idle timeout of proxied connections")
 	flag.DurationVar(&f.minReloadInterval, "min-reload-interval", time.Second, "least time between two HAProxy reloads; changes that need one sooner wait and share the next, their runtime part goes out at once (0: no limit)")

@@ -68,7 +68,9 @@ type Runner struct {
 	// Leader gates the writes to the API server (status and Services); nil means always lead.
 	// The data plane is programmed either way.
 	Leader leader.Gate
-	// Coalesce is how long to wait after a change for more changes before rebuilding.
+	// Coalesce is how long to wait after a change for more changes before rebuilding. Zero
+	// rebuilds at once when idle; changes that arrive while a pass runs are taken together by
+	// the next pass either way, so a burst costs a few passes, not one per change.
 	Coalesce time.Duration
 	Log      logrus.FieldLogger
 	// Metrics may be nil.
@@ -115,7 +117,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			if seen.IsZero() {
 				seen = time.Now()
 			}
-			r.settle(ctx)
+			if r.Coalesce > 0 {
+				r.settle(ctx)
+			}
 		case <-r.Leader.Gained():
 			// Write what was held back as a follower; the status writer skips what is current.
 			cause = "leader"

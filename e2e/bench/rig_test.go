@@ -191,8 +191,8 @@ type controllerProcess struct {
 }
 
 // controllerFlags are the flags every phase runs the controller with, apart from addresses and
-// folders: a short coalescing window; the spare pool is the default one.
-var controllerFlags = []string{"-coalesce", "1ms", "-log-level", "info", "-hard-stop-after", "5s"}
+// folders: the defaults, but for the log level and a short hard-stop-after.
+var controllerFlags = []string{"-log-level", "info", "-hard-stop-after", "5s"}
 
 func (r *rig) startController(phase string) *controllerProcess {
 	r.t.Helper()
