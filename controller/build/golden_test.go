@@ -13,6 +13,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/yaml"
 )
 
@@ -58,6 +59,7 @@ func TestGolden(t *testing.T) {
 			if strings.HasPrefix(name, "services") {
 				opts = goldenServiceOptions
 			}
+			input := snap.DeepCopy()
 			got, err := yaml.Marshal(build.Build(snap, opts))
 			if err != nil {
 				t.Fatal(err)
@@ -65,6 +67,10 @@ func TestGolden(t *testing.T) {
 			again, _ := yaml.Marshal(build.Build(snap, opts))
 			if !bytes.Equal(got, again) {
 				t.Fatal("two builds of the same input differ")
+			}
+			// The Kube source shares its objects with the informers' stores.
+			if !equality.Semantic.DeepEqual(input, snap) {
+				t.Fatal("the build changed the objects it read")
 			}
 			outPath := strings.TrimSuffix(in, ".in.yaml") + ".out.yaml"
 			if *update {

@@ -123,8 +123,8 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		// An API outage is waited out at a steady pace and said once (see apiHealth).
 		NewInformer:              health.newInformer(scheme),
 		DefaultWatchErrorHandler: health.watchError,
-		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset):
-		// Snapshot and the status writer both get private copies and may change them freely.
+		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset): the
+		// status writer gets private copies it may change. Snapshot asks for shared objects.
 		ByObject: map[client.Object]cache.ByObject{
 			// Only certificate Secrets can be used, so only they are listed, watched and cached:
 			// the API server filters the rest out, and other Secrets never reach this process.

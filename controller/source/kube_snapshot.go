@@ -32,8 +32,12 @@ const (
 
 // Snapshot lists the Gateway API kinds from the cache, then reads of Secrets, Services and
 // EndpointSlices only those the Gateways and routes name (see interest), by key and by index: the
-// others cost nothing, however many there are. What the snapshot holds is copied, so it shares
-// nothing with the informers' stores.
+// others cost nothing, however many there are.
+//
+// The objects are not copied: the snapshot's slices are its own, but every object in them shares
+// its maps, slices and pointers with the informers' stores, which never change an object in place
+// (a change replaces it). Whoever reads a snapshot must not change its objects; the build's tests
+// check that it does not.
 func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	var (
 		classes    gatewayv1.GatewayClassList
@@ -44,7 +48,7 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		namespaces corev1.NamespaceList
 	)
 	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &httpRoutes, &grants, &namespaces} {
-		if err := k.cache.List(ctx, list); err != nil {
+		if err := k.cache.List(ctx, list, shared); err != nil {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
 	}
@@ -82,7 +86,7 @@ func (k *Kube) namedServices(ctx context.Context, refs snapshot.References) ([]c
 		return services, err
 	}
 	var inNamespace corev1.ServiceList
-	if err := k.cache.List(ctx, &inNamespace, client.InNamespace(k.interest.serviceNamespace)); err != nil {
+	if err := k.cache.List(ctx, &inNamespace, client.InNamespace(k.interest.serviceNamespace), shared); err != nil {
 		return nil, fmt.Errorf("kube source: list Services of %s: %w", k.interest.serviceNamespace, err)
 	}
 	for _, s := range inNamespace.Items {
@@ -98,7 +102,7 @@ func (k *Kube) namedSlices(ctx context.Context, refs snapshot.References) ([]dis
 	var out []discoveryv1.EndpointSlice
 	for _, svc := range sortedKeys(refs.Services) {
 		var list discoveryv1.EndpointSliceList
-		if err := k.cache.List(ctx, &list, client.MatchingFields{sliceServiceIndex: svc}); err != nil {
+		if err := k.cache.List(ctx, &list, client.MatchingFields{sliceServiceIndex: svc}, shared); err != nil {
 			return nil, fmt.Errorf("kube source: list EndpointSlices of %s: %w", svc, err)
 		}
 		out = append(out, list.Items...)
@@ -106,8 +110,11 @@ func (k *Kube) namedSlices(ctx context.Context, refs snapshot.References) ([]dis
 	return out, nil
 }
 
-// getNamed reads the objects of keys ("namespace/name") from the cache, in private copies;
-// one that does not exist is left out.
+// shared reads objects from the cache without copying them (see Snapshot).
+var shared = client.UnsafeDisableDeepCopy
+
+// getNamed reads the objects of keys ("namespace/name") from the cache, sharing them (see
+// Snapshot); one that does not exist is left out.
 func getNamed[T any, PT interface {
 	*T
 	client.Object
@@ -116,7 +123,7 @@ func getNamed[T any, PT interface {
 	for _, key := range keys {
 		namespace, name, _ := strings.Cut(key, "/")
 		obj := PT(new(T))
-		switch err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj); {
+		switch err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, obj, shared); {
 		case apierrors.IsNotFound(err):
 		case err != nil:
 			return nil, fmt.Errorf("kube source: get %T %s: %w", obj, key, err)

@@ -16,7 +16,8 @@ type Source interface {
 	// Changes receives a value after objects changed. It holds at most one pending value, so a
 	// burst of changes becomes one rebuild.
 	Changes() <-chan struct{}
-	// Snapshot returns sorted deep copies of the objects as they are now.
+	// Snapshot returns the objects as they are now, sorted. They may be shared with the source's
+	// own store: the caller must not change them.
 	Snapshot(ctx context.Context) (*snapshot.Snapshot, error)
 }
 
