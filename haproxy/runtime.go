@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	clientnative "github.com/haproxytech/client-native/v5/runtime"
 	"github.com/haproxytech/client-native/v5/runtime/options"
@@ -66,9 +67,27 @@ func (r *runtimeAPI) do(op Op) error {
 	case ShutdownSessions:
 		return r.raw(op.Command())
 	case DelServer:
-		return r.client.DeleteServer(op.Backend, op.Server)
+		return r.deleteServer(op.Backend, op.Server)
 	}
 	return fmt.Errorf("unknown op")
+}
+
+// delServerPatience is how long a server whose sessions were shut down may still hold a
+// connection before "del server" counts as failed.
+const delServerPatience = 500 * time.Millisecond
+
+// deleteServer deletes a drained server. "shutdown sessions server" (the op before) ends its
+// connections asynchronously, so a worker may still count one for a moment and refuse: it is
+// asked again until delServerPatience has passed.
+func (r *runtimeAPI) deleteServer(backend, server string) error {
+	deadline := time.Now().Add(delServerPatience)
+	for {
+		err := r.client.DeleteServer(backend, server)
+		if err == nil || !strings.Contains(err.Error(), "still has connections") || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // replaceMap loads a new version of a map beside the live one and then swaps them: lookups see
