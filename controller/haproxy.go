@@ -13,7 +13,16 @@ type HAProxy struct{ Manager *haproxy.Manager }
 
 // Apply programs dp.
 func (d HAProxy) Apply(ctx context.Context, dp model.DataPlane) ApplyResult {
-	r := d.Manager.Apply(ctx, dp)
+	return d.result(d.Manager.Apply(ctx, dp))
+}
+
+// ApplyServers programs dp, which differs from the data plane applied last only in the servers
+// of the changed backends.
+func (d HAProxy) ApplyServers(ctx context.Context, dp model.DataPlane, changed []model.BackendID) ApplyResult {
+	return d.result(d.Manager.ApplyServers(ctx, dp, changed))
+}
+
+func (d HAProxy) result(r haproxy.Result) ApplyResult {
 	result := ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: r.Plan.String(),
 		RuntimeFailed: r.RuntimeErr != nil, RuntimeOps: map[string]int{}, Err: r.Err, Spares: d.Manager.Spares()}
 	if r.Deferred > 0 {

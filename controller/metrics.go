@@ -191,7 +191,10 @@ func (l reloadLimit) observeDeferred(r ApplyResult) bool {
 
 // rebuildCauses counts what starts rebuilds, and the changes that start none because no Gateway
 // or route names the object (see source.ChangeCauses).
-type rebuildCauses struct{ rebuilds, ignored *prometheus.CounterVec }
+type rebuildCauses struct {
+	rebuilds, ignored *prometheus.CounterVec
+	endpointPasses    prometheus.Counter
+}
 
 func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
 	c := rebuildCauses{
@@ -205,8 +208,19 @@ func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
 			Help: "Changes to Secrets, Services, EndpointSlices and Namespaces that no Gateway or route names, by kind: they start no rebuild.",
 		}, []string{"kind"}),
 	}
-	registry.MustRegister(c.rebuilds, c.ignored)
+	c.endpointPasses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haproxy_gateway_endpoint_updates_total",
+		Help: "Changes of EndpointSlices alone that went to HAProxy without a rebuild: only the servers of the backends of their Services were resolved again.",
+	})
+	registry.MustRegister(c.rebuilds, c.ignored, c.endpointPasses)
 	return c
+}
+
+// observeEndpointPass counts one change of EndpointSlices handled without a rebuild.
+func (m *Metrics) observeEndpointPass() {
+	if m != nil {
+		m.endpointPasses.Inc()
+	}
 }
 
 // observeRebuild counts one rebuild with what started it: counts by kind, or fallback when no

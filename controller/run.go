@@ -86,6 +86,8 @@ type Runner struct {
 	lastFailure string
 	// applied is the data plane HAProxy last took, to name what the next change touches.
 	applied model.DataPlane
+	// settled is set when the last pass finished: applied is what runs, and its status is out.
+	settled bool
 	// transitions is the last published status's failures, so each one is an Event once.
 	transitions events.Transitions
 }
@@ -126,7 +128,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-retry.C:
 		}
 		changed = earliest(changed, oldestChange(r.Source))
-		r.Metrics.observeRebuild(changeCauses(r.Source), cause)
+		causes := changeCauses(r.Source)
+		if r.endpointPass(ctx, seen, changed) {
+			r.Metrics.observeEndpointPass()
+			seen, changed = time.Time{}, time.Time{}
+			continue
+		}
+		r.Metrics.observeRebuild(causes, cause)
 		if r.pass(ctx, seen, changed) {
 			seen, changed = time.Time{}, time.Time{}
 		} else {
@@ -158,8 +166,14 @@ func (r *Runner) settle(ctx context.Context) {
 	}
 }
 
-// pass runs one build -> apply -> status round; false means it should be tried again.
+// pass runs one build -> apply -> status round over every object; false means it should be tried
+// again. (A change of EndpointSlices alone needs no build: see endpointPass.)
 func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
+	r.settled = r.fullPass(ctx, seen, changed)
+	return r.settled
+}
+
+func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 	snap, err := r.Source.Snapshot(ctx)
 	if err != nil {
 		r.Log.WithError(err).Error("read objects")

@@ -120,6 +120,8 @@ func TestNotReadyBlipKeepsConnections(t *testing.T) {
 			return nil
 		})
 	}
+	const endpointUpdates, endpointRebuilds = "haproxy_gateway_endpoint_updates_total", `haproxy_gateway_rebuilds_total{cause="EndpointSlice"}`
+	updatesBefore, rebuildsBefore := e.metric(endpointUpdates), e.metric(endpointRebuilds)
 	setEndpoints(endpoint("10.244.0.10", false), endpoint("10.244.0.11", true))
 	newConnectionsReach("new connections only to foo-2 while foo-1 is not ready", "foo-2")
 	echoes("foo-1 not ready")
@@ -136,6 +138,10 @@ func TestNotReadyBlipKeepsConnections(t *testing.T) {
 		}
 		return nil
 	})
+	// Each of the three changes went to HAProxy without a rebuild.
+	if updates, rebuilds := e.metric(endpointUpdates)-updatesBefore, e.metric(endpointRebuilds)-rebuildsBefore; updates != 3 || rebuilds != 0 {
+		t.Errorf("the three EndpointSlice changes made %v updates without a rebuild and %v rebuilds; want 3 and 0", updates, rebuilds)
+	}
 }
 
 // echoConn is one open TLS connection through the gateway to an echo backend.

@@ -55,6 +55,10 @@ type Config struct {
 	Maps, CrtLists, Certs map[string]bool
 	// TextSecret is set when haproxy.cfg holds a password (StatsAuth): it is written 0600.
 	TextSecret bool
+	// head, backends and tail are the parts Text and Skeleton are joined from (see assemble):
+	// a change of servers renders only its backends again.
+	head, tail []byte
+	backends   []backendBlock
 }
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
@@ -101,7 +105,6 @@ type templateData struct {
 	HardStopAfter             string
 	IdleTimeout               string
 	Sockets                   []socketData
-	Backends                  []backendData
 	Spares                    []string
 	// ServesHTTP is true when some socket routes HTTP: the not-found backend is declared.
 	ServesHTTP bool
@@ -265,39 +268,38 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	for _, b := range dp.Backends {
 		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
-			HTTP: b.HTTP, Unresolved: b.Unresolved}
-		for _, srv := range b.Servers {
-			bd.Servers = append(bd.Servers, ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
-		}
+			HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: serverLines(b)}
 		cfg.Servers[bd.Name] = bd.Servers
-		data.Backends = append(data.Backends, bd)
+		cfg.backends = append(cfg.backends, renderBackend(bd))
 	}
 	for i := range s.SpareBackends {
 		cfg.Spares = append(cfg.Spares, spareName(i))
 	}
 	data.Spares = cfg.Spares
-	if cfg.Text, err = execute(data); err != nil {
+	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
-	// HTTP backends are named by rules in haproxy.cfg, so whether one exists, and whether it
-	// answers 500, only a reload changes: they stay in the skeleton, without their servers.
-	var httpBackends []backendData
-	for _, b := range data.Backends {
-		if b.HTTP {
-			b.Servers = nil
-			httpBackends = append(httpBackends, b)
-		}
-	}
-	data.Backends = httpBackends
-	if cfg.Skeleton, err = execute(data); err != nil {
+	if cfg.tail, err = execute(data, "spares"); err != nil {
 		return nil, err
 	}
+	cfg.Text = assemble(cfg.head, cfg.backends, cfg.tail, false)
+	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
 	return cfg, nil
 }
 
-func execute(data templateData) ([]byte, error) {
+// serverLines are the server lines of a route backend.
+func serverLines(b model.Backend) []ServerLine {
+	var out []ServerLine
+	for _, srv := range b.Servers {
+		out = append(out, ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
+	}
+	return out
+}
+
+// execute runs one of the template's parts: "haproxy.cfg" up to the route backends, or "spares".
+func execute(data templateData, part string) ([]byte, error) {
 	var text bytes.Buffer
-	if err := configTemplate.Execute(&text, data); err != nil {
+	if err := configTemplate.ExecuteTemplate(&text, part, data); err != nil {
 		return nil, fmt.Errorf("render haproxy.cfg: %w", err)
 	}
 	return text.Bytes(), nil

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +11,19 @@ import (
 // file renamed over the old one) so HAProxy never reads half a file. Files holding keys or
 // passwords are 0600: HAProxy runs as the controller's user.
 func writeFiles(cfgPath string, cfg *Config) error {
+	return writeChanged(cfgPath, nil, cfg)
+}
+
+// writeChanged writes the files of cfg that differ from those of on, the configuration whose
+// files are on disk (nil: none are), the same way as writeFiles: a change costs what it changed,
+// not the whole configuration.
+func writeChanged(cfgPath string, on, cfg *Config) error {
 	for path, f := range cfg.Files {
+		if on != nil {
+			if old, ok := on.Files[path]; ok && old.Secret == f.Secret && bytes.Equal(old.Content, f.Content) {
+				continue
+			}
+		}
 		mode := os.FileMode(0o644)
 		if f.Secret {
 			mode = 0o600
@@ -18,6 +31,9 @@ func writeFiles(cfgPath string, cfg *Config) error {
 		if err := writeAtomic(path, f.Content, mode); err != nil {
 			return err
 		}
+	}
+	if on != nil && on.TextSecret == cfg.TextSecret && bytes.Equal(on.Text, cfg.Text) {
+		return nil
 	}
 	mode := os.FileMode(0o644)
 	if cfg.TextSecret {

@@ -161,6 +161,63 @@ func (m *Manager) Master() *Master {
 func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.apply(ctx, dp)
+}
+
+// ApplyServers is Apply for a data plane that differs from the running one only in the servers
+// of the backends named by changed (what a change of EndpointSlices does): only their servers
+// are compared and rendered again, so the cost follows the change, not the configuration. When
+// that does not hold, or the runtime API fails, it does what Apply does.
+func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed []model.BackendID) Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live == nil || len(dp.Backends) != len(m.liveModel.Backends) {
+		return m.apply(ctx, dp)
+	}
+	ids := map[model.BackendID]bool{}
+	for _, id := range changed {
+		ids[id] = true
+	}
+	running, servers := map[string][]ServerLine{}, map[string][]ServerLine{}
+	for _, b := range dp.Backends {
+		if ids[b.ID] {
+			name := backendName(b.ID)
+			running[name], servers[name] = m.live.Config.Servers[name], serverLines(b)
+		}
+	}
+	wanted, ok := m.live.Config.withServers(servers)
+	if !ok || len(servers) != len(ids) {
+		return m.apply(ctx, dp)
+	}
+	in, out := serverOps(bySection(running, m.live.Spares), bySection(servers, m.live.Spares))
+	plan := checkOps(Plan{Ops: append(in, out...), Spares: m.live.Spares})
+	if plan.Reload {
+		return m.apply(ctx, dp)
+	}
+	if !plan.Empty() {
+		if err := m.applyRuntime(ctx, plan, wanted); err != nil {
+			return m.reloadAfter(ctx, err, dp, wanted, plan)
+		}
+	}
+	m.setLive(m.live.After(plan, wanted), dp, false)
+	return Result{Plan: plan}
+}
+
+// reloadAfter reloads when the runtime API failed to carry out plan: part of its ops may have
+// run, and a reload from the files sets everything straight.
+func (m *Manager) reloadAfter(ctx context.Context, err error, dp model.DataPlane, wanted *Config, plan Plan) Result {
+	kind := RuntimeFailed
+	if errors.As(err, new(*readBackError)) {
+		kind = RuntimeDisagrees
+	}
+	plan.Reload, plan.Reasons = true, []Reason{{kind, err.Error()}}
+	result := m.reload(ctx, dp, wanted, plan)
+	result.RuntimeErr = err
+	return result
+}
+
+// apply is Apply with mu held.
+func (m *Manager) apply(ctx context.Context, dp model.DataPlane) Result {
 	wanted, err := Render(dp, m.liveSettings())
 	if err != nil {
 		return Result{Err: err}
@@ -175,15 +232,7 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 			m.setLive(m.live.After(plan, wanted), dp, false)
 			return Result{Plan: plan}
 		}
-		// Part of the ops may have run; a reload from the files sets everything straight.
-		kind := RuntimeFailed
-		if errors.As(err, new(*readBackError)) {
-			kind = RuntimeDisagrees
-		}
-		plan.Reload, plan.Reasons = true, []Reason{{kind, err.Error()}}
-		result := m.reload(ctx, dp, wanted, plan)
-		result.RuntimeErr = err
-		return result
+		return m.reloadAfter(ctx, err, dp, wanted, plan)
 	}
 	if wait := m.reloads.wait(time.Now()); wait > 0 && m.live != nil {
 		result := Result{Plan: plan, Deferred: wait}
@@ -226,7 +275,7 @@ func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) e
 	if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
 		return &readBackError{err}
 	}
-	if err := writeFiles(m.configPath(), wanted); err != nil {
+	if err := writeChanged(m.configPath(), m.live.Config, wanted); err != nil {
 		return fmt.Errorf("write configuration: %w", err)
 	}
 	removeStale(m.live.Config, wanted)
@@ -269,7 +318,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 	if err := m.check(ctx, dp, s); err != nil {
 		return Result{Plan: plan, Err: err}
 	}
-	if err := writeFiles(m.configPath(), wanted); err != nil {
+	if err := writeChanged(m.configPath(), m.onDisk(), wanted); err != nil {
 		m.restore()
 		return Result{Plan: plan, Err: fmt.Errorf("write configuration: %w", err)}
 	}
@@ -283,6 +332,14 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 	}
 	m.setLive(Started(wanted), dp, true)
 	return Result{Plan: plan}
+}
+
+// onDisk is the configuration whose files are on disk, nil when unknown.
+func (m *Manager) onDisk() *Config {
+	if m.live == nil {
+		return nil
+	}
+	return m.live.Config
 }
 
 // restore puts the running configuration's files back, so the next reload starts from them.

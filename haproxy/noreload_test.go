@@ -38,6 +38,23 @@ func (r *rig) applyWithoutReload(what string, dp model.DataPlane) {
 	r.t.Logf("%s: %s, worker %d unchanged", what, res.Plan, before)
 }
 
+// fooPods starts n passthrough backends for foo.example.com, named foo-0, foo-1 and on.
+func fooPods(t *testing.T, n int) []*echo.Server {
+	t.Helper()
+	cert, _ := testtls.New("foo.example.com")
+	tc, _ := cert.TLSCertificate()
+	var pods []*echo.Server
+	for i := range n {
+		s, err := echo.Listen(fmt.Sprintf("foo-%d", i), "127.0.0.1:0", &tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		pods = append(pods, s)
+	}
+	return pods
+}
+
 // reached returns which backends answered n connections for name, sorted.
 func reached(t *testing.T, addr, name string, n int) []string {
 	t.Helper()
@@ -62,17 +79,7 @@ func reached(t *testing.T, addr, name string, n int) []string {
 // one port, and checks after each that traffic is right and the worker PID did not change.
 func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 	r := newRig(t)
-	fooCert, _ := testtls.New("foo.example.com")
-	fooTLS, _ := fooCert.TLSCertificate()
-	var pods []*echo.Server
-	for i := range 10 {
-		s, err := echo.Listen(fmt.Sprintf("foo-%d", i), "127.0.0.1:0", &fooTLS)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		pods = append(pods, s)
-	}
+	pods := fooPods(t, 10)
 	gatewayCert, _ := testtls.New("foo.example.com", "bar.example.com")
 	port := freePort(t)
 	addr := "127.0.0.1:" + port

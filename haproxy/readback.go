@@ -34,13 +34,20 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			return fmt.Errorf("map %s holds %d entries that differ from the %d wanted", path, countChanges(want, got), len(want))
 		}
 	}
-	servers := bySection(wanted.Servers, spares)
+	routeBackends := map[string]string{} // spare -> the route backend it serves
+	for name, spare := range spares {
+		routeBackends[spare] = name
+	}
 	for _, backend := range sortedKeys(sections) {
 		got, err := r.showServers(backend)
 		if err != nil {
 			return err
 		}
-		want := slices.Clone(servers[backend])
+		name := backend
+		if route, ok := routeBackends[backend]; ok {
+			name = route
+		}
+		want := slices.Clone(bySection(map[string][]ServerLine{name: wanted.Servers[name]}, spares)[backend])
 		slices.SortFunc(want, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
 		if !slices.Equal(got, want) {
 			return fmt.Errorf("backend %s has servers %v, want %v", backend, got, want)

@@ -24,7 +24,7 @@ type refProblem struct {
 	message string
 }
 
-// weightedEndpoints are the ready endpoints of one backendRef and the share it asked for.
+// weightedEndpoints are the endpoints of one backendRef and the share it asked for.
 type weightedEndpoints struct {
 	service   string
 	weight    int32
@@ -42,21 +42,33 @@ type endpoint struct {
 // servers, so that their connections are refused.
 func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.Backend, *refProblem) {
 	var problem *refProblem
-	var groups []weightedEndpoints
+	b := model.Backend{ID: id}
 	for _, ref := range refs {
-		group, p := resolveBackendRef(id, ref, in)
+		usable, p := resolveBackendRef(id, ref, in)
 		if p != nil {
 			if problem == nil {
 				problem = p
 			}
 			continue
 		}
-		groups = append(groups, group)
+		b.Refs = append(b.Refs, usable)
 	}
-	return model.Backend{ID: id, Servers: servers(groups)}, problem
+	b.Servers = Servers(b.Refs, in.slicesByService)
+	return b, problem
 }
 
-func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) (weightedEndpoints, *refProblem) {
+// Servers are the servers of a backend's Service ports, from the EndpointSlices of each Service
+// ("namespace/name").
+func Servers(refs []model.ServiceRef, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
+	groups := make([]weightedEndpoints, len(refs))
+	for i, ref := range refs {
+		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight,
+			endpoints: servingEndpoints(slicesByService[ref.Key()], ref.PortName)}
+	}
+	return servers(groups)
+}
+
+func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) (model.ServiceRef, *refProblem) {
 	group, kind := "", "Service"
 	if ref.Group != nil {
 		group = string(*ref.Group)
@@ -70,37 +82,33 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 	}
 	name := namespace + "/" + string(ref.Name)
 	if err := syntax.ServiceName(string(ref.Name)); err != nil {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, "backendRef: " + err.Error()}
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, "backendRef: " + err.Error()}
 	}
 	if group != "" || kind != "Service" {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonInvalidKind,
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonInvalidKind,
 			fmt.Sprintf("backendRef %s: kind %s is not supported; supported: core Service", name, strings.TrimPrefix(group+"/"+kind, "/"))}
 	}
 	if !permitted(in.grants, reference{fromGroup: gatewayv1.GroupName, fromKind: id.Kind, fromNamespace: id.Namespace,
 		toGroup: "", toKind: "Service", toNamespace: namespace, toName: string(ref.Name)}) {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonRefNotPermitted,
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonRefNotPermitted,
 			fmt.Sprintf("backendRef %s is in another namespace and no ReferenceGrant allows it", name)}
 	}
 	svc, ok := in.services[name]
 	if !ok {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s not found", name)}
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s not found", name)}
 	}
 	if ref.Port == nil {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("backendRef %s has no port", name)}
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("backendRef %s has no port", name)}
 	}
 	servicePort := slices.IndexFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == int32(*ref.Port) })
 	if servicePort < 0 {
-		return weightedEndpoints{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s has no port %d", name, *ref.Port)}
+		return model.ServiceRef{}, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("Service %s has no port %d", name, *ref.Port)}
 	}
 	weight := int32(1)
 	if ref.Weight != nil {
 		weight = *ref.Weight
 	}
-	return weightedEndpoints{
-		service:   string(ref.Name),
-		weight:    weight,
-		endpoints: servingEndpoints(in.slicesByService[name], svc.Spec.Ports[servicePort].Name),
-	}, nil
+	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: svc.Spec.Ports[servicePort].Name, Weight: weight}, nil
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -40,25 +41,9 @@ var goldenServiceOptions = build.Options{
 // TestGolden builds each testdata/*.in.yaml and compares the model (status with conditions, and
 // data plane) with testdata/*.out.yaml. Regenerate with: go test ./controller/build -update
 func TestGolden(t *testing.T) {
-	inputs, _ := filepath.Glob("testdata/*.in.yaml")
-	if len(inputs) == 0 {
-		t.Fatal("no golden inputs")
-	}
-	for _, in := range inputs {
-		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
-		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			snap, err := source.Decode(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts := goldenOptions
-			if strings.HasPrefix(name, "services") {
-				opts = goldenServiceOptions
-			}
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			snap, opts, in := c.snap, c.opts, c.path
 			input := snap.DeepCopy()
 			got, err := yaml.Marshal(build.Build(snap, opts))
 			if err != nil {
@@ -88,6 +73,38 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenCase is one testdata/*.in.yaml, decoded, and the options it builds with.
+type goldenCase struct {
+	name, path string
+	snap       *snapshot.Snapshot
+	opts       build.Options
+}
+
+func goldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	inputs, _ := filepath.Glob("testdata/*.in.yaml")
+	if len(inputs) == 0 {
+		t.Fatal("no golden inputs")
+	}
+	var out []goldenCase
+	for _, in := range inputs {
+		raw, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := source.Decode(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		c := goldenCase{name: strings.TrimSuffix(filepath.Base(in), ".in.yaml"), path: in, snap: snap, opts: goldenOptions}
+		if strings.HasPrefix(c.name, "services") {
+			c.opts = goldenServiceOptions
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // diffLines shows the first lines that differ, enough to see what changed.

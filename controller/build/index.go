@@ -27,19 +27,12 @@ func newIndex(s *snapshot.Snapshot) *index {
 	in := &index{
 		grants:          s.ReferenceGrants,
 		services:        map[string]*corev1.Service{},
-		slicesByService: map[string][]*discoveryv1.EndpointSlice{},
+		slicesByService: SlicesByService(s.EndpointSlices),
 		secrets:         map[string]*corev1.Secret{},
 		namespaceLabels: map[string]map[string]string{},
 	}
 	for i := range s.Services {
 		in.services[s.Services[i].Namespace+"/"+s.Services[i].Name] = &s.Services[i]
-	}
-	for i := range s.EndpointSlices {
-		slice := &s.EndpointSlices[i]
-		if svc := slice.Labels[discoveryv1.LabelServiceName]; svc != "" {
-			key := slice.Namespace + "/" + svc
-			in.slicesByService[key] = append(in.slicesByService[key], slice)
-		}
 	}
 	for i := range s.Secrets {
 		in.secrets[s.Secrets[i].Namespace+"/"+s.Secrets[i].Name] = &s.Secrets[i]
@@ -48,6 +41,19 @@ func newIndex(s *snapshot.Snapshot) *index {
 		in.namespaceLabels[s.Namespaces[i].Name] = s.Namespaces[i].Labels
 	}
 	return in
+}
+
+// SlicesByService groups EndpointSlices by their Service's "namespace/name".
+func SlicesByService(endpointSlices []discoveryv1.EndpointSlice) map[string][]*discoveryv1.EndpointSlice {
+	out := map[string][]*discoveryv1.EndpointSlice{}
+	for i := range endpointSlices {
+		slice := &endpointSlices[i]
+		if svc := slice.Labels[discoveryv1.LabelServiceName]; svc != "" {
+			key := slice.Namespace + "/" + svc
+			out[key] = append(out[key], slice)
+		}
+	}
+	return out
 }
 
 // certificate reads a kubernetes.io/tls Secret and checks it the way HAProxy will load it.

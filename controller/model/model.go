@@ -186,7 +186,22 @@ type Backend struct {
 	// Unresolved is true when no backendRef of the rule could be used: HTTP requests get 500.
 	Unresolved bool     `json:"unresolved,omitempty"`
 	Servers    []Server `json:"servers,omitempty"`
+	// Refs are the Service ports the servers come from, in backendRef order: a change of
+	// EndpointSlices resolves the servers again from them, without a build.
+	Refs []ServiceRef `json:"refs,omitempty"`
 }
+
+// ServiceRef is a usable backendRef: a Service port, by name, and its weight.
+type ServiceRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// PortName is the Service port's name, which EndpointSlices name their ports by.
+	PortName string `json:"portName,omitempty"`
+	Weight   int32  `json:"weight"`
+}
+
+// Key is the Service's "namespace/name".
+func (r ServiceRef) Key() string { return r.Namespace + "/" + r.Name }
 
 // Server is one ready endpoint. Weight is relative within the backend; 0 takes no new connections.
 type Server struct {

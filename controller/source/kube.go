@@ -246,6 +246,9 @@ func (k *Kube) Changes() <-chan struct{} { return k.changes }
 // TakeOldestChange implements ChangeClock.
 func (k *Kube) TakeOldestChange() time.Time { return k.clock.take() }
 
+// TakeEndpointChanges implements EndpointChanges.
+func (k *Kube) TakeEndpointChanges() (map[string]bool, bool) { return k.interest.takeEndpointChanges() }
+
 // TakeChangeCauses implements ChangeCauses.
 func (k *Kube) TakeChangeCauses() map[string]int { return k.interest.takeCauses() }
 

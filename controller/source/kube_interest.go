@@ -32,13 +32,18 @@ type interest struct {
 	// that did not.
 	causes  map[string]int
 	ignored func(kind string)
+	// endpointServices are the Services whose EndpointSlices changed since the last
+	// takeEndpointChanges; otherChange is set when anything else did (or nothing was taken yet).
+	endpointServices map[string]bool
+	otherChange      bool
 }
 
 func newInterest(serviceNamespace string, ignored func(kind string)) *interest {
 	if ignored == nil {
 		ignored = func(string) {}
 	}
-	return &interest{serviceNamespace: serviceNamespace, causes: map[string]int{}, ignored: ignored}
+	return &interest{serviceNamespace: serviceNamespace, causes: map[string]int{}, ignored: ignored,
+		endpointServices: map[string]bool{}, otherChange: true}
 }
 
 func (in *interest) set(refs snapshot.References) {
@@ -58,7 +63,39 @@ func (in *interest) change(old, obj any) bool {
 		return false
 	}
 	in.causes[kind]++
+	if kind == "EndpointSlice" {
+		for _, o := range []any{old, obj} {
+			if svc := sliceService(o); svc != "" {
+				in.endpointServices[svc] = true
+			}
+		}
+	} else {
+		in.otherChange = true
+	}
 	return true
+}
+
+// sliceService is the "namespace/name" of an EndpointSlice's Service; empty for anything else.
+func sliceService(obj any) string {
+	switch o := obj.(type) {
+	case toolscache.DeletedFinalStateUnknown:
+		return sliceService(o.Obj)
+	case *discoveryv1.EndpointSlice:
+		if svc := o.Labels[discoveryv1.LabelServiceName]; svc != "" {
+			return o.Namespace + "/" + svc
+		}
+	}
+	return ""
+}
+
+// takeEndpointChanges returns the Services whose EndpointSlices changed since the last call and
+// whether nothing else changed, and forgets them.
+func (in *interest) takeEndpointChanges() (map[string]bool, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	services, only := in.endpointServices, !in.otherChange
+	in.endpointServices, in.otherChange = map[string]bool{}, false
+	return services, only
 }
 
 // matters reports whether obj is of interest; the caller holds mu.

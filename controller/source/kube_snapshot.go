@@ -68,7 +68,7 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if snap.Services, err = k.namedServices(ctx, refs); err != nil {
 		return nil, err
 	}
-	if snap.EndpointSlices, err = k.namedSlices(ctx, refs); err != nil {
+	if snap.EndpointSlices, err = k.EndpointSlices(ctx, refs.Services); err != nil {
 		return nil, err
 	}
 	if snap.Secrets, err = getNamed[corev1.Secret](ctx, k.cache, sortedKeys(refs.Secrets)); err != nil {
@@ -97,10 +97,11 @@ func (k *Kube) namedServices(ctx context.Context, refs snapshot.References) ([]c
 	return services, nil
 }
 
-// namedSlices reads the EndpointSlices of the Services routes name, through the index.
-func (k *Kube) namedSlices(ctx context.Context, refs snapshot.References) ([]discoveryv1.EndpointSlice, error) {
+// EndpointSlices reads the EndpointSlices of the Services ("namespace/name") through the index,
+// sharing them (see Snapshot). It implements EndpointChanges.
+func (k *Kube) EndpointSlices(ctx context.Context, services map[string]bool) ([]discoveryv1.EndpointSlice, error) {
 	var out []discoveryv1.EndpointSlice
-	for _, svc := range sortedKeys(refs.Services) {
+	for _, svc := range sortedKeys(services) {
 		var list discoveryv1.EndpointSliceList
 		if err := k.cache.List(ctx, &list, client.MatchingFields{sliceServiceIndex: svc}, shared); err != nil {
 			return nil, fmt.Errorf("kube source: list EndpointSlices of %s: %w", svc, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 // Source watches objects and hands out consistent snapshots of them.
@@ -33,6 +34,16 @@ type ChangeCauses interface {
 	// TakeChangeCauses returns how many changes of each kind signalled on Changes since the last
 	// call, and forgets them.
 	TakeChangeCauses() map[string]int
+}
+
+// EndpointChanges is implemented by sources that can tell a change of EndpointSlices alone, which
+// needs no build: only the servers of the backends of those Services are resolved again.
+type EndpointChanges interface {
+	// TakeEndpointChanges returns the Services ("namespace/name") whose EndpointSlices changed
+	// since the last call, and whether nothing else did; it forgets them.
+	TakeEndpointChanges() (services map[string]bool, only bool)
+	// EndpointSlices reads the EndpointSlices of the Services, shared as a snapshot's objects are.
+	EndpointSlices(ctx context.Context, services map[string]bool) ([]discoveryv1.EndpointSlice, error)
 }
 
 // notifier is a change signal that coalesces: many notifications before a read count as one.
