@@ -15,19 +15,25 @@ const maxNamed = 10
 // touched names the Gateways and routes whose part of the data plane differs between prev and
 // next: a Gateway when one of its sockets changed (listeners, hostnames, certificates, routing),
 // a route when its backend (endpoints, weights) or its place in a socket's routing changed. Both
-// lists are sorted; "Kind namespace/name" for routes, "namespace/name" for Gateways.
+// lists are sorted; "Kind namespace/name" for routes, "namespace/name" for Gateways. It runs on
+// every change, so it compares by value and allocates only for what differs.
 func touched(prev, next model.DataPlane) (gateways, routes []string) {
-	gw, rt := map[string]bool{}, map[string]bool{}
-	before := map[string]*model.Socket{}
+	gw, rt := map[string]bool{}, map[routeKey]bool{}
+	type socketKey struct {
+		address string
+		port    int32
+	}
+	before := map[socketKey]*model.Socket{}
 	for i := range prev.Sockets {
 		s := &prev.Sockets[i]
-		before[socketKey(s)] = s
+		before[socketKey{s.Address, s.Port}] = s
 	}
 	for i := range next.Sockets {
 		s := &next.Sockets[i]
-		old := before[socketKey(s)]
-		delete(before, socketKey(s))
-		if old != nil && reflect.DeepEqual(old, s) {
+		key := socketKey{s.Address, s.Port}
+		old := before[key]
+		delete(before, key)
+		if old != nil && sameSocket(old, s) {
 			continue
 		}
 		gw[s.Gateway] = true
@@ -37,7 +43,7 @@ func touched(prev, next model.DataPlane) (gateways, routes []string) {
 		gw[s.Gateway] = true
 		routesDiffering(s, nil, rt)
 	}
-	backends := map[model.BackendID]*model.Backend{}
+	backends := make(map[model.BackendID]*model.Backend, len(prev.Backends))
 	for i := range prev.Backends {
 		backends[prev.Backends[i].ID] = &prev.Backends[i]
 	}
@@ -46,22 +52,47 @@ func touched(prev, next model.DataPlane) (gateways, routes []string) {
 		old, ok := backends[b.ID]
 		delete(backends, b.ID)
 		if !ok || old.HTTP != b.HTTP || old.Unresolved != b.Unresolved || !slices.Equal(old.Servers, b.Servers) {
-			rt[routeName(b.ID)] = true
+			rt[routeOf(b.ID)] = true
 		}
 	}
 	for id := range backends { // backends gone
-		rt[routeName(id)] = true
+		rt[routeOf(id)] = true
 	}
-	return sortedKeys(gw), sortedKeys(rt)
+	names := make(map[string]bool, len(rt))
+	for r := range rt {
+		names[r.kind+" "+r.namespace+"/"+r.name] = true
+	}
+	return sortedKeys(gw), sortedKeys(names)
 }
 
-func socketKey(s *model.Socket) string { return fmt.Sprintf("%s:%d", s.Address, s.Port) }
+// routeKey is a route, without the rule of a BackendID.
+type routeKey struct{ kind, namespace, name string }
+
+func routeOf(id model.BackendID) routeKey { return routeKey{id.Kind, id.Namespace, id.Name} }
 
 func routeName(id model.BackendID) string { return id.Kind + " " + id.Namespace + "/" + id.Name }
 
+// sameSocket reports whether two versions of a socket are equal, comparing the long lists (one
+// entry per route) by value.
+func sameSocket(a, b *model.Socket) bool {
+	return a.Gateway == b.Gateway && a.Protocol == b.Protocol &&
+		slices.Equal(a.Passthrough, b.Passthrough) && slices.Equal(a.Terminate, b.Terminate) &&
+		slices.Equal(a.HTTPS, b.HTTPS) && slices.Equal(a.Listeners, b.Listeners) &&
+		reflect.DeepEqual(a.Certificates, b.Certificates) && reflect.DeepEqual(a.HTTPSCertificates, b.HTTPSCertificates) &&
+		reflect.DeepEqual(a.VirtualHosts, b.VirtualHosts)
+}
+
+// routeEntry is one thing a route serves on a socket.
+type routeEntry struct {
+	mode, hostname, listener string
+	rule                     int
+	// http is an HTTP rule's conditions, printed (HTTP rules only).
+	http string
+}
+
 // routesDiffering adds the routes whose entries (server names, HTTP rules) differ between two
 // versions of one socket; either may be nil.
-func routesDiffering(prev, next *model.Socket, out map[string]bool) {
+func routesDiffering(prev, next *model.Socket, out map[routeKey]bool) {
 	a, b := socketRoutes(prev), socketRoutes(next)
 	for route, entries := range b {
 		if !slices.Equal(a[route], entries) {
@@ -74,21 +105,22 @@ func routesDiffering(prev, next *model.Socket, out map[string]bool) {
 	}
 }
 
-// socketRoutes is what each route serves on a socket, as comparable strings in model order.
-func socketRoutes(s *model.Socket) map[string][]string {
-	out := map[string][]string{}
+// socketRoutes is what each route serves on a socket, in model order.
+func socketRoutes(s *model.Socket) map[routeKey][]routeEntry {
+	out := map[routeKey][]routeEntry{}
 	if s == nil {
 		return out
 	}
 	for _, r := range s.Passthrough {
-		out[routeName(r.Backend)] = append(out[routeName(r.Backend)], "passthrough "+r.Hostname+fmt.Sprint(r.Backend.Rule))
+		out[routeOf(r.Backend)] = append(out[routeOf(r.Backend)], routeEntry{mode: "passthrough", hostname: r.Hostname, rule: r.Backend.Rule})
 	}
 	for _, r := range s.Terminate {
-		out[routeName(r.Backend)] = append(out[routeName(r.Backend)], "terminate "+r.Hostname+fmt.Sprint(r.Backend.Rule))
+		out[routeOf(r.Backend)] = append(out[routeOf(r.Backend)], routeEntry{mode: "terminate", hostname: r.Hostname, rule: r.Backend.Rule})
 	}
 	for _, vh := range s.VirtualHosts {
 		for _, rule := range vh.Rules {
-			out[routeName(rule.Backend)] = append(out[routeName(rule.Backend)], fmt.Sprintf("http %s %s %+v", vh.Hostname, vh.Listener, rule))
+			e := routeEntry{mode: "http", hostname: vh.Hostname, listener: vh.Listener, rule: rule.Backend.Rule, http: fmt.Sprintf("%+v", rule)}
+			out[routeOf(rule.Backend)] = append(out[routeOf(rule.Backend)], e)
 		}
 	}
 	return out

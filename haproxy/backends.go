@@ -2,9 +2,12 @@ package haproxy
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
 // The route backends are written here rather than by the template: there are as many as route
@@ -15,16 +18,58 @@ import (
 // backend without its servers (rules name it, so only a reload adds or removes it), nothing for a
 // TCP one (a spare serves a new one without a reload).
 type backendBlock struct {
+	// from is the model backend the block was rendered from.
+	from           model.Backend
 	data           backendData
 	text, skeleton []byte
 }
 
-func renderBackend(b backendData) backendBlock {
-	block := backendBlock{data: b, text: appendBackend(nil, b, b.Servers)}
+func renderBackend(b model.Backend) backendBlock {
+	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
+		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: serverLines(b)}
+	block := backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers)}
 	if b.HTTP {
-		block.skeleton = appendBackend(nil, b, nil)
+		block.skeleton = appendBackend(nil, data, nil)
 	}
 	return block
+}
+
+// reusable are the blocks of an earlier configuration, in its order, which is the data plane's.
+type reusable struct {
+	blocks []backendBlock
+	next   int
+	// byID indexes blocks, made when the data plane's order leaves blocks' order.
+	byID map[model.BackendID]int
+}
+
+func reusableBlocks(prev *Config) *reusable {
+	if prev == nil {
+		return &reusable{}
+	}
+	return &reusable{blocks: prev.backends}
+}
+
+// find returns the earlier block of b when it renders the same text.
+func (r *reusable) find(b model.Backend) (backendBlock, bool) {
+	i := r.next
+	if i >= len(r.blocks) || r.blocks[i].from.ID != b.ID {
+		if r.byID == nil {
+			r.byID = make(map[model.BackendID]int, len(r.blocks))
+			for j, block := range r.blocks {
+				r.byID[block.from.ID] = j
+			}
+		}
+		var ok bool
+		if i, ok = r.byID[b.ID]; !ok {
+			return backendBlock{}, false
+		}
+	}
+	r.next = i + 1
+	old := r.blocks[i]
+	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !slices.Equal(old.from.Servers, b.Servers) {
+		return backendBlock{}, false
+	}
+	return old, true
 }
 
 // appendBackend writes a backend section with the given servers.
@@ -79,24 +124,26 @@ func assemble(head []byte, blocks []backendBlock, tail []byte, skeleton bool) []
 	return out.Bytes()
 }
 
-// withServers is the configuration with the server lines of some route backends replaced; false
-// when one of them is not a route backend of c.
-func (c *Config) withServers(servers map[string][]ServerLine) (*Config, bool) {
+// withServers is the configuration with some route backends rendered again from their model
+// (by name), which differs only in servers; false when one of them is not a route backend of c.
+func (c *Config) withServers(changed map[string]model.Backend) (*Config, bool) {
 	out := *c
 	out.Servers = maps.Clone(c.Servers)
 	out.backends = slices.Clone(c.backends)
 	found := 0
-	for i, b := range out.backends {
-		lines, ok := servers[b.data.Name]
+	for i, block := range out.backends {
+		b, ok := changed[block.data.Name]
 		if !ok {
 			continue
 		}
+		if b.HTTP != block.from.HTTP || b.Unresolved != block.from.Unresolved {
+			return nil, false
+		}
 		found++
-		out.Servers[b.data.Name] = lines
-		out.backends[i].data.Servers = lines
-		out.backends[i].text = appendBackend(nil, b.data, lines)
+		out.backends[i] = renderBackend(b)
+		out.Servers[block.data.Name] = out.backends[i].data.Servers
 	}
-	if found != len(servers) {
+	if found != len(changed) {
 		return nil, false
 	}
 	out.Text = assemble(out.head, out.backends, out.tail, false)

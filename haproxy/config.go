@@ -172,7 +172,11 @@ func hostClaims(sock model.Socket) map[string]string {
 var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
 
 // Render produces the configuration for a data plane. Equal input gives equal bytes.
-func Render(dp model.DataPlane, s Settings) (*Config, error) {
+func Render(dp model.DataPlane, s Settings) (*Config, error) { return renderFrom(nil, dp, s) }
+
+// renderFrom is Render reusing the text of the route backends that did not change since prev
+// (nil: none), so a change re-renders what it touched. The result is the same as Render's.
+func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}}
 	statsAddress, _, err := ListenAddress(s.StatsAddress)
@@ -266,11 +270,14 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.CrtLists[sd.CrtList] = true
 		data.Sockets = append(data.Sockets, sd)
 	}
+	reuse := reusableBlocks(prev)
 	for _, b := range dp.Backends {
-		bd := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
-			HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: serverLines(b)}
-		cfg.Servers[bd.Name] = bd.Servers
-		cfg.backends = append(cfg.backends, renderBackend(bd))
+		block, ok := reuse.find(b)
+		if !ok {
+			block = renderBackend(b)
+		}
+		cfg.Servers[block.data.Name] = block.data.Servers
+		cfg.backends = append(cfg.backends, block)
 	}
 	for i := range s.SpareBackends {
 		cfg.Spares = append(cfg.Spares, spareName(i))

@@ -32,21 +32,8 @@ var goldenSettings = Settings{
 // (controller/build/testdata/*.out.yaml) and compares haproxy.cfg, maps and crt-lists with
 // testdata/*.cfg. Secret files are shown by name and size only. Regenerate with -update.
 func TestGoldenConfig(t *testing.T) {
-	models, _ := filepath.Glob("../controller/build/testdata/*.out.yaml")
-	if len(models) == 0 {
-		t.Fatal("no models")
-	}
-	for _, path := range models {
-		name := strings.TrimSuffix(filepath.Base(path), ".out.yaml")
+	for name, m := range goldenModels(t) {
 		t.Run(name, func(t *testing.T) {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m model.Model
-			if err := yaml.Unmarshal(raw, &m); err != nil {
-				t.Fatal(err)
-			}
 			cfg, err := Render(m.DataPlane, goldenSettings)
 			if err != nil {
 				t.Fatal(err)
@@ -61,6 +48,29 @@ func TestGoldenConfig(t *testing.T) {
 			compareGolden(t, filepath.Join("testdata", name+".cfg"), got)
 		})
 	}
+}
+
+// goldenModels are the models the build goldens produce (controller/build/testdata/*.out.yaml),
+// by name.
+func goldenModels(t *testing.T) map[string]model.Model {
+	t.Helper()
+	paths, _ := filepath.Glob("../controller/build/testdata/*.out.yaml")
+	if len(paths) == 0 {
+		t.Fatal("no models")
+	}
+	models := map[string]model.Model{}
+	for _, path := range paths {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m model.Model
+		if err := yaml.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		models[strings.TrimSuffix(filepath.Base(path), ".out.yaml")] = m
+	}
+	return models
 }
 
 // TestGoldenStatsAuth renders the stats frontend asking for a user whose password needs quoting

@@ -178,16 +178,19 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 	for _, id := range changed {
 		ids[id] = true
 	}
-	running, servers := map[string][]ServerLine{}, map[string][]ServerLine{}
+	backends := map[string]model.Backend{}
 	for _, b := range dp.Backends {
 		if ids[b.ID] {
-			name := backendName(b.ID)
-			running[name], servers[name] = m.live.Config.Servers[name], serverLines(b)
+			backends[backendName(b.ID)] = b
 		}
 	}
-	wanted, ok := m.live.Config.withServers(servers)
-	if !ok || len(servers) != len(ids) {
+	wanted, ok := m.live.Config.withServers(backends)
+	if !ok || len(backends) != len(ids) {
 		return m.apply(ctx, dp)
+	}
+	running, servers := map[string][]ServerLine{}, map[string][]ServerLine{}
+	for name := range backends {
+		running[name], servers[name] = m.live.Config.Servers[name], wanted.Servers[name]
 	}
 	in, out := serverOps(bySection(running, m.live.Spares), bySection(servers, m.live.Spares))
 	plan := checkOps(Plan{Ops: append(in, out...), Spares: m.live.Spares})
@@ -218,7 +221,7 @@ func (m *Manager) reloadAfter(ctx context.Context, err error, dp model.DataPlane
 
 // apply is Apply with mu held.
 func (m *Manager) apply(ctx context.Context, dp model.DataPlane) Result {
-	wanted, err := Render(dp, m.liveSettings())
+	wanted, err := renderFrom(m.onDisk(), dp, m.liveSettings())
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -311,7 +314,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 	s.SpareBackends = sparePool(m.settings.SpareBackends, tcpBackends(dp), ranOut(plan))
 	if s.SpareBackends != len(wanted.Spares) {
 		var err error
-		if wanted, err = Render(dp, s); err != nil {
+		if wanted, err = renderFrom(wanted, dp, s); err != nil {
 			return Result{Plan: plan, Err: err}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // names never contain ':' or '_', so these names are unambiguous.
 
 func backendName(id model.BackendID) string {
-	return fmt.Sprintf("%s:%s:%s:rule%d", strings.ToLower(id.Kind), id.Namespace, id.Name, id.Rule)
+	return strings.ToLower(id.Kind) + ":" + id.Namespace + ":" + id.Name + ":rule" + strconv.Itoa(id.Rule)
 }
 
 // spareName cannot be a route backend's name: those have four parts.
@@ -29,7 +29,7 @@ func spareServerName(backend, server string) string {
 }
 
 func serverName(s model.Server) string {
-	return fmt.Sprintf("%s:%s:%d", s.Service, s.Address, s.Port)
+	return s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 }
 
 func socketID(s model.Socket) string {

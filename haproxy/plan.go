@@ -254,7 +254,11 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 // workers. A map with many changes is replaced whole, atomically.
 func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]string) []Op {
 	var upserts, dels []Op
+	moved := movedBackends(runningSpares, wantedSpares)
 	for _, path := range sortedKeys(wanted.Maps) {
+		if sameEntries(running.Files[path].Content, wanted.Files[path].Content, moved) {
+			continue
+		}
 		old := mapEntries(running.Files[path].Content, runningSpares)
 		now := mapEntries(wanted.Files[path].Content, wantedSpares)
 		if changes := countChanges(old, now); changes >= replaceMapAbove {
@@ -275,6 +279,36 @@ func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]stri
 		}
 	}
 	return append(upserts, dels...)
+}
+
+// movedBackends are the route backends whose section differs between two spare assignments.
+func movedBackends(running, wanted map[string]string) []string {
+	var out []string
+	for name, spare := range wanted {
+		if running[name] != spare {
+			out = append(out, name)
+		}
+	}
+	for name := range running {
+		if _, ok := wanted[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// sameEntries reports, without reading it, that a map file whose content did not change has the
+// same entries: none of its values names a backend that moved to or from a spare.
+func sameEntries(old, now []byte, moved []string) bool {
+	if !bytes.Equal(old, now) {
+		return false
+	}
+	for _, name := range moved {
+		if bytes.Contains(now, []byte(" "+name+"\n")) {
+			return false
+		}
+	}
+	return true
 }
 
 // replaceMapAbove is how many entry changes to one map make it cheaper to load a new version

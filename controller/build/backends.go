@@ -187,18 +187,22 @@ func servers(groups []weightedEndpoints) []model.Server {
 		}
 	}
 	var out []model.Server
-	seen := map[string]bool{}
+	type key struct {
+		service, address string
+		port             int32
+	}
+	seen := map[key]bool{}
 	for i, g := range groups {
 		weight := int32(0)
 		if largest > 0 && g.weight > 0 {
 			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
 		}
 		for _, ep := range g.endpoints {
-			key := fmt.Sprintf("%s/%s/%d", g.service, ep.address, ep.port)
-			if seen[key] {
+			k := key{g.service, ep.address, ep.port}
+			if seen[k] {
 				continue
 			}
-			seen[key] = true
+			seen[k] = true
 			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight}
 			if ep.draining {
 				server.Weight = 0

@@ -1,5 +1,6 @@
-// Package snapshot holds one consistent, sorted copy of every object the build step reads.
-// Sources fill it with deep copies so the build never touches a shared cache.
+// Package snapshot holds one consistent, sorted view of every object the build step reads. The
+// objects may be shared with a source's store (the Kube source's informers): whoever reads a
+// snapshot must not change them.
 package snapshot
 
 import (

@@ -22,21 +22,43 @@ const (
 	maxPath        = 1024
 )
 
-// label is one DNS label in lower case (RFC 1123).
-const label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
-
-var hostnamePattern = regexp.MustCompile(`^(\*\.)?` + label + `(\.` + label + `)*$`)
+// isDNSName reports whether h is DNS labels in lower case (RFC 1123) joined by dots, the first
+// optionally "*": `^(\*\.)?L(\.L)*$` with L = `[a-z0-9]([-a-z0-9]*[a-z0-9])?` (the test holds the
+// pattern and compares). Written out, because a build checks every hostname of every route.
+func isDNSName(h string) bool {
+	if rest, ok := strings.CutPrefix(h, "*."); ok {
+		h = rest
+	}
+	start := 0
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] != '.' {
+			c := h[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+			continue
+		}
+		// h[start:i] is a label.
+		if i == start || h[start] == '-' || h[i-1] == '-' {
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}
 
 // Hostname checks a listener or route hostname, already in lower case: a DNS name, or one with a
 // wildcard first label ("*.example.com"). It becomes a map key, a crt-list SNI filter and a
 // runtime API argument, so nothing else may pass: no space, no ";", no newline, no "/".
-func Hostname(h string) error {
+func Hostname(h string) error { return checked.check('h', h, hostname) }
+
+func hostname(h string) error {
 	switch {
 	case h == "":
 		return fmt.Errorf("hostname is empty")
 	case len(h) > maxHostname:
 		return fmt.Errorf("hostname is %d characters long, more than %d", len(h), maxHostname)
-	case !hostnamePattern.MatchString(h):
+	case !isDNSName(h):
 		return fmt.Errorf("hostname %s is not a DNS name in lower case, optionally with a wildcard first label", Printable(h))
 	case isIPv4(h):
 		return fmt.Errorf("hostname %s is an IP address; TLS server names and Host headers of routes are names", h)
@@ -51,7 +73,9 @@ func isIPv4(h string) bool { return ipv4Pattern.MatchString(h) }
 // ObjectName checks a Kubernetes object name (a DNS-1123 subdomain, as the API server requires of
 // Gateways, routes, Secrets and most kinds): HAProxy proxy and server names take only letters,
 // digits and "-_.:", and these names become parts of them.
-func ObjectName(name string) error {
+func ObjectName(name string) error { return checked.check('o', name, objectName) }
+
+func objectName(name string) error {
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		return fmt.Errorf("name %s: %s", Printable(name), errs[0])
 	}
@@ -59,7 +83,9 @@ func ObjectName(name string) error {
 }
 
 // Namespace checks a namespace name (a DNS-1123 label).
-func Namespace(name string) error {
+func Namespace(name string) error { return checked.check('n', name, namespace) }
+
+func namespace(name string) error {
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 		return fmt.Errorf("namespace %s: %s", Printable(name), errs[0])
 	}
@@ -67,7 +93,9 @@ func Namespace(name string) error {
 }
 
 // ServiceName checks a Service name (a DNS-1035 label): it becomes part of HAProxy server names.
-func ServiceName(name string) error {
+func ServiceName(name string) error { return checked.check('s', name, serviceName) }
+
+func serviceName(name string) error {
 	if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
 		return fmt.Errorf("Service name %s: %s", Printable(name), errs[0])
 	}

@@ -1,6 +1,8 @@
 package syntax
 
 import (
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,38 @@ func TestPrintable(t *testing.T) {
 	}
 	if got := Printable(strings.Repeat("x", 100)); len(got) > 80 {
 		t.Errorf("Printable does not shorten: %d characters", len(got))
+	}
+}
+
+// TestIsDNSNameIsThePattern compares isDNSName with the pattern it implements on every string of
+// up to five characters from an alphabet of each kind of character that matters, and on random
+// longer ones.
+func TestIsDNSNameIsThePattern(t *testing.T) {
+	const label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+	pattern := regexp.MustCompile(`^(\*\.)?` + label + `(\.` + label + `)*$`)
+	alphabet := []byte("a0-.*A_ ")
+	check := func(h string) {
+		if got, want := isDNSName(h), pattern.MatchString(h); got != want {
+			t.Fatalf("isDNSName(%q) = %v, the pattern says %v", h, got, want)
+		}
+	}
+	var all func(prefix []byte, n int)
+	all = func(prefix []byte, n int) {
+		check(string(prefix))
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			all(append(prefix, c), n-1)
+		}
+	}
+	all(nil, 5)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		b := make([]byte, 6+rng.IntN(20))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(string(b))
 	}
 }
