@@ -24,10 +24,10 @@ type backendBlock struct {
 	text, skeleton []byte
 }
 
-func renderBackend(b model.Backend) backendBlock {
+func renderBackend(b model.Backend) *backendBlock {
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
 		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: serverLines(b)}
-	block := backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers)}
+	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers)}
 	if b.HTTP {
 		block.skeleton = appendBackend(nil, data, nil)
 	}
@@ -36,7 +36,7 @@ func renderBackend(b model.Backend) backendBlock {
 
 // reusable are the blocks of an earlier configuration, in its order, which is the data plane's.
 type reusable struct {
-	blocks []backendBlock
+	blocks []*backendBlock
 	next   int
 	// byID indexes blocks, made when the data plane's order leaves blocks' order.
 	byID map[model.BackendID]int
@@ -50,7 +50,7 @@ func reusableBlocks(prev *Config) *reusable {
 }
 
 // find returns the earlier block of b when it renders the same text.
-func (r *reusable) find(b model.Backend) (backendBlock, bool) {
+func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	i := r.next
 	if i >= len(r.blocks) || r.blocks[i].from.ID != b.ID {
 		if r.byID == nil {
@@ -61,13 +61,13 @@ func (r *reusable) find(b model.Backend) (backendBlock, bool) {
 		}
 		var ok bool
 		if i, ok = r.byID[b.ID]; !ok {
-			return backendBlock{}, false
+			return nil, false
 		}
 	}
 	r.next = i + 1
 	old := r.blocks[i]
 	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !slices.Equal(old.from.Servers, b.Servers) {
-		return backendBlock{}, false
+		return nil, false
 	}
 	return old, true
 }
@@ -78,19 +78,15 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 	out = append(out, b.Route...)
 	out = append(out, "\nbackend "...)
 	out = append(out, b.Name...)
+	// Why roundrobin, and why 500: the comment above the route backends in the template says it
+	// once (a configuration has thousands of these blocks).
 	if b.HTTP {
-		out = append(out, "\n    mode http"+
-			"\n    # Requests are short: weighted round robin gives each backendRef its share."+
-			"\n    balance roundrobin"...)
+		out = append(out, "\n    mode http\n    balance roundrobin"...)
 		if b.Unresolved {
-			out = append(out, "\n    # No backendRef of the rule could be used: the spec asks for 500."+
-				"\n    http-request return status 500"...)
+			out = append(out, "\n    http-request return status 500"...)
 		}
 	} else {
-		out = append(out, "\n    mode tcp"+
-			"\n    # Weighted round robin gives each backendRef its share of connections exactly, idle or busy;"+
-			"\n    # leastconn would let idle servers tie and alternate, whatever their weights."+
-			"\n    balance roundrobin"...)
+		out = append(out, "\n    mode tcp\n    balance roundrobin"...)
 	}
 	for _, s := range servers {
 		out = append(out, "\n    server "...)
@@ -105,7 +101,7 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 
 // assemble joins the parts of haproxy.cfg: what the template wrote up to the route backends, the
 // route backends (their full text, or their skeleton), and the spares.
-func assemble(head []byte, blocks []backendBlock, tail []byte, skeleton bool) []byte {
+func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) []byte {
 	size := len(head) + len(tail)
 	for _, b := range blocks {
 		size += len(b.text)

@@ -58,7 +58,7 @@ type Config struct {
 	// head, backends and tail are the parts Text and Skeleton are joined from (see assemble):
 	// a change of servers renders only its backends again.
 	head, tail []byte
-	backends   []backendBlock
+	backends   []*backendBlock
 }
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
