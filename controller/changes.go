@@ -93,7 +93,18 @@ type routeEntry struct {
 // routesDiffering adds the routes whose entries (server names, HTTP rules) differ between two
 // versions of one socket; either may be nil.
 func routesDiffering(prev, next *model.Socket, out map[routeKey]bool) {
-	a, b := socketRoutes(prev), socketRoutes(next)
+	var before, after model.Socket
+	if prev != nil {
+		before = *prev
+	}
+	if next != nil {
+		after = *next
+	}
+	if sniDiffering(before.Passthrough, after.Passthrough, out) && sniDiffering(before.Terminate, after.Terminate, out) {
+		// The SNI routes are done; what is left to compare is HTTP routing.
+		before.Passthrough, before.Terminate, after.Passthrough, after.Terminate = nil, nil, nil, nil
+	}
+	a, b := socketRoutes(&before), socketRoutes(&after)
 	for route, entries := range b {
 		if !slices.Equal(a[route], entries) {
 			out[route] = true
@@ -103,6 +114,40 @@ func routesDiffering(prev, next *model.Socket, out map[routeKey]bool) {
 	for route := range a {
 		out[route] = true
 	}
+}
+
+// sniDiffering adds the routes of the SNI routes that are in one list and not the other, walking
+// both in hostname order (the model's) without copying them; false, with nothing added, when a
+// list is not in strict hostname order.
+func sniDiffering(a, b []model.SNIRoute, out map[routeKey]bool) bool {
+	byHost := func(x, y model.SNIRoute) int { return strings.Compare(x.Hostname, y.Hostname) }
+	strictly := func(l []model.SNIRoute) bool {
+		for i := 1; i < len(l); i++ {
+			if byHost(l[i-1], l[i]) >= 0 {
+				return false
+			}
+		}
+		return true
+	}
+	if !strictly(a) || !strictly(b) {
+		return false
+	}
+	for len(a) > 0 || len(b) > 0 {
+		switch {
+		case len(b) == 0 || len(a) > 0 && byHost(a[0], b[0]) < 0:
+			out[routeOf(a[0].Backend)] = true
+			a = a[1:]
+		case len(a) == 0 || byHost(a[0], b[0]) > 0:
+			out[routeOf(b[0].Backend)] = true
+			b = b[1:]
+		default:
+			if a[0] != b[0] {
+				out[routeOf(a[0].Backend)], out[routeOf(b[0].Backend)] = true, true
+			}
+			a, b = a[1:], b[1:]
+		}
+	}
+	return true
 }
 
 // socketRoutes is what each route serves on a socket, in model order.

@@ -34,6 +34,12 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 		{"nothing", func(*model.DataPlane) {}, nil, nil},
 		{"an endpoint of a", func(dp *model.DataPlane) { dp.Backends[0].Servers[0].Address = "10.244.0.2" }, nil, []string{"TLSRoute app/a"}},
 		{"b's hostname", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[1].Hostname = "c.example.com" }, []string{"infra/one"}, []string{"TLSRoute app/b"}},
+		{"a route added between a and b", func(dp *model.DataPlane) {
+			c := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}
+			dp.Sockets[0].Passthrough = slices.Insert(dp.Sockets[0].Passthrough, 1, model.SNIRoute{Hostname: "ab.example.com", Backend: c})
+			dp.Backends = append(dp.Backends, model.Backend{ID: c})
+		}, []string{"infra/one"}, []string{"TLSRoute app/c"}},
+		{"a's hostname taken over by b", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[0].Backend = b }, []string{"infra/one"}, []string{"TLSRoute app/a", "TLSRoute app/b"}},
 		{"h's path", func(dp *model.DataPlane) { dp.Sockets[1].VirtualHosts[0].Rules[0].Path = "/x" }, []string{"infra/two"}, []string{"HTTPRoute web/h"}},
 		{"Gateway two gone", func(dp *model.DataPlane) {
 			dp.Sockets = dp.Sockets[:1]

@@ -95,7 +95,8 @@ func PlanChange(live *Live, wanted *Config) Plan {
 		return Plan{Reload: true, Reasons: reasons}
 	}
 	p := Plan{Spares: spares}
-	serversIn, serversOut := serverOps(bySection(running.Servers, live.Spares), bySection(wanted.Servers, spares))
+	before, after := changedServers(running.Servers, wanted.Servers)
+	serversIn, serversOut := serverOps(bySection(before, live.Spares), bySection(after, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
 	p.Ops = append(p.Ops, certsIn...)
 	p.Ops = append(p.Ops, serversIn...)
@@ -111,7 +112,7 @@ func PlanChange(live *Live, wanted *Config) Plan {
 func assignSpares(live *Live, wanted *Config) (map[string]string, string) {
 	spares := map[string]string{}
 	var added []string
-	for _, name := range sortedKeys(wanted.Servers) {
+	for name := range wanted.Servers {
 		switch s, ok := live.Spares[name]; {
 		case ok:
 			spares[name] = s
@@ -119,6 +120,7 @@ func assignSpares(live *Live, wanted *Config) (map[string]string, string) {
 			added = append(added, name)
 		}
 	}
+	sort.Strings(added)
 	free := live.freeSpares()
 	if len(added) > len(free) {
 		return nil, fmt.Sprintf("%d new route backends, %d spare backends left", len(added), len(free))
@@ -213,6 +215,24 @@ func count(lines []string, cert string) int {
 		}
 	}
 	return n
+}
+
+// changedServers are the server lines of the backends whose lines differ, before and after; a
+// backend that is only on one side has none on the other. With thousands of backends a change
+// touches a few, and only those are planned.
+func changedServers(running, wanted map[string][]ServerLine) (before, after map[string][]ServerLine) {
+	before, after = map[string][]ServerLine{}, map[string][]ServerLine{}
+	for name, lines := range wanted {
+		if old, ok := running[name]; !ok || !slices.Equal(old, lines) {
+			before[name], after[name] = old, lines
+		}
+	}
+	for name, lines := range running {
+		if _, ok := wanted[name]; !ok {
+			before[name] = lines
+		}
+	}
+	return before, after
 }
 
 // serverOps returns the ops that add or re-weight servers, and those that remove them.

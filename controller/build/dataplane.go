@@ -15,8 +15,9 @@ import (
 // recorded in its verdicts, and a listener's attachedRoutes no longer counts a route that serves
 // nothing there.
 func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
-	var dp model.DataPlane
-	used := map[model.BackendID]bool{}
+	// Sized up front: with thousands of routes, growing these is much of a build's garbage.
+	dp := model.DataPlane{Backends: make([]model.Backend, 0, len(backends))}
+	used := make(map[model.BackendID]bool, len(backends))
 	for _, g := range gateways {
 		if !g.placement.bound {
 			continue
@@ -40,7 +41,11 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			sock := sockets[p]
 			// The owner of each TLS hostname: one lookup per hostname instead of a scan of the
 			// socket's routes, which made a build quadratic in routes.
-			owners := map[string]attachment{}
+			attached := 0
+			for _, l := range listeners[p] {
+				attached += len(g.attachments[l])
+			}
+			owners := make(map[string]*attachment, attached)
 			for _, l := range listeners[p] {
 				sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: string(l.spec.Name), Hostname: claimName(l), Mode: listenerMode(l)})
 				if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
@@ -52,7 +57,10 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 					routes = &sock.Terminate
 					sock.Certificates = append(sock.Certificates, l.certificates...)
 				}
-				for _, a := range sortedAttachments(g.attachments[l]) {
+				*routes = slices.Grow(*routes, len(g.attachments[l]))
+				sorted := sortedAttachments(g.attachments[l])
+				for i := range sorted {
+					a := &sorted[i]
 					served := 0
 					for _, h := range a.hostnames {
 						if owner := selectListener(listeners[p], h); owner != l {
@@ -60,7 +68,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 							continue
 						}
 						if older, taken := owners[h]; taken {
-							a.verdict.taken(h, l, older)
+							a.verdict.taken(h, l, *older)
 							continue
 						}
 						owners[h] = a

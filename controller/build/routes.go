@@ -30,8 +30,8 @@ type pendingRoute struct {
 
 // tlsRoutes attaches every TLSRoute to the listeners of managed Gateways and builds its backends.
 func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]pendingRoute, []model.Backend) {
-	var statuses []pendingRoute
-	var backends []model.Backend
+	statuses := make([]pendingRoute, 0, len(routes))
+	backends := make([]model.Backend, 0, len(routes))
 	for i := range routes {
 		route := &routes[i]
 		gen := route.Generation
