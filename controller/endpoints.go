@@ -26,6 +26,7 @@ func (r *Runner) endpointPass(ctx context.Context, seen, changed time.Time) bool
 	if !ok {
 		return false
 	}
+	start := time.Now()
 	services, only := changes.TakeEndpointChanges()
 	updater, ok := r.DataPlane.(ServerUpdater)
 	if !ok || !only || len(services) == 0 || !r.settled || r.isolation.held.Len() > 0 {
@@ -44,6 +45,7 @@ func (r *Runner) endpointPass(ctx context.Context, seen, changed time.Time) bool
 	if result.Err != nil || result.Deferred > 0 {
 		return false
 	}
+	r.Metrics.since(stageEndpoints, start)
 	r.Metrics.observe(result, seen)
 	r.Metrics.observeObjectChange(result, changed)
 	r.applied = dp

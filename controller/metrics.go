@@ -26,6 +26,7 @@ type Metrics struct {
 	objectChangeLatency prometheus.Histogram
 	reloadLimit
 	rebuildCauses
+	stageTimes
 }
 
 // NewMetrics registers the metrics.
@@ -75,6 +76,7 @@ func NewMetrics() *Metrics {
 	m.registerObjectChange()
 	m.reloadLimit = newReloadLimit(m.registry)
 	m.rebuildCauses = newRebuildCauses(m.registry)
+	m.stageTimes = newStageTimes(m.registry)
 	return m
 }
 

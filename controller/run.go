@@ -174,12 +174,18 @@ func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 }
 
 func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
+	start := time.Now()
 	snap, err := r.Source.Snapshot(ctx)
 	if err != nil {
 		r.Log.WithError(err).Error("read objects")
 		return false
 	}
-	m, result := r.applyIsolated(ctx, snap, build.Build(snap, r.Build))
+	start = r.Metrics.since(stageSnapshot, start)
+	built := build.Build(snap, r.Build)
+	start = r.Metrics.since(stageBuild, start)
+	m, result := r.applyIsolated(ctx, snap, built)
+	start = r.Metrics.since(stageApply, start)
+	defer r.Metrics.since(stagePublish, start)
 	r.Metrics.observe(result, seen)
 	if result.Deferred > 0 {
 		// Status waits for the reload: Programmed says what HAProxy runs.

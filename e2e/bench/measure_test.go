@@ -30,7 +30,7 @@ func (r *rig) phaseStarted(p *controllerProcess) {
 // phaseStarted.
 func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 	r.t.Helper()
-	rc := ReloadCount{Phase: phase, MetricReloads: map[string]float64{}}
+	rc := ReloadCount{Phase: phase, MetricReloads: map[string]float64{}, StageSeconds: map[string]float64{}, StagePasses: map[string]float64{}}
 	samples, err := p.metricSamples("haproxy_gateway_")
 	if err != nil {
 		r.t.Fatal(err)
@@ -43,13 +43,23 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 		if strings.HasPrefix(sample, "haproxy_gateway_runtime_operations_total{") {
 			rc.RuntimeOperations += delta
 		}
+		if sample == "haproxy_gateway_endpoint_updates_total" {
+			rc.EndpointUpdates = delta
+		}
+		if stage, ok := strings.CutPrefix(sample, `haproxy_gateway_pass_stage_seconds_sum{stage="`); ok {
+			rc.StageSeconds[strings.TrimSuffix(stage, `"}`)] = delta
+		}
+		if stage, ok := strings.CutPrefix(sample, `haproxy_gateway_pass_stage_seconds_count{stage="`); ok {
+			rc.StagePasses[strings.TrimSuffix(stage, `"}`)] = delta
+		}
 	}
 	procs, err := ShowProc(p.masterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	rc.MasterReloads, rc.WorkerChanged = procs.Reloads-r.phaseProcs.Reloads, procs.Worker != r.phaseProcs.Worker
-	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f", phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations)
+	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f, endpoint updates without a rebuild %.0f",
+		phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations, rc.EndpointUpdates)
 	return rc
 }
 

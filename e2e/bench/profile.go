@@ -15,7 +15,7 @@ type Stage struct {
 // pipelineStages are the functions each rebuild goes through, in order, and the garbage collector
 // that pays for their allocations.
 var pipelineStages = []Stage{
-	{Name: "read and copy every object (snapshot)", Function: "controller/source.(*Kube).Snapshot"},
+	{Name: "read the objects from the cache (snapshot)", Function: "controller/source.(*Kube).Snapshot"},
 	{Name: "build the model", Function: "controller/build.Build"},
 	{Name: "plan, render and apply to HAProxy", Function: "haproxy.(*Manager).Apply"},
 	{Name: "compare and write route status", Function: "controller/status.(*KubeWriter).writeRoutes"},

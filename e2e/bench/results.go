@@ -130,6 +130,12 @@ type ReloadCount struct {
 	WorkerChanged bool
 	// RuntimeOperations is haproxy_gateway_runtime_operations_total summed over commands.
 	RuntimeOperations float64
+	// EndpointUpdates is the rise of haproxy_gateway_endpoint_updates_total: EndpointSlice
+	// changes that went to HAProxy without a rebuild.
+	EndpointUpdates float64
+	// StageSeconds and StagePasses are the rise of haproxy_gateway_pass_stage_seconds' sum and
+	// count, by stage: the time passes spent in each stage, and how many passes.
+	StageSeconds, StagePasses map[string]float64
 }
 
 // Profile is the top of a CPU profile taken while a figure was measured.

@@ -30,34 +30,47 @@ func Targets(res *Results) []Target {
 	}
 	out = append(out, Target{
 		Figure:   fmt.Sprintf("1. Route convergence at %s routes", count(largest.Existing)),
-		Goal:     "p50 <= 20 ms, p99 <= 100 ms, zero reloads",
+		Goal:     "p50 <= 15 ms, p99 <= 60 ms, zero reloads",
 		Measured: fmt.Sprintf("p50 %s, p99 %s, %d failed", ms(conv.P50), ms(conv.P99), conv.Failed),
-		Met:      conv.N > 0 && conv.Failed == 0 && conv.P50 <= 20*time.Millisecond && conv.P99 <= 100*time.Millisecond && reloads == 0,
+		Met:      conv.N > 0 && conv.Failed == 0 && conv.P50 <= 15*time.Millisecond && conv.P99 <= 60*time.Millisecond && reloads == 0,
+	}, Target{
+		Figure:   "1. Route convergence at 50,000 routes",
+		Goal:     "p50 and p99 measured, controller RSS <= 300 MiB, cold start times",
+		Measured: "not measured: the benchmark has no 50,000-route phase yet",
 	})
 	for _, e := range res.Endpoints {
 		out = append(out, Target{
 			Figure:   fmt.Sprintf("2. Endpoint change propagation at %s routes", count(e.Routes)),
-			Goal:     "p50 <= 10 ms",
+			Goal:     "p50 <= 5 ms",
 			Measured: fmt.Sprintf("p50 %s, p99 %s, %d failed", ms(e.Latency.P50), ms(e.Latency.P99), e.Latency.Failed),
-			Met:      e.Latency.N > 0 && e.Latency.Failed == 0 && e.Latency.P50 <= 10*time.Millisecond,
+			Met:      e.Latency.N > 0 && e.Latency.Failed == 0 && e.Latency.P50 <= 5*time.Millisecond,
 		})
 	}
 	cs := res.ColdStart
+	apiShare := 0.0
+	if cs.CPUWallSeconds > 0 {
+		apiShare = cs.CPUSeconds["kube-apiserver"] / cs.CPUWallSeconds
+	}
 	out = append(out, Target{
-		Figure:   fmt.Sprintf("3. Cold start, %s TLSRoutes", count(cs.Routes)),
-		Goal:     "all Programmed and routable <= 10 s",
-		Measured: fmt.Sprintf("%s (%d of %d hostnames answered afterwards)", secs(cs.AllReady), cs.Verified-cs.VerifyFailed, cs.Verified),
-		Met:      cs.AllReady > 0 && cs.AllReady <= 10*time.Second && cs.VerifyFailed == 0 && cs.Verified > 0,
+		Figure:   fmt.Sprintf("3. Cold start, %s TLSRoutes: every hostname routable", count(cs.Routes)),
+		Goal:     "<= 3 s",
+		Measured: fmt.Sprintf("%s (%d of %d hostnames answered afterwards)", secs(cs.Routable), cs.Verified-cs.VerifyFailed, cs.Verified),
+		Met:      cs.Routable > 0 && cs.Routable <= 3*time.Second && cs.VerifyFailed == 0 && cs.Verified > 0,
+	}, Target{
+		Figure:   fmt.Sprintf("3. Cold start, %s TLSRoutes: every route Accepted", count(cs.Routes)),
+		Goal:     "<= 12 s",
+		Measured: fmt.Sprintf("%s (kube-apiserver busy %.2f of %d cores meanwhile)", secs(cs.Accepted), apiShare, res.Machine.Cores),
+		Met:      cs.Accepted > 0 && cs.Accepted <= 12*time.Second,
 	}, Target{
 		Figure:   "3. Route convergence while the cold start's statuses are written",
 		Goal:     "p99 <= 100 ms",
 		Measured: fmt.Sprintf("p50 %s, p99 %s over %d routes, %d failed", ms(cs.DuringStatus.P50), ms(cs.DuringStatus.P99), cs.DuringStatus.N, cs.DuringStatus.Failed),
 		Met:      cs.DuringStatus.N > 0 && cs.DuringStatus.Failed == 0 && cs.DuringStatus.P99 <= 100*time.Millisecond,
 	}, Target{
-		Figure:   "3. Controller peak RSS at cold start",
-		Goal:     "<= 200 MiB",
+		Figure:   fmt.Sprintf("3. Controller peak RSS with %s routes", count(cs.Routes)),
+		Goal:     "<= 150 MiB",
 		Measured: mib(cs.ControllerPeakRSSKiB),
-		Met:      cs.ControllerPeakRSSKiB > 0 && cs.ControllerPeakRSSKiB <= 200*1024,
+		Met:      cs.ControllerPeakRSSKiB > 0 && cs.ControllerPeakRSSKiB <= 150*1024,
 	})
 	if len(res.Setup) >= 2 {
 		few, many := res.Setup[0], res.Setup[0]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // renderUnmet explains the targets not met: the measured shares of the controller's pipeline
@@ -17,14 +18,15 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 	}
 	p("")
 	if anyFigure(unmet, "1.", "2.") {
-		p("### Convergence and endpoint propagation: every change rebuilds everything")
+		p("### Convergence and endpoint propagation: where a pass spends its time")
 		p("")
-		p("HAProxy's side of one change is a handful of runtime API commands whatever the route count (see the")
-		p("runtime API commands in section 6, and the flat connection set-up in section 4). The controller's")
-		p("side is not: every change, however small, runs one whole pass over all objects. The figures above")
-		p("grow with the routes present, and the profile below, taken while routes were added one at a time")
-		p("to the largest Gateway, splits the pass:")
+		p("A change of EndpointSlices alone takes no build: the servers of the backends of its Services are")
+		p("resolved again and only their runtime commands go out (%s changes went this way in the", updatesWithoutRebuild(res))
+		p("phases above). Any other change is one pass over all objects: snapshot (objects shared with the")
+		p("cache), build, render (unchanged route backends reused), plan, status. The profile below, taken")
+		p("while routes were added one at a time to the largest Gateway, splits that pass:")
 		p("")
+		renderStages(p, res)
 		for _, prof := range res.Profiles {
 			if len(prof.Stages) == 0 {
 				continue
@@ -36,29 +38,17 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 			}
 			p("")
 		}
-		p("Every stage is proportional to the number of routes; none is a single hot spot left to fix. Status")
-		p("is written beside the pass (the writer remembers each route's status and skips the unchanged ones),")
-		p("and objects no route names are not read. What would remove the rest is an incremental pass:")
-		p("")
-		p("1. A snapshot without deep copies: once the build is made never to change the objects it reads,")
-		p("   the snapshot can read the cache's objects in place (controller-runtime's unsafe-no-deep-copy")
-		p("   reads) instead of copying every route on every pass, which is also most of the garbage.")
-		p("2. Build results kept per route, keyed by the route's generation and the versions of the Gateway,")
-		p("   Services, EndpointSlices and Secrets it references, so a change rebuilds only the routes it")
-		p("   touches; Plan and the haproxy.cfg render then compare only the backends and map entries of")
-		p("   those routes, and an EndpointSlice change goes to HAProxy without a build at all.")
-		p("")
 	}
 	if anyFigure(unmet, "3. Cold start") {
 		cs := res.ColdStart
+		api := cs.CPUSeconds["kube-apiserver"]
 		p("### Cold start: writing every route's status through the API server")
 		p("")
 		p("HAProxy ran all %s routes %s after the controller started (the Gateway was Programmed at %s);",
 			count(cs.Routes), secs(cs.Routable), secs(cs.Programmed))
-		p("what remains until every route showed Accepted (%s) is one status update per route through the",
-			secs(cs.Accepted))
-		p("API server and etcd. CPU time by process from the controller's start until all was ready")
-		p("(%.1f s of wall-clock time, %d cores):", cs.CPUWallSeconds, res.Machine.Cores)
+		p("every route showed Accepted after %s: one status update per route through the API server and", secs(cs.Accepted))
+		p("etcd. CPU time by process from the controller's start until all was ready (%.1f s of wall-clock", cs.CPUWallSeconds)
+		p("time, %d cores):", res.Machine.Cores)
 		p("")
 		p("| Process | CPU seconds | cores busy on average |")
 		p("| --- | --- | --- |")
@@ -66,14 +56,12 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 			p("| %s | %.1f | %.2f |", name, cs.CPUSeconds[name], cs.CPUSeconds[name]/cs.CPUWallSeconds)
 		}
 		p("")
-		p("The API server, validating and storing each update, is the largest user. The controller writes 16")
-		p("at a time and only where the status differs. The %d routes created one at a time while the statuses", cs.DuringStatus.N+cs.DuringStatus.Failed)
-		p("were written (section 3) each cost a whole pass over all routes on the same two cores, which")
-		p("lengthens this phase. What would shorten it further: an incremental pass, an API server and etcd")
-		p("on their own cores (as in a real cluster, where this machine's two cores are not shared with the")
-		p("gateway and the benchmark), or fewer writes (status as a merge patch is one request instead of a")
-		p("read and an update, but the server's validation per write stays).")
-		p("")
+		if cs.Routes > 0 && api > 0 {
+			p("kube-apiserver used %.1f ms of CPU per route status. At that cost, %s statuses need %.1f s of",
+				1000*api/float64(cs.Routes), count(cs.Routes), api)
+			p("one core, %.1f s of all %d cores of this machine if nothing else ran.", api/float64(res.Machine.Cores), res.Machine.Cores)
+			p("")
+		}
 	}
 	if anyFigure(unmet, "5. Bulk") {
 		t := res.Throughput
@@ -120,6 +108,43 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("See section 6 for the reasons the controller gave; each is a change the runtime API could not make.")
 		p("")
 	}
+}
+
+// passStages are the stages of haproxy_gateway_pass_stage_seconds, in pass order.
+var passStages = []string{"snapshot", "build", "apply", "publish", "endpoints"}
+
+// renderStages writes the mean time per pass in each stage, by phase, from the controller's own
+// histogram.
+func renderStages(p func(string, ...any), res *Results) {
+	p("Mean time per pass in each stage (`haproxy_gateway_pass_stage_seconds`), with the number of passes:")
+	p("")
+	p("| Phase | %s |", strings.Join(passStages, " | "))
+	p("|%s", strings.Repeat(" --- |", len(passStages)+1))
+	for _, r := range res.Reloads {
+		cells := []string{r.Phase}
+		for _, stage := range passStages {
+			if n := r.StagePasses[stage]; n > 0 {
+				cells = append(cells, fmt.Sprintf("%s (%.0f)", ms(time.Duration(r.StageSeconds[stage]/n*float64(time.Second))), n))
+			} else {
+				cells = append(cells, "-")
+			}
+		}
+		p("| %s |", strings.Join(cells, " | "))
+	}
+	p("")
+}
+
+// updatesWithoutRebuild is how many EndpointSlice changes went to HAProxy without a rebuild, over all
+// phases, or "some" when the phases did not count them.
+func updatesWithoutRebuild(res *Results) string {
+	n := 0.0
+	for _, r := range res.Reloads {
+		n += r.EndpointUpdates
+	}
+	if n == 0 {
+		return "some"
+	}
+	return fmt.Sprintf("%.0f", n)
 }
 
 func anyFigure(targets []Target, prefixes ...string) bool {
