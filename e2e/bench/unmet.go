@@ -23,10 +23,11 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("A change of EndpointSlices alone takes no build: the servers of the backends of its Services are")
 		p("resolved again and only their runtime commands go out (%s changes went this way in the", updatesWithoutRebuild(res))
 		p("phases above). Any other change is one pass over all objects: snapshot (objects shared with the")
-		p("cache), build, render (unchanged route backends reused), plan, status. The profile below, taken")
-		p("while routes were added one at a time to the largest Gateway, splits that pass:")
+		p("cache), build, render (unchanged route backends reused), plan, status.")
 		p("")
 		renderStages(p, res)
+		p("A CPU profile taken while routes were added one at a time to the largest Gateway:")
+		p("")
 		for _, prof := range res.Profiles {
 			if len(prof.Stages) == 0 {
 				continue
