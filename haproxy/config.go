@@ -279,14 +279,19 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.Servers[block.data.Name] = block.data.Servers
 		cfg.backends = append(cfg.backends, block)
 	}
-	for i := range s.SpareBackends {
-		cfg.Spares = append(cfg.Spares, spareName(i))
+	// The spares are the same names and text for the same number of them.
+	if prev != nil && len(prev.Spares) == s.SpareBackends {
+		cfg.Spares, cfg.tail = prev.Spares, prev.tail
+	} else {
+		for i := range s.SpareBackends {
+			cfg.Spares = append(cfg.Spares, spareName(i))
+		}
+		data.Spares = cfg.Spares
+		if cfg.tail, err = execute(data, "spares"); err != nil {
+			return nil, err
+		}
 	}
-	data.Spares = cfg.Spares
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
-		return nil, err
-	}
-	if cfg.tail, err = execute(data, "spares"); err != nil {
 		return nil, err
 	}
 	cfg.Text = assemble(cfg.head, cfg.backends, cfg.tail, false)

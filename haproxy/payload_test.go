@@ -165,6 +165,26 @@ func TestLargeMapReplacedThroughPayload(t *testing.T) {
 			t.Errorf("%s after the map was replaced: %q, %v", name(i), a.Greeting, err)
 		}
 	}
+
+	// In a map this large one entry is read back alone ("get map"), present or gone.
+	r.applyWithoutReload("one hostname more", dp(hosts+1))
+	r.applyWithoutReload("one hostname less", dp(hosts))
+	api, err := r.manager.runtimeAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sni string
+	for path := range r.manager.live.Config.Maps {
+		if len(r.manager.live.Config.Files[path].Content) > showWholeMapBelow {
+			sni = path
+		}
+	}
+	if value, found, err := api.mapEntry(sni, name(7)); err != nil || !found || value != backendName(fooID) {
+		t.Errorf("get map %s: %q, %t, %v; want %s", name(7), value, found, err, backendName(fooID))
+	}
+	if value, found, err := api.mapEntry(sni, name(hosts)); err != nil || found {
+		t.Errorf("get map of a removed name: %q, %t, %v", value, found, err)
+	}
 }
 
 func TestMapPayloadsStayWithinTheBound(t *testing.T) {

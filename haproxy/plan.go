@@ -279,26 +279,37 @@ func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]stri
 		if sameEntries(running.Files[path].Content, wanted.Files[path].Content, moved) {
 			continue
 		}
+		if up, del, ok := entryDiff(path, running.Files[path].Content, wanted.Files[path].Content, runningSpares, wantedSpares); ok && len(up)+len(del) < replaceMapAbove {
+			upserts, dels = append(upserts, up...), append(dels, del...)
+			continue
+		}
 		old := mapEntries(running.Files[path].Content, runningSpares)
 		now := mapEntries(wanted.Files[path].Content, wantedSpares)
 		if changes := countChanges(old, now); changes >= replaceMapAbove {
 			upserts = append(upserts, Op{Kind: ReplaceMap, Map: path, Entries: now})
 			continue
 		}
-		for _, key := range sortedKeys(now) {
-			if v, ok := old[key]; !ok {
-				upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: key, Value: now[key]})
-			} else if v != now[key] {
-				upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: key, Value: now[key]})
-			}
-		}
-		for _, key := range sortedKeys(old) {
-			if _, ok := now[key]; !ok {
-				dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: key})
-			}
-		}
+		up, del := entryOps(path, old, now)
+		upserts, dels = append(upserts, up...), append(dels, del...)
 	}
 	return append(upserts, dels...)
+}
+
+// entryOps are the entry changes from old to now, each in key order.
+func entryOps(path string, old, now map[string]string) (upserts, dels []Op) {
+	for _, key := range sortedKeys(now) {
+		if v, ok := old[key]; !ok {
+			upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: key, Value: now[key]})
+		} else if v != now[key] {
+			upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: key, Value: now[key]})
+		}
+	}
+	for _, key := range sortedKeys(old) {
+		if _, ok := now[key]; !ok {
+			dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: key})
+		}
+	}
+	return upserts, dels
 }
 
 // movedBackends are the route backends whose section differs between two spare assignments.
@@ -329,6 +340,54 @@ func sameEntries(old, now []byte, moved []string) bool {
 		}
 	}
 	return true
+}
+
+// entryDiff compares two map files entry by entry, walking both in key order, which is how
+// Render writes them: a change to one entry of a map of 10,000 costs one pass over the bytes,
+// not two maps and two sorts. The ops are those mapOps would make. False when a file is not in
+// strictly increasing key order (then mapOps reads the entries into maps).
+func entryDiff(path string, old, now []byte, oldSpares, nowSpares map[string]string) (upserts, dels []Op, ok bool) {
+	next := func(content *[]byte, last *string) (key, value string, more, sorted bool) {
+		for len(*content) > 0 {
+			line := *content
+			if i := bytes.IndexByte(line, '\n'); i >= 0 {
+				line, *content = line[:i], (*content)[i+1:]
+			} else {
+				*content = nil
+			}
+			k, v, found := bytes.Cut(line, []byte(" "))
+			if !found {
+				continue
+			}
+			key = string(k)
+			if *last != "" && key <= *last {
+				return "", "", false, false
+			}
+			*last = key
+			return key, string(v), true, true
+		}
+		return "", "", false, true
+	}
+	var lastOld, lastNow string
+	oldKey, oldValue, oldMore, sorted := next(&old, &lastOld)
+	nowKey, nowValue, nowMore, sortedNow := next(&now, &lastNow)
+	for sorted && sortedNow && (oldMore || nowMore) {
+		switch {
+		case !nowMore || oldMore && oldKey < nowKey:
+			dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: oldKey})
+			oldKey, oldValue, oldMore, sorted = next(&old, &lastOld)
+		case !oldMore || nowKey < oldKey:
+			upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: nowKey, Value: section(nowValue, nowSpares)})
+			nowKey, nowValue, nowMore, sortedNow = next(&now, &lastNow)
+		default:
+			if v := section(nowValue, nowSpares); section(oldValue, oldSpares) != v {
+				upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: nowKey, Value: v})
+			}
+			oldKey, oldValue, oldMore, sorted = next(&old, &lastOld)
+			nowKey, nowValue, nowMore, sortedNow = next(&now, &lastNow)
+		}
+	}
+	return upserts, dels, sorted && sortedNow
 }
 
 // replaceMapAbove is how many entry changes to one map make it cheaper to load a new version
