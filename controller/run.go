@@ -111,11 +111,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	// happened, as the objects say (zero when they do not).
 	var seen, changed time.Time
 	for {
-		cause := "retry"
+		cause, objectsChanged := "retry", false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.Source.Changes():
+			objectsChanged = true
 			if seen.IsZero() {
 				seen = time.Now()
 			}
@@ -129,7 +130,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		changed = earliest(changed, oldestChange(r.Source))
 		causes := changeCauses(r.Source)
-		if r.endpointPass(ctx, seen, changed) {
+		// A pass for a new leader or a retry publishes everything, whatever changed.
+		if objectsChanged && r.endpointPass(ctx, seen, changed) {
 			r.Metrics.observeEndpointPass()
 			seen, changed = time.Time{}, time.Time{}
 			continue
