@@ -47,8 +47,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# Tests that run a real HAProxy skip without one under plain `go test`; here they must run.
 unit: deps
-	$(GO) test -count=1 $(UNIT_PACKAGES)
+	HAPROXY_GATEWAY_REQUIRE_HAPROXY=1 $(GO) test -count=1 $(UNIT_PACKAGES)
 
 # The fuzz targets of haproxy/ (fuzz_*_test.go), FUZZTIME each, one after the other (go test fuzzes
 # one target at a time): object strings through the build to haproxy -c and a running HAProxy's
@@ -62,7 +63,7 @@ FUZZTIME ?= 1000x
 fuzz: deps
 	@for target in $(FUZZ_TARGETS); do \
 	  echo "== $$target, $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./haproxy || exit 1; \
+	  HAPROXY_GATEWAY_REQUIRE_HAPROXY=1 $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s ./haproxy || exit 1; \
 	done
 
 # e2e/helmchart installs the chart with helm, built before the network namespace cuts the proxy off.

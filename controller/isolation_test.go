@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	"github.com/sirupsen/logrus"
@@ -252,9 +252,7 @@ func get(t *testing.T, port int32, host, path, want string) {
 // startHAProxy starts a real HAProxy through a Manager and returns it with its stats socket.
 func startHAProxy(t *testing.T) (*haproxy.Manager, string) {
 	t.Helper()
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Fatal("haproxy is not installed: run `make deps` (the Makefile installs Debian's haproxy)")
-	}
+	binary := haproxybin.Path(t)
 	defaultCert, err := haproxy.NewDefaultCertificate()
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +267,7 @@ func startHAProxy(t *testing.T) (*haproxy.Manager, string) {
 		HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m, err := haproxy.NewManager(ctx, haproxy.ManagerOptions{Binary: "haproxy", Settings: settings, Output: io.Discard})
+	m, err := haproxy.NewManager(ctx, haproxy.ManagerOptions{Binary: binary, Settings: settings, Output: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

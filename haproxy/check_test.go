@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
@@ -76,11 +76,7 @@ func TestMostHeaderMatchesPassHAProxyCheck(t *testing.T) {
 // haproxyBinary is the path of the haproxy that checks configurations.
 func haproxyBinary(t *testing.T) string {
 	t.Helper()
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
-	return binary
+	return haproxybin.Path(t)
 }
 
 // checkDataPlane renders a data plane into a new folder and runs "haproxy -c" on it.

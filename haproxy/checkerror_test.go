@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
 
@@ -77,7 +78,7 @@ backend b
 			t.Fatal(err)
 		}
 	}
-	err = CheckConfig(context.Background(), "haproxy", filepath.Join(dir, "haproxy.cfg"))
+	err = CheckConfig(context.Background(), haproxybin.Path(t), filepath.Join(dir, "haproxy.cfg"))
 	var refused *CheckError
 	if !errors.As(err, &refused) {
 		t.Fatalf("got %v, want a *CheckError", err)

@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 )
 
 // fuzzRig is what a fuzz target checks its inputs with: a folder for "haproxy -c", the
@@ -51,9 +51,7 @@ func (r *fuzzRig) get(t *testing.T) *Manager {
 }
 
 func (r *fuzzRig) start(t *testing.T) error {
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		return fmt.Errorf("haproxy is not installed (make deps installs it): %w", err)
-	}
+	haproxybin.Path(t)
 	defaultCert, err := fuzzDefaultCertificate()
 	if err != nil {
 		return err

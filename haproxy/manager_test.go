@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -29,9 +29,7 @@ type rig struct {
 // newRig starts HAProxy with two spare backends; edit may change its settings.
 func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 	t.Helper()
-	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Fatal("haproxy is not installed: run `make deps` (the Makefile installs Debian's haproxy)")
-	}
+	haproxybin.Path(t)
 	backendCert, err := testtls.New("foo.example.com")
 	if err != nil {
 		t.Fatal(err)

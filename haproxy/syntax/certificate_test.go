@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 )
 
 // TestCertificateAgreesWithHAProxy loads each certificate into a real HAProxy ("haproxy -c" with a
@@ -97,10 +99,7 @@ func TestCertificateNormalizesPEM(t *testing.T) {
 
 func haproxyLoads(t *testing.T, pemFile []byte) (bool, string) {
 	t.Helper()
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
+	binary := haproxybin.Path(t)
 	dir := t.TempDir()
 	certPath := filepath.Join(dir, "cert.pem")
 	if err := os.WriteFile(certPath, pemFile, 0o600); err != nil {

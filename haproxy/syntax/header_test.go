@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 )
 
 // TestHeaderEqualsInHAProxy runs the conditions HeaderEquals writes in a real HAProxy and sends
@@ -46,10 +48,7 @@ func TestHeaderEqualsInHAProxy(t *testing.T) {
 
 func startHAProxy(t *testing.T, cfg string) func() {
 	t.Helper()
-	binary, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy is not installed: make deps installs it")
-	}
+	binary := haproxybin.Path(t)
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
