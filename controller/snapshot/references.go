@@ -37,9 +37,19 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 			}
 		}
 	}
+	// Thousands of routes name a few Services: each is keyed once.
+	type service struct{ namespace, name string }
+	seen := map[service]bool{}
 	addBackend := func(namespace string, ref gatewayv1.BackendObjectReference) {
-		if isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Service") {
-			refs.Services[key(ref.Namespace, namespace, ref.Name)] = true
+		if !isCore(ref.Group) || ref.Kind != nil && *ref.Kind != "Service" {
+			return
+		}
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			namespace = string(*ref.Namespace)
+		}
+		if s := (service{namespace, string(ref.Name)}); !seen[s] {
+			seen[s] = true
+			refs.Services[s.namespace+"/"+s.name] = true
 		}
 	}
 	for i := range tlsRoutes {

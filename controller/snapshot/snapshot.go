@@ -63,11 +63,25 @@ func sortObjects[T any](items []T, meta func(*T) metav1.Object) {
 		return
 	}
 	slices.SortFunc(keys, compare)
-	sorted := make([]T, len(items))
-	for i, k := range keys {
-		sorted[i] = items[k.index]
+	// Move each object once, following the permutation's cycles, instead of through a second
+	// array: no copy of every object twice, no array as large as the list.
+	for start := range keys {
+		if keys[start].index < 0 {
+			continue
+		}
+		held := items[start]
+		at := start
+		for {
+			from := keys[at].index
+			keys[at].index = -1
+			if from == start {
+				items[at] = held
+				break
+			}
+			items[at] = items[from]
+			at = from
+		}
 	}
-	copy(items, sorted)
 }
 
 // DeepCopy returns a snapshot sharing no memory with s.
