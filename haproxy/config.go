@@ -286,7 +286,9 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		for i := range s.SpareBackends {
 			cfg.Spares = append(cfg.Spares, spareName(i))
 		}
-		data.Spares = cfg.Spares
+	}
+	data.Spares = cfg.Spares
+	if cfg.tail == nil {
 		if cfg.tail, err = execute(data, "spares"); err != nil {
 			return nil, err
 		}

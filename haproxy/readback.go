@@ -11,8 +11,9 @@ import (
 )
 
 // readBack asks the workers for every map (of a large map, the entries changed), backend and
-// certificate the ops touched and compares the answers with the wanted configuration. A difference means the runtime API did not do what
-// it said; the caller then reloads from the files.
+// certificate the ops touched and compares the answers with the wanted configuration. A
+// difference means the runtime API did not do what it said; the caller then reloads from the
+// files.
 func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string) error {
 	mapPaths, sections, certs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var entries []Op
