@@ -90,6 +90,8 @@ type Runner struct {
 	settled bool
 	// transitions is the last published status's failures, so each one is an Event once.
 	transitions events.Transitions
+	// builder keeps each route's result for the next pass.
+	builder *build.Builder
 }
 
 // Ready reports whether HAProxy has run a configuration built from the objects.
@@ -183,7 +185,11 @@ func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 		return false
 	}
 	start = r.Metrics.since(stageSnapshot, start)
-	built := build.Build(snap, r.Build)
+	if r.builder == nil {
+		r.builder = build.NewBuilder(r.Build)
+	}
+	built := r.builder.Build(snap)
+	r.Metrics.observeBuild(r.builder.Built, r.builder.Reused)
 	start = r.Metrics.since(stageBuild, start)
 	m, result := r.applyIsolated(ctx, snap, built)
 	start = r.Metrics.since(stageApply, start)

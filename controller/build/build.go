@@ -7,6 +7,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -36,6 +37,11 @@ func (g *gateway) key() string { return g.spec.Namespace + "/" + g.spec.Name }
 
 // Build computes the model for a snapshot.
 func Build(s *snapshot.Snapshot, opts Options) *model.Model {
+	return build(s, opts, nil)
+}
+
+// build is Build, taking each route's own result from b when it has it (b may be nil).
+func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	in := newIndex(s)
 	classes, acceptedClasses := gatewayClasses(s.GatewayClasses, opts, s.CRDBundleVersion)
 
@@ -67,10 +73,22 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 		ordered = append(ordered, g)
 	}
 
-	pending, backends := tlsRoutes(s.TLSRoutes, gateways, in, opts)
-	httpPending, httpBackends := httpRoutes(s.HTTPRoutes, gateways, in, opts)
-	pending = append(pending, httpPending...)
-	backends = append(backends, httpBackends...)
+	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
+	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
+	add := func(route metav1.Object, r *routeResult) {
+		backends = append(backends, r.backends...)
+		if p := r.place(route, gateways); r.keep {
+			pending = append(pending, p)
+		}
+	}
+	for i := range s.TLSRoutes {
+		route := &s.TLSRoutes[i]
+		add(route, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
+	}
+	for i := range s.HTTPRoutes {
+		route := &s.HTTPRoutes[i]
+		add(route, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
+	}
 
 	// The data plane decides which route serves each hostname; route and listener status follow.
 	m := &model.Model{GatewayClasses: classes, Services: services, Rejected: s.Rejected, DataPlane: dataPlane(ordered, backends)}

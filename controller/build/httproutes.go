@@ -11,44 +11,32 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// httpRoutes attaches every HTTPRoute to the listeners of managed Gateways and builds the backend
-// of each of its rules. A route using a filter or match this controller does not serve is not
-// accepted at all: serving it without that part would send requests where its author did not
-// mean them to go.
-func httpRoutes(routes []gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]pendingRoute, []model.Backend) {
-	var statuses []pendingRoute
-	var backends []model.Backend
-	for i := range routes {
-		route := &routes[i]
-		gen := route.Generation
-		resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
-		var rules []model.HTTPRule
-		unsupported := ""
-		for r, rule := range route.Spec.Rules {
-			id := model.BackendID{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name, Rule: r}
-			b, problem := httpBackend(id, rule.BackendRefs, in)
-			if problem != nil && resolved.Status == metav1.ConditionTrue {
-				resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
-			}
-			backends = append(backends, b)
-			ruleMatches, why := httpMatches(rule, id)
-			if why != "" && unsupported == "" {
-				unsupported = fmt.Sprintf("rule %d: %s", r, why)
-			}
-			rules = append(rules, ruleMatches...)
+// httpRoute decides an HTTPRoute on its own: the backend of each of its rules, and the listeners
+// it attaches to. A route using a filter or match this controller does not serve is not accepted
+// at all: serving it without that part would send requests where its author did not mean them to go.
+func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) *routeResult {
+	gen := route.Generation
+	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
+	r := &routeResult{backends: make([]model.Backend, 0, len(route.Spec.Rules))}
+	unsupported := ""
+	for i, rule := range route.Spec.Rules {
+		id := model.BackendID{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
+		b, problem := httpBackend(id, rule.BackendRefs, in)
+		r.addBackend(b, problem, &resolved, gen)
+		ruleMatches, why := httpMatches(rule, id)
+		if why != "" && unsupported == "" {
+			unsupported = fmt.Sprintf("rule %d: %s", i, why)
 		}
-		status, ok := routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
-			func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, *verdict) {
-				if unsupported != "" {
-					return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil
-				}
-				return attach(kindHTTPRoute, route, route.Spec.Hostnames, attachment{route: route, rules: rules}, ref, gw, in)
-			})
-		if ok {
-			statuses = append(statuses, status)
-		}
+		r.what.rules = append(r.what.rules, ruleMatches...)
 	}
-	return statuses, backends
+	r.routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
+			if unsupported != "" {
+				return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil
+			}
+			return attachListeners(kindHTTPRoute, route, route.Spec.Hostnames, ref, gw, in)
+		})
+	return r
 }
 
 // httpBackend builds the backend of one HTTPRoute rule. With no usable backendRef at all the

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -28,59 +29,97 @@ type pendingRoute struct {
 	verdicts []*verdict
 }
 
-// tlsRoutes attaches every TLSRoute to the listeners of managed Gateways and builds its backends.
-func tlsRoutes(routes []gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) ([]pendingRoute, []model.Backend) {
-	statuses := make([]pendingRoute, 0, len(routes))
-	backends := make([]model.Backend, 0, len(routes))
-	for i := range routes {
-		route := &routes[i]
-		gen := route.Generation
-		resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
-		var ruleBackends []model.BackendID
-		for r, rule := range route.Spec.Rules {
-			id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: r}
-			b, problem := backend(id, rule.BackendRefs, in)
-			if problem != nil && resolved.Status == metav1.ConditionTrue {
-				resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
-			}
-			ruleBackends = append(ruleBackends, id)
-			backends = append(backends, b)
-		}
-		backend := model.BackendID{}
-		if len(ruleBackends) > 0 {
-			backend = ruleBackends[0]
-		}
-		status, ok := routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
-			func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, *verdict) {
-				return attach(kindTLSRoute, route, route.Spec.Hostnames, attachment{route: route, backend: backend}, ref, gw, in)
-			})
-		if ok {
-			statuses = append(statuses, status)
-		}
-	}
-	return statuses, backends
+// routeResult is what a build decides for one route on its own, before the other routes are
+// placed: its backends, its status with the Accepted condition each parentRef got, and the
+// listeners it attaches to there. It is a function of the route and of what it reads (the
+// managed Gateways and their listeners, grants, namespaces, and the Services of its backendRefs),
+// so a Builder reuses it while those are unchanged. Nothing may change a result once made.
+type routeResult struct {
+	backends []model.Backend
+	status   model.Route
+	// keep is false when the route has no status to write or remove.
+	keep bool
+	// what is the route's backend or rules; route, hostnames and verdict are set when placed.
+	what attachment
+	// bound lines up with status.Parents: the listeners each parentRef attached to.
+	bound [][]boundListener
+	// services are what the backends read, to tell whether the result still holds.
+	services []serviceDep
 }
 
-// routeStatus is a route's status under each managed Gateway its parentRefs name, with the
-// Accepted condition accept decides there; false when it has none to write or remove.
-func routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference, current []gatewayv1.RouteParentStatus,
+// boundListener is one listener a parentRef attached a route to, with the hostnames it serves there.
+type boundListener struct {
+	gateway   types.NamespacedName
+	listener  int
+	hostnames []string
+}
+
+// place binds a route's result to this build's listeners and returns its pending status.
+func (r *routeResult) place(route metav1.Object, gateways map[types.NamespacedName]*gateway) pendingRoute {
+	p := pendingRoute{status: r.status, verdicts: make([]*verdict, len(r.bound))}
+	for i, bound := range r.bound {
+		v := &verdict{}
+		p.verdicts[i] = v
+		for _, b := range bound {
+			gw := gateways[b.gateway]
+			l := gw.listeners[b.listener]
+			l.attached++
+			a := r.what
+			a.route, a.hostnames, a.verdict = route, b.hostnames, v
+			gw.attachments[l] = append(gw.attachments[l], a)
+		}
+	}
+	return p
+}
+
+// tlsRoute decides a TLSRoute on its own: its backends, and the listeners it attaches to.
+func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) *routeResult {
+	gen := route.Generation
+	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
+	r := &routeResult{backends: make([]model.Backend, 0, len(route.Spec.Rules))}
+	for i, rule := range route.Spec.Rules {
+		id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
+		b, problem := backend(id, rule.BackendRefs, in)
+		r.addBackend(b, problem, &resolved, gen)
+	}
+	if len(r.backends) > 0 {
+		r.what.backend = r.backends[0].ID
+	}
+	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
+			return attachListeners(kindTLSRoute, route, route.Spec.Hostnames, ref, gw, in)
+		})
+	return r
+}
+
+// addBackend adds a rule's backend; the first problem of any rule makes resolved False.
+func (r *routeResult) addBackend(b model.Backend, problem *refProblem, resolved *metav1.Condition, gen int64) {
+	if problem != nil && resolved.Status == metav1.ConditionTrue {
+		*resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
+	}
+	r.backends = append(r.backends, b)
+}
+
+// routeStatus sets a route's status under each managed Gateway its parentRefs name, with the
+// Accepted condition accept decides there, and keep, false when it has none to write or remove.
+func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference, current []gatewayv1.RouteParentStatus,
 	gateways map[types.NamespacedName]*gateway, opts Options, resolved metav1.Condition,
-	accept func(gatewayv1.ParentReference, *gateway) (metav1.Condition, *verdict)) (pendingRoute, bool) {
-	p := pendingRoute{status: model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}}
+	accept func(gatewayv1.ParentReference, *gateway) (metav1.Condition, []boundListener)) {
+	r.status = model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}
 	for _, ref := range refs {
 		gw := gateways[parentGateway(ref, route.GetNamespace())]
 		if gw == nil || !isGatewayRef(ref) {
 			continue
 		}
-		accepted, v := accept(ref, gw)
-		p.status.Parents = append(p.status.Parents, gatewayv1.RouteParentStatus{
+		accepted, bound := accept(ref, gw)
+		r.status.Parents = append(r.status.Parents, gatewayv1.RouteParentStatus{
 			ParentRef:      ref,
 			ControllerName: gatewayv1.GatewayController(opts.ControllerName),
 			Conditions:     []metav1.Condition{accepted, resolved},
 		})
-		p.verdicts = append(p.verdicts, v)
+		r.bound = append(r.bound, bound)
 	}
-	return p, len(p.status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
+	r.keep = len(r.status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
 }
 
 // reasonHostnameConflict is the Accepted=False reason of a route all of whose hostnames older
@@ -92,14 +131,17 @@ const reasonHostnameConflict = "HostnameConflict"
 // reports Accepted=True while another takes its traffic.
 func (p pendingRoute) finish() model.Route {
 	status := p.status
+	cloned := false
 	for i, v := range p.verdicts {
-		if v == nil || len(v.lost) == 0 {
+		if v == nil || len(v.lost) == 0 || status.Parents[i].Conditions[0].Status != metav1.ConditionTrue {
 			continue
 		}
+		// The status may be a Builder's, kept for the next build: change a copy.
+		if !cloned {
+			status.Parents, cloned = slices.Clone(status.Parents), true
+		}
+		status.Parents[i].Conditions = slices.Clone(status.Parents[i].Conditions)
 		accepted := &status.Parents[i].Conditions[0]
-		if accepted.Status != metav1.ConditionTrue {
-			continue
-		}
 		lost := strings.Join(v.lost, "; ")
 		switch {
 		case v.served > 0:
@@ -113,64 +155,54 @@ func (p pendingRoute) finish() model.Route {
 	return status
 }
 
-// attach binds a route of a kind to the listeners a parentRef selects, each attachment a copy of
-// what with the hostnames it serves there, and returns its Accepted condition. Reasons are checked
-// from the widest to the narrowest, so the condition names the first filter that left no listener.
-func attach(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) (metav1.Condition, *verdict) {
-	what.verdict = &verdict{}
-	accepted := attachListeners(kind, route, hostnames, what, ref, gw, in)
-	return accepted, what.verdict
-}
-
-func attachListeners(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, what attachment, ref gatewayv1.ParentReference, gw *gateway, in *index) metav1.Condition {
+// attachListeners selects the listeners a parentRef attaches a route of a kind to, each with the
+// hostnames the route serves there, and returns its Accepted condition. Reasons are checked from
+// the widest to the narrowest, so the condition names the first filter that left no listener.
+func attachListeners(kind string, route metav1.Object, hostnames []gatewayv1.Hostname, ref gatewayv1.ParentReference, gw *gateway, in *index) (metav1.Condition, []boundListener) {
 	gen := route.GetGeneration()
 	if problem := objectProblem(route.GetNamespace(), route.GetName()); problem != "" {
-		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), kind+" "+problem, gen)
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), kind+" "+problem, gen), nil
 	}
 	if problem := hostnamesProblem(hostnames); problem != "" {
-		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), problem, gen)
+		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), problem, gen), nil
 	}
-	var selected []*listener
-	for _, l := range gw.listeners {
+	var selected []int
+	for i, l := range gw.listeners {
 		if ref.SectionName != nil && *ref.SectionName != l.spec.Name {
 			continue
 		}
 		if ref.Port != nil && *ref.Port != l.spec.Port {
 			continue
 		}
-		selected = append(selected, l)
+		selected = append(selected, i)
 	}
 	if len(selected) == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingParent),
-			fmt.Sprintf("Gateway %s has no listener matching %s", gw.key(), describeParentRef(ref)), gen)
+			fmt.Sprintf("Gateway %s has no listener matching %s", gw.key(), describeParentRef(ref)), gen), nil
 	}
-	var allowed []*listener
-	for _, l := range selected {
-		if l.accepted && l.allowsKind(kind) && l.allowsNamespace(route.GetNamespace(), in) {
-			allowed = append(allowed, l)
+	var allowed []int
+	for _, i := range selected {
+		if l := gw.listeners[i]; l.accepted && l.allowsKind(kind) && l.allowsNamespace(route.GetNamespace(), in) {
+			allowed = append(allowed, i)
 		}
 	}
 	if len(allowed) == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNotAllowedByListeners),
-			fmt.Sprintf("no listener matching the parentRef allows %ss from namespace %s", kind, route.GetNamespace()), gen)
+			fmt.Sprintf("no listener matching the parentRef allows %ss from namespace %s", kind, route.GetNamespace()), gen), nil
 	}
-	matched := 0
-	for _, l := range allowed {
-		names := intersectHostnames(l.spec.Hostname, hostnames)
+	var bound []boundListener
+	for _, i := range allowed {
+		names := intersectHostnames(gw.listeners[i].spec.Hostname, hostnames)
 		if len(names) == 0 {
 			continue
 		}
-		matched++
-		l.attached++
-		a := what
-		a.hostnames = names
-		gw.attachments[l] = append(gw.attachments[l], a)
+		bound = append(bound, boundListener{gateway: types.NamespacedName{Namespace: gw.spec.Namespace, Name: gw.spec.Name}, listener: i, hostnames: names})
 	}
-	if matched == 0 {
+	if len(bound) == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingListenerHostname),
-			"no hostname of the route matches a listener hostname", gen)
+			"no hostname of the route matches a listener hostname", gen), nil
 	}
-	return condition(string(gatewayv1.RouteConditionAccepted), true, string(gatewayv1.RouteReasonAccepted), "Route is accepted", gen)
+	return condition(string(gatewayv1.RouteConditionAccepted), true, string(gatewayv1.RouteReasonAccepted), "Route is accepted", gen), bound
 }
 
 func isGatewayRef(ref gatewayv1.ParentReference) bool {

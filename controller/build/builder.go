@@ -1,0 +1,192 @@
+package build
+
+import (
+	"slices"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// Builder builds as Build does, and reuses each route's own result (routeResult) from the build
+// before while the route and everything that result read are unchanged: the same resourceVersion
+// of the route, of the Services its backendRefs name and of their EndpointSlices, and of every
+// GatewayClass, Gateway, ReferenceGrant, Namespace and Secret. Objects without a resourceVersion
+// (standalone files) are always built again. Only the placement of routes on listeners and
+// sockets, which weighs routes against each other, runs over every route each time.
+//
+// TestBuilderEqualsBuild checks, over random sequences of changes to every kind, that a Builder's
+// model is always Build's.
+type Builder struct {
+	opts Options
+	// world is the version of every object a route's result may read besides its Services;
+	// versioned is false when some object has no resourceVersion.
+	world     []string
+	versioned bool
+	routes    map[routeKey]*cachedRoute
+	pass      uint64
+	// Reused and Built count the route results of the last build taken from the build before, and
+	// made anew.
+	Reused, Built int
+}
+
+type routeKey struct{ kind, namespace, name string }
+
+type cachedRoute struct {
+	version string
+	seen    uint64
+	result  *routeResult
+}
+
+// serviceDep is a Service a route's backendRefs name, as a result read it: its version ("" when
+// it did not exist) and its EndpointSlices' versions, in snapshot order.
+type serviceDep struct {
+	key     string
+	version string
+	slices  []string
+}
+
+// NewBuilder returns a Builder that builds with opts.
+func NewBuilder(opts Options) *Builder {
+	return &Builder{opts: opts, routes: map[routeKey]*cachedRoute{}}
+}
+
+// Build returns Build(s, opts) for the Builder's options. s's objects must not change after the
+// call (a changed object comes as a new one, with a new resourceVersion, as from an informer).
+func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
+	b.pass++
+	b.Reused, b.Built = 0, 0
+	world, versioned := worldVersions(s)
+	if !versioned || !slices.Equal(world, b.world) {
+		clear(b.routes)
+	}
+	b.world, b.versioned = world, versioned
+	m := build(s, b.opts, b)
+	if len(b.routes) > b.Reused+b.Built {
+		for key, c := range b.routes {
+			if c.seen != b.pass {
+				delete(b.routes, key)
+			}
+		}
+	}
+	return m
+}
+
+// result is a route's result: the one from the build before when it still holds, or compute's.
+// A nil Builder always computes.
+func (b *Builder) result(kind string, route metav1.Object, in *index, compute func() *routeResult) *routeResult {
+	if b == nil {
+		return compute()
+	}
+	version := route.GetResourceVersion()
+	if !b.versioned || version == "" {
+		b.Built++
+		return compute()
+	}
+	key := routeKey{kind, route.GetNamespace(), route.GetName()}
+	if c := b.routes[key]; c != nil && c.version == version && servicesCurrent(c.result.services, in) {
+		c.seen = b.pass
+		b.Reused++
+		return c.result
+	}
+	r := compute()
+	r.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
+	b.routes[key] = &cachedRoute{version: version, seen: b.pass, result: r}
+	b.Built++
+	return r
+}
+
+// worldVersions lists the version of every object a route's result may read besides Services
+// and EndpointSlices; false when one has none.
+func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
+	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets))
+	out = append(out, s.CRDBundleVersion)
+	versioned := true
+	add := func(kind string, o metav1.Object) {
+		v := o.GetResourceVersion()
+		versioned = versioned && v != ""
+		out = append(out, kind+"/"+o.GetNamespace()+"/"+o.GetName()+"@"+v)
+	}
+	for i := range s.GatewayClasses {
+		add("GatewayClass", &s.GatewayClasses[i])
+	}
+	for i := range s.Gateways {
+		add("Gateway", &s.Gateways[i])
+	}
+	for i := range s.ReferenceGrants {
+		add("ReferenceGrant", &s.ReferenceGrants[i])
+	}
+	for i := range s.Namespaces {
+		add("Namespace", &s.Namespaces[i])
+	}
+
+	for i := range s.Secrets {
+		add("Secret", &s.Secrets[i])
+	}
+	return out, versioned
+}
+
+// serviceDeps are the Services refs name, as the index has them now.
+func serviceDeps(namespace string, refs []gatewayv1.BackendObjectReference, in *index) []serviceDep {
+	var out []serviceDep
+	for _, ref := range refs {
+		ns := namespace
+		if ref.Namespace != nil && *ref.Namespace != "" {
+			ns = string(*ref.Namespace)
+		}
+		key := ns + "/" + string(ref.Name)
+		if slices.ContainsFunc(out, func(d serviceDep) bool { return d.key == key }) {
+			continue
+		}
+		d := serviceDep{key: key}
+		if svc := in.services[key]; svc != nil {
+			d.version = svc.ResourceVersion
+		}
+		for _, slice := range in.slicesByService[key] {
+			d.slices = append(d.slices, slice.ResourceVersion)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// servicesCurrent reports whether every Service in deps is as the index has it now.
+func servicesCurrent(deps []serviceDep, in *index) bool {
+	for _, d := range deps {
+		version := ""
+		if svc := in.services[d.key]; svc != nil {
+			version = svc.ResourceVersion
+		}
+		slicesNow := in.slicesByService[d.key]
+		if version != d.version || len(slicesNow) != len(d.slices) {
+			return false
+		}
+		for i, slice := range slicesNow {
+			if slice.ResourceVersion != d.slices[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// backendRefsOf lists what a route's backendRefs point at.
+func backendRefsOf(route metav1.Object) []gatewayv1.BackendObjectReference {
+	var out []gatewayv1.BackendObjectReference
+	switch r := route.(type) {
+	case *gatewayv1.TLSRoute:
+		for _, rule := range r.Spec.Rules {
+			for _, ref := range rule.BackendRefs {
+				out = append(out, ref.BackendObjectReference)
+			}
+		}
+	case *gatewayv1.HTTPRoute:
+		for _, rule := range r.Spec.Rules {
+			for _, ref := range rule.BackendRefs {
+				out = append(out, ref.BackendObjectReference)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,346 @@
+package build_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// TestBuilderEqualsBuild starts from each golden input and applies random sequences of creates,
+// updates, deletes and status-only writes to objects of every kind, as an informer would deliver
+// them (a changed object is a new one with a new resourceVersion). After every step the Builder's
+// model must be Build's, byte for byte in its golden form.
+func TestBuilderEqualsBuild(t *testing.T) {
+	const seeds, steps = 8, 60
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			reused := 0
+			for seed := uint64(1); seed <= seeds; seed++ {
+				rng := rand.New(rand.NewPCG(seed, 0))
+				w := newWorld(c.snap)
+				b := build.NewBuilder(c.opts)
+				var history []string
+				for step := range steps {
+					history = append(history, w.change(rng))
+					snap := w.snapshot()
+					got, want := golden(t, b.Build(snap)), golden(t, build.Build(snap, c.opts))
+					if !bytes.Equal(got, want) {
+						t.Fatalf("seed %d, step %d; changes so far:\n%s\nBuilder's model differs from Build's (-Build +Builder):\n%s",
+							seed, step, history, cmp.Diff(string(want), string(got)))
+					}
+					reused += b.Reused
+				}
+				// Nothing changed: every route's result is reused.
+				b.Build(w.snapshot())
+				if b.Built != 0 {
+					t.Fatalf("seed %d: %d routes built again with nothing changed", seed, b.Built)
+				}
+			}
+			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes) > 1 {
+				t.Fatal("no route result was ever reused")
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, v any) []byte {
+	t.Helper()
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// world is the objects of a golden input as they change: originals stay as read, current holds
+// what exists now, each object with its own resourceVersion.
+type world struct {
+	originals []client.Object
+	current   map[string]client.Object
+	version   int
+	bundle    string
+	rejected  []snapshot.Rejected
+	// pools of values the input uses, so changes meet the objects' own names.
+	hostnames, services, sections, labels []string
+	ports                                 []int32
+}
+
+func newWorld(s *snapshot.Snapshot) *world {
+	w := &world{current: map[string]client.Object{}, bundle: s.CRDBundleVersion, rejected: s.Rejected}
+	s = s.DeepCopy()
+	add := func(o client.Object) { w.originals = append(w.originals, o) }
+	for i := range s.GatewayClasses {
+		add(&s.GatewayClasses[i])
+	}
+	for i := range s.Gateways {
+		add(&s.Gateways[i])
+		for _, l := range s.Gateways[i].Spec.Listeners {
+			w.sections = append(w.sections, string(l.Name))
+			w.ports = append(w.ports, int32(l.Port))
+			if l.Hostname != nil {
+				w.hostnames = append(w.hostnames, string(*l.Hostname))
+			}
+		}
+	}
+	for i := range s.TLSRoutes {
+		add(&s.TLSRoutes[i])
+		for _, h := range s.TLSRoutes[i].Spec.Hostnames {
+			w.hostnames = append(w.hostnames, string(h))
+		}
+	}
+	for i := range s.HTTPRoutes {
+		add(&s.HTTPRoutes[i])
+		for _, h := range s.HTTPRoutes[i].Spec.Hostnames {
+			w.hostnames = append(w.hostnames, string(h))
+		}
+	}
+	for i := range s.Services {
+		add(&s.Services[i])
+		w.services = append(w.services, s.Services[i].Name)
+		for _, p := range s.Services[i].Spec.Ports {
+			w.ports = append(w.ports, p.Port)
+		}
+	}
+	for i := range s.EndpointSlices {
+		add(&s.EndpointSlices[i])
+	}
+	for i := range s.Secrets {
+		add(&s.Secrets[i])
+	}
+	for i := range s.ReferenceGrants {
+		add(&s.ReferenceGrants[i])
+	}
+	for i := range s.Namespaces {
+		add(&s.Namespaces[i])
+		for k, v := range s.Namespaces[i].Labels {
+			w.labels = append(w.labels, k+"="+v)
+		}
+	}
+	w.hostnames = append(w.hostnames, "*.example.com", "a.example.com", "*")
+	w.services = append(w.services, "missing")
+	w.sections = append(w.sections, "missing")
+	w.ports = append(w.ports, 1)
+	w.labels = append(w.labels, "team=x")
+	for _, o := range w.originals {
+		w.put(o.DeepCopyObject().(client.Object))
+	}
+	return w
+}
+
+func objectKey(o client.Object) string {
+	return fmt.Sprintf("%T/%s/%s", o, o.GetNamespace(), o.GetName())
+}
+
+// put stores o as a new version, as the API server would after a write.
+func (w *world) put(o client.Object) {
+	w.version++
+	o.SetResourceVersion(strconv.Itoa(w.version))
+	w.current[objectKey(o)] = o
+}
+
+func pick[T any](rng *rand.Rand, from []T) T { return from[rng.IntN(len(from))] }
+
+// change makes one random change and says what it was.
+func (w *world) change(rng *rand.Rand) string {
+	o := pick(rng, w.originals)
+	key := objectKey(o)
+	now, exists := w.current[key]
+	switch {
+	case !exists:
+		w.put(o.DeepCopyObject().(client.Object))
+		return "create " + key
+	case rng.IntN(6) == 0:
+		delete(w.current, key)
+		return "delete " + key
+	case rng.IntN(5) == 0:
+		w.put(now.DeepCopyObject().(client.Object))
+		return "write status of " + key
+	}
+	next := now.DeepCopyObject().(client.Object)
+	what := w.mutate(rng, next)
+	next.SetGeneration(next.GetGeneration() + 1)
+	w.put(next)
+	return "update " + key + ": " + what
+}
+
+// mutate changes o's spec in a way its kind allows, drawing values from the input's own.
+func (w *world) mutate(rng *rand.Rand, o client.Object) string {
+	hostnames := func() []gatewayv1.Hostname {
+		var out []gatewayv1.Hostname
+		for range rng.IntN(3) {
+			out = append(out, gatewayv1.Hostname(pick(rng, w.hostnames)))
+		}
+		return out
+	}
+	parentRefs := func(refs []gatewayv1.ParentReference) string {
+		if len(refs) == 0 {
+			return "no parentRefs"
+		}
+		i := rng.IntN(len(refs))
+		switch rng.IntN(3) {
+		case 0:
+			refs[i].SectionName = ptr.To(gatewayv1.SectionName(pick(rng, w.sections)))
+		case 1:
+			refs[i].SectionName = nil
+			refs[i].Port = ptr.To(gatewayv1.PortNumber(pick(rng, w.ports)))
+		default:
+			refs[i].SectionName, refs[i].Port = nil, nil
+		}
+		return "parentRef"
+	}
+	backendRef := func(ref *gatewayv1.BackendObjectReference) string {
+		if rng.IntN(2) == 0 {
+			ref.Name = gatewayv1.ObjectName(pick(rng, w.services))
+		} else {
+			ref.Port = ptr.To(gatewayv1.PortNumber(pick(rng, w.ports)))
+		}
+		return "backendRef"
+	}
+	age := func() string {
+		o.SetCreationTimestamp(metav1.NewTime(time.Unix(int64(rng.IntN(5)), 0)))
+		return "creationTimestamp"
+	}
+	switch o := o.(type) {
+	case *gatewayv1.GatewayClass:
+		if o.Spec.ControllerName == "other.example/controller" {
+			o.Spec.ControllerName = gatewayv1.GatewayController(goldenOptions.ControllerName)
+		} else {
+			o.Spec.ControllerName = "other.example/controller"
+		}
+		return "controllerName"
+	case *gatewayv1.Gateway:
+		if len(o.Spec.Listeners) == 0 {
+			return "nothing"
+		}
+		l := &o.Spec.Listeners[rng.IntN(len(o.Spec.Listeners))]
+		switch rng.IntN(4) {
+		case 0:
+			o.Spec.Listeners = slices.Delete(o.Spec.Listeners, 0, 1)
+			return "first listener removed"
+		case 1:
+			l.Hostname = ptr.To(gatewayv1.Hostname(pick(rng, w.hostnames)))
+			return "listener hostname"
+		case 2:
+			from := pick(rng, []gatewayv1.FromNamespaces{gatewayv1.NamespacesFromAll, gatewayv1.NamespacesFromSame})
+			l.AllowedRoutes = &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &from}}
+			return "allowedRoutes"
+		default:
+			l.Port = gatewayv1.PortNumber(pick(rng, w.ports))
+			return "listener port"
+		}
+	case *gatewayv1.TLSRoute:
+		switch rng.IntN(4) {
+		case 0:
+			o.Spec.Hostnames = hostnames()
+			return "hostnames"
+		case 1:
+			return parentRefs(o.Spec.ParentRefs)
+		case 2:
+			if len(o.Spec.Rules) > 0 && len(o.Spec.Rules[0].BackendRefs) > 0 {
+				return backendRef(&o.Spec.Rules[0].BackendRefs[0].BackendObjectReference)
+			}
+		}
+		return age()
+	case *gatewayv1.HTTPRoute:
+		switch rng.IntN(5) {
+		case 0:
+			o.Spec.Hostnames = hostnames()
+			return "hostnames"
+		case 1:
+			return parentRefs(o.Spec.ParentRefs)
+		case 2:
+			if len(o.Spec.Rules) > 0 && len(o.Spec.Rules[0].BackendRefs) > 0 {
+				return backendRef(&o.Spec.Rules[0].BackendRefs[0].BackendObjectReference)
+			}
+		case 3:
+			if len(o.Spec.Rules) > 0 {
+				o.Spec.Rules[0].Matches = []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{
+					Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To(pick(rng, []string{"/", "/a", "/b/"}))}}}
+				return "path match"
+			}
+		}
+		return age()
+	case *corev1.Service:
+		if len(o.Spec.Ports) > 0 {
+			o.Spec.Ports[0].Port = pick(rng, w.ports)
+			return "port"
+		}
+		return "nothing"
+	case *discoveryv1.EndpointSlice:
+		if len(o.Endpoints) == 0 || rng.IntN(3) == 0 {
+			o.Endpoints = append(o.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.9.0.%d", rng.IntN(9))}})
+			return "endpoint added"
+		}
+		e := &o.Endpoints[rng.IntN(len(o.Endpoints))]
+		e.Conditions.Ready = ptr.To(rng.IntN(2) == 0)
+		return "endpoint ready"
+	case *corev1.Secret:
+		delete(o.Data, corev1.TLSPrivateKeyKey)
+		return "key removed"
+	case *gatewayv1.ReferenceGrant:
+		o.Spec.From = nil
+		return "from removed"
+	case *corev1.Namespace:
+		k, v, _ := cutLabel(pick(rng, w.labels))
+		if o.Labels[k] == v {
+			delete(o.Labels, k)
+		} else {
+			o.Labels = map[string]string{k: v}
+		}
+		return "labels"
+	}
+	return "nothing"
+}
+
+func cutLabel(s string) (string, string, bool) {
+	for i := range s {
+		if s[i] == '=' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// snapshot is the current objects, as a source hands them to a build.
+func (w *world) snapshot() *snapshot.Snapshot {
+	s := &snapshot.Snapshot{CRDBundleVersion: w.bundle, Rejected: w.rejected}
+	for _, o := range w.current {
+		switch o := o.(type) {
+		case *gatewayv1.GatewayClass:
+			s.GatewayClasses = append(s.GatewayClasses, *o)
+		case *gatewayv1.Gateway:
+			s.Gateways = append(s.Gateways, *o)
+		case *gatewayv1.TLSRoute:
+			s.TLSRoutes = append(s.TLSRoutes, *o)
+		case *gatewayv1.HTTPRoute:
+			s.HTTPRoutes = append(s.HTTPRoutes, *o)
+		case *corev1.Service:
+			s.Services = append(s.Services, *o)
+		case *discoveryv1.EndpointSlice:
+			s.EndpointSlices = append(s.EndpointSlices, *o)
+		case *corev1.Secret:
+			s.Secrets = append(s.Secrets, *o)
+		case *gatewayv1.ReferenceGrant:
+			s.ReferenceGrants = append(s.ReferenceGrants, *o)
+		case *corev1.Namespace:
+			s.Namespaces = append(s.Namespaces, *o)
+		}
+	}
+	s.Sort()
+	return s
+}
