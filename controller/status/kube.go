@@ -35,7 +35,16 @@ type KubeWriter struct {
 	// map lookup per route. Forget clears it (a new leader does not know what the last one
 	// wrote).
 	mu      sync.Mutex
-	current map[routeKey]model.Route
+	current map[routeKey]*knownRoute
+	// round counts Writes, to find the routes a model no longer has without a set of those it has.
+	round uint64
+}
+
+// knownRoute is a route's desired status as last found in place or written, and the last round
+// whose model had the route.
+type knownRoute struct {
+	route model.Route
+	round uint64
 }
 
 // NewKubeWriter writes through c, which may read from a cache: a stale read ends in a conflict on
@@ -79,7 +88,6 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	if len(unknown) == 0 {
 		return errors.Join(errs...)
 	}
-	cached := w.cachedRouteStatuses(ctx)
 	// Routes are written by a few workers at once: one at a time, a cold start with 10,000 routes
 	// spent most of a minute waiting for API round trips.
 	routeErrs := make([]error, len(m.Routes))
@@ -89,7 +97,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.writeRoutes(ctx, m.Routes, cached, next, routeErrs, now)
+			w.writeRoutes(ctx, m.Routes, next, routeErrs, now)
 		}()
 	}
 	for _, i := range unknown {
@@ -102,11 +110,11 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 
 // writeRoutes brings the routes whose indexes arrive on next to their status, recording each
 // one's error at its index; one of routeWriters running at once.
-func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, cached map[routeKey]*gatewayv1.RouteStatus, next <-chan int, errs []error, now metav1.Time) {
+func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, next <-chan int, errs []error, now metav1.Time) {
 	for i := range next {
 		r := routes[i]
 		key := routeKey{r.Kind, r.Namespace, r.Name}
-		if current, ok := cached[key]; ok &&
+		if current, ok := w.cachedRouteStatus(ctx, r); ok &&
 			equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
 			w.setCurrent(key, r)
 			continue
@@ -122,18 +130,24 @@ func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, cach
 func (w *KubeWriter) unknownRoutes(routes []model.Route) []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	keep := make(map[routeKey]bool, len(routes))
+	w.round++
 	var unknown []int
+	known := 0
 	for i, r := range routes {
-		key := routeKey{r.Kind, r.Namespace, r.Name}
-		keep[key] = true
-		if last, ok := w.current[key]; !ok || !sameParents(last.Parents, r.Parents) {
+		last, ok := w.current[routeKey{r.Kind, r.Namespace, r.Name}]
+		if ok {
+			last.round = w.round
+			known++
+		}
+		if !ok || !sameParents(last.route.Parents, r.Parents) {
 			unknown = append(unknown, i)
 		}
 	}
-	for key := range w.current {
-		if !keep[key] {
-			delete(w.current, key)
+	if len(w.current) > known {
+		for key, last := range w.current {
+			if last.round != w.round {
+				delete(w.current, key)
+			}
 		}
 	}
 	return unknown
@@ -143,6 +157,9 @@ func (w *KubeWriter) unknownRoutes(routes []model.Route) []int {
 // reflect.DeepEqual cost most of a status round at 10,000 routes. Conditions come from the build,
 // without transition times.
 func sameParents(a, b []gatewayv1.RouteParentStatus) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return true // the build reused the route's result: one list, never changed in place
+	}
 	return slices.EqualFunc(a, b, func(x, y gatewayv1.RouteParentStatus) bool {
 		return x.ControllerName == y.ControllerName && sameParentRef(x.ParentRef, y.ParentRef) &&
 			slices.EqualFunc(x.Conditions, y.Conditions, func(c, d metav1.Condition) bool {
@@ -161,9 +178,9 @@ func (w *KubeWriter) setCurrent(key routeKey, r model.Route) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.current == nil {
-		w.current = map[routeKey]model.Route{}
+		w.current = map[routeKey]*knownRoute{}
 	}
-	w.current[key] = r
+	w.current[key] = &knownRoute{route: r, round: w.round}
 }
 
 // Forget clears what the writer knows is in place, so the next Write compares every route with
@@ -179,25 +196,23 @@ const routeWriters = 16
 
 type routeKey struct{ kind, namespace, name string }
 
-// cachedRouteStatuses is the status of every route in the cache, not copied: it must only be
-// read. A failed list leaves it empty, and every route goes through update.
-func (w *KubeWriter) cachedRouteStatuses(ctx context.Context) map[routeKey]*gatewayv1.RouteStatus {
-	out := map[routeKey]*gatewayv1.RouteStatus{}
-	var tls gatewayv1.TLSRouteList
-	if err := w.client.List(ctx, &tls, client.UnsafeDisableDeepCopy); err == nil {
-		for i := range tls.Items {
-			r := &tls.Items[i]
-			out[routeKey{"TLSRoute", r.Namespace, r.Name}] = &r.Status.RouteStatus
+// cachedRouteStatus is a route's status in the cache, not copied: it must only be read. False
+// when it cannot be read; the route then goes through update.
+func (w *KubeWriter) cachedRouteStatus(ctx context.Context, r model.Route) (*gatewayv1.RouteStatus, bool) {
+	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
+	switch r.Kind {
+	case "TLSRoute":
+		var route gatewayv1.TLSRoute
+		if err := w.client.Get(ctx, key, &route, client.UnsafeDisableDeepCopy); err == nil {
+			return &route.Status.RouteStatus, true
+		}
+	case "HTTPRoute":
+		var route gatewayv1.HTTPRoute
+		if err := w.client.Get(ctx, key, &route, client.UnsafeDisableDeepCopy); err == nil {
+			return &route.Status.RouteStatus, true
 		}
 	}
-	var http gatewayv1.HTTPRouteList
-	if err := w.client.List(ctx, &http, client.UnsafeDisableDeepCopy); err == nil {
-		for i := range http.Items {
-			r := &http.Items[i]
-			out[routeKey{"HTTPRoute", r.Namespace, r.Name}] = &r.Status.RouteStatus
-		}
-	}
-	return out
+	return nil, false
 }
 
 func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.Time) error {

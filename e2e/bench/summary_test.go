@@ -21,9 +21,10 @@ func TestSummarizeNearestRank(t *testing.T) {
 
 func TestStageSharesFromPprofTop(t *testing.T) {
 	top := `      flat  flat%   sum%        cum   cum%
-         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/build.Build
+         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/build.build
+         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/build.(*Builder).Build
      0.04s  0.23%  0.29%      4.70s 26.90%  github.com/haproxy-gateway/haproxy-gateway/controller/status.(*KubeWriter).Write.func3
-     0.03s  0.17%  0.46%      4.60s 26.30%  github.com/haproxy-gateway/haproxy-gateway/controller/status.(*KubeWriter).writeRoutes`
+     0.03s  0.17%  0.46%      4.60s 26.30%  github.com/haproxy-gateway/haproxy-gateway/controller/status.(*KubeWriter).Write`
 	got := StageShares(top)
 	if len(got) != 2 || got[0].CumPercent != 35.03 || got[1].CumPercent != 26.30 {
 		t.Errorf("got %+v", got)
