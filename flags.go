@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
 
@@ -119,7 +119,7 @@ func parsePortRange(s string) (first, last int32, err error) {
 // bind: in pool mode an address of the pool, or every address; in service mode a port of
 // -service-target-ports on the address those are bound on. A Gateway must never be able to take
 // over, or block, the stats page or the controller's endpoints.
-func checkListenFlags(f *flags, opts build.Options) error {
+func checkListenFlags(f *flags, opts translate.Options) error {
 	for _, l := range []struct {
 		name     string
 		value    *string
@@ -145,7 +145,7 @@ func checkListenFlags(f *flags, opts build.Options) error {
 }
 
 // gatewaysCouldBind says why a Gateway listener could bind the controller's listener ap.
-func gatewaysCouldBind(ap netip.AddrPort, opts build.Options) error {
+func gatewaysCouldBind(ap netip.AddrPort, opts translate.Options) error {
 	everyAddress := !ap.Addr().IsValid() || ap.Addr().IsUnspecified()
 	if s := opts.Services; s != nil {
 		if int32(ap.Port()) < s.FirstPort || int32(ap.Port()) > s.LastPort {

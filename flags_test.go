@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 )
 
 func TestParseSelector(t *testing.T) {
@@ -51,13 +51,13 @@ func TestParsePortRange(t *testing.T) {
 }
 
 func TestCheckListenFlags(t *testing.T) {
-	pool := build.Options{AddressPool: netip.MustParsePrefix("10.250.0.0/16")}
-	services := func(bind string) build.Options {
-		return build.Options{Services: &build.ServiceOptions{FirstPort: 10000, LastPort: 19999, BindAddress: bind}}
+	pool := translate.Options{AddressPool: netip.MustParsePrefix("10.250.0.0/16")}
+	services := func(bind string) translate.Options {
+		return translate.Options{Services: &translate.ServiceOptions{FirstPort: 10000, LastPort: 19999, BindAddress: bind}}
 	}
 	for _, tc := range []struct {
 		name                          string
-		opts                          build.Options
+		opts                          translate.Options
 		stats, metrics, pprof         string
 		wantStats, wantMetrics, wantP string
 		ok                            bool

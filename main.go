@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller"
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
@@ -121,8 +121,8 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 }
 
 // buildOptionsFrom checks the flags that decide what a build does.
-func buildOptionsFrom(f flags) (build.Options, error) {
-	opts := build.Options{ControllerName: f.controllerName}
+func buildOptionsFrom(f flags) (translate.Options, error) {
+	opts := translate.Options{ControllerName: f.controllerName}
 	reserved, err := reservedPorts(f)
 	if err != nil {
 		return opts, err
@@ -155,7 +155,7 @@ func buildOptionsFrom(f flags) (build.Options, error) {
 		default:
 			return opts, fmt.Errorf("-service-type %q: want LoadBalancer, NodePort or ClusterIP", f.serviceType)
 		}
-		opts.Services = &build.ServiceOptions{
+		opts.Services = &translate.ServiceOptions{
 			Namespace: f.serviceNamespace, Type: serviceType, Selector: selector,
 			FirstPort: first, LastPort: last, BindAddress: f.serviceBindAddress,
 		}

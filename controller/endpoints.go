@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/sirupsen/logrus"
 )
 
@@ -37,7 +37,7 @@ func (r *Runner) endpointPass(ctx context.Context, seen, changed time.Time) bool
 		r.Log.WithError(err).Debug("read EndpointSlices; building everything instead")
 		return false
 	}
-	dp, backends := build.ResolveServers(r.applied, services, build.SlicesByService(slices))
+	dp, backends := translate.ResolveServers(r.applied, services, translate.SlicesByService(slices))
 	if len(backends) == 0 {
 		return true
 	}

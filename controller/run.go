@@ -6,12 +6,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/events"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/leader"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/status"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/sirupsen/logrus"
 )
 
@@ -58,7 +58,7 @@ type ServiceWriter interface {
 // reported.
 type Runner struct {
 	Source    source.Source
-	Build     build.Options
+	Build     translate.Options
 	DataPlane DataPlane
 	// Status gets each pass's desired status; in a cluster it is a status.Async, so the API
 	// server's pace never holds up the next pass.
@@ -91,7 +91,7 @@ type Runner struct {
 	// transitions is the last published status's failures, so each one is an Event once.
 	transitions events.Transitions
 	// builder keeps each route's result for the next pass.
-	builder *build.Builder
+	builder *translate.Builder
 }
 
 // Ready reports whether HAProxy has run a configuration built from the objects.
@@ -186,7 +186,7 @@ func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 	}
 	start = r.Metrics.since(stageSnapshot, start)
 	if r.builder == nil {
-		r.builder = build.NewBuilder(r.Build)
+		r.builder = translate.NewBuilder(r.Build)
 	}
 	built := r.builder.Build(snap)
 	r.Metrics.observeBuild(r.builder.Built, r.builder.Reused)

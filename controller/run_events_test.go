@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/events"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -62,7 +62,7 @@ func TestEventsOnlyFromTheLeaderOncePerTransition(t *testing.T) {
 	dp := &failingDataPlane{err: errors.New("[ALERT] something HAProxy did not like")}
 	leader := &gate{}
 	var got recorded
-	r := &Runner{Source: fixedSource{snap}, Build: build.Options{ControllerName: controllerName, AddressPool: netip.MustParsePrefix("10.250.0.0/16")}, DataPlane: dp,
+	r := &Runner{Source: fixedSource{snap}, Build: translate.Options{ControllerName: controllerName, AddressPool: netip.MustParsePrefix("10.250.0.0/16")}, DataPlane: dp,
 		Status: noStatus{}, Leader: leader, Log: logger, Events: &got}
 	ctx := context.Background()
 	r.pass(ctx, time.Time{}, time.Time{})

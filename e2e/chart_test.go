@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/kubelet"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -88,7 +88,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		return conditionsTrue(gc.Status.Conditions, gc.Generation, "Accepted")
 	})
 	var svc corev1.Service
-	if err := e.client.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: build.ServiceName("default", "example-gateway")}, &svc); err != nil {
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: translate.ServiceName("default", "example-gateway")}, &svc); err != nil {
 		t.Fatalf("the Gateway's Service: %v", err)
 	}
 	if address != svc.Spec.ClusterIP || svc.Spec.Type != corev1.ServiceTypeClusterIP {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
@@ -139,7 +139,7 @@ var hostileCases = []struct {
 			httpRoute("default", "service-mode", parentRef("", name, ""), nil, rule(c.httpBackend("default", "service-mode"))))
 		c.gatewayAddress(name)
 		var svc corev1.Service
-		if err := c.client.Get(context.Background(), client.ObjectKey{Namespace: proxyNamespace, Name: build.ServiceName("default", name)}, &svc); err != nil {
+		if err := c.client.Get(context.Background(), client.ObjectKey{Namespace: proxyNamespace, Name: translate.ServiceName("default", name)}, &svc); err != nil {
 			c.t.Fatalf("the Gateway's Service: %v", err)
 		}
 		c.reaches(httpRequest{addr: net.JoinHostPort(bindAddress, fmt.Sprint(svc.Spec.Ports[0].TargetPort.IntVal)), host: "a.example.com"}, "service-mode")

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,7 +57,7 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 
 	address := e.waitExampleProgrammed()
 	var svc corev1.Service
-	if err := e.client.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: build.ServiceName("default", "example-gateway")}, &svc); err != nil {
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: translate.ServiceName("default", "example-gateway")}, &svc); err != nil {
 		t.Fatalf("the Gateway's Service: %v", err)
 	}
 	if address != svc.Spec.ClusterIP {

@@ -9,15 +9,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
 // TestBuildInputsPassHAProxyCheck builds every input of the build goldens, hostile ones included
-// (controller/build/testdata/*.in.yaml, with their real certificates), renders the data plane and
+// (controller/translate/testdata/*.in.yaml, with their real certificates), renders the data plane and
 // runs "haproxy -c" on it: whatever the build lets through, HAProxy takes.
 func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 	binary := haproxyBinary(t)
@@ -25,7 +25,7 @@ func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs, _ := filepath.Glob("../controller/build/testdata/*.in.yaml")
+	inputs, _ := filepath.Glob("../controller/translate/testdata/*.in.yaml")
 	for _, in := range inputs {
 		name := strings.TrimSuffix(filepath.Base(in), ".in.yaml")
 		t.Run(name, func(t *testing.T) {
@@ -37,8 +37,8 @@ func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := build.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("10.250.0.0/16")}
-			if err := checkDataPlane(t, binary, defaultCert, build.Build(snap, opts).DataPlane); err != nil {
+			opts := translate.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("10.250.0.0/16")}
+			if err := checkDataPlane(t, binary, defaultCert, translate.Build(snap, opts).DataPlane); err != nil {
 				t.Fatal(err)
 			}
 		})

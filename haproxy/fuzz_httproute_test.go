@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -27,7 +27,7 @@ func FuzzHTTPRoute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, namespace, name, hostname, service string, port, weight int32,
 		path string, exact bool, method, headerName, headerValue string, headers uint8) {
 		in := httpRouteInput{namespace, name, hostname, service, port, weight, path, exact, method, headerName, headerValue, 1 + int(headers%16)}
-		full := build.Build(in.snapshot(t, "127.0.0.1"), fuzzOptions)
+		full := translate.Build(in.snapshot(t, "127.0.0.1"), fuzzOptions)
 		cfg := r.check(t, full.DataPlane)
 		id := model.BackendID{Kind: "HTTPRoute", Namespace: namespace, Name: name}
 		if !routeAccepted(t, full, id.Kind, namespace, name) {
@@ -40,7 +40,7 @@ func FuzzHTTPRoute(f *testing.F) {
 			return
 		}
 		r.apply(t, "route added", full.DataPlane)
-		more := build.Build(in.snapshot(t, "127.0.0.1", "127.0.0.2"), fuzzOptions).DataPlane
+		more := translate.Build(in.snapshot(t, "127.0.0.1", "127.0.0.2"), fuzzOptions).DataPlane
 		r.check(t, more)
 		r.applyRuntime(t, "endpoint added", more)
 	})

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -27,7 +27,7 @@ func FuzzListener(f *testing.F) {
 	r := newFuzzRig(f)
 	f.Fuzz(func(t *testing.T, gatewayNamespace, gatewayName, listenerName, hostname, secretNamespace, secretName string) {
 		in := listenerInput{gatewayNamespace, gatewayName, listenerName, hostname, secretNamespace, secretName}
-		m := build.Build(in.snapshot(t), fuzzOptions)
+		m := translate.Build(in.snapshot(t), fuzzOptions)
 		cfg := r.check(t, m.DataPlane)
 		cert := filepath.Join(r.checkDir, "certs", certFileName(model.Certificate{Namespace: secretNamespace, Name: secretName}))
 		filter := ""
@@ -45,8 +45,8 @@ func FuzzListener(f *testing.F) {
 			t.Fatal("the HTTP listener is programmed, but its hostname does not lead to it")
 		}
 
-		base := build.Build(in.running(t, false), fuzzOptions).DataPlane
-		with := build.Build(in.running(t, true), fuzzOptions)
+		base := translate.Build(in.running(t, false), fuzzOptions).DataPlane
+		with := translate.Build(in.running(t, true), fuzzOptions)
 		strict := listenerProgrammed(t, with, fuzzNamespace, fuzzGateway, 2) && (secretNamespace != fuzzNamespace || secretName != fuzzSecret)
 		r.apply(t, "the Gateway without the listener", base)
 		for _, step := range []struct {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -30,7 +30,7 @@ const (
 
 // fuzzOptions bind every Gateway on 127.0.0.1 (its spec.addresses): the HAProxy of the runtime
 // round trips listens there, and test traffic stays on loopback.
-var fuzzOptions = build.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("127.0.0.0/8")}
+var fuzzOptions = translate.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("127.0.0.0/8")}
 
 // fuzzPorts are the TLS and HTTP ports of every fuzzed Gateway, free on 127.0.0.1 when the process
 // first asked, so the same objects serve "haproxy -c" and the running HAProxy.

@@ -3,9 +3,9 @@ package haproxy
 import (
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -21,21 +21,21 @@ func FuzzTLSRoute(f *testing.F) {
 	r := newFuzzRig(f)
 	f.Fuzz(func(t *testing.T, namespace, name, hostname, service string, port, weight int32) {
 		in := tlsRouteInput{namespace, name, hostname, service, port, weight}
-		full := build.Build(in.snapshot(t, true, "127.0.0.1"), fuzzOptions)
+		full := translate.Build(in.snapshot(t, true, "127.0.0.1"), fuzzOptions)
 		cfg := r.check(t, full.DataPlane)
 		id := model.BackendID{Kind: "TLSRoute", Namespace: namespace, Name: name}
 		if routeAccepted(t, full, id.Kind, namespace, name) && !mapEntry(cfg, "", backendName(id)) {
 			t.Fatal("the route is accepted, but no map sends a name to its backend")
 		}
 
-		base := build.Build(in.snapshot(t, false), fuzzOptions).DataPlane
+		base := translate.Build(in.snapshot(t, false), fuzzOptions).DataPlane
 		r.apply(t, "the Gateway without the route", base)
 		if !r.applyRuntime(t, "route added", full.DataPlane) {
 			return // the route was refused: nothing changed
 		}
 		if r.inputs++; r.inputs%4 == 1 {
 			r.forceReload(t)
-			moved := build.Build(in.snapshot(t, true, "127.0.0.1", "127.0.0.2"), fuzzOptions).DataPlane
+			moved := translate.Build(in.snapshot(t, true, "127.0.0.1", "127.0.0.2"), fuzzOptions).DataPlane
 			r.check(t, moved)
 			r.applyRuntime(t, "endpoint added after a reload", moved)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"sigs.k8s.io/yaml"
 )
@@ -29,7 +30,7 @@ var goldenSettings = Settings{
 }
 
 // TestGoldenConfig renders the data plane of every model the build goldens produce
-// (controller/build/testdata/*.out.yaml) and compares haproxy.cfg, maps and crt-lists with
+// (controller/translate/testdata/*.out.yaml) and compares haproxy.cfg, maps and crt-lists with
 // testdata/*.cfg. Secret files are shown by name and size only. Regenerate with -update.
 func TestGoldenConfig(t *testing.T) {
 	for name, m := range goldenModels(t) {
@@ -50,11 +51,11 @@ func TestGoldenConfig(t *testing.T) {
 	}
 }
 
-// goldenModels are the models the build goldens produce (controller/build/testdata/*.out.yaml),
+// goldenModels are the models the build goldens produce (controller/translate/testdata/*.out.yaml),
 // by name.
 func goldenModels(t *testing.T) map[string]model.Model {
 	t.Helper()
-	paths, _ := filepath.Glob("../controller/build/testdata/*.out.yaml")
+	paths, _ := filepath.Glob("../controller/translate/testdata/*.out.yaml")
 	if len(paths) == 0 {
 		t.Fatal("no models")
 	}
@@ -102,7 +103,8 @@ func compareGolden(t *testing.T, goldenPath string, got []byte) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("rendered configuration differs from %s; run `go test ./haproxy -run Golden -update` and review the diff", goldenPath)
+		t.Errorf("rendered configuration differs from %s (-want +got; run `go test ./haproxy -run Golden -update` and review the diff):\n%s",
+			goldenPath, cmp.Diff(string(want), string(got)))
 	}
 }
 

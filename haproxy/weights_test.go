@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 )
@@ -73,7 +73,7 @@ func weightedPlane(t *testing.T, port string, heavyPort, lightPort int, secondLi
 	if err != nil {
 		t.Fatal(err)
 	}
-	built := build.Build(snap, build.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("10.250.0.0/16")})
+	built := translate.Build(snap, translate.Options{ControllerName: "haproxy-gateway.io/gatewayclass-controller", AddressPool: netip.MustParsePrefix("10.250.0.0/16")})
 	if len(built.DataPlane.Backends) != 1 {
 		t.Fatalf("backends: %+v", built.DataPlane.Backends)
 	}

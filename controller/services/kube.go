@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -38,7 +38,7 @@ func NewKubeWriter(c client.Client, namespace string, selector map[string]string
 func (w *KubeWriter) Write(ctx context.Context, wanted []model.GatewayService) error {
 	var existing corev1.ServiceList
 	if err := w.client.List(ctx, &existing, client.InNamespace(w.namespace),
-		client.MatchingLabels{build.LabelManagedBy: build.ManagedByValue}); err != nil {
+		client.MatchingLabels{translate.LabelManagedBy: translate.ManagedByValue}); err != nil {
 		return fmt.Errorf("list Services: %w", err)
 	}
 	keep := map[string]bool{}
@@ -80,7 +80,7 @@ func (w *KubeWriter) apply(ctx context.Context, s model.GatewayService) error {
 		if err != nil {
 			return err
 		}
-		if svc.Labels[build.LabelManagedBy] != build.ManagedByValue {
+		if svc.Labels[translate.LabelManagedBy] != translate.ManagedByValue {
 			return fmt.Errorf("a Service of that name exists and is not managed by haproxy-gateway")
 		}
 		before := svc.DeepCopy()

@@ -16,7 +16,7 @@ type Stage struct {
 // that pays for their allocations.
 var pipelineStages = []Stage{
 	{Name: "read the objects from the cache (snapshot)", Function: "controller/source.(*Kube).Snapshot"},
-	{Name: "build the model", Function: "controller/build.build"},
+	{Name: "build the model", Function: "controller/translate.build"},
 	{Name: "plan, render and apply to HAProxy", Function: "haproxy.(*Manager).Apply"},
 	{Name: "compare and write status", Function: "controller/status.(*KubeWriter).Write"},
 	{Name: "garbage collection", Function: "runtime.gcBgMarkWorker"},

@@ -21,8 +21,8 @@ func TestSummarizeNearestRank(t *testing.T) {
 
 func TestStageSharesFromPprofTop(t *testing.T) {
 	top := `      flat  flat%   sum%        cum   cum%
-         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/build.build
-         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/build.(*Builder).Build
+         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/translate.build
+         0     0%     0%      6.12s 35.03%  github.com/haproxy-gateway/haproxy-gateway/controller/translate.(*Builder).Build
      0.04s  0.23%  0.29%      4.70s 26.90%  github.com/haproxy-gateway/haproxy-gateway/controller/status.(*KubeWriter).Write.func3
      0.03s  0.17%  0.46%      4.60s 26.30%  github.com/haproxy-gateway/haproxy-gateway/controller/status.(*KubeWriter).Write`
 	got := StageShares(top)

@@ -1,4 +1,4 @@
-package build
+package translate
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 

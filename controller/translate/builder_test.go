@@ -1,4 +1,4 @@
-package build_test
+package translate_test
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,12 +33,12 @@ func TestBuilderEqualsBuild(t *testing.T) {
 			for seed := uint64(1); seed <= seeds; seed++ {
 				rng := rand.New(rand.NewPCG(seed, 0))
 				w := newWorld(c.snap)
-				b := build.NewBuilder(c.opts)
+				b := translate.NewBuilder(c.opts)
 				var history []string
 				for step := range steps {
 					history = append(history, w.change(rng))
 					snap := w.snapshot()
-					got, want := golden(t, b.Build(snap)), golden(t, build.Build(snap, c.opts))
+					got, want := golden(t, b.Build(snap)), golden(t, translate.Build(snap, c.opts))
 					if !bytes.Equal(got, want) {
 						t.Fatalf("seed %d, step %d; changes so far:\n%s\nBuilder's model differs from Build's (-Build +Builder):\n%s",
 							seed, step, history, cmp.Diff(string(want), string(got)))

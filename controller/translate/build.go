@@ -1,6 +1,6 @@
-// Package build turns a snapshot of Gateway API objects into a model: the status of every object
+// Package translate turns a snapshot of Gateway API objects into a model: the status of every object
 // and the data plane serving them. It is a pure function: no API calls, no clock, no HAProxy.
-package build
+package translate
 
 import (
 	"net/netip"

@@ -1,4 +1,4 @@
-package build_test
+package translate_test
 
 import (
 	"bytes"
@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
+	"github.com/google/go-cmp/cmp"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/yaml"
@@ -21,16 +21,16 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
 
 // Options every golden case builds with.
-var goldenOptions = build.Options{
+var goldenOptions = translate.Options{
 	ControllerName: "haproxy-gateway.io/gatewayclass-controller",
 	AddressPool:    netip.MustParsePrefix("10.250.0.0/16"),
-	Reserved:       []build.ReservedPort{{Port: 8405, Use: "the controller's metrics and health checks"}},
+	Reserved:       []translate.ReservedPort{{Port: 8405, Use: "the controller's metrics and health checks"}},
 }
 
 // Options of the golden cases named services*: Gateways get Services of their own.
-var goldenServiceOptions = build.Options{
+var goldenServiceOptions = translate.Options{
 	ControllerName: goldenOptions.ControllerName,
-	Services: &build.ServiceOptions{
+	Services: &translate.ServiceOptions{
 		Namespace: "haproxy-gateway",
 		Type:      corev1.ServiceTypeLoadBalancer,
 		Selector:  map[string]string{"app.kubernetes.io/name": "haproxy-gateway"},
@@ -39,17 +39,17 @@ var goldenServiceOptions = build.Options{
 }
 
 // TestGolden builds each testdata/*.in.yaml and compares the model (status with conditions, and
-// data plane) with testdata/*.out.yaml. Regenerate with: go test ./controller/build -update
+// data plane) with testdata/*.out.yaml. Regenerate with: go test ./controller/translate -update
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			snap, opts, in := c.snap, c.opts, c.path
 			input := snap.DeepCopy()
-			got, err := yaml.Marshal(build.Build(snap, opts))
+			got, err := yaml.Marshal(translate.Build(snap, opts))
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := yaml.Marshal(build.Build(snap, opts))
+			again, _ := yaml.Marshal(translate.Build(snap, opts))
 			if !bytes.Equal(got, again) {
 				t.Fatal("two builds of the same input differ")
 			}
@@ -69,7 +69,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("model differs from %s (run with -update and review the diff):\n%s", outPath, diffLines(string(want), string(got)))
+				t.Errorf("model differs from %s (-want +got; run with -update and review the diff):\n%s", outPath, cmp.Diff(string(want), string(got)))
 			}
 		})
 	}
@@ -79,7 +79,7 @@ func TestGolden(t *testing.T) {
 type goldenCase struct {
 	name, path string
 	snap       *snapshot.Snapshot
-	opts       build.Options
+	opts       translate.Options
 }
 
 func goldenCases(t *testing.T) []goldenCase {
@@ -105,23 +105,4 @@ func goldenCases(t *testing.T) []goldenCase {
 		out = append(out, c)
 	}
 	return out
-}
-
-// diffLines shows the first lines that differ, enough to see what changed.
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var out []string
-	for i := 0; i < max(len(w), len(g)) && len(out) < 20; i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			out = append(out, "line "+strconv.Itoa(i+1)+":\n  want: "+a+"\n  got:  "+b)
-		}
-	}
-	return strings.Join(out, "\n")
 }

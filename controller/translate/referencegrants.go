@@ -1,4 +1,4 @@
-package build
+package translate
 
 import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"

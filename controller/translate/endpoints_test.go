@@ -1,4 +1,4 @@
-package build_test
+package translate_test
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/haproxy-gateway/haproxy-gateway/controller/build"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/utils/ptr"
 )
@@ -21,20 +21,20 @@ func TestResolveServersEqualsBuild(t *testing.T) {
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			snap, opts := c.snap, c.opts
-			services := referencedServices(build.Build(snap, opts).DataPlane)
+			services := referencedServices(translate.Build(snap, opts).DataPlane)
 			if len(services) == 0 {
 				t.Skip("no backend has a Service")
 			}
 			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
-			dp := build.Build(snap, opts).DataPlane
+			dp := translate.Build(snap, opts).DataPlane
 			for step := range 60 {
 				snap = snap.DeepCopy()
 				service := services[rng.IntN(len(services))]
 				what := changeEndpoints(rng, snap, service)
 				before := dp
 				var changed []model.BackendID
-				dp, changed = build.ResolveServers(dp, map[string]bool{service: true}, build.SlicesByService(snap.EndpointSlices))
-				want := build.Build(snap, opts).DataPlane
+				dp, changed = translate.ResolveServers(dp, map[string]bool{service: true}, translate.SlicesByService(snap.EndpointSlices))
+				want := translate.Build(snap, opts).DataPlane
 				if diff := cmp.Diff(want, dp); diff != "" {
 					t.Fatalf("step %d (%s of %s): resolved servers differ from a build (-build +resolved):\n%s", step, what, service, diff)
 				}
