@@ -7,7 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -158,13 +158,13 @@ const refused = "refused"
 // so that a Host selects the same listener a server name would) as "<listener>@", then each
 // virtual host as "<listener>@<virtual host>". The HTTP frontends split the value: the listener
 // must be the one the TLS server name selected (else 421), the virtual host chooses the rules.
-func hostClaims(sock model.Socket) map[string]string {
-	hosts := map[string]string{}
+func hostClaims(sock model.Socket) mapLines {
+	hosts := make(mapLines, 0, len(sock.Listeners)+len(sock.VirtualHosts))
 	for _, c := range sock.Listeners {
-		hosts[c.Hostname] = c.Listener + "@"
+		hosts.set(c.Hostname, c.Listener+"@")
 	}
 	for _, vh := range sock.VirtualHosts {
-		hosts[vh.Hostname] = vh.Listener + "@" + vh.Hostname
+		hosts.set(vh.Hostname, vh.Listener+"@"+vh.Hostname)
 	}
 	return hosts
 }
@@ -245,24 +245,24 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Files[sd.HTTPSCrtList] = File{Content: addCertificates(cfg, s, sock.HTTPSCertificates)}
 			cfg.CrtLists[sd.HTTPSCrtList] = true
 		}
-		sni := map[string]string{}
+		sni := make(mapLines, 0, len(sock.Listeners)+len(sock.HTTPS)+len(sock.Passthrough)+len(sock.Terminate))
 		// A name that a TLS listener claims but none of its routes serves is refused, never left
 		// to a less specific listener's routes.
 		for _, c := range sock.Listeners {
 			if c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate {
-				sni[c.Hostname] = refused
+				sni.set(c.Hostname, refused)
 			}
 		}
 		for _, name := range sock.HTTPS {
-			sni[name] = sd.HTTPSBackend
+			sni.set(name, sd.HTTPSBackend)
 		}
 		for _, r := range sock.Passthrough {
-			sni[r.Hostname] = backendName(r.Backend)
+			sni.set(r.Hostname, backendName(r.Backend))
 		}
-		terminate := map[string]string{}
+		terminate := make(mapLines, 0, len(sock.Terminate))
 		for _, r := range sock.Terminate {
-			sni[r.Hostname] = sd.TerminateBackend
-			terminate[r.Hostname] = backendName(r.Backend)
+			sni.set(r.Hostname, sd.TerminateBackend)
+			terminate.set(r.Hostname, backendName(r.Backend))
 		}
 		addMaps(cfg, sd.SNIMaps, sni)
 		addMaps(cfg, sd.TerminateMaps, terminate)
@@ -321,20 +321,42 @@ func execute(data templateData, part string) ([]byte, error) {
 
 // addMaps writes hostname -> backend entries: exact names (and "*") to one map, wildcards to the
 // other keyed by their suffix with its leading dot (".example.com" for "*.example.com").
-func addMaps(cfg *Config, l lookupData, entries map[string]string) {
-	var exact, wildcard []string
-	for host, backend := range entries {
-		if suffix, ok := strings.CutPrefix(host, "*."); ok {
-			wildcard = append(wildcard, "."+suffix+" "+backend+"\n")
+func addMaps(cfg *Config, l lookupData, entries mapLines) {
+	var exact, wildcard []byte
+	for _, e := range entries.final() {
+		if suffix, ok := strings.CutPrefix(e.key, "*."); ok {
+			wildcard = append(append(append(append(wildcard, '.'), suffix...), ' '), e.value...)
+			wildcard = append(wildcard, '\n')
 		} else {
-			exact = append(exact, host+" "+backend+"\n")
+			exact = append(append(append(exact, e.key...), ' '), e.value...)
+			exact = append(exact, '\n')
 		}
 	}
-	sort.Strings(exact)
-	sort.Strings(wildcard)
-	cfg.Files[l.Exact] = File{Content: []byte(strings.Join(exact, ""))}
-	cfg.Files[l.Wildcard] = File{Content: []byte(strings.Join(wildcard, ""))}
+	cfg.Files[l.Exact] = File{Content: exact}
+	cfg.Files[l.Wildcard] = File{Content: wildcard}
 	cfg.Maps[l.Exact], cfg.Maps[l.Wildcard] = true, true
+}
+
+// mapLines are the entries of a map file in the order they were set; where a key is set again,
+// the later value stands.
+type mapLines []mapLine
+
+type mapLine struct{ key, value string }
+
+func (m *mapLines) set(key, value string) { *m = append(*m, mapLine{key, value}) }
+
+// final sorts the entries by key and keeps the last value set for each. Sorted keys give sorted
+// lines: every character a key may hold sorts after the space that ends it.
+func (m mapLines) final() mapLines {
+	slices.SortStableFunc(m, func(a, b mapLine) int { return strings.Compare(a.key, b.key) })
+	out := m[:0]
+	for i, e := range m {
+		if i+1 < len(m) && m[i+1].key == e.key {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // addCertificates writes each certificate with its key as one PEM file and returns the crt-list.
