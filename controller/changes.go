@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -43,26 +44,70 @@ func touched(prev, next model.DataPlane) (gateways, routes []string) {
 		gw[s.Gateway] = true
 		routesDiffering(s, nil, rt)
 	}
-	backends := make(map[model.BackendID]*model.Backend, len(prev.Backends))
-	for i := range prev.Backends {
-		backends[prev.Backends[i].ID] = &prev.Backends[i]
-	}
-	for i := range next.Backends {
-		b := &next.Backends[i]
-		old, ok := backends[b.ID]
-		delete(backends, b.ID)
-		if !ok || old.HTTP != b.HTTP || old.Unresolved != b.Unresolved || !slices.Equal(old.Servers, b.Servers) {
-			rt[routeOf(b.ID)] = true
-		}
-	}
-	for id := range backends { // backends gone
-		rt[routeOf(id)] = true
-	}
+	backendsDiffering(prev.Backends, next.Backends, rt)
 	names := make(map[string]bool, len(rt))
 	for r := range rt {
 		names[r.kind+" "+r.namespace+"/"+r.name] = true
 	}
 	return sortedKeys(gw), sortedKeys(names)
+}
+
+// backendsDiffering adds the routes of backends that are in one list and not the other, or differ
+// in what they serve. Both lists are walked in the model's order (by ID) without a map; where one
+// is not in that order, they are matched by ID.
+func backendsDiffering(prev, next []model.Backend, out map[routeKey]bool) {
+	differ := func(a, b *model.Backend) bool {
+		return a.HTTP != b.HTTP || a.Unresolved != b.Unresolved || !slices.Equal(a.Servers, b.Servers)
+	}
+	if !slices.IsSortedFunc(prev, compareBackends) || !slices.IsSortedFunc(next, compareBackends) {
+		backends := make(map[model.BackendID]*model.Backend, len(prev))
+		for i := range prev {
+			backends[prev[i].ID] = &prev[i]
+		}
+		for i := range next {
+			b := &next[i]
+			old, ok := backends[b.ID]
+			delete(backends, b.ID)
+			if !ok || differ(old, b) {
+				out[routeOf(b.ID)] = true
+			}
+		}
+		for id := range backends {
+			out[routeOf(id)] = true
+		}
+		return
+	}
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		c := 0
+		switch {
+		case i == len(prev):
+			c = 1
+		case j == len(next):
+			c = -1
+		default:
+			c = compareBackends(prev[i], next[j])
+		}
+		switch {
+		case c < 0:
+			out[routeOf(prev[i].ID)] = true
+			i++
+		case c > 0:
+			out[routeOf(next[j].ID)] = true
+			j++
+		default:
+			if differ(&prev[i], &next[j]) {
+				out[routeOf(next[j].ID)] = true
+			}
+			i, j = i+1, j+1
+		}
+	}
+}
+
+// compareBackends orders backends by ID, as the model lists them.
+func compareBackends(a, b model.Backend) int {
+	return cmp.Or(strings.Compare(a.ID.Kind, b.ID.Kind), strings.Compare(a.ID.Namespace, b.ID.Namespace),
+		strings.Compare(a.ID.Name, b.ID.Name), cmp.Compare(a.ID.Rule, b.ID.Rule))
 }
 
 // routeKey is a route, without the rule of a BackendID.

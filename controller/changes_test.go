@@ -23,7 +23,8 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 				{Address: "10.0.0.2", Port: 80, Gateway: "infra/two", Protocol: model.SocketHTTP,
 					VirtualHosts: []model.VirtualHost{{Hostname: "*", Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/", Backend: h}}}}},
 			},
-			Backends: []model.Backend{{ID: a, Servers: []model.Server{{Address: "10.244.0.1", Port: 1, Weight: 1}}}, {ID: b}, {ID: h, HTTP: true}},
+			// In the model's order, by ID.
+			Backends: []model.Backend{{ID: h, HTTP: true}, {ID: a, Servers: []model.Server{{Address: "10.244.0.1", Port: 1, Weight: 1}}}, {ID: b}},
 		}
 	}
 	cases := []struct {
@@ -32,18 +33,22 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 		gateways, routes []string
 	}{
 		{"nothing", func(*model.DataPlane) {}, nil, nil},
-		{"an endpoint of a", func(dp *model.DataPlane) { dp.Backends[0].Servers[0].Address = "10.244.0.2" }, nil, []string{"TLSRoute app/a"}},
+		{"an endpoint of a", func(dp *model.DataPlane) { dp.Backends[1].Servers[0].Address = "10.244.0.2" }, nil, []string{"TLSRoute app/a"}},
 		{"b's hostname", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[1].Hostname = "c.example.com" }, []string{"infra/one"}, []string{"TLSRoute app/b"}},
 		{"a route added between a and b", func(dp *model.DataPlane) {
 			c := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}
 			dp.Sockets[0].Passthrough = slices.Insert(dp.Sockets[0].Passthrough, 1, model.SNIRoute{Hostname: "ab.example.com", Backend: c})
-			dp.Backends = append(dp.Backends, model.Backend{ID: c})
+			dp.Backends = slices.Insert(dp.Backends, 2, model.Backend{ID: c})
 		}, []string{"infra/one"}, []string{"TLSRoute app/c"}},
+		{"a backend added out of order", func(dp *model.DataPlane) {
+			dp.Backends = append(dp.Backends, model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}})
+			dp.Backends[0].HTTP = false
+		}, nil, []string{"HTTPRoute web/h", "TLSRoute app/c"}},
 		{"a's hostname taken over by b", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[0].Backend = b }, []string{"infra/one"}, []string{"TLSRoute app/a", "TLSRoute app/b"}},
 		{"h's path", func(dp *model.DataPlane) { dp.Sockets[1].VirtualHosts[0].Rules[0].Path = "/x" }, []string{"infra/two"}, []string{"HTTPRoute web/h"}},
 		{"Gateway two gone", func(dp *model.DataPlane) {
 			dp.Sockets = dp.Sockets[:1]
-			dp.Backends = dp.Backends[:2]
+			dp.Backends = dp.Backends[1:]
 		}, []string{"infra/two"}, []string{"HTTPRoute web/h"}},
 	}
 	for _, c := range cases {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
@@ -12,7 +13,8 @@ import (
 // Builder builds as Build does, and reuses each route's own result (routeResult) from the build
 // before while the route and everything that result read are unchanged: the same resourceVersion
 // of the route, of the Services its backendRefs name and of their EndpointSlices, and of every
-// GatewayClass, Gateway, ReferenceGrant, Namespace and Secret. Objects without a resourceVersion
+// ReferenceGrant, Namespace and Secret, and the same spec of every GatewayClass and Gateway
+// (see worldVersions). Objects without a resourceVersion
 // (standalone files) are always built again. Only the placement of routes on listeners and
 // sockets, which weighs routes against each other, runs over every route each time.
 //
@@ -98,31 +100,34 @@ func (b *Builder) result(kind string, route metav1.Object, in *index, compute fu
 }
 
 // worldVersions lists the version of every object a route's result may read besides Services
-// and EndpointSlices; false when one has none.
+// and EndpointSlices; false when one has none. GatewayClasses and Gateways count by uid and
+// generation, which only their spec moves: their status, which the controller itself writes
+// after every change of attachedRoutes, is no input of a route's result.
 func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets))
 	out = append(out, s.CRDBundleVersion)
 	versioned := true
-	add := func(kind string, o metav1.Object) {
-		v := o.GetResourceVersion()
-		versioned = versioned && v != ""
-		out = append(out, kind+"/"+o.GetNamespace()+"/"+o.GetName()+"@"+v)
+	add := func(kind string, o metav1.Object, version string) {
+		versioned = versioned && o.GetResourceVersion() != ""
+		out = append(out, kind+"/"+o.GetNamespace()+"/"+o.GetName()+"@"+version)
+	}
+	bySpec := func(o metav1.Object) string {
+		return string(o.GetUID()) + "/" + strconv.FormatInt(o.GetGeneration(), 10)
 	}
 	for i := range s.GatewayClasses {
-		add("GatewayClass", &s.GatewayClasses[i])
+		add("GatewayClass", &s.GatewayClasses[i], bySpec(&s.GatewayClasses[i]))
 	}
 	for i := range s.Gateways {
-		add("Gateway", &s.Gateways[i])
+		add("Gateway", &s.Gateways[i], bySpec(&s.Gateways[i]))
 	}
 	for i := range s.ReferenceGrants {
-		add("ReferenceGrant", &s.ReferenceGrants[i])
+		add("ReferenceGrant", &s.ReferenceGrants[i], s.ReferenceGrants[i].ResourceVersion)
 	}
 	for i := range s.Namespaces {
-		add("Namespace", &s.Namespaces[i])
+		add("Namespace", &s.Namespaces[i], s.Namespaces[i].ResourceVersion)
 	}
-
 	for i := range s.Secrets {
-		add("Secret", &s.Secrets[i])
+		add("Secret", &s.Secrets[i], s.Secrets[i].ResourceVersion)
 	}
 	return out, versioned
 }

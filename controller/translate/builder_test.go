@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -146,10 +147,14 @@ func objectKey(o client.Object) string {
 	return fmt.Sprintf("%T/%s/%s", o, o.GetNamespace(), o.GetName())
 }
 
-// put stores o as a new version, as the API server would after a write.
+// put stores o as a new version, as the API server would after a write; a created object gets a
+// uid of its own.
 func (w *world) put(o client.Object) {
 	w.version++
 	o.SetResourceVersion(strconv.Itoa(w.version))
+	if _, exists := w.current[objectKey(o)]; !exists {
+		o.SetUID(types.UID(strconv.Itoa(w.version)))
+	}
 	w.current[objectKey(o)] = o
 }
 
@@ -168,7 +173,14 @@ func (w *world) change(rng *rand.Rand) string {
 		delete(w.current, key)
 		return "delete " + key
 	case rng.IntN(5) == 0:
-		w.put(now.DeepCopyObject().(client.Object))
+		next := now.DeepCopyObject().(client.Object)
+		if gw, ok := next.(*gatewayv1.Gateway); ok {
+			gw.Status.Addresses = nil
+			if rng.IntN(2) == 0 {
+				gw.Status.Addresses = []gatewayv1.GatewayStatusAddress{{Value: fmt.Sprintf("10.250.0.%d", rng.IntN(3))}}
+			}
+		}
+		w.put(next)
 		return "write status of " + key
 	}
 	next := now.DeepCopyObject().(client.Object)
