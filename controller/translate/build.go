@@ -75,19 +75,19 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 
 	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
 	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
-	add := func(route metav1.Object, r *routeResult) {
+	add := func(route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
 		backends = append(backends, r.backends...)
-		if p := r.place(route, gateways); r.keep {
+		if p := r.place(route, gateways); r.hasStatus(current, opts.ControllerName) {
 			pending = append(pending, p)
 		}
 	}
 	for i := range s.TLSRoutes {
 		route := &s.TLSRoutes[i]
-		add(route, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
+		add(route, route.Status.Parents, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
 	}
 	for i := range s.HTTPRoutes {
 		route := &s.HTTPRoutes[i]
-		add(route, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
+		add(route, route.Status.Parents, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
 	}
 
 	// The data plane decides which route serves each hostname; route and listener status follow.

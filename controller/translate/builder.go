@@ -11,8 +11,9 @@ import (
 )
 
 // Builder builds as Build does, and reuses each route's own result (routeResult) from the build
-// before while the route and everything that result read are unchanged: the same resourceVersion
-// of the route, of the Services its backendRefs name and of their EndpointSlices, and of every
+// before while the route and everything that result read are unchanged: the same spec of the
+// route (uid and generation: the status the controller writes is no input), the same
+// resourceVersion of the Services its backendRefs name, of their EndpointSlices and of every
 // ReferenceGrant, Namespace and Secret, and the same spec of every GatewayClass and Gateway
 // (see worldVersions). Objects without a resourceVersion
 // (standalone files) are always built again. Only the placement of routes on listeners and
@@ -81,8 +82,8 @@ func (b *Builder) result(kind string, route metav1.Object, in *index, compute fu
 	if b == nil {
 		return compute()
 	}
-	version := route.GetResourceVersion()
-	if !b.versioned || version == "" {
+	version := bySpec(route)
+	if !b.versioned || route.GetResourceVersion() == "" {
 		b.Built++
 		return compute()
 	}
@@ -100,9 +101,9 @@ func (b *Builder) result(kind string, route metav1.Object, in *index, compute fu
 }
 
 // worldVersions lists the version of every object a route's result may read besides Services
-// and EndpointSlices; false when one has none. GatewayClasses and Gateways count by uid and
-// generation, which only their spec moves: their status, which the controller itself writes
-// after every change of attachedRoutes, is no input of a route's result.
+// and EndpointSlices; false when one has none. GatewayClasses and Gateways count by their spec:
+// their status, which the controller itself writes after every change of attachedRoutes, is no
+// input of a route's result.
 func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets))
 	out = append(out, s.CRDBundleVersion)
@@ -130,6 +131,12 @@ func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 		add("Secret", &s.Secrets[i], s.Secrets[i].ResourceVersion)
 	}
 	return out, versioned
+}
+
+// bySpec is the version of an object's spec: its uid and generation. Its status, which the
+// controller writes itself, does not move it.
+func bySpec(o metav1.Object) string {
+	return string(o.GetUID()) + "/" + strconv.FormatInt(o.GetGeneration(), 10)
 }
 
 // serviceDeps are the Services refs name, as the index has them now.

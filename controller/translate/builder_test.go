@@ -174,11 +174,21 @@ func (w *world) change(rng *rand.Rand) string {
 		return "delete " + key
 	case rng.IntN(5) == 0:
 		next := now.DeepCopyObject().(client.Object)
-		if gw, ok := next.(*gatewayv1.Gateway); ok {
-			gw.Status.Addresses = nil
+		parents := []gatewayv1.RouteParentStatus{{ParentRef: gatewayv1.ParentReference{Name: "gone"},
+			ControllerName: pick(rng, []gatewayv1.GatewayController{gatewayv1.GatewayController(goldenOptions.ControllerName), "other.example/controller"})}}
+		if rng.IntN(2) == 0 {
+			parents = nil
+		}
+		switch o := next.(type) {
+		case *gatewayv1.Gateway:
+			o.Status.Addresses = nil
 			if rng.IntN(2) == 0 {
-				gw.Status.Addresses = []gatewayv1.GatewayStatusAddress{{Value: fmt.Sprintf("10.250.0.%d", rng.IntN(3))}}
+				o.Status.Addresses = []gatewayv1.GatewayStatusAddress{{Value: fmt.Sprintf("10.250.0.%d", rng.IntN(3))}}
 			}
+		case *gatewayv1.TLSRoute:
+			o.Status.Parents = parents
+		case *gatewayv1.HTTPRoute:
+			o.Status.Parents = parents
 		}
 		w.put(next)
 		return "write status of " + key

@@ -29,7 +29,7 @@ func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*ga
 		}
 		r.what.rules = append(r.what.rules, ruleMatches...)
 	}
-	r.routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+	r.routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, gateways, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			if unsupported != "" {
 				return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil

@@ -37,8 +37,6 @@ type pendingRoute struct {
 type routeResult struct {
 	backends []model.Backend
 	status   model.Route
-	// keep is false when the route has no status to write or remove.
-	keep bool
 	// what is the route's backend or rules; route, hostnames and verdict are set when placed.
 	what attachment
 	// bound lines up with status.Parents: the listeners each parentRef attached to.
@@ -85,7 +83,7 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 	if len(r.backends) > 0 {
 		r.what.backend = r.backends[0].ID
 	}
-	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, route.Status.Parents, gateways, opts, resolved,
+	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, gateways, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			return attachListeners(kindTLSRoute, route, route.Spec.Hostnames, ref, gw, in)
 		})
@@ -101,8 +99,8 @@ func (r *routeResult) addBackend(b model.Backend, problem *refProblem, resolved 
 }
 
 // routeStatus sets a route's status under each managed Gateway its parentRefs name, with the
-// Accepted condition accept decides there, and keep, false when it has none to write or remove.
-func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference, current []gatewayv1.RouteParentStatus,
+// Accepted condition accept decides there.
+func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference,
 	gateways map[types.NamespacedName]*gateway, opts Options, resolved metav1.Condition,
 	accept func(gatewayv1.ParentReference, *gateway) (metav1.Condition, []boundListener)) {
 	r.status = model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}
@@ -119,7 +117,12 @@ func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatew
 		})
 		r.bound = append(r.bound, bound)
 	}
-	r.keep = len(r.status.Parents) > 0 || hasStatusFrom(current, opts.ControllerName)
+}
+
+// hasStatus reports whether the route has a status to write, or one of ours to remove: the status
+// it has now is not an input of its result, since the controller writes it after every change.
+func (r *routeResult) hasStatus(current []gatewayv1.RouteParentStatus, controllerName string) bool {
+	return len(r.status.Parents) > 0 || hasStatusFrom(current, controllerName)
 }
 
 // reasonHostnameConflict is the Accepted=False reason of a route all of whose hostnames older
