@@ -52,6 +52,10 @@ type Kube struct {
 	health   *apiHealth
 	clock    *changeClock
 	interest *interest
+	routes   routeStores
+	// handlers are the event handlers' registrations: Start waits until each has seen every
+	// object its informer listed, so the route stores are whole before the first snapshot.
+	handlers []toolscache.ResourceEventHandlerRegistration
 
 	mu sync.Mutex
 	// lastCRDErr keeps the last failure reading the CRD, so a persistent one is logged once.
@@ -174,6 +178,7 @@ const sliceServiceIndex = "haproxy-gateway.service"
 func (k *Kube) addHandlers() error {
 	handler := toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) {
+			k.routes.observe(obj, false)
 			// The clock forgets every event's change time; only the ones that signal count.
 			counts := k.interest.change(nil, obj)
 			k.clock.handled(obj, counts)
@@ -182,6 +187,7 @@ func (k *Kube) addHandlers() error {
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
+			k.routes.observe(newObj, false)
 			// Periodic resyncs deliver the same object again; it cannot change a build.
 			if sameVersion(oldObj, newObj) || statusOnly(oldObj, newObj) || !k.interest.change(oldObj, newObj) {
 				k.clock.handled(newObj, false)
@@ -191,6 +197,7 @@ func (k *Kube) addHandlers() error {
 			k.changes.notify()
 		},
 		DeleteFunc: func(obj any) {
+			k.routes.observe(obj, true)
 			counts := k.interest.change(nil, obj)
 			// Only a deletionTimestamp tells when a deletion happened; without one the time
 			// the deletion was seen is all there is.
@@ -206,9 +213,11 @@ func (k *Kube) addHandlers() error {
 		if err != nil {
 			return fmt.Errorf("kube source: informer for %T: %w", obj, err)
 		}
-		if _, err := inf.AddEventHandler(handler); err != nil {
+		registration, err := inf.AddEventHandler(handler)
+		if err != nil {
 			return fmt.Errorf("kube source: handler for %T: %w", obj, err)
 		}
+		k.handlers = append(k.handlers, registration)
 	}
 	return nil
 }
@@ -252,6 +261,16 @@ func (k *Kube) TakeEndpointChanges() (map[string]bool, bool) { return k.interest
 // TakeChangeCauses implements ChangeCauses.
 func (k *Kube) TakeChangeCauses() map[string]int { return k.interest.takeCauses() }
 
+// handlersSynced reports whether every event handler has seen what its informer first listed.
+func (k *Kube) handlersSynced() bool {
+	for _, h := range k.handlers {
+		if !h.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
 // Client reads from the cache and writes to the API server: what the status writer needs.
 func (k *Kube) Client() client.Client { return k.client }
 
@@ -274,7 +293,9 @@ func (k *Kube) Start(ctx context.Context) error {
 		defer cancelTimeout()
 	}
 	synced := make(chan bool, 1)
-	go func() { synced <- k.cache.WaitForCacheSync(waitCtx) }()
+	go func() {
+		synced <- k.cache.WaitForCacheSync(waitCtx) && toolscache.WaitForCacheSync(waitCtx.Done(), k.handlersSynced)
+	}()
 
 	select {
 	case ok := <-synced:

@@ -30,9 +30,9 @@ const (
 	bundleVersionReuse = 10 * time.Second
 )
 
-// Snapshot lists the Gateway API kinds from the cache, then reads of Secrets, Services and
-// EndpointSlices only those the Gateways and routes name (see interest), by key and by index: the
-// others cost nothing, however many there are.
+// Snapshot lists the Gateway API kinds from the cache (routes from the route stores, already in
+// order), then reads of Secrets, Services and EndpointSlices only those the Gateways and routes
+// name (see interest), by key and by index: the others cost nothing, however many there are.
 //
 // The objects are not copied: the snapshot's slices are its own, but every object in them shares
 // its maps, slices and pointers with the informers' stores, which never change an object in place
@@ -42,24 +42,23 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	var (
 		classes    gatewayv1.GatewayClassList
 		gateways   gatewayv1.GatewayList
-		tlsRoutes  gatewayv1.TLSRouteList
-		httpRoutes gatewayv1.HTTPRouteList
 		grants     gatewayv1.ReferenceGrantList
 		namespaces corev1.NamespaceList
 	)
-	for _, list := range []client.ObjectList{&classes, &gateways, &tlsRoutes, &httpRoutes, &grants, &namespaces} {
+	for _, list := range []client.ObjectList{&classes, &gateways, &grants, &namespaces} {
 		if err := k.cache.List(ctx, list, shared); err != nil {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
 	}
-	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes.Items, httpRoutes.Items)
+	tlsRoutes, httpRoutes := k.routes.tls.list(), k.routes.http.list()
+	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes, httpRoutes)
 	// Before the dependent kinds are listed: see interest.
 	k.interest.set(refs)
 	snap := &snapshot.Snapshot{
 		GatewayClasses:   classes.Items,
 		Gateways:         gateways.Items,
-		TLSRoutes:        tlsRoutes.Items,
-		HTTPRoutes:       httpRoutes.Items,
+		TLSRoutes:        tlsRoutes,
+		HTTPRoutes:       httpRoutes,
 		ReferenceGrants:  grants.Items,
 		Namespaces:       namespaces.Items,
 		CRDBundleVersion: k.bundleVersion(ctx),

@@ -1,0 +1,79 @@
+package source
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// routeStores keep the routes as the informers deliver them, in the snapshot's order (namespace,
+// then name). A snapshot copies them in that order: listing thousands of routes through the cache
+// copies each one by reflection and then needs a sort, on every pass.
+//
+// The event handler updates them before it signals, so a pass that a route change starts sees
+// it; a pass that runs before the handler only misses what the handler's signal then brings.
+type routeStores struct {
+	tls  routeStore[gatewayv1.TLSRoute, *gatewayv1.TLSRoute]
+	http routeStore[gatewayv1.HTTPRoute, *gatewayv1.HTTPRoute]
+}
+
+// observe records a route's new state, or its deletion; other kinds are left alone.
+func (s *routeStores) observe(obj any, deleted bool) {
+	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj, deleted = tombstone.Obj, true
+	}
+	switch o := obj.(type) {
+	case *gatewayv1.TLSRoute:
+		s.tls.observe(o, deleted)
+	case *gatewayv1.HTTPRoute:
+		s.http.observe(o, deleted)
+	}
+}
+
+// routeStore holds the objects of one kind, shared with the informer's store (never changed).
+type routeStore[T any, PT interface {
+	*T
+	client.Object
+}] struct {
+	mu    sync.Mutex
+	keys  []storeKey
+	items []PT
+}
+
+type storeKey struct{ namespace, name string }
+
+func compareStoreKeys(a, b storeKey) int {
+	return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+}
+
+func (s *routeStore[T, PT]) observe(o PT, deleted bool) {
+	key := storeKey{o.GetNamespace(), o.GetName()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, found := slices.BinarySearchFunc(s.keys, key, compareStoreKeys)
+	switch {
+	case deleted && found:
+		s.keys, s.items = slices.Delete(s.keys, i, i+1), slices.Delete(s.items, i, i+1)
+	case deleted:
+	case found:
+		s.items[i] = o
+	default:
+		s.keys, s.items = slices.Insert(s.keys, i, key), slices.Insert(s.items, i, o)
+	}
+}
+
+// list copies the objects out in order; each copy shares its maps, slices and pointers with the
+// informer's store (see Snapshot).
+func (s *routeStore[T, PT]) list() []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]T, len(s.items))
+	for i, o := range s.items {
+		out[i] = *o
+	}
+	return out
+}
