@@ -68,6 +68,7 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 			listeners:   validateListeners(gw, in),
 			attachments: map[*listener][]attachment{},
 		}
+		b.presize(g)
 		refuseReservedPorts(g, opts.Reserved)
 		gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = g
 		ordered = append(ordered, g)
@@ -76,8 +77,9 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
 	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
 	add := func(route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
+		p := r.place(route, len(backends), gateways)
 		backends = append(backends, r.backends...)
-		if p := r.place(route, gateways); r.hasStatus(current, opts.ControllerName) {
+		if r.hasStatus(current, opts.ControllerName) {
 			pending = append(pending, p)
 		}
 	}
@@ -92,9 +94,11 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 
 	// The data plane decides which route serves each hostname; route and listener status follow.
 	m := &model.Model{GatewayClasses: classes, Services: services, Rejected: s.Rejected, DataPlane: dataPlane(ordered, backends)}
+	m.Routes = make([]model.Route, 0, len(pending))
 	for _, p := range pending {
 		m.Routes = append(m.Routes, p.finish())
 	}
+	b.remember(ordered)
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -29,6 +30,9 @@ type Builder struct {
 	versioned bool
 	routes    map[routeKey]*cachedRoute
 	pass      uint64
+	// attached is how many attachments each listener of each Gateway had in the last build, by
+	// listener index: the lists are made that large up front.
+	attached map[types.NamespacedName][]int
 	// Reused and Built count the route results of the last build taken from the build before, and
 	// made anew.
 	Reused, Built int
@@ -37,9 +41,10 @@ type Builder struct {
 type routeKey struct{ kind, namespace, name string }
 
 type cachedRoute struct {
-	version string
-	seen    uint64
-	result  *routeResult
+	uid        types.UID
+	generation int64
+	seen       uint64
+	result     *routeResult
 }
 
 // serviceDep is a Service a route's backendRefs name, as a result read it: its version ("" when
@@ -76,26 +81,53 @@ func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
 	return m
 }
 
+// presize makes the attachment lists of a Gateway's listeners as large as the last build's.
+func (b *Builder) presize(g *gateway) {
+	if b == nil {
+		return
+	}
+	sizes := b.attached[types.NamespacedName{Namespace: g.spec.Namespace, Name: g.spec.Name}]
+	for i, l := range g.listeners {
+		if i < len(sizes) && sizes[i] > 0 {
+			g.attachments[l] = make([]attachment, 0, sizes[i]+sizes[i]/16+1)
+		}
+	}
+}
+
+// remember records how many attachments each listener got, for presize.
+func (b *Builder) remember(gateways []*gateway) {
+	if b == nil {
+		return
+	}
+	b.attached = make(map[types.NamespacedName][]int, len(gateways))
+	for _, g := range gateways {
+		sizes := make([]int, len(g.listeners))
+		for i, l := range g.listeners {
+			sizes[i] = len(g.attachments[l])
+		}
+		b.attached[types.NamespacedName{Namespace: g.spec.Namespace, Name: g.spec.Name}] = sizes
+	}
+}
+
 // result is a route's result: the one from the build before when it still holds, or compute's.
 // A nil Builder always computes.
 func (b *Builder) result(kind string, route metav1.Object, in *index, compute func() *routeResult) *routeResult {
 	if b == nil {
 		return compute()
 	}
-	version := bySpec(route)
 	if !b.versioned || route.GetResourceVersion() == "" {
 		b.Built++
 		return compute()
 	}
 	key := routeKey{kind, route.GetNamespace(), route.GetName()}
-	if c := b.routes[key]; c != nil && c.version == version && servicesCurrent(c.result.services, in) {
+	if c := b.routes[key]; c != nil && c.uid == route.GetUID() && c.generation == route.GetGeneration() && servicesCurrent(c.result.services, in) {
 		c.seen = b.pass
 		b.Reused++
 		return c.result
 	}
 	r := compute()
 	r.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
-	b.routes[key] = &cachedRoute{version: version, seen: b.pass, result: r}
+	b.routes[key] = &cachedRoute{uid: route.GetUID(), generation: route.GetGeneration(), seen: b.pass, result: r}
 	b.Built++
 	return r
 }

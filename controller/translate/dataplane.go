@@ -17,7 +17,8 @@ import (
 func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	// Sized up front: with thousands of routes, growing these is much of a build's garbage.
 	dp := model.DataPlane{Backends: make([]model.Backend, 0, len(backends))}
-	used := make(map[model.BackendID]bool, len(backends))
+	// used marks the backends some hostname or rule sends to, by their index in backends.
+	used := make([]bool, len(backends))
 	for _, g := range gateways {
 		if !g.placement.bound {
 			continue
@@ -58,7 +59,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 					sock.Certificates = append(sock.Certificates, l.certificates...)
 				}
 				*routes = slices.Grow(*routes, len(g.attachments[l]))
-				sorted := sortedAttachments(g.attachments[l])
+				sorted := sortAttachments(g.attachments[l])
 				for i := range sorted {
 					a := &sorted[i]
 					served := 0
@@ -74,7 +75,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 						owners[h] = a
 						served++
 						*routes = append(*routes, model.SNIRoute{Hostname: h, Backend: a.backend})
-						used[a.backend] = true
+						a.use(used, 0)
 					}
 					a.verdict.served += served
 					if served == 0 {
@@ -85,8 +86,8 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			dp.Sockets = append(dp.Sockets, finishSocket(sock))
 		}
 	}
-	for _, b := range backends {
-		if used[b.ID] {
+	for i, b := range backends {
+		if used[i] {
 			dp.Backends = append(dp.Backends, b)
 		}
 	}
@@ -122,15 +123,16 @@ func uniqueCertificates(in []model.Certificate) []model.Certificate {
 	return certs
 }
 
-func sortedAttachments(list []attachment) []attachment {
-	out := slices.Clone(list)
-	slices.SortStableFunc(out, func(a, b attachment) int {
+// sortAttachments orders a listener's attachments by the routes' age, then namespace and name,
+// in place: the list is the build's own.
+func sortAttachments(list []attachment) []attachment {
+	slices.SortStableFunc(list, func(a, b attachment) int {
 		ta, tb := a.route.GetCreationTimestamp(), b.route.GetCreationTimestamp()
 		return cmp.Or(ta.Time.Compare(tb.Time),
 			cmp.Compare(a.route.GetNamespace(), b.route.GetNamespace()),
 			cmp.Compare(a.route.GetName(), b.route.GetName()))
 	})
-	return out
+	return list
 }
 
 func compareBackendIDs(a, b model.BackendID) int {

@@ -18,8 +18,18 @@ type attachment struct {
 	hostnames []string
 	backend   model.BackendID
 	rules     []model.HTTPRule
+	// backends is where the route's backends start in the build's list of all backends, one per
+	// rule in rule order; -1 when it has none.
+	backends int
 	// verdict collects what became of the hostnames, shared by the attachments of one parentRef.
 	verdict *verdict
+}
+
+// use marks the backend of one of the route's rules as used.
+func (a *attachment) use(used []bool, rule int) {
+	if a.backends >= 0 {
+		used[a.backends+rule] = true
+	}
 }
 
 // pendingRoute is a route's status before the data plane is laid out: each parent's Accepted
@@ -52,8 +62,12 @@ type boundListener struct {
 	hostnames []string
 }
 
-// place binds a route's result to this build's listeners and returns its pending status.
-func (r *routeResult) place(route metav1.Object, gateways map[types.NamespacedName]*gateway) pendingRoute {
+// place binds a route's result to this build's listeners and returns its pending status;
+// backends is where its backends start in the build's list of all backends.
+func (r *routeResult) place(route metav1.Object, backends int, gateways map[types.NamespacedName]*gateway) pendingRoute {
+	if len(r.backends) == 0 {
+		backends = -1
+	}
 	p := pendingRoute{status: r.status, verdicts: make([]*verdict, len(r.bound))}
 	for i, bound := range r.bound {
 		v := &verdict{}
@@ -63,7 +77,7 @@ func (r *routeResult) place(route metav1.Object, gateways map[types.NamespacedNa
 			l := gw.listeners[b.listener]
 			l.attached++
 			a := r.what
-			a.route, a.hostnames, a.verdict = route, b.hostnames, v
+			a.route, a.hostnames, a.backends, a.verdict = route, b.hostnames, backends, v
 			gw.attachments[l] = append(gw.attachments[l], a)
 		}
 	}

@@ -12,12 +12,12 @@ import (
 // hostname (or every name) for TLS ending at the proxy, with its certificates; the rules of its
 // routes join the virtual host of each hostname they serve there, unless a more specific listener
 // of the socket selects that hostname. Routes of one listener share a hostname: their rules merge.
-func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listener, attachments []attachment, used map[model.BackendID]bool) {
+func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listener, attachments []attachment, used []bool) {
 	if l.spec.Protocol == gatewayv1.HTTPSProtocolType {
 		sock.HTTPS = append(sock.HTTPS, claimName(l))
 		sock.HTTPSCertificates = append(sock.HTTPSCertificates, l.certificates...)
 	}
-	for _, a := range sortedAttachments(attachments) {
+	for _, a := range sortAttachments(attachments) {
 		served := 0
 		for _, h := range a.hostnames {
 			if owner := selectListener(socketListeners, h); owner != l {
@@ -30,7 +30,7 @@ func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listene
 				// The same route seen through two listeners of one socket adds its rules once.
 				if !slices.ContainsFunc(vh.Rules, func(x model.HTTPRule) bool { return equalRules(x, r) }) {
 					vh.Rules = append(vh.Rules, r)
-					used[r.Backend] = true
+					a.use(used, r.Backend.Rule)
 				}
 			}
 			sortRules(vh.Rules)
