@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -105,10 +104,7 @@ func backendsDiffering(prev, next []model.Backend, out map[routeKey]bool) {
 }
 
 // compareBackends orders backends by ID, as the model lists them.
-func compareBackends(a, b model.Backend) int {
-	return cmp.Or(strings.Compare(a.ID.Kind, b.ID.Kind), strings.Compare(a.ID.Namespace, b.ID.Namespace),
-		strings.Compare(a.ID.Name, b.ID.Name), cmp.Compare(a.ID.Rule, b.ID.Rule))
-}
+func compareBackends(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) }
 
 // routeKey is a route, without the rule of a BackendID.
 type routeKey struct{ kind, namespace, name string }

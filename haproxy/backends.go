@@ -38,7 +38,10 @@ func renderBackend(b model.Backend) *backendBlock {
 type reusable struct {
 	blocks []*backendBlock
 	next   int
-	// byID indexes blocks, made when the data plane's order leaves blocks' order.
+	// inOrder is set when blocks are in the model's order (by ID), as a render makes them: then
+	// a backend's earlier block is found by walking on from the last one found.
+	inOrder bool
+	// byID indexes blocks otherwise.
 	byID map[model.BackendID]int
 }
 
@@ -46,13 +49,22 @@ func reusableBlocks(prev *Config) *reusable {
 	if prev == nil {
 		return &reusable{}
 	}
-	return &reusable{blocks: prev.backends}
+	return &reusable{blocks: prev.backends, inOrder: prev.inOrder}
 }
 
-// find returns the earlier block of b when it renders the same text.
+// find returns the earlier block of b when it renders the same text. Backends must come in the
+// model's order for the walk to find them all; in another order some are rendered again.
 func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	i := r.next
-	if i >= len(r.blocks) || r.blocks[i].from.ID != b.ID {
+	if r.inOrder {
+		for i < len(r.blocks) && model.CompareBackendIDs(r.blocks[i].from.ID, b.ID) < 0 {
+			i++
+		}
+		r.next = i
+		if i == len(r.blocks) || r.blocks[i].from.ID != b.ID {
+			return nil, false
+		}
+	} else if i >= len(r.blocks) || r.blocks[i].from.ID != b.ID {
 		if r.byID == nil {
 			r.byID = make(map[model.BackendID]int, len(r.blocks))
 			for j, block := range r.blocks {

@@ -59,6 +59,9 @@ type Config struct {
 	// a change of servers renders only its backends again.
 	head, tail []byte
 	backends   []*backendBlock
+	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
+	// then two configurations' blocks are compared by walking both (see changedServers).
+	inOrder bool
 }
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
@@ -296,6 +299,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
+	cfg.inOrder = slices.IsSortedFunc(cfg.backends, func(x, y *backendBlock) int { return model.CompareBackendIDs(x.from.ID, y.from.ID) })
 	cfg.Text = assemble(cfg.head, cfg.backends, cfg.tail, false)
 	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
 	return cfg, nil

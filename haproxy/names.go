@@ -15,7 +15,18 @@ import (
 // names never contain ':' or '_', so these names are unambiguous.
 
 func backendName(id model.BackendID) string {
-	return strings.ToLower(id.Kind) + ":" + id.Namespace + ":" + id.Name + ":rule" + strconv.Itoa(id.Rule)
+	return lowerKind(id.Kind) + ":" + id.Namespace + ":" + id.Name + ":rule" + strconv.Itoa(id.Rule)
+}
+
+// lowerKind is a route kind in lower case; the common kinds without a new string each time.
+func lowerKind(kind string) string {
+	switch kind {
+	case "TLSRoute":
+		return "tlsroute"
+	case "HTTPRoute":
+		return "httproute"
+	}
+	return strings.ToLower(kind)
 }
 
 // spareName cannot be a route backend's name: those have four parts.

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
 // Plan is how to move HAProxy from one configuration to another: runtime API commands, or a
@@ -87,7 +89,8 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	if ambiguous != "" {
 		reasons = append(reasons, Reason{CrtListAmbiguous, ambiguous})
 	}
-	spares, short := assignSpares(live, wanted)
+	before, after, fresh := changedServers(running, wanted)
+	spares, short := assignSpares(live, wanted, fresh)
 	if short != "" {
 		reasons = append(reasons, Reason{SparesUsedUp, short})
 	}
@@ -95,7 +98,6 @@ func PlanChange(live *Live, wanted *Config) Plan {
 		return Plan{Reload: true, Reasons: reasons}
 	}
 	p := Plan{Spares: spares}
-	before, after := changedServers(running.Servers, wanted.Servers)
 	serversIn, serversOut := serverOps(bySection(before, live.Spares), bySection(after, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
 	p.Ops = append(p.Ops, certsIn...)
@@ -107,16 +109,19 @@ func PlanChange(live *Live, wanted *Config) Plan {
 }
 
 // assignSpares keeps the spares of route backends still wanted and gives each new route backend
-// a free one. A spare freed by this change is reused only by a later one, once its servers are
-// gone. When spares run short it says so instead.
-func assignSpares(live *Live, wanted *Config) (map[string]string, string) {
+// (of fresh, the wanted ones the running configuration lacks) a free one, unless the workers
+// still hold a section of that name. A spare freed by this change is reused only by a later one,
+// once its servers are gone. When spares run short it says so instead.
+func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string, string) {
 	spares := map[string]string{}
-	var added []string
-	for name := range wanted.Servers {
-		switch s, ok := live.Spares[name]; {
-		case ok:
+	for name, s := range live.Spares {
+		if _, ok := wanted.Servers[name]; ok {
 			spares[name] = s
-		case !live.Sections[name]:
+		}
+	}
+	var added []string
+	for _, name := range fresh {
+		if _, ok := live.Spares[name]; !ok && !live.Sections[name] {
 			added = append(added, name)
 		}
 	}
@@ -217,22 +222,57 @@ func count(lines []string, cert string) int {
 	return n
 }
 
-// changedServers are the server lines of the backends whose lines differ, before and after; a
-// backend that is only on one side has none on the other. With thousands of backends a change
-// touches a few, and only those are planned.
-func changedServers(running, wanted map[string][]ServerLine) (before, after map[string][]ServerLine) {
+// changedServers are the server lines of the route backends whose lines differ, before and
+// after (a backend only on one side has none on the other), and fresh, the wanted backends the
+// running configuration lacks. With thousands of backends a change touches a few, and only those
+// are planned: both configurations list their backend blocks in the model's order (by ID), and a
+// block the render reused is the same block, so the walk compares pointers, not servers.
+func changedServers(running, wanted *Config) (before, after map[string][]ServerLine, fresh []string) {
 	before, after = map[string][]ServerLine{}, map[string][]ServerLine{}
-	for name, lines := range wanted {
-		if old, ok := running[name]; !ok || !slices.Equal(old, lines) {
-			before[name], after[name] = old, lines
+	if !running.inOrder || !wanted.inOrder {
+		for name, lines := range wanted.Servers {
+			old, ok := running.Servers[name]
+			if !ok {
+				fresh = append(fresh, name)
+			}
+			if !ok || !slices.Equal(old, lines) {
+				before[name], after[name] = old, lines
+			}
+		}
+		for name, lines := range running.Servers {
+			if _, ok := wanted.Servers[name]; !ok {
+				before[name] = lines
+			}
+		}
+		return before, after, fresh
+	}
+	a, b := running.backends, wanted.backends
+	for len(a) > 0 || len(b) > 0 {
+		c := 0
+		switch {
+		case len(a) == 0:
+			c = 1
+		case len(b) == 0:
+			c = -1
+		default:
+			c = model.CompareBackendIDs(a[0].from.ID, b[0].from.ID)
+		}
+		switch {
+		case c < 0:
+			before[a[0].data.Name] = a[0].data.Servers
+			a = a[1:]
+		case c > 0:
+			before[b[0].data.Name], after[b[0].data.Name] = nil, b[0].data.Servers
+			fresh = append(fresh, b[0].data.Name)
+			b = b[1:]
+		default:
+			if a[0] != b[0] && !slices.Equal(a[0].data.Servers, b[0].data.Servers) {
+				before[b[0].data.Name], after[b[0].data.Name] = a[0].data.Servers, b[0].data.Servers
+			}
+			a, b = a[1:], b[1:]
 		}
 	}
-	for name, lines := range running {
-		if _, ok := wanted[name]; !ok {
-			before[name] = lines
-		}
-	}
-	return before, after
+	return before, after, fresh
 }
 
 // serverOps returns the ops that add or re-weight servers, and those that remove them.

@@ -2,11 +2,13 @@ package haproxy
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
@@ -362,5 +364,57 @@ func TestPlanChange(t *testing.T) {
 	}
 	if p := PlanChange(nil, &Config{}); !p.Reload || p.Reasons[0].Kind != FirstConfiguration {
 		t.Errorf("first configuration: %+v", p)
+	}
+}
+
+// TestChangedServersWalkEqualsMaps checks the walk over both configurations' backend blocks
+// against matching their servers by name: random data planes (backends added, dropped, their
+// servers changed or kept) rendered from the previous configuration, as the manager does.
+func TestChangedServersWalkEqualsMaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(prev []model.Backend) []model.Backend {
+		var out []model.Backend
+		for i := range 12 {
+			id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: fmt.Sprintf("r%02d", i)}
+			old := slices.IndexFunc(prev, func(b model.Backend) bool { return b.ID == id })
+			switch {
+			case rng.IntN(4) == 0:
+				continue // dropped, or never there
+			case old >= 0 && rng.IntN(2) == 0:
+				out = append(out, prev[old]) // kept as it was
+				continue
+			}
+			b := model.Backend{ID: id}
+			for range rng.IntN(3) {
+				b.Servers = append(b.Servers, model.Server{Service: "s", Address: fmt.Sprintf("10.0.0.%d", rng.IntN(4)), Port: 80, Weight: 1})
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	var running *Config
+	var backends []model.Backend
+	for step := range 300 {
+		backends = random(backends)
+		wanted, err := renderFrom(running, model.DataPlane{Backends: backends}, goldenSettings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if running != nil {
+			before, after, fresh := changedServers(running, wanted)
+			// Out of order, the blocks are matched by name.
+			r, w := *running, *wanted
+			r.backends, w.backends = slices.Clone(r.backends), slices.Clone(w.backends)
+			slices.Reverse(r.backends)
+			slices.Reverse(w.backends)
+			r.inOrder, w.inOrder = false, false
+			wantBefore, wantAfter, wantFresh := changedServers(&r, &w)
+			slices.Sort(fresh)
+			slices.Sort(wantFresh)
+			if diff := cmp.Diff([]any{wantBefore, wantAfter, wantFresh}, []any{before, after, fresh}); diff != "" {
+				t.Fatalf("step %d (-maps +walk):\n%s", step, diff)
+			}
+		}
+		running = wanted
 	}
 }

@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"cmp"
 	"context"
 	"slices"
 
@@ -99,7 +98,7 @@ func withWantedSNIRoutes(running, wanted model.DataPlane) model.DataPlane {
 			out.Backends = append(out.Backends, b)
 		}
 	}
-	slices.SortFunc(out.Backends, func(a, b model.Backend) int { return compareBackendIDs(a.ID, b.ID) })
+	slices.SortFunc(out.Backends, func(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
 	return out
 }
 
@@ -109,10 +108,4 @@ func findBackend(backends []model.Backend, id model.BackendID) (model.Backend, b
 		return model.Backend{}, false
 	}
 	return backends[i], true
-}
-
-// compareBackendIDs is the build's order of backends, which haproxy.cfg follows: another order
-// would read as a changed configuration.
-func compareBackendIDs(a, b model.BackendID) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Rule, b.Rule))
 }

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
@@ -176,6 +177,12 @@ type BackendID struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	Rule      int    `json:"rule"`
+}
+
+// CompareBackendIDs is the order of a model's backends: by kind, namespace, name, then rule.
+// haproxy.cfg lists route backends in it too.
+func CompareBackendIDs(a, b BackendID) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Rule, b.Rule))
 }
 
 // Backend is the set of endpoints of one route rule.

@@ -94,7 +94,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	slices.SortFunc(dp.Sockets, func(a, b model.Socket) int {
 		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
 	})
-	slices.SortFunc(dp.Backends, func(a, b model.Backend) int { return compareBackendIDs(a.ID, b.ID) })
+	slices.SortFunc(dp.Backends, func(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
 	return dp
 }
 
@@ -133,8 +133,4 @@ func sortAttachments(list []attachment) []attachment {
 			cmp.Compare(a.route.GetName(), b.route.GetName()))
 	})
 	return list
-}
-
-func compareBackendIDs(a, b model.BackendID) int {
-	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Rule, b.Rule))
 }
