@@ -98,9 +98,9 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	for _, p := range pending {
 		m.Routes = append(m.Routes, p.finish())
 	}
-	b.remember(ordered)
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
+	b.remember(ordered)
 	return m
 }

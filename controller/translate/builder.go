@@ -15,10 +15,10 @@ import (
 // before while the route and everything that result read are unchanged: the same spec of the
 // route (uid and generation: the status the controller writes is no input), the same
 // resourceVersion of the Services its backendRefs name, of their EndpointSlices and of every
-// ReferenceGrant, Namespace and Secret, and the same spec of every GatewayClass and Gateway
-// (see worldVersions). Objects without a resourceVersion
-// (standalone files) are always built again. Only the placement of routes on listeners and
-// sockets, which weighs routes against each other, runs over every route each time.
+// ReferenceGrant, Namespace and Secret, and the same spec of every GatewayClass and Gateway (see
+// worldVersions). Without resourceVersions (standalone files) everything is built again. Only
+// the placement of routes on listeners and sockets, which weighs routes against each other, runs
+// over every route each time.
 //
 // TestBuilderEqualsBuild checks, over random sequences of changes to every kind, that a Builder's
 // model is always Build's.
@@ -143,9 +143,6 @@ func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 	add := func(kind string, o metav1.Object, version string) {
 		versioned = versioned && o.GetResourceVersion() != ""
 		out = append(out, kind+"/"+o.GetNamespace()+"/"+o.GetName()+"@"+version)
-	}
-	bySpec := func(o metav1.Object) string {
-		return string(o.GetUID()) + "/" + strconv.FormatInt(o.GetGeneration(), 10)
 	}
 	for i := range s.GatewayClasses {
 		add("GatewayClass", &s.GatewayClasses[i], bySpec(&s.GatewayClasses[i]))
