@@ -25,8 +25,9 @@ func (m *Manager) Spares() map[string]string {
 //   - none when floor (-spare-backends) is 0: every new route backend reloads;
 //   - at least floor: a burst of that many routes never reloads;
 //   - a quarter of the route backends, so the headroom grows with the gateway;
-//   - after the pool ran out (ranOut), as many as the route backends and at least burstSpares:
-//     a burst that outran the pool is likely to go on, and the next reload should be its last.
+//   - after the pool alone caused a reload (ranOut), as many as the route backends and at least
+//     burstSpares: a burst that outran the pool is likely to go on, and the next reload should be
+//     its last.
 //
 // Between reloads the pool keeps its size: the spares are declared in haproxy.cfg, and a new size
 // is a new configuration. Each spare is an empty backend on the stats page and about 10 KiB of
@@ -57,12 +58,18 @@ func tcpBackends(dp model.DataPlane) int {
 	return n
 }
 
-// ranOut reports whether a plan reloads because new route backends outnumber the free spares.
+// ranOut reports whether a plan reloads only because new route backends outnumber the free
+// spares: a burst outran the pool. A reload that was due anyway (the first configuration with
+// routes, as on a cold start, or new listeners) sizes the pool as usual: the routes it brings are
+// no sign of a burst going on, and doubling the backends would double HAProxy's parse time and
+// memory.
 func ranOut(p Plan) bool {
+	ran := false
 	for _, r := range p.Reasons {
-		if r.Kind == SparesUsedUp {
-			return true
+		if r.Kind != SparesUsedUp {
+			return false
 		}
+		ran = true
 	}
-	return false
+	return ran
 }

@@ -21,3 +21,22 @@ func TestSparePool(t *testing.T) {
 		}
 	}
 }
+
+func TestRanOutOnlyWhenSparesAloneReload(t *testing.T) {
+	used := Reason{SparesUsedUp, "20 new route backends, 16 spare backends left"}
+	changed := Reason{ConfigChanged, "haproxy.cfg changed beyond route backends"}
+	for _, tt := range []struct {
+		name    string
+		reasons []Reason
+		want    bool
+	}{
+		{"a burst outran the pool", []Reason{used}, true},
+		{"a cold start or new listeners: due anyway", []Reason{changed, used}, false},
+		{"no spares needed", []Reason{changed}, false},
+		{"no reload", nil, false},
+	} {
+		if got := ranOut(Plan{Reload: len(tt.reasons) > 0, Reasons: tt.reasons}); got != tt.want {
+			t.Errorf("%s: ranOut = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
