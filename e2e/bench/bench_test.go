@@ -159,7 +159,7 @@ func TestBenchmarks(t *testing.T) {
 	res.Unrelated.Rebuilds, res.Unrelated.Ignored = rebuildCauses(before, after)
 	t.Logf("unrelated objects: %d updates during convergence; rebuilds by cause %v; ignored changes %v",
 		res.Unrelated.Updates, res.Unrelated.Rebuilds, res.Unrelated.Ignored)
-	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest))
+	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest), r.profileHeap(p, largest))
 	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: cold start, set-up, endpoints, convergence", largest)))
 	p.stop()
 	r.deleteTiers("new", "full", "small")

@@ -153,6 +153,22 @@ func (r *rig) profileConvergence(p *controllerProcess, address string, existing 
 	}
 }
 
+// profileHeap keeps the top of the controller's heap in use, after a garbage collection, by the
+// place that allocated it: what the controller's memory holds with existing routes.
+func (r *rig) profileHeap(p *controllerProcess, existing int) Profile {
+	r.t.Helper()
+	path := filepath.Join(r.outDir, fmt.Sprintf("controller-heap-%d.pprof", existing))
+	if err := p.heapProfile(path); err != nil {
+		r.t.Fatalf("controller heap profile: %v", err)
+	}
+	top, command := r.profileTop(filepath.Join(r.root, "bin", "haproxy-gateway"), path, "-top", "-sample_index=inuse_space", "-nodecount=25")
+	return Profile{
+		Title:   fmt.Sprintf("Controller heap in use after a garbage collection, with %s routes", count(existing)),
+		Command: command,
+		Top:     top,
+	}
+}
+
 // endpointPropagation moves the "endpoints" Service's only endpoint to a new address, one
 // update at a time, and times each from just before the update to HAProxy running a server at
 // that address in the route's backend.

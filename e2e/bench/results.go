@@ -138,7 +138,7 @@ type ReloadCount struct {
 	StageSeconds, StagePasses map[string]float64
 }
 
-// Profile is the top of a CPU profile taken while a figure was measured.
+// Profile is the top of a profile taken while a figure was measured: CPU, or heap in use.
 type Profile struct {
 	Title, Command, Top string
 	// Stages are the pipeline's shares of the profile.

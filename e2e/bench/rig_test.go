@@ -278,8 +278,17 @@ func (p *controllerProcess) metricSamples(prefix string) (map[string]float64, er
 
 // cpuProfile fetches a CPU profile of the controller over seconds into path.
 func (p *controllerProcess) cpuProfile(seconds int, path string) error {
-	c := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, seconds))
+	return p.profile(fmt.Sprintf("profile?seconds=%d", seconds), time.Duration(seconds+30)*time.Second, path)
+}
+
+// heapProfile fetches the controller's heap profile, taken after a garbage collection, into path.
+func (p *controllerProcess) heapProfile(path string) error {
+	return p.profile("heap?gc=1", 30*time.Second, path)
+}
+
+func (p *controllerProcess) profile(query string, timeout time.Duration, path string) error {
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/%s", p.pprof, query))
 	if err != nil {
 		return err
 	}
@@ -319,9 +328,12 @@ func (r *rig) apiServerCPUProfile(seconds int, path string) error {
 }
 
 // profileTop is the top of a CPU profile by cumulative time, and the command that prints it.
-func (r *rig) profileTop(binary, path string) (top, command string) {
+func (r *rig) profileTop(binary, path string, options ...string) (top, command string) {
 	r.t.Helper()
-	args := []string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}
+	if len(options) == 0 {
+		options = []string{"-top", "-cum", "-nodecount=40"}
+	}
+	args := append([]string{"tool", "pprof"}, options...)
 	if binary != "" {
 		args = append(args, binary)
 	}
@@ -335,7 +347,7 @@ func (r *rig) profileTop(binary, path string) (top, command string) {
 		}
 		return p
 	}
-	command = "go tool pprof -top -cum -nodecount=40 "
+	command = "go tool pprof " + strings.Join(options, " ") + " "
 	if binary != "" {
 		command += rel(binary) + " "
 	}
