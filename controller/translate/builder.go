@@ -14,9 +14,9 @@ import (
 // Builder builds as Build does, and reuses each route's own result (routeResult) from the build
 // before while the route and everything that result read are unchanged: the same spec of the
 // route (uid and generation: the status the controller writes is no input), the same
-// resourceVersion of the Services its backendRefs name, of their EndpointSlices and of every
-// ReferenceGrant, Namespace and Secret, and the same spec of every GatewayClass and Gateway (see
-// worldVersions). Without resourceVersions (standalone files) everything is built again. Only
+// resourceVersion of the Services its backendRefs name and of every ReferenceGrant, Namespace
+// and Secret, and the same spec of every GatewayClass and Gateway (see worldVersions). When only
+// the EndpointSlices of its Services changed, only its servers are resolved again. Without resourceVersions (standalone files) everything is built again. Only
 // the placement of routes on listeners and sockets, which weighs routes against each other, runs
 // over every route each time.
 //
@@ -120,10 +120,18 @@ func (b *Builder) result(kind string, route metav1.Object, in *index, compute fu
 		return compute()
 	}
 	key := routeKey{kind, route.GetNamespace(), route.GetName()}
-	if c := b.routes[key]; c != nil && c.uid == route.GetUID() && c.generation == route.GetGeneration() && servicesCurrent(c.result.services, in) {
-		c.seen = b.pass
-		b.Reused++
-		return c.result
+	if c := b.routes[key]; c != nil && c.uid == route.GetUID() && c.generation == route.GetGeneration() {
+		switch servicesNow(c.result.services, in) {
+		case endpointsMoved:
+			// Only servers depend on EndpointSlices: the rest of the result stands.
+			c.result = c.result.withServers(in)
+			c.result.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
+			fallthrough
+		case servicesSame:
+			c.seen = b.pass
+			b.Reused++
+			return c.result
+		}
 	}
 	r := compute()
 	r.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
@@ -192,24 +200,50 @@ func serviceDeps(namespace string, refs []gatewayv1.BackendObjectReference, in *
 	return out
 }
 
-// servicesCurrent reports whether every Service in deps is as the index has it now.
-func servicesCurrent(deps []serviceDep, in *index) bool {
+// servicesState is how the Services a route result read compare with the index now.
+type servicesState int
+
+const (
+	servicesSame servicesState = iota
+	// endpointsMoved: the Services are the same, some of their EndpointSlices are not.
+	endpointsMoved
+	servicesChanged
+)
+
+func servicesNow(deps []serviceDep, in *index) servicesState {
+	state := servicesSame
 	for _, d := range deps {
 		version := ""
 		if svc := in.services[d.key]; svc != nil {
 			version = svc.ResourceVersion
 		}
+		if version != d.version {
+			return servicesChanged
+		}
 		slicesNow := in.slicesByService[d.key]
-		if version != d.version || len(slicesNow) != len(d.slices) {
-			return false
+		if len(slicesNow) != len(d.slices) {
+			state = endpointsMoved
+			continue
 		}
 		for i, slice := range slicesNow {
 			if slice.ResourceVersion != d.slices[i] {
-				return false
+				state = endpointsMoved
+				break
 			}
 		}
 	}
-	return true
+	return state
+}
+
+// withServers is the result with the servers of its backends resolved again from the index's
+// EndpointSlices, as ResolveServers does.
+func (r *routeResult) withServers(in *index) *routeResult {
+	out := *r
+	out.backends = slices.Clone(r.backends)
+	for i := range out.backends {
+		out.backends[i].Servers = Servers(out.backends[i].Refs, in.slicesByService)
+	}
+	return &out
 }
 
 // backendRefsOf lists what a route's backendRefs point at.
