@@ -43,6 +43,7 @@ func Build(s *snapshot.Snapshot, opts Options) *model.Model {
 // build is Build, taking each route's own result from b when it has it (b may be nil).
 func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	in := newIndex(s)
+	b.compareServices(in)
 	classes, acceptedClasses := gatewayClasses(s.GatewayClasses, opts, s.CRDBundleVersion)
 
 	var managed []*gatewayv1.Gateway

@@ -33,26 +33,33 @@ type Builder struct {
 	// attached is how many attachments each listener of each Gateway had in the last build, by
 	// listener index: the lists are made that large up front.
 	attached map[types.NamespacedName][]int
+	// serviceVersions are the versions of every Service and its EndpointSlices in the last build,
+	// by "namespace/name"; changedServices says how those that differ in this build do. Every
+	// route kept was seen in the last build, so what changed since is all it needs to know.
+	serviceVersions map[string]serviceVersion
+	changedServices map[string]servicesState
 	// Reused and Built count the route results of the last build taken from the build before, and
 	// made anew.
 	Reused, Built int
+	// kept counts the results of this build that are kept for the next one: those left over were
+	// not seen, and go.
+	kept int
 }
 
 type routeKey struct{ kind, namespace, name string }
+
+// serviceVersion is a Service's resourceVersion ("" when it does not exist) and those of its
+// EndpointSlices, in snapshot order.
+type serviceVersion struct {
+	service string
+	slices  []string
+}
 
 type cachedRoute struct {
 	uid        types.UID
 	generation int64
 	seen       uint64
 	result     *routeResult
-}
-
-// serviceDep is a Service a route's backendRefs name, as a result read it: its version ("" when
-// it did not exist) and its EndpointSlices' versions, in snapshot order.
-type serviceDep struct {
-	key     string
-	version string
-	slices  []string
 }
 
 // NewBuilder returns a Builder that builds with opts.
@@ -64,14 +71,14 @@ func NewBuilder(opts Options) *Builder {
 // call (a changed object comes as a new one, with a new resourceVersion, as from an informer).
 func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
 	b.pass++
-	b.Reused, b.Built = 0, 0
+	b.Reused, b.Built, b.kept = 0, 0, 0
 	world, versioned := worldVersions(s)
 	if !versioned || !slices.Equal(world, b.world) {
 		clear(b.routes)
 	}
 	b.world, b.versioned = world, versioned
 	m := build(s, b.opts, b)
-	if len(b.routes) > b.Reused+b.Built {
+	if len(b.routes) > b.kept {
 		for key, c := range b.routes {
 			if c.seen != b.pass {
 				delete(b.routes, key)
@@ -121,23 +128,57 @@ func (b *Builder) result(kind string, route metav1.Object, in *index, compute fu
 	}
 	key := routeKey{kind, route.GetNamespace(), route.GetName()}
 	if c := b.routes[key]; c != nil && c.uid == route.GetUID() && c.generation == route.GetGeneration() {
-		switch servicesNow(c.result.services, in) {
+		switch b.servicesNow(c.result.services) {
 		case endpointsMoved:
 			// Only servers depend on EndpointSlices: the rest of the result stands.
 			c.result = c.result.withServers(in)
-			c.result.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
 			fallthrough
 		case servicesSame:
 			c.seen = b.pass
 			b.Reused++
+			b.kept++
 			return c.result
 		}
 	}
 	r := compute()
-	r.services = serviceDeps(route.GetNamespace(), backendRefsOf(route), in)
+	r.services = serviceKeys(route.GetNamespace(), backendRefsOf(route))
 	b.routes[key] = &cachedRoute{uid: route.GetUID(), generation: route.GetGeneration(), seen: b.pass, result: r}
 	b.Built++
+	b.kept++
 	return r
+}
+
+// compareServices notes how every Service and its EndpointSlices differ from the last build.
+func (b *Builder) compareServices(in *index) {
+	if b == nil {
+		return
+	}
+	now := make(map[string]serviceVersion, len(in.services)+len(in.slicesByService))
+	for key, svc := range in.services {
+		now[key] = serviceVersion{service: svc.ResourceVersion}
+	}
+	for key, list := range in.slicesByService {
+		v := now[key]
+		for _, slice := range list {
+			v.slices = append(v.slices, slice.ResourceVersion)
+		}
+		now[key] = v
+	}
+	changed := map[string]servicesState{}
+	for key, v := range now {
+		switch last, ok := b.serviceVersions[key]; {
+		case !ok || last.service != v.service:
+			changed[key] = servicesChanged
+		case !slices.Equal(last.slices, v.slices):
+			changed[key] = endpointsMoved
+		}
+	}
+	for key := range b.serviceVersions {
+		if _, ok := now[key]; !ok {
+			changed[key] = servicesChanged
+		}
+	}
+	b.serviceVersions, b.changedServices = now, changed
 }
 
 // worldVersions lists the version of every object a route's result may read besides Services
@@ -176,31 +217,23 @@ func bySpec(o metav1.Object) string {
 	return string(o.GetUID()) + "/" + strconv.FormatInt(o.GetGeneration(), 10)
 }
 
-// serviceDeps are the Services refs name, as the index has them now.
-func serviceDeps(namespace string, refs []gatewayv1.BackendObjectReference, in *index) []serviceDep {
-	var out []serviceDep
+// serviceKeys are the Services ("namespace/name") refs name, each once.
+func serviceKeys(namespace string, refs []gatewayv1.BackendObjectReference) []string {
+	var out []string
 	for _, ref := range refs {
 		ns := namespace
 		if ref.Namespace != nil && *ref.Namespace != "" {
 			ns = string(*ref.Namespace)
 		}
-		key := ns + "/" + string(ref.Name)
-		if slices.ContainsFunc(out, func(d serviceDep) bool { return d.key == key }) {
-			continue
+		if key := ns + "/" + string(ref.Name); !slices.Contains(out, key) {
+			out = append(out, key)
 		}
-		d := serviceDep{key: key}
-		if svc := in.services[key]; svc != nil {
-			d.version = svc.ResourceVersion
-		}
-		for _, slice := range in.slicesByService[key] {
-			d.slices = append(d.slices, slice.ResourceVersion)
-		}
-		out = append(out, d)
 	}
 	return out
 }
 
-// servicesState is how the Services a route result read compare with the index now.
+// servicesState is how the Services a route result read changed since the last build, from the
+// least to the most.
 type servicesState int
 
 const (
@@ -210,27 +243,14 @@ const (
 	servicesChanged
 )
 
-func servicesNow(deps []serviceDep, in *index) servicesState {
+// servicesNow is how the Services of keys changed since the last build: the most any of them did.
+func (b *Builder) servicesNow(keys []string) servicesState {
 	state := servicesSame
-	for _, d := range deps {
-		version := ""
-		if svc := in.services[d.key]; svc != nil {
-			version = svc.ResourceVersion
-		}
-		if version != d.version {
-			return servicesChanged
-		}
-		slicesNow := in.slicesByService[d.key]
-		if len(slicesNow) != len(d.slices) {
-			state = endpointsMoved
-			continue
-		}
-		for i, slice := range slicesNow {
-			if slice.ResourceVersion != d.slices[i] {
-				state = endpointsMoved
-				break
-			}
-		}
+	if len(b.changedServices) == 0 {
+		return state
+	}
+	for _, key := range keys {
+		state = max(state, b.changedServices[key])
 	}
 	return state
 }

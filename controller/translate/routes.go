@@ -51,8 +51,9 @@ type routeResult struct {
 	what attachment
 	// bound lines up with status.Parents: the listeners each parentRef attached to.
 	bound [][]boundListener
-	// services are what the backends read, to tell whether the result still holds.
-	services []serviceDep
+	// services are the Services ("namespace/name") the backends read, to tell whether the result
+	// still holds.
+	services []string
 }
 
 // boundListener is one listener a parentRef attached a route to, with the hostnames it serves there.
