@@ -132,28 +132,36 @@ func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) [
 	return out.Bytes()
 }
 
-// withServers is the configuration with some route backends rendered again from their model
-// (by name), which differs only in servers; false when one of them is not a route backend of c.
-func (c *Config) withServers(changed map[string]model.Backend) (*Config, bool) {
+// withServers is the configuration with some route backends rendered again from their model,
+// which differs only in servers; false when one of them is not a route backend of c.
+func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 	out := *c
 	out.Servers = maps.Clone(c.Servers)
 	out.backends = slices.Clone(c.backends)
-	found := 0
-	for i, block := range out.backends {
-		b, ok := changed[block.data.Name]
-		if !ok {
-			continue
+	for _, b := range changed {
+		i, found := out.blockOf(b.ID)
+		if !found {
+			return nil, false
 		}
+		block := out.backends[i]
 		if b.HTTP != block.from.HTTP || b.Unresolved != block.from.Unresolved {
 			return nil, false
 		}
-		found++
 		out.backends[i] = renderBackend(b)
 		out.Servers[block.data.Name] = out.backends[i].data.Servers
 	}
-	if found != len(changed) {
-		return nil, false
-	}
 	out.Text = assemble(out.head, out.backends, out.tail, false)
 	return &out, true
+}
+
+// blockOf finds the block of a route backend: by binary search when the blocks are in the
+// model's order, else by a walk over them.
+func (c *Config) blockOf(id model.BackendID) (int, bool) {
+	if c.inOrder {
+		return slices.BinarySearchFunc(c.backends, id, func(block *backendBlock, id model.BackendID) int {
+			return model.CompareBackendIDs(block.from.ID, id)
+		})
+	}
+	i := slices.IndexFunc(c.backends, func(block *backendBlock) bool { return block.from.ID == id })
+	return i, i >= 0
 }

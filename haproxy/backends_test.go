@@ -43,7 +43,7 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			if b.HTTP {
 				continue
 			}
-			changed, ok := prev.withServers(map[string]model.Backend{backendName(b.ID): next.Backends[i]})
+			changed, ok := prev.withServers([]model.Backend{next.Backends[i]})
 			if !ok {
 				t.Fatalf("withServers refused %s", backendName(b.ID))
 			}
@@ -67,5 +67,39 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			}
 			same("first backend dropped", got, next)
 		}
+	}
+}
+
+// TestWithServersOutOfOrder finds route backends whose blocks are not in the model's order, as
+// a data plane built by hand may list them.
+func TestWithServersOutOfOrder(t *testing.T) {
+	a := model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "a"}}
+	b := model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "b"}}
+	unsorted := []model.Backend{b, a}
+	prev, err := Render(model.DataPlane{Backends: unsorted}, goldenSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev.inOrder {
+		t.Fatal("blocks in order; the case needs them out of order")
+	}
+	a.Servers = []model.Server{{Service: "s", Address: "10.0.0.1", Port: 80, Weight: 1}}
+	found, ok := backendsOf([]model.Backend{b, a}, []model.BackendID{a.ID})
+	if !ok || len(found) != 1 || found[0].ID != a.ID {
+		t.Fatalf("backendsOf: %v %v", found, ok)
+	}
+	got, ok := prev.withServers([]model.Backend{a})
+	if !ok {
+		t.Fatal("withServers refused a")
+	}
+	want, err := Render(model.DataPlane{Backends: []model.Backend{b, a}}, goldenSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want.Text), string(got.Text)); diff != "" {
+		t.Errorf("haproxy.cfg (-render +withServers):\n%s", diff)
+	}
+	if _, ok := prev.withServers([]model.Backend{{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "c"}}}); ok {
+		t.Error("withServers took a backend the configuration lacks")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -174,22 +175,17 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 	if m.live == nil || len(dp.Backends) != len(m.liveModel.Backends) {
 		return m.apply(ctx, dp)
 	}
-	ids := map[model.BackendID]bool{}
-	for _, id := range changed {
-		ids[id] = true
-	}
-	backends := map[string]model.Backend{}
-	for _, b := range dp.Backends {
-		if ids[b.ID] {
-			backends[backendName(b.ID)] = b
-		}
+	backends, ok := backendsOf(dp.Backends, changed)
+	if !ok {
+		return m.apply(ctx, dp)
 	}
 	wanted, ok := m.live.Config.withServers(backends)
-	if !ok || len(backends) != len(ids) {
+	if !ok {
 		return m.apply(ctx, dp)
 	}
 	running, servers := map[string][]ServerLine{}, map[string][]ServerLine{}
-	for name := range backends {
+	for _, b := range backends {
+		name := backendName(b.ID)
 		running[name], servers[name] = m.live.Config.Servers[name], wanted.Servers[name]
 	}
 	in, out := serverOps(bySection(running, m.live.Spares), bySection(servers, m.live.Spares))
@@ -204,6 +200,22 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 	}
 	m.setLive(m.live.After(plan, wanted), dp, false)
 	return Result{Plan: plan}
+}
+
+// backendsOf finds the backends of ids in backends, which are in the model's order (by ID);
+// false when one is missing.
+func backendsOf(backends []model.Backend, ids []model.BackendID) ([]model.Backend, bool) {
+	out := make([]model.Backend, 0, len(ids))
+	for _, id := range ids {
+		i, found := slices.BinarySearchFunc(backends, id, func(b model.Backend, id model.BackendID) int { return model.CompareBackendIDs(b.ID, id) })
+		if !found {
+			if i = slices.IndexFunc(backends, func(b model.Backend) bool { return b.ID == id }); i < 0 {
+				return nil, false
+			}
+		}
+		out = append(out, backends[i])
+	}
+	return out, true
 }
 
 // reloadAfter reloads when the runtime API failed to carry out plan: part of its ops may have
