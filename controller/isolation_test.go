@@ -15,6 +15,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
@@ -41,7 +42,7 @@ func TestRefusedObjectsAreIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	good, bFirst, bSecond := httpEcho(t, "good"), httpEcho(t, "b-first"), httpEcho(t, "b-second")
-	ports := map[string]int32{"a": freePort(t), "b": freePort(t), "c": freePort(t)}
+	ports := map[string]int32{"a": int32(freeport.Get(t)), "b": int32(freeport.Get(t)), "c": int32(freeport.Get(t))}
 	scene := isolationScene{ports: ports, weak: weak, good: good, refusedPort: 70000, refusedPath: "/refused"}
 
 	m, snap := scene.model(bFirst)
@@ -263,7 +264,7 @@ func startHAProxy(t *testing.T) (*haproxy.Manager, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(run) })
-	settings := haproxy.Settings{Dir: t.TempDir(), RunDir: run, StatsAddress: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+	settings := haproxy.Settings{Dir: t.TempDir(), RunDir: run, StatsAddress: fmt.Sprintf("127.0.0.1:%d", int32(freeport.Get(t))),
 		HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -273,13 +274,4 @@ func startHAProxy(t *testing.T) (*haproxy.Manager, string) {
 	}
 	t.Cleanup(m.Stop)
 	return m, filepath.Join(run, "stats.sock")
-}
-
-func freePort(t *testing.T) int32 {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return int32(l.Addr().(*net.TCPAddr).Port)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
@@ -24,7 +25,7 @@ func TestControllerKilledAndRestarted(t *testing.T) {
 	// The second controller runs with the first one's flags: what it renders must be what runs.
 	haproxyDir, runDir := t.TempDir(), shortTempDir(t)
 	dirs := []string{"-address-pool", gatewayPool, "-haproxy-dir", haproxyDir, "-haproxy-run-dir", runDir,
-		"-stats-address=127.0.0.1:" + freePort(t), "-metrics-address=127.0.0.1:" + freePort(t)}
+		"-stats-address=127.0.0.1:" + freeport.String(t), "-metrics-address=127.0.0.1:" + freeport.String(t)}
 	served := e.serveExample(dirs...)
 	x, first, passthrough := served.example, served.controller, served.passthrough
 	socket := filepath.Join(runDir, "master.sock")

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -115,7 +116,7 @@ func runControllerProcess(t *testing.T, opts controllerOptions, args ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	metricsPort, statsPort := freePort(t), freePort(t)
+	metricsPort, statsPort := freeport.String(t), freeport.String(t)
 	c := &controllerProcess{t: t, logs: &syncBuffer{}, runDir: runDir,
 		metricsAddress: "127.0.0.1:" + metricsPort, statsAddress: "127.0.0.1:" + statsPort}
 	bindHost := "127.0.0.1"
@@ -239,15 +240,6 @@ func repoRoot(t *testing.T) string {
 		}
 		dir = parent
 	}
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
 type syncBuffer struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 )
 
@@ -15,7 +16,7 @@ import (
 // exactly the wanted configuration again.
 func TestRuntimeFallbacks(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	dp := func(hosts ...string) model.DataPlane {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -40,7 +41,7 @@ var fuzzPorts struct {
 }
 
 func listenerPorts(t *testing.T) (tls, http int32) {
-	fuzzPorts.once.Do(func() { fuzzPorts.tls, fuzzPorts.http = atoi32(freePort(t)), atoi32(freePort(t)) })
+	fuzzPorts.once.Do(func() { fuzzPorts.tls, fuzzPorts.http = atoi32(freeport.String(t)), atoi32(freeport.String(t)) })
 	return fuzzPorts.tls, fuzzPorts.http
 }
 

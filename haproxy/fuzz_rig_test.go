@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 )
 
@@ -56,7 +57,7 @@ func (r *fuzzRig) start(t *testing.T) error {
 	if err != nil {
 		return err
 	}
-	settings := Settings{Dir: filepath.Join(r.runDir, "etc"), RunDir: r.runDir, StatsAddress: "127.0.0.1:" + freePort(t),
+	settings := Settings{Dir: filepath.Join(r.runDir, "etc"), RunDir: r.runDir, StatsAddress: "127.0.0.1:" + freeport.String(t),
 		HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2}
 	empty, err := Render(model.DataPlane{}, settings)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -42,7 +43,7 @@ func TestManagerServesHTTPAndHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	httpPort, tlsPort := freePort(t), freePort(t)
+	httpPort, tlsPort := freeport.String(t), freeport.String(t)
 	id := func(name string, rule int) model.BackendID {
 		return model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: name, Rule: rule}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -26,7 +27,7 @@ func TestListenerIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := freeport.String(t)
 	bank := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bank"}
 	tenantTLS := model.BackendID{Kind: "TLSRoute", Namespace: "tenant", Name: "app"}
 	secure := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "secure"}

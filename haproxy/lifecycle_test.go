@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	proclist "github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
@@ -56,7 +57,7 @@ func answered(addr, name string, n int) int {
 // state holds no key, so the certificate comes back from its file.
 func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	cert, err := testtls.New("bar.example.com")
 	if err != nil {
@@ -114,7 +115,7 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 // renders to, the state is unknown, and the first change reloads.
 func TestRestartWithChangedFilesReloads(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	dp := r.passthroughRoutes(port, "foo.example.com")
 	if res := r.apply(dp); res.Err != nil {
 		t.Fatal(res.Err)
@@ -142,7 +143,7 @@ func TestRestartWithChangedFilesReloads(t *testing.T) {
 // a new worker serving the same configuration within 5 seconds, with nothing from outside.
 func TestWorkerKilledIsReplaced(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	if res := r.apply(r.passthroughRoutes(port, "foo.example.com")); res.Err != nil {
 		t.Fatal(res.Err)
@@ -186,7 +187,7 @@ func TestWorkerKilledIsReplaced(t *testing.T) {
 func TestReloadsAreRateLimited(t *testing.T) {
 	r := newRig(t, func(s *Settings) { s.SpareBackends = 0 })
 	r.manager.reloads.interval = 2 * time.Second
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	if res := r.apply(r.passthroughRoutes(port, "foo.example.com")); !res.Reloaded() {
 		t.Fatalf("first configuration: %+v", res)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -89,7 +90,7 @@ func (l *load) end() { close(l.stop); l.done.Wait() }
 func TestNoFailedConnectionsAcrossReloadsAndRuntimeChanges(t *testing.T) {
 	r := newRig(t, func(s *Settings) { s.HardStopAfter = 2 * time.Minute })
 	gatewayCert, _ := testtls.New("bar.example.com", "churn.example.com", "churn-2.example.com")
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	var churnPods []*echo.Server
 	for i := range 4 {

@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
@@ -52,7 +52,7 @@ func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freePort(t),
+	settings := Settings{Dir: dir, RunDir: run, StatsAddress: "127.0.0.1:" + freeport.String(t),
 		HardStopAfter: 5 * time.Second, IdleTimeout: time.Minute, DefaultCertificate: defaultCert, SpareBackends: 2}
 	for _, e := range edit {
 		e(&settings)
@@ -79,16 +79,6 @@ func server(s *echo.Server) model.Server {
 	return model.Server{Service: s.Name, Address: s.Addr().IP.String(), Port: int32(s.Addr().Port), Weight: 1}
 }
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -106,7 +96,7 @@ func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}

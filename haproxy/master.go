@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -79,10 +77,10 @@ func AttachMaster(socket string) *Master { return &Master{socket: socket} }
 func AdoptMaster(socket string) *Master {
 	m := &Master{socket: socket}
 	p, err := m.procs()
-	if err != nil || p.master == 0 || len(p.current) == 0 {
+	if err != nil || p.Master == 0 || len(p.Current) == 0 {
 		return nil
 	}
-	m.pid, m.exited = p.master, make(chan struct{})
+	m.pid, m.exited = p.Master, make(chan struct{})
 	go func() {
 		for processAlive(m.pid) {
 			time.Sleep(250 * time.Millisecond)
@@ -109,7 +107,7 @@ func (m *Master) WaitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		p, err := m.procs()
-		if err == nil && len(p.current) > 0 {
+		if err == nil && len(p.Current) > 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -146,59 +144,18 @@ func CLICommand(socket, command string) (string, error) {
 	return string(out), err
 }
 
-// procs is what "show proc" says.
-type procs struct {
-	master       int
-	current, old []int
-	// failedReloads is the master's "[failed: N]" count (HAProxy 2.6.10 and later).
-	failedReloads int
-}
-
 // Workers returns the PIDs of current workers and of old workers still draining.
 func (m *Master) Workers() (current, old []int, err error) {
 	p, err := m.procs()
-	return p.current, p.old, err
+	return p.Current, p.Old, err
 }
 
-func (m *Master) procs() (procs, error) {
-	var p procs
+func (m *Master) procs() (Procs, error) {
 	out, err := m.Command("show proc")
 	if err != nil {
-		return p, err
+		return Procs{}, err
 	}
-	if i := strings.Index(out, "[failed: "); i >= 0 {
-		rest := out[i+len("[failed: "):]
-		if j := strings.IndexByte(rest, ']'); j >= 0 {
-			p.failedReloads, _ = strconv.Atoi(rest[:j])
-		}
-	}
-	section := ""
-	scanner := bufio.NewScanner(strings.NewReader(out))
-	for scanner.Scan() {
-		line := strings.TrimSpace(scanner.Text())
-		if strings.HasPrefix(line, "#") {
-			section = line
-			continue
-		}
-		fields := strings.Fields(line)
-		if len(fields) < 2 || (fields[1] != "worker" && fields[1] != "master") {
-			continue
-		}
-		pid, convErr := strconv.Atoi(fields[0])
-		if convErr != nil {
-			continue
-		}
-		if fields[1] == "master" {
-			p.master = pid
-			continue
-		}
-		if strings.Contains(section, "old") {
-			p.old = append(p.old, pid)
-		} else {
-			p.current = append(p.current, pid)
-		}
-	}
-	return p, scanner.Err()
+	return ParseProcs(out)
 }
 
 // Reload asks the master for new workers on the configuration now on disk and waits until one
@@ -217,12 +174,12 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 		// The master re-executes itself on reload and is briefly not listening.
 		now, err := m.procs()
 		if err == nil {
-			for _, pid := range now.current {
-				if !slices.Contains(before.current, pid) {
+			for _, pid := range now.Current {
+				if !slices.Contains(before.Current, pid) {
 					return nil
 				}
 			}
-			if now.failedReloads > before.failedReloads {
+			if now.FailedReloads > before.FailedReloads {
 				return fmt.Errorf("HAProxy could not load the configuration (see its log); the previous workers keep serving")
 			}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -17,7 +18,7 @@ import (
 func TestNoReloadRoutesAddedAndDeleted(t *testing.T) {
 	r := newRig(t) // two spare backends
 	gatewayCert, _ := testtls.New("bar.example.com", "baz.example.com", "qux.example.com")
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	route := func(name string) model.BackendID {
 		return model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: name + "-route"}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -81,7 +82,7 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 	r := newRig(t)
 	pods := fooPods(t, 10)
 	gatewayCert, _ := testtls.New("foo.example.com", "bar.example.com")
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
@@ -179,7 +180,7 @@ func TestNoReloadCertificates(t *testing.T) {
 	first, _ := testtls.New("bar.example.com")
 	rotated, _ := testtls.New("bar.example.com")
 	baz, _ := testtls.New("baz.example.com")
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
 	dp := func(barCert testtls.Pair, withBaz bool) model.DataPlane {
@@ -241,7 +242,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	r := newRig(t)
 	cert, _ := testtls.New("bar.example.com")
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
-	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(freePort(t)), Gateway: "default/gw",
+	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(freeport.String(t)), Gateway: "default/gw",
 		Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 		Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
 	backends := []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -66,7 +67,7 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 	first, _ := testtls.NewRSA("bar.example.com")
 	other, _ := testtls.NewRSA("bar.example.com")
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
-	port := atoi32(freePort(t))
+	port := atoi32(freeport.String(t))
 	dp := func(cert testtls.Pair) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: port, Gateway: "default/gw",
 			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
@@ -122,7 +123,7 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 // used for replace the whole map, on a real HAProxy and without a reload.
 func TestMapReplacedThroughPayload(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	dp := func(hosts int) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
@@ -145,7 +146,7 @@ func TestMapReplacedThroughPayload(t *testing.T) {
 // burst of new routes on one listener. Every hostname answers, without a reload.
 func TestLargeMapReplacedThroughPayload(t *testing.T) {
 	r := newRig(t)
-	port := freePort(t)
+	port := freeport.String(t)
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	name := func(i int) string { return fmt.Sprintf("route-%05d.team-with-a-long-namespace-name.example.com", i) }
 	const hosts = 2000 // about 150 KiB of map payload

@@ -41,7 +41,7 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 	m.live, m.liveModel = live, dp
 	if reloaded {
 		if p, err := m.master.procs(); err == nil {
-			m.workers = sortedPIDs(p.current)
+			m.workers = sortedPIDs(p.Current)
 		}
 	}
 	m.state.save(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: slices.Clone(m.workers),
@@ -51,7 +51,7 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 // resume learns what a running HAProxy runs; see the comment at the top of this file.
 func (m *Manager) resume() {
 	if p, err := m.master.procs(); err == nil {
-		m.workers = sortedPIDs(p.current)
+		m.workers = sortedPIDs(p.Current)
 	}
 	live, dp, err := m.recoverLive()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 )
@@ -23,7 +24,7 @@ func TestFailedReloadStillSendsRuntimeChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(other.Close)
-	port, newPort := freePort(t), freePort(t)
+	port, newPort := freeport.String(t), freeport.String(t)
 	addr := "127.0.0.1:" + port
 	fooID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "foo-route"}
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}

@@ -72,19 +72,19 @@ func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 	}
 	event := "HAProxy workers were restarted outside the controller; they run the configuration on disk"
 	switch {
-	case len(p.current) == 0:
+	case len(p.Current) == 0:
 		event = "no HAProxy worker ran (one ended without being asked to); a new one was started on the running configuration"
 		m.reloads.started(time.Now())
 		if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
 			return "no HAProxy worker runs, and the master did not start a new one", err
 		}
-	case slices.Equal(sortedPIDs(p.current), m.workers):
+	case slices.Equal(sortedPIDs(p.Current), m.workers):
 		return "", nil
 	}
 	if m.live != nil {
 		m.setLive(Started(m.live.Config), m.liveModel, true)
 	} else if p, err := m.master.procs(); err == nil {
-		m.workers = sortedPIDs(p.current)
+		m.workers = sortedPIDs(p.Current)
 	}
 	return event, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 )
 
@@ -90,7 +91,7 @@ func weightedPlane(t *testing.T, port string, heavyPort, lightPort int, secondLi
 func TestWeightsAreExact(t *testing.T) {
 	r := newRig(t)
 	heavyPort, lightPort := weightedPods(t, r, "heavy", "heavy", "light", "light")
-	port := freePort(t)
+	port := freeport.String(t)
 	if res := r.apply(weightedPlane(t, port, heavyPort, lightPort, false)); res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -150,7 +151,7 @@ func weightedPods(t *testing.T, r *rig, heavy2, heavy3, light4, light5 string) (
 func TestNotReadyEndpointDrains(t *testing.T) {
 	r := newRig(t)
 	heavyPort, lightPort := weightedPods(t, r, "heavy", "heavy", "light-a", "light-b")
-	port := freePort(t)
+	port := freeport.String(t)
 	addr := "127.0.0.1:" + port
 	if res := r.apply(weightedPlane(t, port, heavyPort, lightPort, true)); res.Err != nil {
 		t.Fatal(res.Err)

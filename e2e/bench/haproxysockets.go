@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
@@ -23,31 +20,13 @@ func ShowProc(socket string) (Processes, error) {
 	if err != nil {
 		return Processes{}, err
 	}
-	// "#<PID> <type> <reloads> <uptime> <version>" lines; old workers come after "# old workers".
-	var p Processes
-	old := false
-	lines := bufio.NewScanner(strings.NewReader(out))
-	for lines.Scan() {
-		line := strings.TrimSpace(lines.Text())
-		if strings.HasPrefix(line, "#") {
-			old = old || strings.Contains(line, "old")
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		pid, err1 := strconv.Atoi(f[0])
-		reloads, err2 := strconv.Atoi(f[2])
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		switch {
-		case f[1] == "master":
-			p.Master, p.Reloads = pid, reloads
-		case f[1] == "worker" && !old && p.Worker == 0:
-			p.Worker = pid
-		}
+	procs, err := haproxy.ParseProcs(out)
+	if err != nil {
+		return Processes{}, err
+	}
+	p := Processes{Master: procs.Master, Reloads: procs.Reloads}
+	if len(procs.Current) > 0 {
+		p.Worker = procs.Current[0]
 	}
 	if p.Master == 0 || p.Worker == 0 {
 		return p, fmt.Errorf("show proc: no master or worker in %q", out)

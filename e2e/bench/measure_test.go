@@ -10,6 +10,8 @@ import (
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 )
 
 // phaseStarted remembers the HAProxy worker and the reload counters, so reloads counts only
@@ -271,8 +273,8 @@ func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThr
 // minimal hand-written one on the same HAProxy binary, for each certificate type.
 func (r *rig) handshakes(p *controllerProcess, address string, certs certificates) []HandshakeRates {
 	r.t.Helper()
-	ecdsaBind, rsaBind := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
-	ecdsaRelay, rsaRelay := "127.0.0.1:"+freePort(r.t), "127.0.0.1:"+freePort(r.t)
+	ecdsaBind, rsaBind := "127.0.0.1:"+freeport.String(r.t), "127.0.0.1:"+freeport.String(r.t)
+	ecdsaRelay, rsaRelay := "127.0.0.1:"+freeport.String(r.t), "127.0.0.1:"+freeport.String(r.t)
 	minimal, err := StartMinimalHAProxy("haproxy", r.t.TempDir(), plainBackend+":9080", []MinimalFrontend{
 		{Name: "ecdsa", Bind: ecdsaBind, CertPEM: certs.ecdsa.CertPEM, KeyPEM: certs.ecdsa.KeyPEM},
 		{Name: "rsa", Bind: rsaBind, CertPEM: certs.rsa.CertPEM, KeyPEM: certs.rsa.KeyPEM},

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -208,13 +208,13 @@ func (r *rig) startController(phase string) *controllerProcess {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	p := &controllerProcess{runDir: runDir, metrics: "127.0.0.1:" + freePort(r.t), pprof: "127.0.0.1:" + freePort(r.t), logs: logs}
+	p := &controllerProcess{runDir: runDir, metrics: "127.0.0.1:" + freeport.String(r.t), pprof: "127.0.0.1:" + freeport.String(r.t), logs: logs}
 	p.args = append([]string{
 		"-kubeconfig", r.cluster.Kubeconfig,
 		"-address-pool", gatewayPool,
 		"-haproxy-dir", r.t.TempDir(),
 		"-haproxy-run-dir", runDir,
-		"-stats-address", "127.0.0.1:" + freePort(r.t),
+		"-stats-address", "127.0.0.1:" + freeport.String(r.t),
 		"-metrics-address", p.metrics,
 		"-pprof-address", p.pprof,
 	}, controllerFlags...)
@@ -366,13 +366,4 @@ func repoRoot(t *testing.T) string {
 		}
 		dir = parent
 	}
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }

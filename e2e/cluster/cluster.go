@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 )
 
 // ServiceClusterIPRange is the range Services get their cluster IPs from.
@@ -92,7 +94,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ports, err := freePorts(3)
+	ports, err := freeport.Ports(3)
 	if err != nil {
 		return err
 	}

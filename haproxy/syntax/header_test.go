@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
 )
 
@@ -21,7 +22,7 @@ func TestHeaderEqualsInHAProxy(t *testing.T) {
 		{"x#y", "-1"}, {"a'b", "-i"}, {"x-a", "}{"}, {"x-b", "--"}, {"x-c", "-n"}, {"x-d", ""},
 		{"x-e", `a'b"c#d$HOME\e`}, {"x-f", "tab\there"}, {"a|~^`$%&!*+.b", "{ }"}, {"x-g", "a, b"},
 	}
-	port := freePort(t)
+	port := freeport.Get(t)
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n")
 	fmt.Fprintf(&cfg, "frontend f\n    bind 127.0.0.1:%d\n", port)
@@ -88,14 +89,4 @@ func status(t *testing.T, port int, header string) int {
 		t.Fatalf("status line %q: %v", line, err)
 	}
 	return code
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
