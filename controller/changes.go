@@ -52,55 +52,23 @@ func touched(prev, next model.DataPlane) (gateways, routes []string) {
 }
 
 // backendsDiffering adds the routes of backends that are in one list and not the other, or differ
-// in what they serve. Both lists are walked in the model's order (by ID) without a map; where one
-// is not in that order, they are matched by ID.
+// in what they serve. Both lists are walked in the model's order (by ID) without a map; a list
+// not in that order (a data plane made by hand) is walked sorted.
 func backendsDiffering(prev, next []model.Backend, out map[routeKey]bool) {
-	differ := func(a, b *model.Backend) bool {
-		return a.HTTP != b.HTTP || a.Unresolved != b.Unresolved || !slices.Equal(a.Servers, b.Servers)
+	inOrder := func(l []model.Backend) []model.Backend {
+		if slices.IsSortedFunc(l, compareBackends) {
+			return l
+		}
+		return slices.SortedFunc(slices.Values(l), compareBackends)
 	}
-	if !slices.IsSortedFunc(prev, compareBackends) || !slices.IsSortedFunc(next, compareBackends) {
-		backends := make(map[model.BackendID]*model.Backend, len(prev))
-		for i := range prev {
-			backends[prev[i].ID] = &prev[i]
-		}
-		for i := range next {
-			b := &next[i]
-			old, ok := backends[b.ID]
-			delete(backends, b.ID)
-			if !ok || differ(old, b) {
-				out[routeOf(b.ID)] = true
-			}
-		}
-		for id := range backends {
-			out[routeOf(id)] = true
-		}
-		return
-	}
-	i, j := 0, 0
-	for i < len(prev) || j < len(next) {
-		c := 0
+	model.WalkSorted(inOrder(prev), inOrder(next), compareBackends, func(a, b *model.Backend) {
 		switch {
-		case i == len(prev):
-			c = 1
-		case j == len(next):
-			c = -1
-		default:
-			c = compareBackends(prev[i], next[j])
+		case b == nil:
+			out[routeOf(a.ID)] = true
+		case a == nil || a.HTTP != b.HTTP || a.Unresolved != b.Unresolved || !slices.Equal(a.Servers, b.Servers):
+			out[routeOf(b.ID)] = true
 		}
-		switch {
-		case c < 0:
-			out[routeOf(prev[i].ID)] = true
-			i++
-		case c > 0:
-			out[routeOf(next[j].ID)] = true
-			j++
-		default:
-			if differ(&prev[i], &next[j]) {
-				out[routeOf(next[j].ID)] = true
-			}
-			i, j = i+1, j+1
-		}
-	}
+	})
 }
 
 // compareBackends orders backends by ID, as the model lists them.
@@ -173,21 +141,16 @@ func sniDiffering(a, b []model.SNIRoute, out map[routeKey]bool) bool {
 	if !strictly(a) || !strictly(b) {
 		return false
 	}
-	for len(a) > 0 || len(b) > 0 {
+	model.WalkSorted(a, b, byHost, func(x, y *model.SNIRoute) {
 		switch {
-		case len(b) == 0 || len(a) > 0 && byHost(a[0], b[0]) < 0:
-			out[routeOf(a[0].Backend)] = true
-			a = a[1:]
-		case len(a) == 0 || byHost(a[0], b[0]) > 0:
-			out[routeOf(b[0].Backend)] = true
-			b = b[1:]
-		default:
-			if a[0] != b[0] {
-				out[routeOf(a[0].Backend)], out[routeOf(b[0].Backend)] = true, true
-			}
-			a, b = a[1:], b[1:]
+		case y == nil:
+			out[routeOf(x.Backend)] = true
+		case x == nil:
+			out[routeOf(y.Backend)] = true
+		case *x != *y:
+			out[routeOf(x.Backend)], out[routeOf(y.Backend)] = true, true
 		}
-	}
+	})
 	return true
 }
 

@@ -246,32 +246,20 @@ func changedServers(running, wanted *Config) (before, after map[string][]ServerL
 		}
 		return before, after, fresh
 	}
-	a, b := running.backends, wanted.backends
-	for len(a) > 0 || len(b) > 0 {
-		c := 0
+	byID := func(x, y *backendBlock) int { return model.CompareBackendIDs(x.from.ID, y.from.ID) }
+	model.WalkSorted(running.backends, wanted.backends, byID, func(a, b **backendBlock) {
 		switch {
-		case len(a) == 0:
-			c = 1
-		case len(b) == 0:
-			c = -1
-		default:
-			c = model.CompareBackendIDs(a[0].from.ID, b[0].from.ID)
+		case b == nil:
+			before[(*a).data.Name] = (*a).data.Servers
+		case a == nil:
+			name := (*b).data.Name
+			before[name], after[name] = nil, (*b).data.Servers
+			fresh = append(fresh, name)
+		case *a != *b && !slices.Equal((*a).data.Servers, (*b).data.Servers):
+			name := (*b).data.Name
+			before[name], after[name] = (*a).data.Servers, (*b).data.Servers
 		}
-		switch {
-		case c < 0:
-			before[a[0].data.Name] = a[0].data.Servers
-			a = a[1:]
-		case c > 0:
-			before[b[0].data.Name], after[b[0].data.Name] = nil, b[0].data.Servers
-			fresh = append(fresh, b[0].data.Name)
-			b = b[1:]
-		default:
-			if a[0] != b[0] && !slices.Equal(a[0].data.Servers, b[0].data.Servers) {
-				before[b[0].data.Name], after[b[0].data.Name] = a[0].data.Servers, b[0].data.Servers
-			}
-			a, b = a[1:], b[1:]
-		}
-	}
+	})
 	return before, after, fresh
 }
 
