@@ -16,28 +16,53 @@ type ServerUpdater interface {
 	ApplyServers(ctx context.Context, dp model.DataPlane, changed []model.BackendID) ApplyResult
 }
 
-// endpointPass handles a change of EndpointSlices alone without a build: nothing but servers
-// depends on endpoints (no status, no hostname, no certificate), so the servers of the backends
-// of those Services are resolved again in the data plane last applied, and only they go to the
-// data plane. False means a full pass must run: something else changed too, the last pass did not
-// finish, parts are held back after a refusal, or the data plane did not take the change.
-func (r *Runner) endpointPass(ctx context.Context, seen, changed time.Time) bool {
-	changes, ok := r.Source.(source.EndpointChanges)
+// keyedPass handles a change of EndpointSlices or TLSRoutes alone (or of both) without a
+// snapshot of everything: see endpointPass and routePass. False means a full pass must run:
+// something else changed too, the last pass did not finish, parts are held back after a refusal,
+// or the data plane did not take the change.
+func (r *Runner) keyedPass(ctx context.Context, seen, changed time.Time) bool {
+	src, ok := r.Source.(source.KeyedChanges)
 	if !ok {
 		return false
 	}
-	start := time.Now()
-	services, only := changes.TakeEndpointChanges()
-	updater, ok := r.DataPlane.(ServerUpdater)
-	if !ok || !only || len(services) == 0 || !r.settled || r.isolation.held.Len() > 0 {
+	c := src.TakeChanged()
+	if c.Other || !r.settled || r.isolation.held.Len() > 0 || r.builder == nil || len(c.Endpoints)+len(c.TLSRoutes) == 0 {
 		return false
 	}
-	slices, err := changes.EndpointSlices(ctx, services)
+	if len(c.Endpoints) > 0 {
+		if !r.endpointPass(ctx, src, c.Endpoints, seen, changed) {
+			return false
+		}
+		r.Metrics.observeEndpointPass()
+	}
+	if len(c.TLSRoutes) > 0 {
+		if !r.routePass(ctx, src, c.TLSRoutes, seen, changed) {
+			return false
+		}
+		r.Metrics.observeRoutePass()
+	}
+	return true
+}
+
+// endpointPass handles a change of the EndpointSlices of services without a build: nothing but
+// servers depends on endpoints (no status, no hostname, no certificate), so the servers of the
+// backends of those Services are resolved again in the data plane last applied, and only they go
+// to the data plane.
+func (r *Runner) endpointPass(ctx context.Context, src source.KeyedChanges, services map[string]bool, seen, changed time.Time) bool {
+	start := time.Now()
+	updater, ok := r.DataPlane.(ServerUpdater)
+	if !ok {
+		return false
+	}
+	slices, err := src.EndpointSlices(ctx, services)
 	if err != nil {
 		r.Log.WithError(err).Debug("read EndpointSlices; building everything instead")
 		return false
 	}
-	dp, backends := translate.ResolveServers(r.applied, services, translate.SlicesByService(slices))
+	byService := translate.SlicesByService(slices)
+	dp, backends := translate.ResolveServers(r.applied, services, byService)
+	// Routes changed later are decided with these EndpointSlices.
+	r.builder.ServersChanged(services, byService)
 	if len(backends) == 0 {
 		return true
 	}

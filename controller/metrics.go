@@ -196,6 +196,7 @@ func (l reloadLimit) observeDeferred(r ApplyResult) bool {
 type rebuildCauses struct {
 	rebuilds, ignored *prometheus.CounterVec
 	endpointPasses    prometheus.Counter
+	routePasses       prometheus.Counter
 }
 
 func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
@@ -214,7 +215,11 @@ func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
 		Name: "haproxy_gateway_endpoint_updates_total",
 		Help: "Changes of EndpointSlices alone that went to HAProxy without a rebuild: only the servers of the backends of their Services were resolved again.",
 	})
-	registry.MustRegister(c.rebuilds, c.ignored, c.endpointPasses)
+	c.routePasses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haproxy_gateway_route_updates_total",
+		Help: "Changes of TLSRoutes alone that went to HAProxy without a rebuild: only the changed routes, and the hostnames they claim, were decided again.",
+	})
+	registry.MustRegister(c.rebuilds, c.ignored, c.endpointPasses, c.routePasses)
 	return c
 }
 
@@ -222,6 +227,13 @@ func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
 func (m *Metrics) observeEndpointPass() {
 	if m != nil {
 		m.endpointPasses.Inc()
+	}
+}
+
+// observeRoutePass counts one change of TLSRoutes handled without a rebuild.
+func (m *Metrics) observeRoutePass() {
+	if m != nil {
+		m.routePasses.Inc()
 	}
 }
 

@@ -133,8 +133,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		changed = earliest(changed, oldestChange(r.Source))
 		causes := changeCauses(r.Source)
 		// A pass for a new leader or a retry publishes everything, whatever changed.
-		if objectsChanged && r.endpointPass(ctx, seen, changed) {
-			r.Metrics.observeEndpointPass()
+		if objectsChanged && r.keyedPass(ctx, seen, changed) {
 			seen, changed = time.Time{}, time.Time{}
 			continue
 		}
@@ -171,7 +170,7 @@ func (r *Runner) settle(ctx context.Context) {
 }
 
 // pass runs one build -> apply -> status round over every object; false means it should be tried
-// again. (A change of EndpointSlices alone needs no build: see endpointPass.)
+// again. (A change of EndpointSlices or TLSRoutes alone needs no snapshot: see keyedPass.)
 func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 	r.settled = r.fullPass(ctx, seen, changed)
 	return r.settled
@@ -194,6 +193,12 @@ func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 	m, result := r.applyIsolated(ctx, snap, built)
 	start = r.Metrics.since(stageApply, start)
 	defer r.Metrics.since(stagePublish, start)
+	return r.publish(ctx, m, result, seen, changed)
+}
+
+// publish logs and counts what the data plane did with m and hands m's status to the writers;
+// false means the pass should be tried again.
+func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult, seen, changed time.Time) bool {
 	r.Metrics.observe(result, seen)
 	if result.Deferred > 0 {
 		// Status waits for the reload: Programmed says what HAProxy runs.

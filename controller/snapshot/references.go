@@ -41,7 +41,7 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 	type service struct{ namespace, name string }
 	seen := map[service]bool{}
 	addBackend := func(namespace string, ref gatewayv1.BackendObjectReference) {
-		if !isCore(ref.Group) || ref.Kind != nil && *ref.Kind != "Service" {
+		if !NamesService(ref) {
 			return
 		}
 		if ref.Namespace != nil && *ref.Namespace != "" {
@@ -67,6 +67,11 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 		}
 	}
 	return refs
+}
+
+// NamesService reports whether a backendRef names a Service (a core group object of kind Service).
+func NamesService(ref gatewayv1.BackendObjectReference) bool {
+	return isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Service")
 }
 
 // isCore reports whether a reference's group is the core API group ("" or "core").

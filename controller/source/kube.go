@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -255,8 +256,13 @@ func (k *Kube) Changes() <-chan struct{} { return k.changes }
 // TakeOldestChange implements ChangeClock.
 func (k *Kube) TakeOldestChange() time.Time { return k.clock.take() }
 
-// TakeEndpointChanges implements EndpointChanges.
-func (k *Kube) TakeEndpointChanges() (map[string]bool, bool) { return k.interest.takeEndpointChanges() }
+// TakeChanged implements KeyedChanges.
+func (k *Kube) TakeChanged() Changed { return k.interest.takeChanged() }
+
+// TLSRoutes implements KeyedChanges, from the route store.
+func (k *Kube) TLSRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.TLSRoute {
+	return k.routes.tls.get(keys)
+}
 
 // TakeChangeCauses implements ChangeCauses.
 func (k *Kube) TakeChangeCauses() map[string]int { return k.interest.takeCauses() }

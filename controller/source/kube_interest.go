@@ -7,6 +7,8 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -32,18 +34,15 @@ type interest struct {
 	// that did not.
 	causes  map[string]int
 	ignored func(kind string)
-	// endpointServices are the Services whose EndpointSlices changed since the last
-	// takeEndpointChanges; otherChange is set when anything else did (or nothing was taken yet).
-	endpointServices map[string]bool
-	otherChange      bool
+	// changed is what changed since the last takeChanged.
+	changed Changed
 }
 
 func newInterest(serviceNamespace string, ignored func(kind string)) *interest {
 	if ignored == nil {
 		ignored = func(string) {}
 	}
-	return &interest{serviceNamespace: serviceNamespace, causes: map[string]int{}, ignored: ignored,
-		endpointServices: map[string]bool{}, otherChange: true}
+	return &interest{serviceNamespace: serviceNamespace, causes: map[string]int{}, ignored: ignored, changed: newChanged(true)}
 }
 
 func (in *interest) set(refs snapshot.References) {
@@ -63,16 +62,34 @@ func (in *interest) change(old, obj any) bool {
 		return false
 	}
 	in.causes[kind]++
-	if kind == "EndpointSlice" {
+	switch kind {
+	case "EndpointSlice":
 		for _, o := range []any{old, obj} {
 			if svc := sliceService(o); svc != "" {
-				in.endpointServices[svc] = true
+				in.changed.Endpoints[svc] = true
 			}
 		}
-	} else {
-		in.otherChange = true
+	case "TLSRoute":
+		in.changed.TLSRoutes[objectKey(obj)] = true
+	default:
+		in.changed.Other = true
 	}
 	return true
+}
+
+func newChanged(other bool) Changed {
+	return Changed{Endpoints: map[string]bool{}, TLSRoutes: map[types.NamespacedName]bool{}, Other: other}
+}
+
+// objectKey is the namespace and name of an object or of a tombstone's object.
+func objectKey(obj any) types.NamespacedName {
+	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	if o, ok := obj.(metav1.Object); ok {
+		return types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}
+	}
+	return types.NamespacedName{}
 }
 
 // sliceService is the "namespace/name" of an EndpointSlice's Service; empty for anything else.
@@ -88,14 +105,13 @@ func sliceService(obj any) string {
 	return ""
 }
 
-// takeEndpointChanges returns the Services whose EndpointSlices changed since the last call and
-// whether nothing else changed, and forgets them.
-func (in *interest) takeEndpointChanges() (map[string]bool, bool) {
+// takeChanged returns what changed since the last call, and forgets it.
+func (in *interest) takeChanged() Changed {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	services, only := in.endpointServices, !in.otherChange
-	in.endpointServices, in.otherChange = map[string]bool{}, false
-	return services, only
+	out := in.changed
+	in.changed = newChanged(false)
+	return out
 }
 
 // matters reports whether obj is of interest; the caller holds mu.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -74,6 +75,20 @@ func (s *routeStore[T, PT]) list() []T {
 	out := make([]T, len(s.items))
 	for i, o := range s.items {
 		out[i] = *o
+	}
+	return out
+}
+
+// get returns the objects of keys; one the store does not hold is nil.
+func (s *routeStore[T, PT]) get(keys map[types.NamespacedName]bool) map[types.NamespacedName]PT {
+	out := make(map[types.NamespacedName]PT, len(keys))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range keys {
+		out[key] = nil
+		if i, found := slices.BinarySearchFunc(s.keys, storeKey{key.Namespace, key.Name}, compareStoreKeys); found {
+			out[key] = s.items[i]
+		}
 	}
 	return out
 }

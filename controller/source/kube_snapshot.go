@@ -97,7 +97,7 @@ func (k *Kube) namedServices(ctx context.Context, refs snapshot.References) ([]c
 }
 
 // EndpointSlices reads the EndpointSlices of the Services ("namespace/name") through the index,
-// sharing them (see Snapshot). It implements EndpointChanges.
+// sharing them (see Snapshot). It implements KeyedChanges.
 func (k *Kube) EndpointSlices(ctx context.Context, services map[string]bool) ([]discoveryv1.EndpointSlice, error) {
 	var out []discoveryv1.EndpointSlice
 	for _, svc := range sortedKeys(services) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Source watches objects and hands out consistent snapshots of them.
@@ -36,14 +38,26 @@ type ChangeCauses interface {
 	TakeChangeCauses() map[string]int
 }
 
-// EndpointChanges is implemented by sources that can tell a change of EndpointSlices alone, which
-// needs no build: only the servers of the backends of those Services are resolved again.
-type EndpointChanges interface {
-	// TakeEndpointChanges returns the Services ("namespace/name") whose EndpointSlices changed
-	// since the last call, and whether nothing else did; it forgets them.
-	TakeEndpointChanges() (services map[string]bool, only bool)
+// KeyedChanges is implemented by sources that tell which objects changed, so that a change of
+// EndpointSlices alone, or of TLSRoutes alone, is handled without a snapshot of everything.
+type KeyedChanges interface {
+	// TakeChanged returns what changed since the last call, and forgets it.
+	TakeChanged() Changed
 	// EndpointSlices reads the EndpointSlices of the Services, shared as a snapshot's objects are.
 	EndpointSlices(ctx context.Context, services map[string]bool) ([]discoveryv1.EndpointSlice, error)
+	// TLSRoutes reads the TLSRoutes of keys as they are now, shared as a snapshot's objects are;
+	// one that is gone is nil.
+	TLSRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.TLSRoute
+}
+
+// Changed is what changed since the last TakeChanged, by key.
+type Changed struct {
+	// Endpoints are the Services ("namespace/name") whose EndpointSlices changed.
+	Endpoints map[string]bool
+	// TLSRoutes are the TLSRoutes created, changed or deleted.
+	TLSRoutes map[types.NamespacedName]bool
+	// Other is set when anything else changed, or nothing was taken yet: only a full pass covers it.
+	Other bool
 }
 
 // notifier is a change signal that coalesces: many notifications before a read count as one.

@@ -238,6 +238,20 @@ func newGateway(ns, name string) *gatewayv1.Gateway {
 	}
 }
 
+// newTLSRoute is a TLSRoute on Gateway gateway for hostname, to port 443 of service.
+func newTLSRoute(ns, name, gateway, hostname, service string) *gatewayv1.TLSRoute {
+	return &gatewayv1.TLSRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: gatewayv1.TLSRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: gatewayv1.ObjectName(gateway)}}},
+			Hostnames:       []gatewayv1.Hostname{gatewayv1.Hostname(hostname)},
+			Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{
+				BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(service), Port: ptr.To[gatewayv1.PortNumber](443)},
+			}}}},
+		},
+	}
+}
+
 // createObjects creates namespace ns with a Gateway gw and a TLSRoute r attached to it, and a
 // GatewayClass named ns.
 func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string) {
@@ -249,16 +263,7 @@ func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string
 			Spec:       gatewayv1.GatewayClassSpec{ControllerName: controllerName},
 		},
 		newGateway(ns, "gw"),
-		&gatewayv1.TLSRoute{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r"},
-			Spec: gatewayv1.TLSRouteSpec{
-				CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gw"}}},
-				Hostnames:       []gatewayv1.Hostname{"app.example.com"},
-				Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{
-					BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app", Port: ptr.To[gatewayv1.PortNumber](443)},
-				}}}},
-			},
-		},
+		newTLSRoute(ns, "r", "gw", "app.example.com", "app"),
 	}
 	for _, obj := range objs {
 		if err := c.Create(ctx, obj); err != nil {

@@ -35,16 +35,7 @@ func TestKubeSourceIgnoresWhatNoRouteNames(t *testing.T) {
 	gw := newGateway(ns, "gw")
 	gw.Spec.Listeners[0].TLS = &gatewayv1.ListenerTLSConfig{Mode: ptr.To(gatewayv1.TLSModeTerminate),
 		CertificateRefs: []gatewayv1.SecretObjectReference{{Name: "named-cert"}}}
-	route := &gatewayv1.TLSRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "r"},
-		Spec: gatewayv1.TLSRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gw"}}},
-			Hostnames:       []gatewayv1.Hostname{"app.example.com"},
-			Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{
-				BackendObjectReference: gatewayv1.BackendObjectReference{Name: "named-svc", Port: ptr.To[gatewayv1.PortNumber](443)},
-			}}}},
-		},
-	}
+	route := newTLSRoute(ns, "r", "gw", "app.example.com", "named-svc")
 	create := func(objs ...client.Object) {
 		t.Helper()
 		for _, obj := range objs {

@@ -77,20 +77,22 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 
 	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
 	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
-	add := func(route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
+	add := func(kind string, route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
 		p := r.place(route, len(backends), gateways)
 		backends = append(backends, r.backends...)
-		if r.hasStatus(current, opts.ControllerName) {
+		has := r.hasStatus(current, opts.ControllerName)
+		if has {
 			pending = append(pending, p)
 		}
+		b.placed(kind, route, r, has)
 	}
 	for i := range s.TLSRoutes {
 		route := &s.TLSRoutes[i]
-		add(route, route.Status.Parents, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
+		add(kindTLSRoute, route, route.Status.Parents, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
 	}
 	for i := range s.HTTPRoutes {
 		route := &s.HTTPRoutes[i]
-		add(route, route.Status.Parents, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
+		add(kindHTTPRoute, route, route.Status.Parents, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
 	}
 
 	// The data plane decides which route serves each hostname; route and listener status follow.
@@ -102,6 +104,6 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
-	b.remember(ordered)
+	b.remember(ordered, gateways, in, m)
 	return m
 }

@@ -44,6 +44,10 @@ type Builder struct {
 	// kept counts the results of this build that are kept for the next one: those left over were
 	// not seen, and go.
 	kept int
+	// last is what the last build left for UpdateRoutes, and tls the TLSRoutes of the build
+	// under way.
+	last *lastBuild
+	tls  []placedRoute
 }
 
 type routeKey struct{ kind, namespace, name string }
@@ -77,6 +81,7 @@ func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
 		clear(b.routes)
 	}
 	b.world, b.versioned = world, versioned
+	b.last, b.tls = nil, make([]placedRoute, 0, len(s.TLSRoutes))
 	m := build(s, b.opts, b)
 	if len(b.routes) > b.kept {
 		for key, c := range b.routes {
@@ -101,13 +106,16 @@ func (b *Builder) presize(g *gateway) {
 	}
 }
 
-// remember records how many attachments each listener got, for presize.
-func (b *Builder) remember(gateways []*gateway) {
+// remember records how many attachments each listener got, for presize, and what UpdateRoutes
+// starts from.
+func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName]*gateway, in *index, m *model.Model) {
 	if b == nil {
 		return
 	}
-	b.attached = make(map[types.NamespacedName][]int, len(gateways))
-	for _, g := range gateways {
+	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, staleServers: map[string]bool{}}
+	b.tls = nil
+	b.attached = make(map[types.NamespacedName][]int, len(ordered))
+	for _, g := range ordered {
 		sizes := make([]int, len(g.listeners))
 		for i, l := range g.listeners {
 			sizes[i] = len(g.attachments[l])

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,19 +31,23 @@ func TestBuilderEqualsBuild(t *testing.T) {
 	const seeds, steps = 8, 60
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			reused := 0
+			reused, updated := 0, 0
 			for seed := uint64(1); seed <= seeds; seed++ {
 				rng := rand.New(rand.NewPCG(seed, 0))
 				w := newWorld(c.snap)
 				b := translate.NewBuilder(c.opts)
 				var history []string
 				for step := range steps {
-					history = append(history, w.change(rng))
+					what, changed := w.change(rng)
+					history = append(history, what)
 					snap := w.snapshot()
-					got, want := golden(t, b.Build(snap)), golden(t, translate.Build(snap, c.opts))
-					if !bytes.Equal(got, want) {
-						t.Fatalf("seed %d, step %d; changes so far:\n%s\nBuilder's model differs from Build's (-Build +Builder):\n%s",
-							seed, step, history, cmp.Diff(string(want), string(got)))
+					got, how := w.follow(t, rng, b, snap, changed)
+					if how == "UpdateRoutes" {
+						updated++
+					}
+					if want := golden(t, translate.Build(snap, c.opts)); !bytes.Equal(got, want) {
+						t.Fatalf("seed %d, step %d; changes so far:\n%s\nthe Builder's model (by %s) differs from Build's (-Build +Builder):\n%s",
+							seed, step, strings.Join(history, "\n"), how, cmp.Diff(string(want), string(got)))
 					}
 					reused += b.Reused
 				}
@@ -55,8 +60,72 @@ func TestBuilderEqualsBuild(t *testing.T) {
 			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes) > 1 {
 				t.Fatal("no route result was ever reused")
 			}
+			t.Logf("updated %d reused %d", updated, reused)
+			if updated == 0 && len(c.snap.TLSRoutes) > 0 {
+				t.Fatal("UpdateRoutes never made a model")
+			}
 		})
 	}
+}
+
+// follow brings the Builder up to date with one change as the controller would, and returns its
+// model in golden form and how it was made: a change of TLSRoutes goes through UpdateRoutes (with
+// now and then the same change twice, or another route unchanged beside it), a change of
+// EndpointSlices through ServersChanged, anything else through Build. When UpdateRoutes cannot,
+// Build runs.
+func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap *snapshot.Snapshot, changed client.Object) ([]byte, string) {
+	t.Helper()
+	switch o := changed.(type) {
+	case *gatewayv1.TLSRoute:
+		if rng.IntN(4) == 0 {
+			break
+		}
+		changes := []translate.RouteChange{w.routeChange(o)}
+		if rng.IntN(3) == 0 {
+			changes = append(changes, w.routeChange(pick(rng, w.tlsRoutes())))
+		}
+		if rng.IntN(4) == 0 {
+			changes = append(changes, changes[0])
+		}
+		if m, ok := b.UpdateRoutes(changes); ok {
+			return golden(t, m), "UpdateRoutes"
+		}
+	case *discoveryv1.EndpointSlice:
+		if translate.LastModel(b) == nil {
+			break
+		}
+		svc := o.Namespace + "/" + o.Labels[discoveryv1.LabelServiceName]
+		b.ServersChanged(map[string]bool{svc: true}, translate.SlicesByService(snap.EndpointSlices))
+		if rng.IntN(2) == 0 {
+			return golden(t, translate.LastModel(b)), "ServersChanged"
+		}
+		// Every route again, unchanged: each result kept must have the new servers.
+		var changes []translate.RouteChange
+		for _, r := range w.tlsRoutes() {
+			changes = append(changes, w.routeChange(r))
+		}
+		if m, ok := b.UpdateRoutes(changes); ok {
+			return golden(t, m), "ServersChanged, then UpdateRoutes of every route"
+		}
+	}
+	return golden(t, b.Build(snap)), "Build"
+}
+
+// routeChange is a TLSRoute as it is now, nil in Route when it is gone.
+func (w *world) routeChange(o *gatewayv1.TLSRoute) translate.RouteChange {
+	now, _ := w.current[objectKey(o)].(*gatewayv1.TLSRoute)
+	return translate.RouteChange{Namespace: o.Namespace, Name: o.Name, Route: now}
+}
+
+// tlsRoutes are the TLSRoutes of the input, as first read.
+func (w *world) tlsRoutes() []*gatewayv1.TLSRoute {
+	var out []*gatewayv1.TLSRoute
+	for _, o := range w.originals {
+		if r, ok := o.(*gatewayv1.TLSRoute); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func golden(t *testing.T, v any) []byte {
@@ -160,9 +229,13 @@ func (w *world) put(o client.Object) {
 
 func pick[T any](rng *rand.Rand, from []T) T { return from[rng.IntN(len(from))] }
 
-// change makes one random change and says what it was.
-func (w *world) change(rng *rand.Rand) string {
+// change makes one random change, says what it was and returns the object as first read.
+func (w *world) change(rng *rand.Rand) (string, client.Object) {
 	o := pick(rng, w.originals)
+	return w.changeObject(rng, o), o
+}
+
+func (w *world) changeObject(rng *rand.Rand, o client.Object) string {
 	key := objectKey(o)
 	now, exists := w.current[key]
 	switch {
@@ -271,6 +344,13 @@ func (w *world) mutate(rng *rand.Rand, o client.Object) string {
 			o.Spec.Hostnames = hostnames()
 			return "hostnames"
 		case 1:
+			if len(o.Spec.ParentRefs) > 0 && rng.IntN(3) == 0 {
+				// Two parentRefs that may select the same listener: the first one serves.
+				ref := *o.Spec.ParentRefs[0].DeepCopy()
+				ref.SectionName, ref.Port = nil, nil
+				o.Spec.ParentRefs = append(o.Spec.ParentRefs, ref)
+				return "parentRef added"
+			}
 			return parentRefs(o.Spec.ParentRefs)
 		case 2:
 			if len(o.Spec.Rules) > 0 && len(o.Spec.Rules[0].BackendRefs) > 0 {

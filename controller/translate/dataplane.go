@@ -69,7 +69,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 							continue
 						}
 						if older, taken := owners[h]; taken {
-							a.verdict.taken(h, l, *older)
+							a.verdict.taken(h, l, older.route.GetNamespace(), older.route.GetName())
 							continue
 						}
 						owners[h] = a

@@ -72,8 +72,9 @@ func (v *verdict) shadowed(hostname string, by *listener) {
 	v.lost = append(v.lost, fmt.Sprintf("hostname %s belongs to the more specific listener %s", hostname, by.spec.Name))
 }
 
-func (v *verdict) taken(hostname string, l *listener, owner attachment) {
+// taken records a hostname that the older route namespace/name serves on the listener.
+func (v *verdict) taken(hostname string, l *listener, namespace, name string) {
 	v.conflicted = true
 	v.lost = append(v.lost, fmt.Sprintf("hostname %s on listener %s is served by the older route %s/%s",
-		hostname, l.spec.Name, owner.route.GetNamespace(), owner.route.GetName()))
+		hostname, l.spec.Name, namespace, name))
 }
