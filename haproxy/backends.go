@@ -43,13 +43,26 @@ type reusable struct {
 	inOrder bool
 	// byID indexes blocks otherwise.
 	byID map[model.BackendID]int
+	// matched marks the blocks whose backend was asked for, reused or not.
+	matched []bool
 }
 
 func reusableBlocks(prev *Config) *reusable {
 	if prev == nil {
 		return &reusable{}
 	}
-	return &reusable{blocks: prev.backends, inOrder: prev.inOrder}
+	return &reusable{blocks: prev.backends, inOrder: prev.inOrder, matched: make([]bool, len(prev.backends))}
+}
+
+// unmatched are the earlier blocks of backends no longer asked for.
+func (r *reusable) unmatched() []*backendBlock {
+	var out []*backendBlock
+	for i, matched := range r.matched {
+		if !matched {
+			out = append(out, r.blocks[i])
+		}
+	}
+	return out
 }
 
 // find returns the earlier block of b when it renders the same text. Backends must come in the
@@ -77,6 +90,7 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 		}
 	}
 	r.next = i + 1
+	r.matched[i] = true
 	old := r.blocks[i]
 	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !slices.Equal(old.from.Servers, b.Servers) {
 		return nil, false

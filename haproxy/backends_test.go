@@ -9,7 +9,8 @@ import (
 )
 
 // TestRenderFromEqualsRender renders every golden model from an earlier configuration (its
-// backends' servers changed one at a time, a backend dropped, an empty one) and from
+// backends' servers changed one at a time, a backend dropped and back, an empty one, the
+// backends out of order) and from
 // Config.withServers, and checks each gives what a render from nothing gives.
 func TestRenderFromEqualsRender(t *testing.T) {
 	for name, m := range goldenModels(t) {
@@ -66,6 +67,20 @@ func TestRenderFromEqualsRender(t *testing.T) {
 				t.Fatal(err)
 			}
 			same("first backend dropped", got, next)
+			back, err := renderFrom(got, base, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("first backend back", back, base)
+			// A list out of the model's order finds fewer blocks to reuse, never stale ones.
+			reversed := base
+			reversed.Backends = slices.Clone(base.Backends)
+			slices.Reverse(reversed.Backends)
+			got, err = renderFrom(prev, reversed, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("backends out of order", got, reversed)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package haproxy
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -274,13 +275,36 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		data.Sockets = append(data.Sockets, sd)
 	}
 	reuse := reusableBlocks(prev)
-	for _, b := range dp.Backends {
+	// A few route backends change at a time: the server lines by name start as the earlier
+	// configuration's and follow the blocks that differ, when both list them in the model's order
+	// (then every backend still asked for was found).
+	cloned := prev != nil && prev.inOrder && len(prev.Servers) == len(prev.backends)
+	if cloned {
+		cfg.Servers = maps.Clone(prev.Servers)
+	}
+	cfg.backends = make([]*backendBlock, 0, len(dp.Backends))
+	cfg.inOrder = true
+	for i, b := range dp.Backends {
 		block, ok := reuse.find(b)
 		if !ok {
 			block = renderBackend(b)
 		}
-		cfg.Servers[block.data.Name] = block.data.Servers
+		if !ok || !cloned {
+			cfg.Servers[block.data.Name] = block.data.Servers
+		}
 		cfg.backends = append(cfg.backends, block)
+		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
+	}
+	switch {
+	case cloned && cfg.inOrder:
+		for _, gone := range reuse.unmatched() {
+			delete(cfg.Servers, gone.data.Name)
+		}
+	case cloned:
+		cfg.Servers = make(map[string][]ServerLine, len(cfg.backends))
+		for _, block := range cfg.backends {
+			cfg.Servers[block.data.Name] = block.data.Servers
+		}
 	}
 	// The spares are the same names and text for the same number of them.
 	if prev != nil && len(prev.Spares) == s.SpareBackends {
@@ -299,7 +323,6 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
-	cfg.inOrder = slices.IsSortedFunc(cfg.backends, func(x, y *backendBlock) int { return model.CompareBackendIDs(x.from.ID, y.from.ID) })
 	cfg.Text = assemble(cfg.head, cfg.backends, cfg.tail, false)
 	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
 	return cfg, nil
@@ -326,8 +349,14 @@ func execute(data templateData, part string) ([]byte, error) {
 // addMaps writes hostname -> backend entries: exact names (and "*") to one map, wildcards to the
 // other keyed by their suffix with its leading dot (".example.com" for "*.example.com").
 func addMaps(cfg *Config, l lookupData, entries mapLines) {
-	var exact, wildcard []byte
-	for _, e := range entries.final() {
+	entries = entries.final()
+	size := 0
+	for _, e := range entries {
+		size += len(e.key) + len(e.value) + 2
+	}
+	// Most names are exact: that file gets the room, the other grows.
+	exact, wildcard := make([]byte, 0, size), []byte(nil)
+	for _, e := range entries {
 		if suffix, ok := strings.CutPrefix(e.key, "*."); ok {
 			wildcard = append(append(append(append(wildcard, '.'), suffix...), ' '), e.value...)
 			wildcard = append(wildcard, '\n')

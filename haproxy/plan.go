@@ -375,7 +375,8 @@ func sameEntries(old, now []byte, moved []string) bool {
 // not two maps and two sorts. The ops are those mapOps would make. False when a file is not in
 // strictly increasing key order (then mapOps reads the entries into maps).
 func entryDiff(path string, old, now []byte, oldSpares, nowSpares map[string]string) (upserts, dels []Op, ok bool) {
-	next := func(content *[]byte, last *string) (key, value string, more, sorted bool) {
+	// Keys and values are compared as bytes; only an op's strings are allocated.
+	next := func(content *[]byte, last *[]byte) (key, value []byte, more, sorted bool) {
 		for len(*content) > 0 {
 			line := *content
 			if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -387,35 +388,58 @@ func entryDiff(path string, old, now []byte, oldSpares, nowSpares map[string]str
 			if !found {
 				continue
 			}
-			key = string(k)
-			if *last != "" && key <= *last {
-				return "", "", false, false
+			if *last != nil && bytes.Compare(k, *last) <= 0 {
+				return nil, nil, false, false
 			}
-			*last = key
-			return key, string(v), true, true
+			*last = k
+			return k, v, true, true
 		}
-		return "", "", false, true
+		return nil, nil, false, true
 	}
-	var lastOld, lastNow string
+	var lastOld, lastNow []byte
 	oldKey, oldValue, oldMore, sorted := next(&old, &lastOld)
 	nowKey, nowValue, nowMore, sortedNow := next(&now, &lastNow)
 	for sorted && sortedNow && (oldMore || nowMore) {
-		switch {
-		case !nowMore || oldMore && oldKey < nowKey:
-			dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: oldKey})
+		switch order := bytes.Compare(oldKey, nowKey); {
+		case !nowMore || oldMore && order < 0:
+			dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: string(oldKey)})
 			oldKey, oldValue, oldMore, sorted = next(&old, &lastOld)
-		case !oldMore || nowKey < oldKey:
-			upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: nowKey, Value: section(nowValue, nowSpares)})
+		case !oldMore || order > 0:
+			upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: string(nowKey), Value: sectionOf(nowValue, nowSpares)})
 			nowKey, nowValue, nowMore, sortedNow = next(&now, &lastNow)
 		default:
-			if v := section(nowValue, nowSpares); section(oldValue, oldSpares) != v {
-				upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: nowKey, Value: v})
+			if !sameSection(oldValue, oldSpares, nowValue, nowSpares) {
+				upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: string(nowKey), Value: sectionOf(nowValue, nowSpares)})
 			}
 			oldKey, oldValue, oldMore, sorted = next(&old, &lastOld)
 			nowKey, nowValue, nowMore, sortedNow = next(&now, &lastNow)
 		}
 	}
 	return upserts, dels, sorted && sortedNow
+}
+
+// sectionOf is section for a map value read from a file.
+func sectionOf(value []byte, spares map[string]string) string {
+	if s, ok := spares[string(value)]; ok {
+		return s
+	}
+	return string(value)
+}
+
+// sameSection reports whether two map values name the same section of the workers, without
+// allocating.
+func sameSection(old []byte, oldSpares map[string]string, now []byte, nowSpares map[string]string) bool {
+	o, oldSpare := oldSpares[string(old)]
+	n, nowSpare := nowSpares[string(now)]
+	switch {
+	case oldSpare && nowSpare:
+		return o == n
+	case oldSpare:
+		return o == string(now)
+	case nowSpare:
+		return string(old) == n
+	}
+	return bytes.Equal(old, now)
 }
 
 // replaceMapAbove is how many entry changes to one map make it cheaper to load a new version
