@@ -38,6 +38,6 @@ func (r *Runner) routePass(ctx context.Context, src source.KeyedChanges, keys ma
 		return false
 	}
 	defer r.Metrics.since(stagePublish, start)
-	r.settled = r.publish(ctx, m, result, seen, changed)
+	r.settled = r.publish(ctx, m, result, seen, changed, r.builder.UpdatedNames)
 	return r.settled
 }

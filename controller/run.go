@@ -193,12 +193,13 @@ func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 	m, result := r.applyIsolated(ctx, snap, built)
 	start = r.Metrics.since(stageApply, start)
 	defer r.Metrics.since(stagePublish, start)
-	return r.publish(ctx, m, result, seen, changed)
+	return r.publish(ctx, m, result, seen, changed, func() ([]string, []string) { return touched(r.applied, m.DataPlane) })
 }
 
 // publish logs and counts what the data plane did with m and hands m's status to the writers;
-// false means the pass should be tried again.
-func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult, seen, changed time.Time) bool {
+// false means the pass should be tried again. names says which Gateways and routes the change
+// touched, for the log line.
+func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult, seen, changed time.Time, names func() (gateways, routes []string)) bool {
 	r.Metrics.observe(result, seen)
 	if result.Deferred > 0 {
 		// Status waits for the reload: Programmed says what HAProxy runs.
@@ -220,7 +221,7 @@ func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult
 		}
 		ok = false
 	case result.Changed:
-		gateways, routes := touched(r.applied, m.DataPlane)
+		gateways, routes := names()
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
 			"gateways": bounded(gateways), "routes": bounded(routes), "spareBackends": spareNames(result.Spares),
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")

@@ -48,6 +48,8 @@ type Builder struct {
 	// under way.
 	last *lastBuild
 	tls  []placedRoute
+	// updated is what the last UpdateRoutes decided again.
+	updated updatedNames
 }
 
 type routeKey struct{ kind, namespace, name string }

@@ -244,7 +244,31 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
 	last.model = &m
+	b.updated = namesOf(dirty, served)
 	return &m, true
+}
+
+// UpdatedNames names what the last UpdateRoutes decided again: the Gateways whose sockets it
+// weighed hostnames on ("namespace/name") and the routes ("Kind namespace/name"), each sorted.
+func (b *Builder) UpdatedNames() (gateways, routes []string) {
+	return b.updated.gateways, b.updated.routes
+}
+
+type updatedNames struct{ gateways, routes []string }
+
+func namesOf(dirty map[routeKey]*placedRoute, served map[hostOf]*placedRoute) updatedNames {
+	var out updatedNames
+	for key := range dirty {
+		out.routes = append(out.routes, key.kind+" "+key.namespace+"/"+key.name)
+	}
+	for host := range served {
+		if !slices.Contains(out.gateways, host.socket.gateway) {
+			out.gateways = append(out.gateways, host.socket.gateway)
+		}
+	}
+	slices.Sort(out.routes)
+	slices.Sort(out.gateways)
+	return out
 }
 
 // lastOfEach keeps the last change of each route.
