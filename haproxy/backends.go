@@ -130,7 +130,11 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) []byte {
 	size := len(head) + len(tail)
 	for _, b := range blocks {
-		size += len(b.text)
+		if skeleton {
+			size += len(b.skeleton)
+		} else {
+			size += len(b.text)
+		}
 	}
 	var out bytes.Buffer
 	out.Grow(size)

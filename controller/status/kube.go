@@ -38,6 +38,10 @@ type KubeWriter struct {
 	current map[routeKey]*knownRoute
 	// round counts Writes, to find the routes a model no longer has without a set of those it has.
 	round uint64
+	// last is the routes of the last Write's model, and settled is set when that Write found or
+	// wrote the desired status of every one of them: see unknownSince.
+	last    []model.Route
+	settled bool
 }
 
 // knownRoute is a route's desired status as last found in place or written, and the last round
@@ -86,6 +90,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	// At 10,000 routes the copies were the largest cost of a pass.
 	unknown := w.unknownRoutes(m.Routes)
 	if len(unknown) == 0 {
+		w.endRound(m.Routes, true)
 		return errors.Join(errs...)
 	}
 	// Routes are written by a few workers at once: one at a time, a cold start with 10,000 routes
@@ -105,7 +110,9 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	}
 	close(next)
 	wg.Wait()
-	return errors.Join(append(errs, routeErrs...)...)
+	routesErr := errors.Join(routeErrs...)
+	w.endRound(m.Routes, routesErr == nil)
+	return errors.Join(append(errs, routesErr)...)
 }
 
 // writeRoutes brings the routes whose indexes arrive on next to their status, recording each
@@ -130,6 +137,11 @@ func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, next
 func (w *KubeWriter) unknownRoutes(routes []model.Route) []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.settled {
+		if unknown, ok := w.unknownSince(routes); ok {
+			return unknown
+		}
+	}
 	w.round++
 	var unknown []int
 	known := 0
@@ -188,7 +200,7 @@ func (w *KubeWriter) setCurrent(key routeKey, r model.Route) {
 func (w *KubeWriter) Forget() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.current = nil
+	w.current, w.last, w.settled = nil, nil, false
 }
 
 // routeWriters is how many route statuses are written at once.

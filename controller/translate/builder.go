@@ -122,6 +122,8 @@ func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName
 		for i, l := range g.listeners {
 			sizes[i] = len(g.attachments[l])
 		}
+		// The attachments point into the snapshot, which UpdateRoutes does not read: let it go.
+		g.attachments = nil
 		b.attached[types.NamespacedName{Namespace: g.spec.Namespace, Name: g.spec.Name}] = sizes
 	}
 }

@@ -1,0 +1,90 @@
+package status
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// TestUnknownSinceEqualsAFullLook: after a settled round, the routes unknownSince looks up, and
+// the routes it forgets, are those a look at every route finds, over random sequences of routes
+// added, removed, given new parents or kept as they are, with rounds that fail now and then.
+func TestUnknownSinceEqualsAFullLook(t *testing.T) {
+	less := func(a, b routeKey) int {
+		return compareInModel(&model.Route{Kind: a.kind, Namespace: a.namespace, Name: a.name}, &model.Route{Kind: b.kind, Namespace: b.namespace, Name: b.name})
+	}
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		parents := func(msg string) []gatewayv1.RouteParentStatus {
+			return []gatewayv1.RouteParentStatus{{ParentRef: gatewayv1.ParentReference{Name: "gw"},
+				Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Message: msg}}}}
+		}
+		route := func(kind string, n int) model.Route {
+			return model.Route{Kind: kind, Namespace: "ns", Name: fmt.Sprintf("r%03d", n), Parents: parents("first")}
+		}
+		var routes []model.Route
+		for n := range 30 {
+			routes = append(routes, route("TLSRoute", n))
+		}
+		for n := range 10 {
+			routes = append(routes, route("HTTPRoute", n))
+		}
+		shortcut, full := &KubeWriter{}, &KubeWriter{}
+		fullUnknown := full.unknownRoutes(routes)
+		write := func(w *KubeWriter, unknown []int, fails bool) {
+			for _, i := range unknown {
+				if !fails {
+					r := routes[i]
+					w.setCurrent(routeKey{r.Kind, r.Namespace, r.Name}, r)
+				}
+			}
+			w.endRound(routes, !fails)
+		}
+		write(shortcut, shortcut.unknownRoutes(routes), false)
+		write(full, fullUnknown, false)
+		for step := range 40 {
+			next := make([]model.Route, 0, len(routes)+2)
+			for _, r := range routes {
+				switch rng.IntN(8) {
+				case 0: // removed
+				case 1:
+					r.Parents = parents(fmt.Sprintf("step %d", step))
+					next = append(next, r)
+				default:
+					next = append(next, r)
+				}
+			}
+			for range rng.IntN(3) {
+				kind := []string{"TLSRoute", "HTTPRoute"}[rng.IntN(2)]
+				r := route(kind, 100+rng.IntN(50))
+				if !slices.ContainsFunc(next, func(x model.Route) bool { return x.Kind == r.Kind && x.Name == r.Name }) {
+					next = append(next, r)
+				}
+			}
+			slices.SortFunc(next, func(a, b model.Route) int { return compareInModel(&a, &b) })
+			routes = next
+			got, want := shortcut.unknownRoutes(routes), full.unknownRoutesNoShortcut(routes)
+			if !slices.Equal(got, want) {
+				t.Fatalf("seed %d step %d: unknown %v, a full look finds %v", seed, step, got, want)
+			}
+			if !slices.Equal(slices.SortedFunc(maps.Keys(shortcut.current), less), slices.SortedFunc(maps.Keys(full.current), less)) {
+				t.Fatalf("seed %d step %d: remembers %d routes, a full look %d", seed, step, len(shortcut.current), len(full.current))
+			}
+			fails := rng.IntN(6) == 0
+			write(shortcut, got, fails)
+			write(full, want, fails)
+		}
+	}
+}
+
+// unknownRoutesNoShortcut is unknownRoutes looking at every route.
+func (w *KubeWriter) unknownRoutesNoShortcut(routes []model.Route) []int {
+	w.settled = false
+	return w.unknownRoutes(routes)
+}
