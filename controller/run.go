@@ -178,6 +178,10 @@ func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 
 func (r *Runner) fullPass(ctx context.Context, seen, changed time.Time) bool {
 	start := time.Now()
+	if src, ok := r.Source.(source.KeyedChanges); ok {
+		// The snapshot holds every change so far: none is left for a keyed pass.
+		src.TakeChanged()
+	}
 	snap, err := r.Source.Snapshot(ctx)
 	if err != nil {
 		r.Log.WithError(err).Error("read objects")

@@ -154,6 +154,8 @@ func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) [
 // which differs only in servers; false when one of them is not a route backend of c.
 func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 	out := *c
+	// Its maps are c's: a render from it patches them, but its own notes of edits are none.
+	out.id, out.editedFrom, out.mapEdits = configIDs.Add(1), 0, nil
 	out.Servers = maps.Clone(c.Servers)
 	out.backends = slices.Clone(c.backends)
 	for _, b := range changed {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -63,7 +64,16 @@ type Config struct {
 	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
 	// then two configurations' blocks are compared by walking both (see changedServers).
 	inOrder bool
+	// id tells configurations apart; socketMaps are the TLS sockets' map entries by socket ID,
+	// and mapEdits what the render changed in the map files it patched, relative to the
+	// configuration editedFrom (see mapedits.go).
+	id, editedFrom uint64
+	socketMaps     map[string]*socketMaps
+	mapEdits       map[string][]mapEdit
 }
+
+// configIDs numbers configurations.
+var configIDs atomic.Uint64
 
 // ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
 type ServerLine struct {
@@ -182,7 +192,11 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) { return renderFrom
 // (nil: none), so a change re-renders what it touched. The result is the same as Render's.
 func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
-		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}}
+		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{},
+		id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
+	if prev != nil {
+		cfg.editedFrom = prev.id
+	}
 	statsAddress, _, err := ListenAddress(s.StatsAddress)
 	if err != nil {
 		return nil, fmt.Errorf("stats address: %w", err)
@@ -239,7 +253,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		sd.SNIHostLookup.From, sd.SNIHostLookup.To = "txn.sni", "txn.sniclaim"
 		if sd.HTTP || sd.HTTPS {
 			data.ServesHTTP = true
-			addMaps(cfg, sd.HostMaps, hostClaims(sock))
+			addMaps(cfg, sd.HostMaps, hostClaims(sock).final())
 		}
 		if sd.HTTP {
 			data.Sockets = append(data.Sockets, sd)
@@ -249,27 +263,14 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Files[sd.HTTPSCrtList] = File{Content: addCertificates(cfg, s, sock.HTTPSCertificates)}
 			cfg.CrtLists[sd.HTTPSCrtList] = true
 		}
-		sni := make(mapLines, 0, len(sock.Listeners)+len(sock.HTTPS)+len(sock.Passthrough)+len(sock.Terminate))
-		// A name that a TLS listener claims but none of its routes serves is refused, never left
-		// to a less specific listener's routes.
-		for _, c := range sock.Listeners {
-			if c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate {
-				sni.set(c.Hostname, refused)
-			}
+		entries, sniEdits, terminateEdits, patched := sniMaps(prev, sock, sd)
+		cfg.socketMaps[socketID(sock)] = entries
+		addMaps(cfg, sd.SNIMaps, entries.sni)
+		addMaps(cfg, sd.TerminateMaps, entries.terminate)
+		if patched {
+			noteEdits(cfg, sd.SNIMaps, sniEdits)
+			noteEdits(cfg, sd.TerminateMaps, terminateEdits)
 		}
-		for _, name := range sock.HTTPS {
-			sni.set(name, sd.HTTPSBackend)
-		}
-		for _, r := range sock.Passthrough {
-			sni.set(r.Hostname, backendName(r.Backend))
-		}
-		terminate := make(mapLines, 0, len(sock.Terminate))
-		for _, r := range sock.Terminate {
-			sni.set(r.Hostname, sd.TerminateBackend)
-			terminate.set(r.Hostname, backendName(r.Backend))
-		}
-		addMaps(cfg, sd.SNIMaps, sni)
-		addMaps(cfg, sd.TerminateMaps, terminate)
 		cfg.Files[sd.CrtList] = File{Content: addCertificates(cfg, s, sock.Certificates)}
 		cfg.CrtLists[sd.CrtList] = true
 		data.Sockets = append(data.Sockets, sd)
@@ -346,10 +347,10 @@ func execute(data templateData, part string) ([]byte, error) {
 	return text.Bytes(), nil
 }
 
-// addMaps writes hostname -> backend entries: exact names (and "*") to one map, wildcards to the
-// other keyed by their suffix with its leading dot (".example.com" for "*.example.com").
+// addMaps writes hostname -> backend entries (final: sorted, one per key): exact names (and "*")
+// to one map, wildcards to the other keyed by their suffix with its leading dot (".example.com"
+// for "*.example.com").
 func addMaps(cfg *Config, l lookupData, entries mapLines) {
-	entries = entries.final()
 	size := 0
 	for _, e := range entries {
 		size += len(e.key) + len(e.value) + 2

@@ -303,7 +303,13 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]string) []Op {
 	var upserts, dels []Op
 	moved := movedBackends(runningSpares, wantedSpares)
+	edited := wanted.editedFrom == running.id && onlyNewOrGone(moved, running, wanted)
 	for _, path := range sortedKeys(wanted.Maps) {
+		if edits, ok := wanted.mapEdits[path]; ok && edited && len(edits) < replaceMapAbove {
+			up, del := editOps(path, edits, runningSpares, wantedSpares)
+			upserts, dels = append(upserts, up...), append(dels, del...)
+			continue
+		}
 		if sameEntries(running.Files[path].Content, wanted.Files[path].Content, moved) {
 			continue
 		}

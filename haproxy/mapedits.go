@@ -1,0 +1,203 @@
+package haproxy
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// A route change touches a few hostnames of a socket that may serve thousands. A TLS socket's SNI
+// and Terminate map entries are kept with the socket they were rendered from, and the next render
+// patches them at the hostnames whose routes changed instead of building them again; it notes
+// what it changed in each map file (mapEdits), so that the plan against the configuration it
+// started from takes the entry ops from those notes instead of comparing whole files.
+// TestPatchedMapsEqualRender checks both against a render from nothing and against comparing
+// the files.
+
+// socketMaps are a TLS socket's SNI and Terminate map entries, sorted by key, and the socket they
+// were rendered from.
+type socketMaps struct {
+	from           model.Socket
+	sni, terminate mapLines
+}
+
+// mapEdit is one entry of a map file that differs from the configuration a render started from:
+// its key as the file has it, its value before (had) and now (has).
+type mapEdit struct {
+	key      string
+	old, now string
+	had, has bool
+}
+
+// sniMaps returns a TLS socket's SNI and Terminate map entries: patched from prev's when prev
+// rendered the same socket with other routes alone, else built. A hostname's SNI value is, from
+// the strongest: the Terminate frontend, its passthrough backend, the HTTPS frontend, refused
+// (a TLS listener claims it).
+func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, sniEdits, terminateEdits []mapEdit, patched bool) {
+	if prev != nil {
+		if before := prev.socketMaps[socketID(sock)]; before != nil && onlyRoutesDiffer(before.from, sock) {
+			return patchMaps(before, sock, sd)
+		}
+	}
+	sni := make(mapLines, 0, len(sock.Listeners)+len(sock.HTTPS)+len(sock.Passthrough)+len(sock.Terminate))
+	// A name that a TLS listener claims but none of its routes serves is refused, never left
+	// to a less specific listener's routes.
+	for _, c := range sock.Listeners {
+		if c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate {
+			sni.set(c.Hostname, refused)
+		}
+	}
+	for _, name := range sock.HTTPS {
+		sni.set(name, sd.HTTPSBackend)
+	}
+	for _, r := range sock.Passthrough {
+		sni.set(r.Hostname, backendName(r.Backend))
+	}
+	terminate := make(mapLines, 0, len(sock.Terminate))
+	for _, r := range sock.Terminate {
+		sni.set(r.Hostname, sd.TerminateBackend)
+		terminate.set(r.Hostname, backendName(r.Backend))
+	}
+	return &socketMaps{from: sock, sni: sni.final(), terminate: terminate.final()}, nil, nil, false
+}
+
+// onlyRoutesDiffer reports whether two versions of a socket differ in their SNI routes alone,
+// both lists of each in strictly increasing hostname order (as the model has them).
+func onlyRoutesDiffer(a, b model.Socket) bool {
+	return a.Address == b.Address && a.Port == b.Port && a.Gateway == b.Gateway && a.Protocol == b.Protocol &&
+		slices.Equal(a.Listeners, b.Listeners) && slices.Equal(a.HTTPS, b.HTTPS) &&
+		byHostname(a.Passthrough) && byHostname(b.Passthrough) && byHostname(a.Terminate) && byHostname(b.Terminate)
+}
+
+func byHostname(routes []model.SNIRoute) bool {
+	for i := 1; i < len(routes); i++ {
+		if routes[i-1].Hostname >= routes[i].Hostname {
+			return false
+		}
+	}
+	return true
+}
+
+func compareSNIRoutes(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
+
+// patchMaps is sniMaps for a socket whose SNI routes alone changed since before.
+func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMaps, []mapEdit, []mapEdit, bool) {
+	var changed []string
+	note := func(x, y *model.SNIRoute) {
+		switch {
+		case x == nil:
+			changed = append(changed, y.Hostname)
+		case y == nil || *x != *y:
+			changed = append(changed, x.Hostname)
+		}
+	}
+	model.WalkSorted(before.from.Passthrough, sock.Passthrough, compareSNIRoutes, note)
+	model.WalkSorted(before.from.Terminate, sock.Terminate, compareSNIRoutes, note)
+	slices.Sort(changed)
+	changed = slices.Compact(changed)
+	out := &socketMaps{from: sock, sni: before.sni, terminate: before.terminate}
+	if len(changed) == 0 {
+		return out, nil, nil, true
+	}
+	out.sni, out.terminate = slices.Clone(before.sni), slices.Clone(before.terminate)
+	var sniEdits, terminateEdits []mapEdit
+	for _, h := range changed {
+		sniValue, terminateValue := "", ""
+		if r, ok := findSNI(sock.Terminate, h); ok {
+			sniValue, terminateValue = sd.TerminateBackend, backendName(r.Backend)
+		} else if r, ok := findSNI(sock.Passthrough, h); ok {
+			sniValue = backendName(r.Backend)
+		} else if slices.Contains(sock.HTTPS, h) {
+			sniValue = sd.HTTPSBackend
+		} else if slices.ContainsFunc(sock.Listeners, func(c model.ListenerClaim) bool {
+			return c.Hostname == h && (c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate)
+		}) {
+			sniValue = refused
+		}
+		if e, ok := out.sni.put(h, sniValue); ok {
+			sniEdits = append(sniEdits, e)
+		}
+		if e, ok := out.terminate.put(h, terminateValue); ok {
+			terminateEdits = append(terminateEdits, e)
+		}
+	}
+	return out, sniEdits, terminateEdits, true
+}
+
+func findSNI(routes []model.SNIRoute, hostname string) (model.SNIRoute, bool) {
+	i, found := slices.BinarySearchFunc(routes, hostname, compareSNIToHostname)
+	if !found {
+		return model.SNIRoute{}, false
+	}
+	return routes[i], true
+}
+
+func compareSNIToHostname(r model.SNIRoute, hostname string) int {
+	return strings.Compare(r.Hostname, hostname)
+}
+
+// put sets key to value in sorted entries ("" removes it) and returns the edit, false when
+// nothing changed.
+func (m *mapLines) put(key, value string) (mapEdit, bool) {
+	i, found := slices.BinarySearchFunc(*m, key, func(e mapLine, key string) int { return strings.Compare(e.key, key) })
+	e := mapEdit{key: key, now: value, has: value != ""}
+	if found {
+		e.old, e.had = (*m)[i].value, true
+	}
+	switch {
+	case e.had && e.has && e.old == e.now, !e.had && !e.has:
+		return e, false
+	case e.had && e.has:
+		(*m)[i].value = value
+	case e.had:
+		*m = slices.Delete(*m, i, i+1)
+	default:
+		*m = slices.Insert(*m, i, mapLine{key, value})
+	}
+	return e, true
+}
+
+// noteEdits files a map's edits by the map file that holds each key, as the file writes it.
+func noteEdits(cfg *Config, l lookupData, edits []mapEdit) {
+	exact, wildcard := []mapEdit{}, []mapEdit{}
+	for _, e := range edits {
+		if suffix, ok := strings.CutPrefix(e.key, "*."); ok {
+			e.key = "." + suffix
+			wildcard = append(wildcard, e)
+		} else {
+			exact = append(exact, e)
+		}
+	}
+	// Every wildcard key drops the same "*": the edits stay in the file's key order.
+	cfg.mapEdits[l.Exact], cfg.mapEdits[l.Wildcard] = exact, wildcard
+}
+
+// editOps are the entry ops of a map's edits, as entryDiff would find them: additions and
+// changes, then removals, each in key order.
+func editOps(path string, edits []mapEdit, oldSpares, nowSpares map[string]string) (upserts, dels []Op) {
+	for _, e := range edits {
+		switch {
+		case !e.has:
+			dels = append(dels, Op{Kind: DelMapEntry, Map: path, Key: e.key})
+		case !e.had:
+			upserts = append(upserts, Op{Kind: AddMapEntry, Map: path, Key: e.key, Value: section(e.now, nowSpares)})
+		case section(e.old, oldSpares) != section(e.now, nowSpares):
+			upserts = append(upserts, Op{Kind: SetMapEntry, Map: path, Key: e.key, Value: section(e.now, nowSpares)})
+		}
+	}
+	return upserts, dels
+}
+
+// onlyNewOrGone reports whether every backend that moved to or from a spare is one only wanted
+// or only running has: then a map entry that did not change names none of them.
+func onlyNewOrGone(moved []string, running, wanted *Config) bool {
+	for _, name := range moved {
+		_, before := running.Servers[name]
+		_, now := wanted.Servers[name]
+		if before && now {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,121 @@
+package haproxy
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// TestPatchedMapsEqualRender changes the SNI routes of a socket at random (routes added, removed,
+// moved to another backend, between Passthrough and Terminate, on names that listeners and HTTPS
+// also claim, wildcards included) and renders each step from the one before: the files must be
+// those of a render from nothing, and the map ops taken from the render's notes those found by
+// comparing the files.
+func TestPatchedMapsEqualRender(t *testing.T) {
+	names := []string{"*", "*.example.com", "*.a.example.com", "a.example.com", "b.example.com", "c.example.com",
+		"secure.example.com", "www.example.com", "x.test", "*.test"}
+	backends := []string{"one", "two", "three"}
+	id := func(name string) model.BackendID {
+		return model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: name}
+	}
+	patched, fromNotes := 0, 0
+	for seed := range uint64(30) {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		sock := model.Socket{Address: "10.0.0.1", Port: 443, Gateway: "default/gw", Protocol: model.SocketTLS,
+			Listeners: []model.ListenerClaim{
+				{Listener: "any", Hostname: "*", Mode: model.ListenerPassthrough},
+				{Listener: "secure", Hostname: "secure.example.com", Mode: model.ListenerTerminate},
+				{Listener: "web", Hostname: "www.example.com", Mode: model.ListenerHTTPS},
+			},
+			HTTPS: []string{"www.example.com", "x.test"}}
+		// routes: hostname -> backend, "t:" in front for Terminate.
+		routes := map[string]string{}
+		dataPlane := func() model.DataPlane {
+			s := sock
+			s.Passthrough, s.Terminate = nil, nil
+			used := map[string]bool{}
+			for _, h := range slices.Sorted(maps.Keys(routes)) {
+				b, terminate := strings.CutPrefix(routes[h], "t:")
+				used[b] = true
+				if terminate {
+					s.Terminate = append(s.Terminate, model.SNIRoute{Hostname: h, Backend: id(b)})
+				} else {
+					s.Passthrough = append(s.Passthrough, model.SNIRoute{Hostname: h, Backend: id(b)})
+				}
+			}
+			dp := model.DataPlane{Sockets: []model.Socket{s}}
+			for _, b := range slices.Sorted(maps.Keys(used)) {
+				dp.Backends = append(dp.Backends, model.Backend{ID: id(b)})
+			}
+			return dp
+		}
+		prev, err := Render(dataPlane(), goldenSettings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spares := map[string]string{}
+		for step := range 40 {
+			for range 1 + rng.IntN(3) {
+				h := names[rng.IntN(len(names))]
+				switch rng.IntN(3) {
+				case 0:
+					delete(routes, h)
+				case 1:
+					routes[h] = backends[rng.IntN(len(backends))]
+				default:
+					routes[h] = "t:" + backends[rng.IntN(len(backends))]
+				}
+			}
+			dp := dataPlane()
+			got, err := renderFrom(prev, dp, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Render(dp, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for path, f := range want.Files {
+				if diff := cmp.Diff(string(f.Content), string(got.Files[path].Content)); diff != "" {
+					t.Fatalf("seed %d step %d, %s (-render +patched):\n%s", seed, step, path, diff)
+				}
+			}
+			if len(got.mapEdits) > 0 {
+				patched++
+			}
+			// New backends get a spare at random, as the plan gives them; now and then one that
+			// was there gets one too, which no plan does.
+			now := map[string]string{}
+			for _, b := range dp.Backends {
+				name := backendName(b.ID)
+				_, existed := prev.Servers[name]
+				if s, ok := spares[name]; ok || rng.IntN(2) == 0 && (!existed || rng.IntN(10) == 0) {
+					if !ok {
+						s = fmt.Sprintf("spare:%d", step)
+					}
+					now[name] = s
+				}
+			}
+			if got.editedFrom == prev.id && onlyNewOrGone(movedBackends(spares, now), prev, got) {
+				fromNotes++
+			}
+			compared := *got
+			compared.editedFrom = 0
+			if edits, files := mapOps(prev, got, spares, now), mapOps(prev, &compared, spares, now); !cmp.Equal(edits, files) {
+				t.Fatalf("seed %d step %d: ops from the render's notes differ from those of the files (-files +notes):\n%s",
+					seed, step, cmp.Diff(files, edits))
+			}
+			prev, spares = got, now
+		}
+	}
+	if patched == 0 || fromNotes == 0 {
+		t.Fatalf("%d renders patched their maps, %d plans took ops from the notes: want some of each", patched, fromNotes)
+	}
+	t.Logf("%d renders patched their maps, %d plans took ops from the notes", patched, fromNotes)
+}
