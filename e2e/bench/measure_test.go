@@ -45,8 +45,11 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 		if strings.HasPrefix(sample, "haproxy_gateway_runtime_operations_total{") {
 			rc.RuntimeOperations += delta
 		}
-		if sample == "haproxy_gateway_endpoint_updates_total" {
+		switch sample {
+		case "haproxy_gateway_endpoint_updates_total":
 			rc.EndpointUpdates = delta
+		case "haproxy_gateway_route_updates_total":
+			rc.RouteUpdates = delta
 		}
 		if stage, ok := strings.CutPrefix(sample, `haproxy_gateway_pass_stage_seconds_sum{stage="`); ok {
 			rc.StageSeconds[strings.TrimSuffix(stage, `"}`)] = delta
@@ -60,8 +63,8 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 		r.t.Fatal(err)
 	}
 	rc.MasterReloads, rc.WorkerChanged = procs.Reloads-r.phaseProcs.Reloads, procs.Worker != r.phaseProcs.Worker
-	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f, endpoint updates without a rebuild %.0f",
-		phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations, rc.EndpointUpdates)
+	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f, endpoint updates without a rebuild %.0f, route updates without a rebuild %.0f",
+		phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations, rc.EndpointUpdates, rc.RouteUpdates)
 	return rc
 }
 

@@ -133,6 +133,9 @@ type ReloadCount struct {
 	// EndpointUpdates is the rise of haproxy_gateway_endpoint_updates_total: EndpointSlice
 	// changes that went to HAProxy without a rebuild.
 	EndpointUpdates float64
+	// RouteUpdates is the rise of haproxy_gateway_route_updates_total: TLSRoute changes that went
+	// to HAProxy without a rebuild.
+	RouteUpdates float64
 	// StageSeconds and StagePasses are the rise of haproxy_gateway_pass_stage_seconds' sum and
 	// count, by stage: the time passes spent in each stage, and how many passes.
 	StageSeconds, StagePasses map[string]float64

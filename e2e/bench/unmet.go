@@ -20,13 +20,17 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 	if anyFigure(unmet, "1.", "2.") {
 		p("### Convergence and endpoint propagation: where a pass spends its time")
 		p("")
+		endpoints, routes := updatesWithoutRebuild(res)
 		p("A change of EndpointSlices alone takes no build: the servers of the backends of its Services are")
-		p("resolved again and only their runtime commands go out (%s changes went this way in the", updatesWithoutRebuild(res))
-		p("phases above). Any other change is one pass: snapshot (routes copied in order from the route")
+		p("resolved again and only their runtime commands go out (%s changes went this way in the", endpoints)
+		p("phases above). A change of TLSRoutes alone takes no snapshot: the changed routes are decided")
+		p("again from the last model, with the routes that claim the same hostnames (%s changes; its", routes)
+		p("\"build\" below). Any other change is one pass: snapshot (routes copied in order from the route")
 		p("stores, objects shared with the cache), build (each route's own result reused unless its objects")
-		p("changed; routes weighed against each other over all of them), render (unchanged route backends")
-		p("reused), plan (reused backends compared by pointer), status (routes whose status is known to be")
-		p("in place skipped).")
+		p("changed; routes weighed against each other over all of them). Either way the model is then")
+		p("rendered (unchanged route backends reused, the SNI maps of a socket whose routes alone changed")
+		p("patched), planned (reused backends compared by pointer, patched maps' entry ops taken from the")
+		p("render) and published (status looked up only for routes whose desired parents changed).")
 		p("")
 		renderStages(p, res)
 		p("A CPU profile taken while routes were added one at a time to the largest Gateway:")
@@ -140,15 +144,20 @@ func renderStages(p func(string, ...any), res *Results) {
 
 // updatesWithoutRebuild is how many EndpointSlice changes went to HAProxy without a rebuild, over all
 // phases, or "some" when the phases did not count them.
-func updatesWithoutRebuild(res *Results) string {
-	n := 0.0
-	for _, r := range res.Reloads {
-		n += r.EndpointUpdates
+// updatesWithoutRebuild counts the changes of EndpointSlices alone and of TLSRoutes alone over
+// all phases.
+func updatesWithoutRebuild(res *Results) (endpoints, routes string) {
+	var e, r float64
+	for _, rc := range res.Reloads {
+		e, r = e+rc.EndpointUpdates, r+rc.RouteUpdates
 	}
-	if n == 0 {
-		return "some"
+	say := func(n float64) string {
+		if n == 0 {
+			return "some"
+		}
+		return fmt.Sprintf("%.0f", n)
 	}
-	return fmt.Sprintf("%.0f", n)
+	return say(e), say(r)
 }
 
 func anyFigure(targets []Target, prefixes ...string) bool {
