@@ -104,7 +104,7 @@ func TestApplyServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(full.Text), string(onDisk)); diff != "" {
+	if diff := cmp.Diff(string(full.Text()), string(onDisk)); diff != "" {
 		t.Errorf("haproxy.cfg differs from a full render (-render +disk):\n%s", diff)
 	}
 	if plan := PlanChange(r.manager.live, full); !plan.Empty() {

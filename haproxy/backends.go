@@ -1,8 +1,10 @@
 package haproxy
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -125,6 +127,21 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 	return append(out, '\n')
 }
 
+// writeText writes haproxy.cfg from its parts, as Text would join them.
+func (c *Config) writeText(w io.Writer) error {
+	if c.text != nil {
+		_, err := w.Write(c.text)
+		return err
+	}
+	b := bufio.NewWriterSize(w, 64<<10)
+	b.Write(c.head)
+	for _, block := range c.backends {
+		b.Write(block.text)
+	}
+	b.Write(c.tail)
+	return b.Flush()
+}
+
 // assemble joins the parts of haproxy.cfg: what the template wrote up to the route backends, the
 // route backends (their full text, or their skeleton), and the spares.
 func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) []byte {
@@ -170,7 +187,7 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 		out.backends[i] = renderBackend(b)
 		out.Servers[block.data.Name] = out.backends[i].data.Servers
 	}
-	out.Text = assemble(out.head, out.backends, out.tail, false)
+	out.text = nil
 	return &out, true
 }
 

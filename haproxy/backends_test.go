@@ -20,7 +20,7 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(string(want.Text), string(got.Text)); diff != "" {
+			if diff := cmp.Diff(string(want.Text()), string(got.Text())); diff != "" {
 				t.Errorf("%s, %s: haproxy.cfg (-render +reused):\n%s", name, what, diff)
 			}
 			if !slices.Equal(want.Skeleton, got.Skeleton) || !cmp.Equal(want.Servers, got.Servers) {
@@ -111,7 +111,7 @@ func TestWithServersOutOfOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want.Text), string(got.Text)); diff != "" {
+	if diff := cmp.Diff(string(want.Text()), string(got.Text())); diff != "" {
 		t.Errorf("haproxy.cfg (-render +withServers):\n%s", diff)
 	}
 	if _, ok := prev.withServers([]model.Backend{{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "c"}}}); ok {

@@ -45,7 +45,6 @@ type Settings struct {
 
 // Config is everything HAProxy reads: haproxy.cfg and the files it names, by path.
 type Config struct {
-	Text  []byte
 	Files map[string]File
 	// Skeleton is haproxy.cfg without the route backends: the part only a reload can change.
 	Skeleton []byte
@@ -57,10 +56,11 @@ type Config struct {
 	Maps, CrtLists, Certs map[string]bool
 	// TextSecret is set when haproxy.cfg holds a password (StatsAuth): it is written 0600.
 	TextSecret bool
-	// head, backends and tail are the parts Text and Skeleton are joined from (see assemble):
+	// head, backends and tail are the parts haproxy.cfg and Skeleton are joined from (see
+	// assemble); text is haproxy.cfg once Text joined it:
 	// a change of servers renders only its backends again.
-	head, tail []byte
-	backends   []*backendBlock
+	head, tail, text []byte
+	backends         []*backendBlock
 	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
 	// then two configurations' blocks are compared by walking both (see changedServers).
 	inOrder bool
@@ -97,12 +97,39 @@ func (f File) Format(s fmt.State, verb rune) {
 	fmt.Fprintf(s, "{%q}", f.Content)
 }
 
+// Text is haproxy.cfg. It is joined from its parts at the first call: a change of routes writes
+// the file from the parts (see writeText) and needs it whole only for a check or a comparison.
+// Like the rest of a Config, it is not for concurrent use.
+func (c *Config) Text() []byte {
+	if c.text == nil {
+		c.text = assemble(c.head, c.backends, c.tail, false)
+	}
+	return c.text
+}
+
+// sameText reports whether two configurations have the same haproxy.cfg, comparing parts: the
+// blocks a render reused are the same blocks.
+func sameText(a, b *Config) bool {
+	if a.text != nil && b.text != nil {
+		return bytes.Equal(a.text, b.text)
+	}
+	if len(a.backends) != len(b.backends) || !bytes.Equal(a.head, b.head) || !bytes.Equal(a.tail, b.tail) {
+		return false
+	}
+	for i, block := range a.backends {
+		if block != b.backends[i] && !bytes.Equal(block.text, b.backends[i].text) {
+			return false
+		}
+	}
+	return true
+}
+
 // Equal reports whether two configurations are byte for byte the same.
 func (c *Config) Equal(o *Config) bool {
 	if c == nil || o == nil {
 		return c == o
 	}
-	if !bytes.Equal(c.Text, o.Text) || c.TextSecret != o.TextSecret || len(c.Files) != len(o.Files) {
+	if !bytes.Equal(c.Text(), o.Text()) || c.TextSecret != o.TextSecret || len(c.Files) != len(o.Files) {
 		return false
 	}
 	for path, f := range c.Files {
@@ -324,7 +351,6 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
-	cfg.Text = assemble(cfg.head, cfg.backends, cfg.tail, false)
 	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
 	return cfg, nil
 }

@@ -3,6 +3,7 @@ package haproxy
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -32,14 +33,14 @@ func writeChanged(cfgPath string, on, cfg *Config) error {
 			return err
 		}
 	}
-	if on != nil && on.TextSecret == cfg.TextSecret && bytes.Equal(on.Text, cfg.Text) {
+	if on != nil && on.TextSecret == cfg.TextSecret && sameText(on, cfg) {
 		return nil
 	}
 	mode := os.FileMode(0o644)
 	if cfg.TextSecret {
 		mode = 0o600
 	}
-	return writeAtomic(cfgPath, cfg.Text, mode)
+	return writeAtomicWith(cfgPath, mode, cfg.writeText)
 }
 
 // removeStale deletes files the previous configuration had and the new one does not.
@@ -55,6 +56,14 @@ func removeStale(previous, current *Config) {
 }
 
 func writeAtomic(path string, content []byte, mode os.FileMode) error {
+	return writeAtomicWith(path, mode, func(w io.Writer) error {
+		_, err := w.Write(content)
+		return err
+	})
+}
+
+// writeAtomicWith is writeAtomic with the content written by write.
+func writeAtomicWith(path string, mode os.FileMode, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -68,7 +77,7 @@ func writeAtomic(path string, content []byte, mode os.FileMode) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(content); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

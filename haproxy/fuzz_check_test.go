@@ -58,7 +58,7 @@ func (r *fuzzRig) check(t *testing.T, dp model.DataPlane) *Config {
 // configSum identifies a configuration by everything HAProxy reads.
 func configSum(cfg *Config) [32]byte {
 	h := sha256.New()
-	h.Write(cfg.Text)
+	h.Write(cfg.Text())
 	for _, path := range sortedKeys(cfg.Files) {
 		content := cfg.Files[path].Content
 		fmt.Fprintf(h, "\x00%s\x00%d\x00", path, len(content))
@@ -82,7 +82,7 @@ func checkFileNames(t *testing.T, cfg *Config, dir string) {
 		}
 	}
 	// A unix socket path has room for 107 bytes.
-	for _, m := range regexp.MustCompile(`unix@(\S+)`).FindAllSubmatch(cfg.Text, -1) {
+	for _, m := range regexp.MustCompile(`unix@(\S+)`).FindAllSubmatch(cfg.Text(), -1) {
 		if len(m[1]) > 107 || !strings.HasPrefix(string(m[1]), dir+"/") {
 			t.Errorf("socket path %q is not a short path in the run folder", m[1])
 		}

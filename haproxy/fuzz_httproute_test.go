@@ -33,7 +33,7 @@ func FuzzHTTPRoute(f *testing.F) {
 		if !routeAccepted(t, full, id.Kind, namespace, name) {
 			return
 		}
-		if !bytes.Contains(cfg.Text, []byte("use_backend "+backendName(id)+" if ")) || !mapEntry(cfg, mapKey(hostname), "http@") {
+		if !bytes.Contains(cfg.Text(), []byte("use_backend "+backendName(id)+" if ")) || !mapEntry(cfg, mapKey(hostname), "http@") {
 			t.Fatal("the route is accepted, but its hostname does not lead to its rule")
 		}
 		if r.inputs++; r.inputs%8 != 1 {

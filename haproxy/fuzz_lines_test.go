@@ -17,7 +17,7 @@ func checkConfigLines(t *testing.T, dp model.DataPlane, cfg *Config, s Settings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := bytes.Count(cfg.Text, []byte("\n")), bytes.Count(plain.Text, []byte("\n")); got != want {
+	if got, want := bytes.Count(cfg.Text(), []byte("\n")), bytes.Count(plain.Text(), []byte("\n")); got != want {
 		t.Errorf("haproxy.cfg has %d lines, %d with placeholder names: an input string added lines", got, want)
 	}
 	rules := 0
@@ -32,7 +32,7 @@ func checkConfigLines(t *testing.T, dp model.DataPlane, cfg *Config, s Settings)
 			}
 		}
 	}
-	if got := bytes.Count(cfg.Text, []byte("\n    use_backend ")) - bytes.Count(cfg.Text, []byte("\n    use_backend %[")); got != rules {
+	if got := bytes.Count(cfg.Text(), []byte("\n    use_backend ")) - bytes.Count(cfg.Text(), []byte("\n    use_backend %[")); got != rules {
 		t.Errorf("haproxy.cfg has %d use_backend rules, want %d", got, rules)
 	}
 }

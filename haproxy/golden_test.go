@@ -43,7 +43,7 @@ func TestGoldenConfig(t *testing.T) {
 			if again, _ := Render(m.DataPlane, goldenSettings); !bytes.Equal(dump(again), got) {
 				t.Fatal("two renders of the same model differ")
 			}
-			if bytes.Contains(cfg.Text, []byte("acl ")) {
+			if bytes.Contains(cfg.Text(), []byte("acl ")) {
 				t.Error("haproxy.cfg has an inline ACL; SNI routing must go through maps")
 			}
 			compareGolden(t, filepath.Join("testdata", name+".cfg"), got)
@@ -116,7 +116,7 @@ func dump(cfg *Config) []byte {
 	} else {
 		b.WriteString("### haproxy.cfg\n")
 	}
-	b.Write(cfg.Text)
+	b.Write(cfg.Text())
 	var paths []string
 	for p := range cfg.Files {
 		paths = append(paths, p)

@@ -101,7 +101,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 // onDisk reports whether haproxy.cfg and every file of cfg hold what cfg says; if not, it names
 // the first file that differs.
 func onDisk(cfgPath string, cfg *Config) (string, bool) {
-	if got, err := os.ReadFile(cfgPath); err != nil || !bytes.Equal(got, cfg.Text) {
+	if got, err := os.ReadFile(cfgPath); err != nil || !bytes.Equal(got, cfg.Text()) {
 		return cfgPath, false
 	}
 	for _, path := range sortedKeys(cfg.Files) {
