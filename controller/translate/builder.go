@@ -44,10 +44,11 @@ type Builder struct {
 	// kept counts the results of this build that are kept for the next one: those left over were
 	// not seen, and go.
 	kept int
-	// last is what the last build left for UpdateRoutes, and tls the TLSRoutes of the build
-	// under way.
-	last *lastBuild
-	tls  []placedRoute
+	// last is what the last build left for UpdateRoutes; tls and named are the TLSRoutes and
+	// the Services routes name of the build under way.
+	last  *lastBuild
+	tls   []placedRoute
+	named map[string]bool
 	// updated is what the last UpdateRoutes decided again.
 	updated updatedNames
 }
@@ -83,7 +84,7 @@ func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
 		clear(b.routes)
 	}
 	b.world, b.versioned = world, versioned
-	b.last, b.tls = nil, make([]placedRoute, 0, len(s.TLSRoutes))
+	b.last, b.tls, b.named = nil, make([]placedRoute, 0, len(s.TLSRoutes)), map[string]bool{}
 	m := build(s, b.opts, b)
 	if len(b.routes) > b.kept {
 		for key, c := range b.routes {
@@ -114,8 +115,8 @@ func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName
 	if b == nil {
 		return
 	}
-	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, staleServers: map[string]bool{}}
-	b.tls = nil
+	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, named: b.named, staleServers: map[string]bool{}}
+	b.tls, b.named = nil, nil
 	b.attached = make(map[types.NamespacedName][]int, len(ordered))
 	for _, g := range ordered {
 		sizes := make([]int, len(g.listeners))
@@ -233,15 +234,19 @@ func bySpec(o metav1.Object) string {
 func serviceKeys(namespace string, refs []gatewayv1.BackendObjectReference) []string {
 	var out []string
 	for _, ref := range refs {
-		ns := namespace
-		if ref.Namespace != nil && *ref.Namespace != "" {
-			ns = string(*ref.Namespace)
-		}
-		if key := ns + "/" + string(ref.Name); !slices.Contains(out, key) {
+		if key := serviceKey(namespace, ref); !slices.Contains(out, key) {
 			out = append(out, key)
 		}
 	}
 	return out
+}
+
+// serviceKey is the "namespace/name" a backendRef of a route in namespace names.
+func serviceKey(namespace string, ref gatewayv1.BackendObjectReference) string {
+	if ref.Namespace != nil && *ref.Namespace != "" {
+		namespace = string(*ref.Namespace)
+	}
+	return namespace + "/" + string(ref.Name)
 }
 
 // servicesState is how the Services a route result read changed since the last build, from the

@@ -446,3 +446,42 @@ func (w *world) snapshot() *snapshot.Snapshot {
 	s.Sort()
 	return s
 }
+
+// TestUpdateRoutesLeavesUnreadServicesToBuild: a source may hand a build Services that no route
+// names, without their EndpointSlices (the per-Gateway Services' namespace). A new TLSRoute
+// naming one is left to Build, which the source gives the EndpointSlices for; one naming a
+// Service another route names is updated.
+func TestUpdateRoutesLeavesUnreadServicesToBuild(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		if len(c.snap.TLSRoutes) == 0 {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(c.snap)
+			unnamed := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: c.snap.TLSRoutes[0].Namespace, Name: "no-route-names-this"}}
+			w.put(unnamed)
+			b := translate.NewBuilder(c.opts)
+			b.Build(w.snapshot())
+			route := func(name string, ref gatewayv1.BackendObjectReference) *gatewayv1.TLSRoute {
+				r := c.snap.TLSRoutes[0].DeepCopy()
+				r.Name = name
+				r.Spec.Rules = []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{BackendObjectReference: ref}}}}
+				w.put(r)
+				return r
+			}
+			unread := gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(unnamed.Name), Port: ptr.To[gatewayv1.PortNumber](443)}
+			if _, ok := b.UpdateRoutes([]translate.RouteChange{{Namespace: unnamed.Namespace, Name: "names-unread", Route: route("names-unread", unread)}}); ok {
+				t.Error("UpdateRoutes took a route naming a Service no route of the last build named")
+			}
+			b.Build(w.snapshot())
+			r := route("names-read", c.snap.TLSRoutes[0].Spec.Rules[0].BackendRefs[0].BackendObjectReference)
+			m, ok := b.UpdateRoutes([]translate.RouteChange{{Namespace: r.Namespace, Name: r.Name, Route: r}})
+			if !ok {
+				t.Fatal("UpdateRoutes left a route naming a Service the last build read to Build")
+			}
+			if got, want := golden(t, m), golden(t, translate.Build(w.snapshot(), c.opts)); !bytes.Equal(got, want) {
+				t.Errorf("model differs from Build's (-Build +UpdateRoutes):\n%s", cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+}

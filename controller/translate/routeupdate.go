@@ -46,6 +46,10 @@ type lastBuild struct {
 	// staleServers are the Services whose EndpointSlices changed since the build (see
 	// ServersChanged): a result that read one has its servers resolved again when it is used.
 	staleServers map[string]bool
+	// named are the Services ("namespace/name") the build's routes name: a source reads those
+	// with their EndpointSlices (snapshot.ReferencesOf), and may read other Services without
+	// them (the per-Gateway Services' namespace), so only these can be looked up for a route.
+	named map[string]bool
 }
 
 // placedRoute is a TLSRoute as the last model has it.
@@ -93,13 +97,21 @@ func compareClaims(a, b claim) int {
 		cmp.Compare(a.parent, b.parent), cmp.Compare(a.bound, b.bound))
 }
 
-// placed records a route of the build under way for UpdateRoutes (TLSRoutes only).
+// placed records a route of the build under way for UpdateRoutes: the Services it names, and a
+// TLSRoute's result.
 func (b *Builder) placed(kind string, route metav1.Object, r *routeResult, hasStatus bool) {
-	if b == nil || kind != kindTLSRoute {
+	if b == nil {
 		return
 	}
-	b.tls = append(b.tls, placedRoute{key: routeKey{kind, route.GetNamespace(), route.GetName()},
-		created: route.GetCreationTimestamp().Time, result: r, hasStatus: hasStatus})
+	for _, ref := range backendRefsOf(route) {
+		if snapshot.NamesService(ref) {
+			b.named[serviceKey(route.GetNamespace(), ref)] = true
+		}
+	}
+	if kind == kindTLSRoute {
+		b.tls = append(b.tls, placedRoute{key: routeKey{kind, route.GetNamespace(), route.GetName()},
+			created: route.GetCreationTimestamp().Time, result: r, hasStatus: hasStatus})
+	}
 }
 
 // ServersChanged tells the Builder that the EndpointSlices of services changed and are now those
@@ -297,10 +309,7 @@ func (b *Builder) updatedResult(route *gatewayv1.TLSRoute) (*routeResult, bool) 
 		return nil, false
 	}
 	for _, ref := range backendRefsOf(route) {
-		if !snapshot.NamesService(ref) {
-			continue
-		}
-		if _, read := b.last.in.services[serviceKeys(route.Namespace, []gatewayv1.BackendObjectReference{ref})[0]]; !read {
+		if snapshot.NamesService(ref) && !b.last.named[serviceKey(route.Namespace, ref)] {
 			return nil, false
 		}
 	}
