@@ -59,10 +59,12 @@ func (r *Runner) endpointPass(ctx context.Context, src source.KeyedChanges, serv
 		r.Log.WithError(err).Debug("read EndpointSlices; building everything instead")
 		return false
 	}
-	byService := translate.SlicesByService(slices)
-	dp, backends := translate.ResolveServers(r.applied, services, byService)
-	// Routes changed later are decided with these EndpointSlices.
-	r.builder.ServersChanged(services, byService)
+	// The Builder's last model is the data plane last applied (nothing is held back): it resolves
+	// the servers there, and routes changed later are decided with these EndpointSlices.
+	dp, backends, ok := r.builder.ServersChanged(services, translate.SlicesByService(slices))
+	if !ok {
+		return false
+	}
 	if len(backends) == 0 {
 		return true
 	}

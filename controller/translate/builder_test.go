@@ -60,7 +60,6 @@ func TestBuilderEqualsBuild(t *testing.T) {
 			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes) > 1 {
 				t.Fatal("no route result was ever reused")
 			}
-			t.Logf("updated %d reused %d", updated, reused)
 			if updated == 0 && len(c.snap.TLSRoutes) > 0 {
 				t.Fatal("UpdateRoutes never made a model")
 			}

@@ -116,11 +116,12 @@ func (b *Builder) placed(kind string, route metav1.Object, r *routeResult, hasSt
 
 // ServersChanged tells the Builder that the EndpointSlices of services changed and are now those
 // of slicesByService (as ResolveServers takes them): its last model, and the route results that
-// read them, follow.
-func (b *Builder) ServersChanged(services map[string]bool, slicesByService map[string][]*discoveryv1.EndpointSlice) {
+// read them, follow. It returns the last model's data plane with those servers, and the backends
+// whose servers changed (ResolveServers'); false when the Builder has no last model.
+func (b *Builder) ServersChanged(services map[string]bool, slicesByService map[string][]*discoveryv1.EndpointSlice) (model.DataPlane, []model.BackendID, bool) {
 	last := b.last
 	if last == nil {
-		return
+		return model.DataPlane{}, nil, false
 	}
 	for svc := range services {
 		if list := slicesByService[svc]; len(list) > 0 {
@@ -131,8 +132,10 @@ func (b *Builder) ServersChanged(services map[string]bool, slicesByService map[s
 		last.staleServers[svc] = true
 	}
 	m := *last.model
-	m.DataPlane, _ = ResolveServers(m.DataPlane, services, slicesByService)
+	var changed []model.BackendID
+	m.DataPlane, changed = ResolveServers(m.DataPlane, services, slicesByService)
 	last.model = &m
+	return m.DataPlane, changed, true
 }
 
 // UpdateRoutes returns the model of the last build's objects with changes made, and keeps it as
