@@ -39,6 +39,8 @@ type Manager struct {
 	stopped bool
 	// state saves what the workers run for the next controller process.
 	state *stateSaver
+	// files writes the files of what the workers run.
+	files *fileWriter
 }
 
 // ManagerOptions configure a Manager.
@@ -90,6 +92,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
 		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output}
 	m.state = &stateSaver{path: m.statePath()}
+	m.files = newFileWriter(m.configPath())
 	empty, err := Render(model.DataPlane{}, opts.Settings)
 	if err != nil {
 		return nil, err
@@ -112,7 +115,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		m.resumed = fmt.Sprintf("adopted the running HAProxy master (PID %d); %s", master.pid, m.resumed)
 		return m, nil
 	}
-	if err := writeFiles(m.configPath(), empty); err != nil {
+	if err := m.files.write(empty); err != nil {
 		return nil, err
 	}
 	master, err := StartMaster(ctx, opts.Binary, m.configPath(), socket, opts.Output)
@@ -172,7 +175,7 @@ func (m *Manager) Apply(ctx context.Context, dp model.DataPlane) Result {
 func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed []model.BackendID) Result {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.live == nil || len(dp.Backends) != len(m.liveModel.Backends) {
+	if m.live == nil || len(dp.Backends) != len(m.liveModel.Backends) || m.files.failed() != nil {
 		return m.apply(ctx, dp)
 	}
 	backends, ok := backendsOf(dp.Backends, changed)
@@ -233,13 +236,20 @@ func (m *Manager) reloadAfter(ctx context.Context, err error, dp model.DataPlane
 
 // apply is Apply with mu held.
 func (m *Manager) apply(ctx context.Context, dp model.DataPlane) Result {
-	wanted, err := renderFrom(m.onDisk(), dp, m.liveSettings())
+	wanted, err := renderFrom(m.running(), dp, m.liveSettings())
 	if err != nil {
 		return Result{Err: err}
 	}
 	plan := PlanChange(m.live, wanted)
 	if plan.Empty() {
+		if m.files.failed() != nil {
+			m.files.writeLater(m.live.Config) // what runs is not on disk: try again
+		}
 		return Result{Plan: plan}
+	}
+	if err := m.files.failed(); err != nil && !plan.Reload {
+		// What runs is not on disk: a reload writes the files again, or says why it cannot.
+		plan = reload(WriteFailed, fmt.Sprintf("write configuration: %v", err))
 	}
 	if !plan.Reload {
 		err := m.applyRuntime(ctx, plan, wanted)
@@ -278,7 +288,7 @@ type readBackError struct{ err error }
 func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
 
 // applyRuntime runs the plan's ops on the live workers and reads back what they changed, then
-// writes the same state to the files so that a later reload keeps it.
+// hands the same state over to be written to the files, so that a later reload keeps it.
 func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) error {
 	api, err := m.runtimeAPI()
 	if err != nil {
@@ -290,10 +300,7 @@ func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) e
 	if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
 		return &readBackError{err}
 	}
-	if err := writeChanged(m.configPath(), m.live.Config, wanted); err != nil {
-		return fmt.Errorf("write configuration: %w", err)
-	}
-	removeStale(m.live.Config, wanted)
+	m.files.writeLater(wanted)
 	return nil
 }
 
@@ -333,7 +340,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 	if err := m.check(ctx, dp, s); err != nil {
 		return Result{Plan: plan, Err: err}
 	}
-	if err := writeChanged(m.configPath(), m.onDisk(), wanted); err != nil {
+	if err := m.files.write(wanted); err != nil {
 		m.restore()
 		return Result{Plan: plan, Err: fmt.Errorf("write configuration: %w", err)}
 	}
@@ -342,15 +349,12 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 		m.restore()
 		return Result{Plan: plan, Err: err}
 	}
-	if m.live != nil {
-		removeStale(m.live.Config, wanted)
-	}
 	m.setLive(Started(wanted), dp, true)
 	return Result{Plan: plan}
 }
 
-// onDisk is the configuration whose files are on disk, nil when unknown.
-func (m *Manager) onDisk() *Config {
+// running is the configuration the workers run, nil when unknown.
+func (m *Manager) running() *Config {
 	if m.live == nil {
 		return nil
 	}
@@ -360,7 +364,7 @@ func (m *Manager) onDisk() *Config {
 // restore puts the running configuration's files back, so the next reload starts from them.
 func (m *Manager) restore() {
 	if m.live != nil {
-		_ = writeFiles(m.configPath(), m.live.Config)
+		_ = m.files.write(m.live.Config)
 	}
 }
 
@@ -396,6 +400,7 @@ func (m *Manager) Stop() {
 	m.stopped = true
 	master := m.master
 	m.mu.Unlock()
+	_, _ = m.files.flush(0)
 	m.state.flush()
 	master.Stop()
 }

@@ -44,7 +44,9 @@ const (
 	SparesUsedUp     ReasonKind = "spare-backends-used-up"
 	RuntimeFailed    ReasonKind = "runtime-api-failed"
 	RuntimeDisagrees ReasonKind = "runtime-state-differs"
-	Forced           ReasonKind = "forced"
+	// WriteFailed is a runtime change whose files could not be written: the reload writes them.
+	WriteFailed ReasonKind = "write-failed"
+	Forced      ReasonKind = "forced"
 	// UnsafeRuntimeArgument is a change whose strings the runtime socket would split.
 	UnsafeRuntimeArgument ReasonKind = "unsafe-runtime-argument"
 )

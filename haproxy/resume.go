@@ -58,6 +58,7 @@ func (m *Manager) resume() {
 		m.resumed = fmt.Sprintf("what it runs is not known (%v): the first change reloads", err)
 		return
 	}
+	m.files.known(live.Config)
 	m.setLive(live, dp, false)
 	m.resumed = "the workers run the configuration in " + m.settings.Dir + " (confirmed through the runtime API): no reload needed"
 }

@@ -49,6 +49,7 @@ func (m *Manager) restartMaster(ctx context.Context) error {
 	if m.stopped {
 		return nil
 	}
+	_, _ = m.files.flush(0)
 	master, err := StartMaster(ctx, m.binary, m.configPath(), m.masterSocket(), m.output)
 	if err != nil {
 		return err
@@ -74,12 +75,23 @@ func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 	switch {
 	case len(p.Current) == 0:
 		event = "no HAProxy worker ran (one ended without being asked to); a new one was started on the running configuration"
+		_, _ = m.files.flush(0)
 		m.reloads.started(time.Now())
 		if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
 			return "no HAProxy worker runs, and the master did not start a new one", err
 		}
 	case slices.Equal(sortedPIDs(p.Current), m.workers):
 		return "", nil
+	default:
+		// The new workers read the files when they started, at most a supervise interval ago: if
+		// a write of the files was due in that time, they may run an older configuration.
+		if behind, _ := m.files.flush(2 * superviseEvery); behind {
+			event += "; the files were being written then, so they were reloaded"
+			m.reloads.started(time.Now())
+			if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
+				return event, err
+			}
+		}
 	}
 	if m.live != nil {
 		m.setLive(Started(m.live.Config), m.liveModel, true)

@@ -1,0 +1,127 @@
+package haproxy
+
+import (
+	"sync"
+	"time"
+)
+
+// fileWriter keeps the files on disk (haproxy.cfg, maps, crt-lists, certificates) those of the
+// configuration HAProxy runs. After a runtime change the workers already run the new state from
+// memory; the files matter only when a process reads them: a reload, a master started again, a
+// controller process that starts beside a running HAProxy. So a runtime change hands its files
+// over (writeLater) and is done, and one goroutine writes them beside the next change, the newest
+// configuration only when several wait. Whatever makes HAProxy read the files first waits for that
+// (write, flush): a reload always reads the files of the configuration it is meant to load.
+type fileWriter struct {
+	cfgPath string
+
+	mu   sync.Mutex
+	idle *sync.Cond
+	// on is the configuration whose files are on disk; nil when not known (then every file is
+	// written). pending is the newest configuration handed over and not yet written.
+	on, pending *Config
+	// busy is set while a write runs; lastWrite is when the last background one ended.
+	busy      bool
+	lastWrite time.Time
+	// err is the last write's error, nil when it succeeded.
+	err error
+}
+
+func newFileWriter(cfgPath string) *fileWriter {
+	w := &fileWriter{cfgPath: cfgPath}
+	w.idle = sync.NewCond(&w.mu)
+	return w
+}
+
+// known records that the files of cfg are on disk, as written or read back by the caller.
+func (w *fileWriter) known(cfg *Config) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.waitIdle()
+	w.on, w.pending = cfg, nil
+}
+
+// writeLater hands over cfg, which must not change afterwards, to be written soon.
+func (w *fileWriter) writeLater(cfg *Config) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = cfg
+	if !w.busy {
+		w.busy = true
+		go w.writePending()
+	}
+}
+
+// writePending writes the newest pending configuration until none is left.
+func (w *fileWriter) writePending() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.pending != nil {
+		cfg := w.pending
+		w.pending = nil
+		w.writeLocked(cfg)
+		w.lastWrite = time.Now()
+	}
+	w.busy = false
+	w.idle.Broadcast()
+}
+
+// write writes cfg now, after a write under way; an older configuration still pending is
+// dropped, cfg supersedes it.
+func (w *fileWriter) write(cfg *Config) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = nil
+	w.waitIdle()
+	w.busy = true
+	w.writeLocked(cfg)
+	w.busy = false
+	w.idle.Broadcast()
+	return w.err
+}
+
+// writeLocked writes the files of cfg that differ from those on disk and removes those cfg no
+// longer has, with mu held and busy set: mu is let go while the files are written, so that
+// writeLater never waits for the disk. A failed write leaves what is on disk unknown.
+func (w *fileWriter) writeLocked(cfg *Config) {
+	on := w.on
+	w.mu.Unlock()
+	err := writeChanged(w.cfgPath, on, cfg)
+	if err == nil {
+		removeStale(on, cfg)
+	}
+	w.mu.Lock()
+	w.err = err
+	w.on = cfg
+	if err != nil {
+		w.on = nil
+	}
+}
+
+// flush waits for the writes handed over so far. behind reports whether one was pending or under
+// way, or one ended within recent (files read in that time may be older than the running
+// configuration); err is the last write's error.
+func (w *fileWriter) flush(recent time.Duration) (behind bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	behind = w.busy || w.pending != nil || time.Since(w.lastWrite) < recent
+	w.waitIdle()
+	return behind, w.err
+}
+
+// failed is the last write's error, nil when it succeeded or is still under way.
+func (w *fileWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.busy {
+		return nil
+	}
+	return w.err
+}
+
+// waitIdle waits, with mu held, until no write is under way.
+func (w *fileWriter) waitIdle() {
+	for w.busy {
+		w.idle.Wait()
+	}
+}

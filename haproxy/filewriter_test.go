@@ -1,0 +1,92 @@
+package haproxy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+)
+
+// TestFilesFollowRuntimeChanges: the files of a runtime change are written after it, and are
+// then what a render from nothing writes; when they cannot be written, the next change reloads to
+// write them (reason write-failed), reports why it cannot while the disk refuses (its runtime
+// part still goes out), and the running configuration keeps serving throughout.
+func TestFilesFollowRuntimeChanges(t *testing.T) {
+	r := newRig(t)
+	port := freeport.String(t)
+	addr := "127.0.0.1:" + port
+	if res := r.apply(r.passthroughRoutes(port, "foo.example.com")); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	two := r.passthroughRoutes(port, "foo.example.com", "late.example.com")
+	r.applyWithoutReload("route added", two)
+	r.filesAre(two)
+
+	// A directory where haproxy.cfg goes: the files of the next runtime change cannot be written.
+	cfgPath := r.manager.configPath()
+	if err := os.Remove(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfgPath, "blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	three := r.passthroughRoutes(port, "foo.example.com", "late.example.com", "more.example.com")
+	r.applyWithoutReload("route added while the disk refuses", three)
+	if _, err := r.manager.files.flush(0); err == nil {
+		t.Fatal("writing haproxy.cfg over a directory succeeded")
+	}
+
+	res := r.apply(two)
+	if !res.Plan.Reload || res.Plan.Reasons[0].Kind != WriteFailed {
+		t.Fatalf("the change after a failed write: %s, want a reload for %s", res.Plan, WriteFailed)
+	}
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "write configuration") {
+		t.Fatalf("a reload whose files cannot be written reported %v", res.Err)
+	}
+	if _, err := probe.TLS(addr, "foo.example.com"); err != nil {
+		t.Fatalf("the running configuration stopped serving: %v", err)
+	}
+
+	// The runtime part of that change went out: the same data plane again changes nothing, and
+	// writes the files of what runs once the disk takes them.
+	if err := os.RemoveAll(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.apply(two); !res.Plan.Empty() || res.Err != nil {
+		t.Fatalf("the runtime part of the refused change did not go out: %+v", res)
+	}
+	r.filesAre(two)
+
+	worker := r.workerPID()
+	res = r.apply(three)
+	if res.Err != nil || res.Plan.Reload {
+		t.Fatalf("once the files are written, a route added: %+v", res)
+	}
+	if r.workerPID() != worker {
+		t.Error("a new worker for a runtime change")
+	}
+	r.filesAre(three)
+	if _, err := probe.TLS(addr, "more.example.com"); err != nil {
+		t.Errorf("more.example.com: %v", err)
+	}
+}
+
+// filesAre waits for the files of the changes applied so far and fails the test unless they are
+// what a render of dp from nothing writes.
+func (r *rig) filesAre(dp model.DataPlane) {
+	r.t.Helper()
+	if _, err := r.manager.files.flush(0); err != nil {
+		r.t.Fatal(err)
+	}
+	cfg, err := Render(dp, r.manager.liveSettings())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if path, same := onDisk(r.manager.configPath(), cfg); !same {
+		r.t.Fatalf("%s on disk differs from a render of the data plane", filepath.Base(path))
+	}
+}
