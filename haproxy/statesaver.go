@@ -1,16 +1,19 @@
 package haproxy
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"sync"
 	"time"
 )
 
 // stateWriteInterval spaces the writes of the saved state: with 10,000 routes it is megabytes of
-// JSON, and of a burst of changes only the last one matters. A controller killed before the last
+// JSON, which costs a change's worth of CPU and garbage to write, and of a stream of changes only
+// the last one matters. A controller killed before the last
 // write leaves a state that does not render to the files on disk, so the next controller process
 // does not trust it and its first change reloads (see recoverLive): nothing worse.
-const stateWriteInterval = 250 * time.Millisecond
+const stateWriteInterval = time.Second
 
 // stateWriteShare bounds the time spent writing the state during a stream of changes: the next
 // write waits at least this many times as long as the last one took, so writing takes at most
@@ -69,9 +72,14 @@ func (s *stateSaver) write() {
 		return
 	}
 	start := time.Now()
-	if raw, err := json.Marshal(st); err == nil {
-		_ = writeAtomic(s.path, raw, 0o600)
-	}
+	// Encoded straight into the file: the megabytes are not copied once more.
+	_ = writeAtomicWith(s.path, 0o600, func(w io.Writer) error {
+		b := bufio.NewWriterSize(w, 64<<10)
+		if err := json.NewEncoder(b).Encode(st); err != nil {
+			return err
+		}
+		return b.Flush()
+	})
 	s.mu.Lock()
 	s.last = time.Now()
 	s.cost = s.last.Sub(start)

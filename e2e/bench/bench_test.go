@@ -299,7 +299,7 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 		}
 		close(statusesDone)
 	}()
-	cs.DuringStatus = r.newRoutesRoutable("during-status", address, statusesDone)
+	cs.DuringStatus, _ = r.newRoutesRoutable("during-status", address, statusesDone)
 	r.t.Logf("cold start: convergence while statuses were written: %+v", cs.DuringStatus)
 	for _, c := range []struct {
 		what string

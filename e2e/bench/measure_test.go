@@ -10,6 +10,7 @@ import (
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
 )
@@ -93,23 +94,28 @@ func (r *rig) setupLatency(address string, names []string, routes int, smallAddr
 // before its create to its first connection through the gateway.
 func (r *rig) convergence(address string, existing int) Convergence {
 	r.t.Helper()
-	c := Convergence{Existing: existing, Latency: r.newRoutesRoutable(fmt.Sprintf("new-%d", existing), address, nil)}
-	r.t.Logf("convergence with %d routes: %+v", existing, c.Latency)
+	c := Convergence{Existing: existing}
+	c.Latency, c.Watched = r.newRoutesRoutable(fmt.Sprintf("new-%d", existing), address, nil)
+	r.t.Logf("convergence with %d routes: %+v; the benchmark's watch saw the creates after %+v", existing, c.Latency, c.Watched)
 	return c
 }
 
 // newRoutesRoutable creates up to newRoutes Passthrough routes named after prefix, in the "new"
 // tier, one at a time, and times each from just before its create to its first connection
 // through the gateway. It stops early when done is closed (nil: never) or after 5 minutes.
-func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) Summary {
+// watched times the same creates to their events at a watch of the benchmark's own.
+func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) (routable, watched Summary) {
 	r.t.Helper()
-	var samples []time.Duration
-	failed := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	arrivals := r.watchArrivals(ctx, &gatewayv1.TLSRouteList{}, client.InNamespace(namespace), client.MatchingLabels{tierLabel: "new"})
+	var samples, events []time.Duration
+	failed, unseen := 0, 0
 	deadline := time.Now().Add(5 * time.Minute)
 	for i := 0; i < newRoutes && time.Now().Before(deadline); i++ {
 		select {
 		case <-done:
-			return Summarize(samples, failed)
+			return Summarize(samples, failed), Summarize(events, unseen)
 		default:
 		}
 		route := passthroughRoute(prefix, i, "new")
@@ -122,9 +128,14 @@ func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) Su
 		} else {
 			samples = append(samples, d)
 		}
+		if d, ok := arrivals.since(start, route.ResourceVersion); ok {
+			events = append(events, d)
+		} else {
+			unseen++
+		}
 		time.Sleep(convergencePause)
 	}
-	return Summarize(samples, failed)
+	return Summarize(samples, failed), Summarize(events, unseen)
 }
 
 // profileConvergence takes a CPU profile of the controller while it adds routes one at a time
@@ -176,20 +187,25 @@ func (r *rig) profileHeap(p *controllerProcess, existing int) Profile {
 
 // endpointPropagation moves the "endpoints" Service's only endpoint to a new address, one
 // update at a time, and times each from just before the update to HAProxy running a server at
-// that address in the route's backend.
+// that address in the route's backend, and to its event at a watch of the benchmark's own.
 func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointPropagation {
 	r.t.Helper()
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	const backend = "tlsroute:bench:endpoints:rule0"
-	var samples []time.Duration
-	failed := 0
+	arrivals := r.watchArrivals(ctx, &discoveryv1.EndpointSliceList{}, client.InNamespace(namespace),
+		client.MatchingFields{"metadata.name": "endpoints-bench"})
+	var samples, events []time.Duration
+	failed, unseen := 0, 0
+	// The slice is read once: each update answers with the next resourceVersion, so the time
+	// measured holds the update alone.
+	var slice discoveryv1.EndpointSlice
+	if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "endpoints-bench"}, &slice); err != nil {
+		r.t.Fatal(err)
+	}
 	moveTo := func(address string) {
-		var slice discoveryv1.EndpointSlice
-		if err := r.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "endpoints-bench"}, &slice); err != nil {
-			r.t.Fatal(err)
-		}
 		slice.Endpoints = endpointSlice("endpoints", "tls", 9443, address).Endpoints
-		if err := r.client.Update(ctx, &slice); err != nil {
+		if err := r.client.Update(context.Background(), &slice); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -215,10 +231,15 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 		} else {
 			failed++
 		}
+		if d, ok := arrivals.since(start, slice.ResourceVersion); ok {
+			events = append(events, d)
+		} else {
+			unseen++
+		}
 		time.Sleep(convergencePause)
 	}
-	e := EndpointPropagation{Routes: routes, Latency: Summarize(samples, failed)}
-	r.t.Logf("endpoint propagation with %d routes: %+v", routes, e.Latency)
+	e := EndpointPropagation{Routes: routes, Latency: Summarize(samples, failed), Watched: Summarize(events, unseen)}
+	r.t.Logf("endpoint propagation with %d routes: %+v; the benchmark's watch saw the updates after %+v", routes, e.Latency, e.Watched)
 	return e
 }
 

@@ -87,12 +87,14 @@ func Render(w io.Writer, res *Results) error {
 	p("From just before the API create of a new Passthrough TLSRoute to the first TLS handshake through the")
 	p("Gateway with its hostname (tried every 1 ms; an unknown name is refused until HAProxy knows the route).")
 	p("%d new routes one at a time, %s apart, with the given number of routes already on the Gateway.", newRoutes, convergencePause)
+	p("The last column is the API server's part: from the same creates to their events at a watch of the")
+	p("benchmark's own, before which no controller can act.")
 	p("")
-	p("| Routes present | p50 | p99 | min | max | samples | failed |")
-	p("| --- | --- | --- | --- | --- | --- | --- |")
+	p("| Routes present | p50 | p99 | min | max | samples | failed | watch event p50 |")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range res.Convergence {
 		l := c.Latency
-		p("| %s | %s | %s | %s | %s | %d | %d |", count(c.Existing), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed)
+		p("| %s | %s | %s | %s | %s | %d | %d | %s |", count(c.Existing), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed, watchedP50(c.Watched))
 	}
 	p("")
 
@@ -100,13 +102,13 @@ func Render(w io.Writer, res *Results) error {
 	p("")
 	p("From just before an EndpointSlice update (its one endpoint moved to a new address) to HAProxy running")
 	p("a server at that address in the route's backend (`show servers state`, polled every 1 ms on the stats")
-	p("socket). %d updates, %s apart.", endpointUpdates, convergencePause)
+	p("socket). %d updates, %s apart. The last column is the API server's part, as in section 1.", endpointUpdates, convergencePause)
 	p("")
-	p("| Routes present | p50 | p99 | min | max | samples | failed |")
-	p("| --- | --- | --- | --- | --- | --- | --- |")
+	p("| Routes present | p50 | p99 | min | max | samples | failed | watch event p50 |")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, e := range res.Endpoints {
 		l := e.Latency
-		p("| %s | %s | %s | %s | %s | %d | %d |", count(e.Routes), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed)
+		p("| %s | %s | %s | %s | %s | %d | %d | %s |", count(e.Routes), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed, watchedP50(e.Watched))
 	}
 	p("")
 
@@ -261,4 +263,12 @@ func floats(values []float64) string {
 		parts = append(parts, fmt.Sprintf("%.0f", v))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// watchedP50 is the median time to a watch event, "-" where none was measured.
+func watchedP50(s Summary) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return ms(s.P50)
 }

@@ -51,12 +51,17 @@ type Burst struct {
 type Convergence struct {
 	Existing int
 	Latency  Summary
+	// Watched is from the same creates to their events at a watch of the benchmark's own: the
+	// API server's part, before any controller can act.
+	Watched Summary
 }
 
 // EndpointPropagation is an EndpointSlice update to HAProxy running the new server.
 type EndpointPropagation struct {
 	Routes  int
 	Latency Summary
+	// Watched is from the same updates to their events at a watch of the benchmark's own.
+	Watched Summary
 }
 
 // ColdStart is the controller started with Routes TLSRoutes on one Gateway.

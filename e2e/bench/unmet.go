@@ -32,6 +32,7 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("patched), planned (reused backends compared by pointer, patched maps' entry ops taken from the")
 		p("render) and published (status looked up only for routes whose desired parents changed).")
 		p("")
+		renderAPIShare(p, res)
 		renderStages(p, res)
 		p("A CPU profile taken while routes were added one at a time to the largest Gateway:")
 		p("")
@@ -116,6 +117,29 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("See section 6 for the reasons the controller gave; each is a change the runtime API could not make.")
 		p("")
 	}
+}
+
+// renderAPIShare splits each convergence and endpoint figure at the event a watcher of the API
+// server gets: before it, the API server's part, which no controller can shorten; after it, the
+// controller's and HAProxy's.
+func renderAPIShare(p func(string, ...any), res *Results) {
+	p("Each median, split at the event a watch of the benchmark's own receives (sections 1 and 2):")
+	p("")
+	p("| Figure | p50 | API server: request to watch event, p50 | the rest: controller and HAProxy |")
+	p("| --- | --- | --- | --- |")
+	row := func(figure string, total, watched Summary) {
+		if total.N == 0 || watched.N == 0 {
+			return
+		}
+		p("| %s | %s | %s | %s |", figure, ms(total.P50), ms(watched.P50), ms(total.P50-watched.P50))
+	}
+	for _, c := range res.Convergence {
+		row(fmt.Sprintf("new route, %s routes present", count(c.Existing)), c.Latency, c.Watched)
+	}
+	for _, e := range res.Endpoints {
+		row(fmt.Sprintf("EndpointSlice change, %s routes present", count(e.Routes)), e.Latency, e.Watched)
+	}
+	p("")
 }
 
 // passStages are the stages of haproxy_gateway_pass_stage_seconds, in pass order.
