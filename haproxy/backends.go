@@ -72,7 +72,7 @@ func (r *reusable) unmatched() []*backendBlock {
 func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	i := r.next
 	if r.inOrder {
-		for i < len(r.blocks) && model.CompareBackendIDs(r.blocks[i].from.ID, b.ID) < 0 {
+		for i < len(r.blocks) && r.blocks[i].from.ID != b.ID && model.CompareBackendIDs(r.blocks[i].from.ID, b.ID) < 0 {
 			i++
 		}
 		r.next = i
@@ -94,10 +94,19 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	r.next = i + 1
 	r.matched[i] = true
 	old := r.blocks[i]
-	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !slices.Equal(old.from.Servers, b.Servers) {
+	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !sameServers(old.from.Servers, b.Servers) {
 		return nil, false
 	}
 	return old, true
+}
+
+// sameServers is slices.Equal, at once when both are the same slice: a model keeps the servers of
+// the backends a change did not touch.
+func sameServers(a, b []model.Server) bool {
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return true
+	}
+	return slices.Equal(a, b)
 }
 
 // appendBackend writes a backend section with the given servers.

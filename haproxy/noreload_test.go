@@ -250,6 +250,9 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	path := filepath.Join(r.manager.settings.Dir, "certs", certFileName(sock.Certificates[0]))
+	if _, err := r.manager.files.flush(0); err != nil {
+		t.Fatal(err)
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		t.Fatalf("certificate file %s: %v", path, err)
@@ -259,6 +262,9 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	}
 	sock.Terminate, sock.Certificates = nil, nil
 	r.applyWithoutReload("certificate removed", model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends})
+	if _, err := r.manager.files.flush(0); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("%s still on disk after its certificate was removed: %v", path, err)
 	}

@@ -248,7 +248,12 @@ func changedServers(running, wanted *Config) (before, after map[string][]ServerL
 		}
 		return before, after, fresh
 	}
-	byID := func(x, y *backendBlock) int { return model.CompareBackendIDs(x.from.ID, y.from.ID) }
+	byID := func(x, y *backendBlock) int {
+		if x == y {
+			return 0 // a reused block: most of them
+		}
+		return model.CompareBackendIDs(x.from.ID, y.from.ID)
+	}
 	model.WalkSorted(running.backends, wanted.backends, byID, func(a, b **backendBlock) {
 		switch {
 		case b == nil:

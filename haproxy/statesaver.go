@@ -9,11 +9,10 @@ import (
 )
 
 // stateWriteInterval spaces the writes of the saved state: with 10,000 routes it is megabytes of
-// JSON, which costs a change's worth of CPU and garbage to write, and of a stream of changes only
-// the last one matters. A controller killed before the last
+// JSON, and of a burst of changes only the last one matters. A controller killed before the last
 // write leaves a state that does not render to the files on disk, so the next controller process
 // does not trust it and its first change reloads (see recoverLive): nothing worse.
-const stateWriteInterval = time.Second
+const stateWriteInterval = 250 * time.Millisecond
 
 // stateWriteShare bounds the time spent writing the state during a stream of changes: the next
 // write waits at least this many times as long as the last one took, so writing takes at most

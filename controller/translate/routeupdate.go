@@ -481,7 +481,7 @@ type modelPatch struct {
 // TLSRoutes come first, in snapshot order.
 func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 	if !p.routesCopied {
-		p.m.Routes, p.routesCopied = slices.Clone(p.m.Routes), true
+		p.m.Routes, p.routesCopied = cloneWithRoom(p.m.Routes), true
 	}
 	tls := sort.Search(len(p.m.Routes), func(i int) bool { return p.m.Routes[i].Kind != kindTLSRoute })
 	i, found := slices.BinarySearchFunc(p.m.Routes[:tls], key, func(r model.Route, k routeKey) int {
@@ -500,7 +500,7 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 
 func (p *modelPatch) backends() []model.Backend {
 	if !p.backendsCopied {
-		p.m.DataPlane.Backends, p.backendsCopied = slices.Clone(p.m.DataPlane.Backends), true
+		p.m.DataPlane.Backends, p.backendsCopied = cloneWithRoom(p.m.DataPlane.Backends), true
 	}
 	return p.m.DataPlane.Backends
 }
@@ -520,6 +520,12 @@ func (p *modelPatch) addBackend(b model.Backend) {
 		return
 	}
 	p.m.DataPlane.Backends = slices.Insert(list, i, b)
+}
+
+// cloneWithRoom copies a list the last model shares, with room for the few entries a change
+// inserts: an insert into an exact copy would copy it all again.
+func cloneWithRoom[T any](s []T) []T {
+	return append(make([]T, 0, len(s)+16), s...)
 }
 
 func compareBackendTo(b model.Backend, id model.BackendID) int {
@@ -549,7 +555,7 @@ func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
 			continue
 		}
 		if !list.copied[at] {
-			*list.routes, list.copied[at] = slices.Clone(*list.routes), true
+			*list.routes, list.copied[at] = cloneWithRoom(*list.routes), true
 		}
 		*list.routes = slices.Delete(*list.routes, i, i+1)
 	}
@@ -562,7 +568,7 @@ func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
 		routes, copied = &sock.Terminate, p.terminateCopied
 	}
 	if !copied[at] {
-		*routes, copied[at] = slices.Clone(*routes), true
+		*routes, copied[at] = cloneWithRoom(*routes), true
 	}
 	i, _ := slices.BinarySearchFunc(*routes, hostname, compareSNIToHost)
 	*routes = slices.Insert(*routes, i, model.SNIRoute{Hostname: hostname, Backend: list[0].route.result.what.backend})
