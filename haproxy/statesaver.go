@@ -1,8 +1,6 @@
 package haproxy
 
 import (
-	"bufio"
-	"encoding/json"
 	"io"
 	"sync"
 	"time"
@@ -71,14 +69,7 @@ func (s *stateSaver) write() {
 		return
 	}
 	start := time.Now()
-	// Encoded straight into the file: the megabytes are not copied once more.
-	_ = writeAtomicWith(s.path, 0o600, func(w io.Writer) error {
-		b := bufio.NewWriterSize(w, 64<<10)
-		if err := json.NewEncoder(b).Encode(st); err != nil {
-			return err
-		}
-		return b.Flush()
-	})
+	_ = writeAtomicWith(s.path, 0o600, func(w io.Writer) error { return encodeState(w, st) })
 	s.mu.Lock()
 	s.last = time.Now()
 	s.cost = s.last.Sub(start)
