@@ -75,8 +75,8 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	startChartHAProxy(t, haproxyCommand, dataDir)
 	args := chartControllerArgs(t, kube, deployment, dataDir)
 	c := e.runController(serviceAccountKubeconfig(t, e, kube, deployment.Spec.Template.Spec.ServiceAccountName), args...)
-	if c.statsAddress != chartPodIP+":8404" || c.metricsAddress != chartPodIP+":8405" {
-		t.Errorf("the chart's controller listens on %s and %s, want the pod IP's ports 8404 and 8405", c.statsAddress, c.metricsAddress)
+	if c.StatsAddress != chartPodIP+":8404" || c.MetricsAddress != chartPodIP+":8405" {
+		t.Errorf("the chart's controller listens on %s and %s, want the pod IP's ports 8404 and 8405", c.StatsAddress, c.MetricsAddress)
 	}
 
 	address := e.waitExampleProgrammed()
@@ -121,7 +121,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	}
 	for _, path := range []string{"/", "/metrics"} {
 		for _, as := range [][2]string{{"", ""}, {user, "wrong"}} {
-			if code, _, err := getAs("http://"+c.statsAddress+path, as[0], as[1]); err != nil || code != http.StatusUnauthorized {
+			if code, _, err := getAs("http://"+c.StatsAddress+path, as[0], as[1]); err != nil || code != http.StatusUnauthorized {
 				t.Errorf("GET %s as %q: %d, %v; want 401", path, as[0], code, err)
 			}
 		}
@@ -134,7 +134,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 
 	// HAProxy's stats page names each route's backend and its servers by Service and address.
 	e.eventually("stats page lists foo-route's backend with both servers", 20*time.Second, func() error {
-		page, err := getOK("http://"+c.statsAddress+"/;csv", user, password)
+		page, err := getOK("http://"+c.StatsAddress+"/;csv", user, password)
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		}
 		return nil
 	})
-	exporter, err := getOK("http://"+c.statsAddress+"/metrics", user, password)
+	exporter, err := getOK("http://"+c.StatsAddress+"/metrics", user, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +172,11 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"haproxy_gateway_status_writes_total", "rest_client_requests_total"} {
-		if v := metricSum(t, c.metricsAddress, name); v < 1 {
+		if v := metricSum(t, c.MetricsAddress, name); v < 1 {
 			t.Errorf("controller metric %s = %v, want at least 1", name, v)
 		}
 	}
-	if ready, err := get("http://" + c.metricsAddress + "/readyz"); err != nil || strings.TrimSpace(ready) != "ok" {
+	if ready, err := get("http://" + c.MetricsAddress + "/readyz"); err != nil || strings.TrimSpace(ready) != "ok" {
 		t.Errorf("/readyz: %q, %v", ready, err)
 	}
 	if strings.Contains(c.logs.String(), password) {

@@ -36,7 +36,7 @@ func TestHAProxyWorkerKilled(t *testing.T) {
 		return answersFrom(passthrough, "foo.example.com", "foo-1")
 	})
 	t.Logf("traffic back %s after the worker's SIGKILL", time.Since(killed).Round(time.Millisecond))
-	if err := served.controller.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+	if err := served.controller.Cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatalf("the controller did not outlive the worker: %v", err)
 	}
 	// The master may have gone with its worker (exit-on-failure) and been started again from the

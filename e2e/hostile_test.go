@@ -164,15 +164,15 @@ var hostileCases = []struct {
 	// it is served, and the controller's endpoints still answer on theirs.
 	{"listeners on the port numbers of the controller's own endpoints", func(c *tenantCase) {
 		ctl := c.shared.controller
-		metricsPort, statsPort := portOf(c, ctl.metricsAddress), portOf(c, ctl.statsAddress)
+		metricsPort, statsPort := portOf(c, ctl.MetricsAddress), portOf(c, ctl.StatsAddress)
 		address := c.gateway("own-ports", httpListener("web", 80), httpListener("metrics", metricsPort), httpListener("stats", statsPort))
 		c.waitListener("own-ports", "metrics", "Programmed", metav1.ConditionTrue, "Programmed")
 		route := httpRoute("default", "own-ports", parentRef("", "own-ports", ""), nil, rule(c.httpBackend("default", "own-ports")))
 		c.create(route)
 		c.reaches(httpRequest{addr: address + ":80", host: "a.example.com"}, "own-ports")
 		c.reaches(httpRequest{addr: net.JoinHostPort(address, fmt.Sprint(metricsPort)), host: "a.example.com"}, "own-ports")
-		if _, err := scrape(ctl.metricsAddress, "haproxy_gateway_leader"); err != nil {
-			c.t.Errorf("the controller's metrics on %s: %v", ctl.metricsAddress, err)
+		if _, err := scrape(ctl.MetricsAddress, "haproxy_gateway_leader"); err != nil {
+			c.t.Errorf("the controller's metrics on %s: %v", ctl.MetricsAddress, err)
 		}
 	}},
 	{"HTTPS hostname takeover", func(c *tenantCase) {

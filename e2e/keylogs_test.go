@@ -98,9 +98,9 @@ func TestNoKeyMaterialInLogs(t *testing.T) {
 	}
 	e.eventually("the last certificate served once the sockets are back", 30*time.Second, served(keys[2].Serial))
 
-	metrics := httpBody(t, "http://"+controller.metricsAddress+"/metrics")
+	metrics := httpBody(t, "http://"+controller.MetricsAddress+"/metrics")
 	recovered := statusText(t, e)
-	controller.stop()
+	controller.Stop()
 	logs := controller.logs.String()
 	if !strings.Contains(logs, "level=debug") {
 		t.Error("the controller logged no debug line: the search below would miss what only debug shows")

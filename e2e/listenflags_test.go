@@ -15,7 +15,7 @@ func TestControllerRefusesSharedListenAddresses(t *testing.T) {
 	cluster.SkipUnlessRunnable(t)
 	c := runControllerProcess(t, controllerOptions{everyAddress: true}, "-source", "files", "-files-dir", t.TempDir(), "-address-pool", gatewayPool)
 	exited := make(chan error, 1)
-	go func() { exited <- c.cmd.Wait() }()
+	go func() { exited <- c.Cmd.Wait() }()
 	select {
 	case err := <-exited:
 		if err == nil {

@@ -51,7 +51,7 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 	const leaseDuration = 4 * time.Second
 	first := e.runController(e.cluster.Kubeconfig, replicaArgs("127.0.0.2", leaseDuration)...)
 	e.eventually("the first replica leads", 30*time.Second, func() error {
-		return expectMetric(first.metricsAddress, "haproxy_gateway_leader", 1)
+		return expectMetric(first.MetricsAddress, "haproxy_gateway_leader", 1)
 	})
 	second := e.runController(e.cluster.Kubeconfig, replicaArgs("127.0.0.3", leaseDuration)...)
 
@@ -71,13 +71,13 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 	for _, replica := range []string{"127.0.0.2", "127.0.0.3"} {
 		e.waitExampleRouted(x, replica+":"+targets[443], replica+":"+targets[8443])
 	}
-	if err := expectMetric(second.metricsAddress, "haproxy_gateway_leader", 0); err != nil {
+	if err := expectMetric(second.MetricsAddress, "haproxy_gateway_leader", 0); err != nil {
 		t.Fatalf("second replica: %v", err)
 	}
-	if writes := metricSum(t, second.metricsAddress, "haproxy_gateway_status_writes_total"); writes != 0 {
+	if writes := metricSum(t, second.MetricsAddress, "haproxy_gateway_status_writes_total"); writes != 0 {
 		t.Fatalf("the follower wrote %v status updates, want none", writes)
 	}
-	if writes := metricSum(t, first.metricsAddress, "haproxy_gateway_status_writes_total"); writes == 0 {
+	if writes := metricSum(t, first.MetricsAddress, "haproxy_gateway_status_writes_total"); writes == 0 {
 		t.Fatal("the leader wrote no status")
 	}
 
@@ -106,9 +106,9 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 	}
 
 	stopped := time.Now()
-	first.stop()
+	first.Stop()
 	e.eventually("the second replica leads", leaseDuration, func() error {
-		return expectMetric(second.metricsAddress, "haproxy_gateway_leader", 1)
+		return expectMetric(second.MetricsAddress, "haproxy_gateway_leader", 1)
 	})
 	t.Logf("the second replica took over %s after the first stopped", time.Since(stopped).Round(time.Millisecond))
 
@@ -128,7 +128,7 @@ func TestReplicasElectOneStatusWriter(t *testing.T) {
 		_, err := probe.TLS("127.0.0.3:"+targets[443], "baz.example.com")
 		return err
 	})
-	if writes := metricSum(t, second.metricsAddress, "haproxy_gateway_status_writes_total"); writes == 0 {
+	if writes := metricSum(t, second.MetricsAddress, "haproxy_gateway_status_writes_total"); writes == 0 {
 		t.Error("the new leader wrote no status")
 	}
 

@@ -31,16 +31,16 @@ func TestControllerKilledAndRestarted(t *testing.T) {
 	socket := filepath.Join(runDir, "master.sock")
 	worker := workers(t, socket)
 
-	if err := first.cmd.Process.Kill(); err != nil {
+	if err := first.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
+	_ = first.Cmd.Wait()
 	second := e.runController(e.cluster.Kubeconfig, dirs...)
 	e.eventually("the restarted controller adopted HAProxy and runs the objects", 20*time.Second, func() error {
 		if logs := second.logs.String(); !strings.Contains(logs, "adopted the running HAProxy master") || !strings.Contains(logs, "no reload needed") {
 			return fmt.Errorf("no adoption without a reload logged yet")
 		}
-		if _, err := get("http://" + second.metricsAddress + "/readyz"); err != nil {
+		if _, err := get("http://" + second.MetricsAddress + "/readyz"); err != nil {
 			return err
 		}
 		return nil

@@ -4,22 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
-	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/controllerbin"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -70,15 +63,10 @@ func (e *env) startController() {
 	e.runController(e.cluster.Kubeconfig, "-address-pool", gatewayPool)
 }
 
-// controllerProcess is one bin/haproxy-gateway with its own HAProxy.
+// controllerProcess is one bin/haproxy-gateway with its own HAProxy, and its log.
 type controllerProcess struct {
-	t    *testing.T
-	cmd  *exec.Cmd
+	*controllerbin.Process
 	logs *syncBuffer
-	// runDir holds the sockets of its HAProxy.
-	runDir                       string
-	metricsAddress, statsAddress string
-	stopOnce                     sync.Once
 }
 
 // runController runs bin/haproxy-gateway with kubeconfig and args after the common ones (its
@@ -100,7 +88,7 @@ type controllerOptions struct {
 func (e *env) runControllerWith(opts controllerOptions, args ...string) *controllerProcess {
 	e.t.Helper()
 	c := runControllerProcess(e.t, opts, args...)
-	e.logs, e.metricsAddress, e.haproxyRunDir = c.logs, c.metricsAddress, c.runDir
+	e.logs, e.metricsAddress, e.haproxyRunDir = c.logs, c.MetricsAddress, c.RunDir
 	return c
 }
 
@@ -108,64 +96,15 @@ func (e *env) runControllerWith(opts controllerOptions, args ...string) *control
 // directories, stats and metrics on free ports. It needs no API server (for -source=files).
 func runControllerProcess(t *testing.T, opts controllerOptions, args ...string) *controllerProcess {
 	t.Helper()
-	binary := filepath.Join(repoRoot(t), "bin", "haproxy-gateway")
-	if _, err := os.Stat(binary); err != nil {
-		t.Fatalf("%s is missing: run `make build` (make e2e does)", binary)
-	}
-	runDir, err := os.MkdirTemp("", "hg-run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metricsPort, statsPort := freeport.String(t), freeport.String(t)
-	c := &controllerProcess{t: t, logs: &syncBuffer{}, runDir: runDir,
-		metricsAddress: "127.0.0.1:" + metricsPort, statsAddress: "127.0.0.1:" + statsPort}
-	bindHost := "127.0.0.1"
-	if opts.everyAddress {
-		bindHost = ""
-	}
-	defaults := []string{"-stats-address", net.JoinHostPort(bindHost, statsPort), "-metrics-address", net.JoinHostPort(bindHost, metricsPort)}
-	// args may set the addresses, as the chart's do: the last one counts.
-	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, "-stats-address="); ok {
-			c.statsAddress = v
-		}
-		if v, ok := strings.CutPrefix(a, "-metrics-address="); ok {
-			c.metricsAddress = v
-		}
-	}
-	c.cmd = exec.Command(binary, append([]string{
-		"-haproxy-dir", t.TempDir(),
-		"-haproxy-run-dir", runDir,
-		"-hard-stop-after", "5s",
-		"-log-level", "debug"}, append(defaults, args...)...)...)
-	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	c := &controllerProcess{logs: &syncBuffer{}}
+	// Cleanups run last first: the log is printed after the controller stopped.
 	t.Cleanup(func() {
-		c.stop()
-		os.RemoveAll(runDir)
-		if t.Failed() {
-			t.Logf("controller %d log:\n%s", c.cmd.Process.Pid, c.logs.String())
+		if t.Failed() && c.Process != nil {
+			t.Logf("controller %d log:\n%s", c.Cmd.Process.Pid, c.logs.String())
 		}
 	})
+	c.Process = controllerbin.Start(t, controllerbin.Options{Root: repoRoot(t), Args: args, Logs: c.logs, EveryAddress: opts.everyAddress})
 	return c
-}
-
-// stop ends the controller (and the HAProxy it started) by PID: SIGTERM, then SIGKILL.
-func (c *controllerProcess) stop() {
-	c.stopOnce.Do(func() {
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-done
-		}
-	})
 }
 
 // workerPID is the PID of the current HAProxy worker; it changes only when HAProxy reloads.
@@ -286,48 +225,21 @@ func (e *env) metric(sample string) float64 {
 // metricSum adds up every sample of a metric, whatever its labels.
 func metricSum(t *testing.T, address, name string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + address + "/metrics")
+	samples, err := controllerbin.Metrics(address, name)
 	if err != nil {
-		t.Fatalf("metrics at %s: %v", address, err)
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("metrics at %s: %s", address, resp.Status)
-	}
-	body, _ := io.ReadAll(resp.Body)
 	var sum float64
-	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, name+" ") && !strings.HasPrefix(line, name+"{") {
-			continue
+	for sample, v := range samples {
+		if sample == name || strings.HasPrefix(sample, name+"{") {
+			sum += v
 		}
-		fields := strings.Fields(line)
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err != nil {
-			t.Fatalf("metric %s: %v", line, err)
-		}
-		sum += v
 	}
 	return sum
 }
 
 // scrape reads one sample from the Prometheus metrics at address; 0 when it is absent.
 func scrape(address, sample string) (float64, error) {
-	resp, err := http.Get("http://" + address + "/metrics")
-	if err != nil {
-		return 0, fmt.Errorf("metrics at %s: %w", address, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("metrics at %s: %s", address, resp.Status)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if value, ok := strings.CutPrefix(line, sample+" "); ok {
-			return strconv.ParseFloat(value, 64)
-		}
-	}
-	return 0, nil
+	samples, err := controllerbin.Metrics(address, sample)
+	return samples[sample], err
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -374,7 +373,7 @@ func (b *bystander) follows(t *testing.T) {
 	slice.Endpoints = endpointSlice("default", bystanderName, "http", httpEchoPort, b.ips[next]).Endpoints
 	server := fmt.Sprintf("%s:%s:%d", bystanderName, b.ips[next], httpEchoPort)
 	old := fmt.Sprintf("%s:%s:%d", bystanderName, b.ips[b.current], httpEchoPort)
-	socket := filepath.Join(b.c.shared.controller.runDir, "stats.sock")
+	socket := b.c.shared.controller.StatsSocket()
 	written := time.Now()
 	if err := c.client.Update(ctx, &slice); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,9 @@ const (
 	fullRoutes = 10000
 	midRoutes  = 1000
 	fewRoutes  = 10
+	// scaleRoutes are the last phase's: cold start, convergence and memory, apart from the
+	// figures above.
+	scaleRoutes = 50000
 	// newRoutes are created one at a time per convergence figure.
 	newRoutes = 200
 	// convergencePause separates one new route's first handshake from the next create.
@@ -133,7 +136,9 @@ func TestBenchmarks(t *testing.T) {
 
 	// Largest size: cold start, connection set-up against the small Gateway, endpoints,
 	// convergence, and a profile.
-	p, address := r.coldStart(res, largest, passthroughNames)
+	cs, apiProfile, p, address := r.coldStart(largest, fewSetupRoutes, passthroughNames, 5*time.Minute)
+	res.ColdStart = cs
+	res.Profiles = append(res.Profiles, apiProfile)
 	var smallAddress string
 	r.eventually("small Gateway Programmed", time.Minute, func() error {
 		var err error
@@ -145,14 +150,14 @@ func TestBenchmarks(t *testing.T) {
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, largest))
 	// After the cold start, so that its figures compare with earlier runs.
 	r.createUnrelated(unrelatedObjects)
-	before, err := p.metricSamples("haproxy_gateway_")
+	before, err := p.MetricSamples("haproxy_gateway_")
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopChurn := r.churnUnrelated(unrelatedObjects)
 	res.Convergence = append(res.Convergence, r.convergence(address, largest))
 	res.Unrelated = Unrelated{Objects: unrelatedObjects, Updates: stopChurn()}
-	after, err := p.metricSamples("haproxy_gateway_")
+	after, err := p.MetricSamples("haproxy_gateway_")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +194,10 @@ func TestBenchmarks(t *testing.T) {
 	res.Convergence = append(res.Convergence, r.convergence(address, 0))
 	res.Reloads = append(res.Reloads, r.reloads(p, "0 routes: convergence"))
 	p.stop()
+
+	if largest == fullRoutes {
+		res.Scale = r.scalePoint(scaleRoutes)
+	}
 
 	slices.SortFunc(res.Convergence, func(a, b Convergence) int { return a.Existing - b.Existing })
 	slices.SortFunc(res.Endpoints, func(a, b EndpointPropagation) int { return a.Routes - b.Routes })
@@ -248,12 +257,12 @@ func describe(t *testing.T, root string) Machine {
 // coldStart starts the controller with routes TLSRoutes present and none of them with status,
 // and measures the time until all are Accepted, the Gateway is Programmed with all attached,
 // and sampled hostnames answer; then every hostname is checked once and memory is read.
-func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*controllerProcess, string) {
+func (r *rig) coldStart(routes, others int, passthroughNames []string, bound time.Duration) (ColdStart, Profile, *controllerProcess, string) {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	// The small Gateway's routes are there too, and are counted.
-	accepted := r.watchRoutesAccepted(ctx, routes+fewSetupRoutes)
+	accepted := r.watchRoutesAccepted(ctx, routes+others)
 	cpuBefore := ProcessTreeCPU()
 	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
 	apiProfiled := make(chan error, 1)
@@ -286,7 +295,7 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	if err != nil {
 		r.t.Fatalf("cold start: %v", err)
 	}
-	cs.Routable = routable.Sub(p.started)
+	cs.Routable = routable.Sub(p.Started)
 	// New routes while the cold start's statuses are still being written: the data plane must
 	// not wait for them.
 	allAccepted := make(chan time.Time, 1)
@@ -308,13 +317,13 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 	}{{"every route Accepted", allAccepted, &cs.Accepted}, {"Gateway Programmed", programmed, &cs.Programmed}} {
 		select {
 		case at := <-c.ch:
-			*c.into = at.Sub(p.started)
+			*c.into = at.Sub(p.Started)
 		case <-ctx.Done():
 			r.t.Fatalf("cold start with %d routes: %s not within the bound", routes, c.what)
 		}
 	}
 	cs.AllReady = max(cs.Accepted, cs.Programmed, cs.Routable)
-	cs.CPUWallSeconds = time.Since(p.started).Seconds()
+	cs.CPUWallSeconds = time.Since(p.Started).Seconds()
 	cs.CPUSeconds = map[string]float64{}
 	for process, seconds := range ProcessTreeCPU() {
 		if used := seconds - cpuBefore[process]; used >= 0.01 {
@@ -331,23 +340,49 @@ func (r *rig) coldStart(res *Results, routes int, passthroughNames []string) (*c
 		r.t.Fatalf("kube-apiserver CPU profile: %v", err)
 	}
 	top, command := r.profileTop("", apiProfilePath)
-	res.Profiles = append(res.Profiles, Profile{
+	profile := Profile{
 		Title:   fmt.Sprintf("kube-apiserver CPU, the first %d s of the cold start with %s routes", coldStartProfileSeconds, count(routes)),
 		Command: command,
 		Top:     top,
-	})
-	res.ColdStart = cs
-	return p, address
+	}
+	return cs, profile, p, address
+}
+
+// scalePoint creates routes Passthrough routes with none present, starts the controller on them
+// cold, then times new routes one at a time.
+func (r *rig) scalePoint(routes int) *ScalePoint {
+	r.t.Helper()
+	var created []client.Object
+	var names []string
+	for i := range routes {
+		route := passthroughRoute("scale", i, "scale")
+		created = append(created, route)
+		names = append(names, hostnameOf(route.Name))
+	}
+	start := time.Now()
+	r.createConcurrently(created, 32)
+	r.t.Logf("created %d TLSRoutes in %s", routes, time.Since(start).Round(time.Millisecond))
+	cs, _, p, address := r.coldStart(routes, 0, names, 10*time.Minute)
+	r.phaseStarted(p)
+	s := &ScalePoint{ColdStart: cs}
+	s.Convergence, s.Watched = r.newRoutesRoutable(fmt.Sprintf("new-%d", routes), address, nil)
+	r.t.Logf("convergence with %d routes: %+v", routes, s.Convergence)
+	// The peak so far, convergence included.
+	r.memory(p, &s.ColdStart)
+	s.Reloads = r.reloads(p, fmt.Sprintf("%d routes: cold start, convergence", routes))
+	// The routes stay: the cluster ends with the run.
+	p.stop()
+	return s
 }
 
 // memory reads the controller's peak RSS and HAProxy's RSS.
 func (r *rig) memory(p *controllerProcess, cs *ColdStart) {
 	r.t.Helper()
 	var err error
-	if cs.ControllerPeakRSSKiB, err = MemoryKiB(p.cmd.Process.Pid, "VmHWM"); err != nil {
+	if cs.ControllerPeakRSSKiB, err = MemoryKiB(p.Cmd.Process.Pid, "VmHWM"); err != nil {
 		r.t.Fatal(err)
 	}
-	procs, err := ShowProc(p.masterSocket())
+	procs, err := ShowProc(p.MasterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}

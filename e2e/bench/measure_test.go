@@ -19,12 +19,12 @@ import (
 // what happened during the phase's measurements.
 func (r *rig) phaseStarted(p *controllerProcess) {
 	r.t.Helper()
-	procs, err := ShowProc(p.masterSocket())
+	procs, err := ShowProc(p.MasterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	r.phaseProcs = procs
-	if r.phaseMetrics, err = p.metricSamples("haproxy_gateway_"); err != nil {
+	if r.phaseMetrics, err = p.MetricSamples("haproxy_gateway_"); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -34,7 +34,7 @@ func (r *rig) phaseStarted(p *controllerProcess) {
 func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 	r.t.Helper()
 	rc := ReloadCount{Phase: phase, MetricReloads: map[string]float64{}, StageSeconds: map[string]float64{}, StagePasses: map[string]float64{}}
-	samples, err := p.metricSamples("haproxy_gateway_")
+	samples, err := p.MetricSamples("haproxy_gateway_")
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 			rc.StagePasses[strings.TrimSuffix(stage, `"}`)] = delta
 		}
 	}
-	procs, err := ShowProc(p.masterSocket())
+	procs, err := ShowProc(p.MasterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func (r *rig) profileConvergence(p *controllerProcess, address string, existing 
 	r.t.Helper()
 	path := filepath.Join(r.outDir, fmt.Sprintf("controller-cpu-%d.pprof", existing))
 	profiled := make(chan error, 1)
-	go func() { profiled <- p.cpuProfile(profileSeconds, path) }()
+	go func() { profiled <- p.CPUProfile(profileSeconds, path) }()
 	end := time.Now().Add(profileSeconds * time.Second)
 	added := 0
 	for i := 0; i < 100 && time.Now().Before(end); i++ {
@@ -174,7 +174,7 @@ func (r *rig) profileConvergence(p *controllerProcess, address string, existing 
 func (r *rig) profileHeap(p *controllerProcess, existing int) Profile {
 	r.t.Helper()
 	path := filepath.Join(r.outDir, fmt.Sprintf("controller-heap-%d.pprof", existing))
-	if err := p.heapProfile(path); err != nil {
+	if err := p.HeapProfile(path); err != nil {
 		r.t.Fatalf("controller heap profile: %v", err)
 	}
 	top, command := r.profileTop(filepath.Join(r.root, "bin", "haproxy-gateway"), path, "-top", "-sample_index=inuse_space", "-nodecount=25")
@@ -218,7 +218,7 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 		moveTo(address)
 		var done bool
 		for !done && time.Since(start) < 10*time.Second {
-			running, err := ServerRunning(p.statsSocket(), backend, address)
+			running, err := ServerRunning(p.StatsSocket(), backend, address)
 			if err != nil {
 				r.t.Fatal(err)
 			}
@@ -248,7 +248,7 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 // spent on each.
 func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThroughput {
 	r.t.Helper()
-	procs, err := ShowProc(p.masterSocket())
+	procs, err := ShowProc(p.MasterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func (r *rig) handshakes(p *controllerProcess, address string, certs certificate
 		r.t.Fatal(err)
 	}
 	defer minimal.Stop()
-	procs, err := ShowProc(p.masterSocket())
+	procs, err := ShowProc(p.MasterSocket())
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -57,9 +57,10 @@ func Render(w io.Writer, res *Results) error {
 		count(res.ColdStart.Routes))
 	p("  propagation, convergence, profile), then %s (convergence), %s (endpoints, data-plane overhead),",
 		count(midRoutes), count(fewRoutes))
-	p("  then 0 (convergence). Routes are created with client-go, 32 at a time; between phases the")
-	p("  controller is stopped and routes are deleted down to the next size. During the first phase a")
-	p("  second Gateway with %d Passthrough routes is served by the same HAProxy, for connection set-up.", fewSetupRoutes)
+	p("  then 0 (convergence), then %s created anew (cold start, convergence, memory: section 9). Routes", count(scaleRoutes))
+	p("  are created with client-go, 32 at a time; between phases the controller is stopped and routes")
+	p("  are deleted down to the next size. During the first phase a second Gateway with %d Passthrough", fewSetupRoutes)
+	p("  routes is served by the same HAProxy, for connection set-up.")
 	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
 	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
 	p("  figure, then its heap in use after a garbage collection. Raw results, profiles and the")
@@ -219,6 +220,10 @@ func Render(w io.Writer, res *Results) error {
 		p("")
 	}
 
+	if sc := res.Scale; sc != nil {
+		renderScale(p, sc)
+	}
+
 	if len(unmet) > 0 {
 		renderUnmet(p, res, unmet)
 	}
@@ -271,4 +276,28 @@ func watchedP50(s Summary) string {
 		return "-"
 	}
 	return ms(s.P50)
+}
+
+// renderScale writes section 9: the cold start, convergence and memory at the largest size.
+func renderScale(p func(string, ...any), sc *ScalePoint) {
+	p("## 9. %s routes", count(sc.Routes))
+	p("")
+	p("%s TLSRoutes on one Gateway, created with none present and no status; the controller starts cold as", count(sc.Routes))
+	p("in section 3, then %d new routes are added one at a time as in section 1.", newRoutes)
+	p("")
+	p("| | |")
+	p("| --- | --- |")
+	p("| %d sampled hostnames answer through the Gateway | %s |", sc.Sampled, secs(sc.Routable))
+	p("| Gateway Programmed with all routes attached | %s |", secs(sc.Programmed))
+	p("| every route Accepted and ResolvedRefs (watched) | %s |", secs(sc.Accepted))
+	p("| then every hostname tried once | %d of %d answered |", sc.Verified-sc.VerifyFailed, sc.Verified)
+	p("| route convergence while the statuses were written | p50 %s, p99 %s, %d failed |", ms(sc.DuringStatus.P50), ms(sc.DuringStatus.P99), sc.DuringStatus.Failed)
+	p("| route convergence afterwards | p50 %s, p99 %s, %d failed (watch event p50 %s) |", ms(sc.Convergence.P50), ms(sc.Convergence.P99), sc.Convergence.Failed, watchedP50(sc.Watched))
+	p("| controller peak RSS (VmHWM), all of the above | %s |", mib(sc.ControllerPeakRSSKiB))
+	p("| HAProxy worker RSS (VmRSS) | %s |", mib(sc.HAProxyWorkerRSSKiB))
+	p("")
+	p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
+	p("| --- | --- | --- | --- | --- |")
+	p("%s", reloadRow(sc.Reloads))
+	p("")
 }

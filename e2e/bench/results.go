@@ -26,6 +26,17 @@ type Results struct {
 	Burst       Burst
 	Unrelated   Unrelated
 	Profiles    []Profile
+	// Scale is the last phase, at scaleRoutes; nil when the run did not reach it.
+	Scale *ScalePoint
+}
+
+// ScalePoint is the controller started cold on the largest number of routes, then route
+// convergence at that size (new routes one at a time, as in Convergence) and the controller's
+// peak memory over both.
+type ScalePoint struct {
+	ColdStart
+	Convergence, Watched Summary
+	Reloads              ReloadCount
 }
 
 // Unrelated is Objects Secrets and as many EndpointSlices that no route names, Updates of them

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,15 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/cluster"
-	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/controllerbin"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -179,15 +176,11 @@ func (r *rig) namedGatewayReady(name string, least, most int32) (string, error) 
 	return gw.Status.Addresses[0].Value, nil
 }
 
-// controllerProcess is bin/haproxy-gateway running against the rig, with its own HAProxy.
+// controllerProcess is bin/haproxy-gateway running against the rig, with its own HAProxy, and
+// the file its log goes to.
 type controllerProcess struct {
-	cmd     *exec.Cmd
-	args    []string
-	started time.Time
-	runDir  string
-	metrics string
-	pprof   string
-	logs    *os.File
+	*controllerbin.Process
+	logs *os.File
 }
 
 // controllerFlags are the flags every phase runs the controller with, apart from addresses and
@@ -196,111 +189,21 @@ var controllerFlags = []string{"-log-level", "info", "-hard-stop-after", "5s"}
 
 func (r *rig) startController(phase string) *controllerProcess {
 	r.t.Helper()
-	binary := filepath.Join(r.root, "bin", "haproxy-gateway")
-	if _, err := os.Stat(binary); err != nil {
-		r.t.Fatalf("%s is missing: run `make build` (make bench does)", binary)
-	}
-	runDir, err := os.MkdirTemp("", "hg-bench")
-	if err != nil {
-		r.t.Fatal(err)
-	}
 	logs, err := os.Create(filepath.Join(r.outDir, "controller-"+phase+".log"))
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	p := &controllerProcess{runDir: runDir, metrics: "127.0.0.1:" + freeport.String(r.t), pprof: "127.0.0.1:" + freeport.String(r.t), logs: logs}
-	p.args = append([]string{
-		"-kubeconfig", r.cluster.Kubeconfig,
-		"-address-pool", gatewayPool,
-		"-haproxy-dir", r.t.TempDir(),
-		"-haproxy-run-dir", runDir,
-		"-stats-address", "127.0.0.1:" + freeport.String(r.t),
-		"-metrics-address", p.metrics,
-		"-pprof-address", p.pprof,
-	}, controllerFlags...)
-	p.cmd = exec.Command(binary, p.args...)
-	p.cmd.Stdout, p.cmd.Stderr = logs, logs
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p.started = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
+	args := append([]string{"-kubeconfig", r.cluster.Kubeconfig, "-address-pool", gatewayPool}, controllerFlags...)
+	p := &controllerProcess{logs: logs}
+	p.Process = controllerbin.Start(r.t, controllerbin.Options{Root: r.root, Args: args, Logs: logs, Pprof: true, StopAfter: 20 * time.Second})
 	r.t.Cleanup(p.stop)
 	return p
 }
 
 // stop ends the controller by its PID; it stops its HAProxy on the way out. Safe to call twice.
 func (p *controllerProcess) stop() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	p.Stop()
 	p.logs.Close()
-	os.RemoveAll(p.runDir)
-}
-
-func (p *controllerProcess) masterSocket() string { return filepath.Join(p.runDir, "master.sock") }
-func (p *controllerProcess) statsSocket() string  { return filepath.Join(p.runDir, "stats.sock") }
-
-// metricSamples returns the controller's metrics whose line starts with prefix, by sample.
-func (p *controllerProcess) metricSamples(prefix string) (map[string]float64, error) {
-	resp, err := http.Get("http://" + p.metrics + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]float64{}
-	for _, line := range strings.Split(string(body), "\n") {
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("metric %q: %w", line, err)
-		}
-		out[line[:i]] = v
-	}
-	return out, nil
-}
-
-// cpuProfile fetches a CPU profile of the controller over seconds into path.
-func (p *controllerProcess) cpuProfile(seconds int, path string) error {
-	return p.profile(fmt.Sprintf("profile?seconds=%d", seconds), time.Duration(seconds+30)*time.Second, path)
-}
-
-// heapProfile fetches the controller's heap profile, taken after a garbage collection, into path.
-func (p *controllerProcess) heapProfile(path string) error {
-	return p.profile("heap?gc=1", 30*time.Second, path)
-}
-
-func (p *controllerProcess) profile(query string, timeout time.Duration, path string) error {
-	c := &http.Client{Timeout: timeout}
-	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/%s", p.pprof, query))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("pprof: %s", resp.Status)
-	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, resp.Body); err != nil {
-		return err
-	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // apiServerCPUProfile fetches a CPU profile of kube-apiserver over seconds into path, through
