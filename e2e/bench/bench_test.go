@@ -26,9 +26,6 @@ const (
 	fullRoutes = 10000
 	midRoutes  = 1000
 	fewRoutes  = 10
-	// scaleRoutes are the last phase's: cold start, convergence and memory, apart from the
-	// figures above.
-	scaleRoutes = 50000
 	// newRoutes are created one at a time per convergence figure.
 	newRoutes = 200
 	// convergencePause separates one new route's first handshake from the next create.

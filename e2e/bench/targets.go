@@ -147,6 +147,10 @@ func count(n int) string {
 	return fmt.Sprintf("%d,%03d", n/1000, n%1000)
 }
 
+// scaleRoutes are the benchmark's last phase: cold start, convergence and memory, apart from the
+// other figures.
+const scaleRoutes = 50000
+
 // scaleTarget is the figure of the largest size: measured, within the memory bound.
 func scaleTarget(sc *ScalePoint) Target {
 	t := Target{
