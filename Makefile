@@ -45,6 +45,7 @@ helm-check:
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) build ./...
 	$(GO) vet ./...
 
 # Tests that run a real HAProxy skip without one under plain `go test`; here they must run.
