@@ -4,6 +4,8 @@
 # container of each pod; they share the configuration and sockets through an emptyDir.
 # (Not built in this repository's CI: it has no Docker engine.)
 FROM golang:1.26-bookworm AS build
+# Gateway API v1.7.0 needs Go 1.27: the go command fetches this toolchain from the module proxy.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

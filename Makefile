@@ -1,5 +1,8 @@
 # haproxy-gateway: `make demo` shows the TLS routing example; `make test` runs every test.
 SHELL := /bin/bash
+# Gateway API v1.7.0 needs Go 1.27: the go command fetches this toolchain from the Go module proxy the
+# first time (a machine's own Go ignores go.mod's go line otherwise).
+export GOTOOLCHAIN := go1.27.3
 GO ?= go
 BIN := $(CURDIR)/bin
 UNIT_PACKAGES = $$($(GO) list ./... | grep -v '/e2e')

@@ -22,8 +22,8 @@ var SupportedFeatures = []string{
 }
 
 // SupportedBundleVersion is the Gateway API release whose CRDs this controller is built against.
-// Any v1.6 patch release is accepted.
-const SupportedBundleVersion = "v1.6.3"
+// Any v1.7 patch release is accepted.
+const SupportedBundleVersion = "v1.7.0"
 
 // gatewayClasses returns the status of every class naming this controller and the names of those
 // accepted; Gateways of other classes are not ours to touch.

@@ -75,7 +75,7 @@ func (c *customResource) validate(ctx context.Context, obj map[string]any) field
 	structuraldefaulting.Default(obj, c.structural)
 
 	errs := apiservervalidation.ValidateCustomResource(nil, obj, c.schema)
-	errs = append(errs, schemaobjectmeta.Validate(nil, obj, c.structural, true)...)
+	errs = append(errs, schemaobjectmeta.Validate(ctx, nil, obj, c.structural, true)...)
 	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, c.structural, obj)...)
 	if c.cel == nil {
 		return errs
