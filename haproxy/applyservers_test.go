@@ -100,7 +100,7 @@ func TestApplyServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.manager.files.flush(0); err != nil {
+	if _, err := r.manager.files.flush(time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	onDisk, err := os.ReadFile(filepath.Join(r.manager.settings.Dir, "haproxy.cfg"))

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"os"
 	"sync"
 	"time"
 )
@@ -20,7 +21,10 @@ type fileWriter struct {
 	// on is the configuration whose files are on disk; nil when not known (then every file is
 	// written). pending is the newest configuration handed over and not yet written.
 	on, pending *Config
-	// busy is set while a write runs; lastWrite is when the last background one ended.
+	// strays are files a failed write may have left: those of the configuration on disk before it
+	// and of the one it wrote. The next write that succeeds removes those its configuration lacks.
+	strays map[string]bool
+	// busy is set while a write runs; lastWrite is when the last one ended.
 	busy      bool
 	lastWrite time.Time
 	// err is the last write's error, nil when it succeeded.
@@ -52,7 +56,7 @@ func (w *fileWriter) writeLater(cfg *Config) {
 	}
 }
 
-// writePending writes the newest pending configuration until none is left.
+// writePending writes the newest pending configuration until none is left, with busy set.
 func (w *fileWriter) writePending() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -60,7 +64,6 @@ func (w *fileWriter) writePending() {
 		cfg := w.pending
 		w.pending = nil
 		w.writeLocked(cfg)
-		w.lastWrite = time.Now()
 	}
 	w.busy = false
 	w.idle.Broadcast()
@@ -75,41 +78,63 @@ func (w *fileWriter) write(cfg *Config) error {
 	w.waitIdle()
 	w.busy = true
 	w.writeLocked(cfg)
-	w.busy = false
-	w.idle.Broadcast()
-	return w.err
+	err := w.err
+	if w.pending != nil {
+		// Handed over while this write ran: it is newer.
+		go w.writePending()
+	} else {
+		w.busy = false
+		w.idle.Broadcast()
+	}
+	return err
 }
 
 // writeLocked writes the files of cfg that differ from those on disk and removes those cfg no
 // longer has, with mu held and busy set: mu is let go while the files are written, so that
-// writeLater never waits for the disk. A failed write leaves what is on disk unknown.
+// writeLater never waits for the disk. After a failed write what is on disk is not known.
 func (w *fileWriter) writeLocked(cfg *Config) {
-	on := w.on
+	on, strays := w.on, w.strays
 	w.mu.Unlock()
 	err := writeChanged(w.cfgPath, on, cfg)
 	if err == nil {
 		removeStale(on, cfg)
+		for path := range strays {
+			if _, keep := cfg.Files[path]; !keep {
+				_ = os.Remove(path)
+			}
+		}
 	}
 	w.mu.Lock()
-	w.err = err
-	w.on = cfg
-	if err != nil {
-		w.on = nil
+	w.err, w.lastWrite = err, time.Now()
+	if err == nil {
+		w.on, w.strays = cfg, nil
+		return
 	}
+	if w.strays == nil {
+		w.strays = map[string]bool{}
+	}
+	for _, c := range []*Config{on, cfg} {
+		if c != nil {
+			for path := range c.Files {
+				w.strays[path] = true
+			}
+		}
+	}
+	w.on = nil
 }
 
 // flush waits for the writes handed over so far. behind reports whether one was pending or under
-// way, or one ended within recent (files read in that time may be older than the running
-// configuration); err is the last write's error.
-func (w *fileWriter) flush(recent time.Duration) (behind bool, err error) {
+// way, or ended after since (a process that read the files since may have read older ones); err
+// is the last write's error.
+func (w *fileWriter) flush(since time.Time) (behind bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	behind = w.busy || w.pending != nil || time.Since(w.lastWrite) < recent
+	behind = w.busy || w.pending != nil || w.lastWrite.After(since)
 	w.waitIdle()
 	return behind, w.err
 }
 
-// failed is the last write's error, nil when it succeeded or is still under way.
+// failed is the last write's error, nil when it succeeded or one is still under way.
 func (w *fileWriter) failed() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
@@ -36,7 +37,7 @@ func TestFilesFollowRuntimeChanges(t *testing.T) {
 	}
 	three := r.passthroughRoutes(port, "foo.example.com", "late.example.com", "more.example.com")
 	r.applyWithoutReload("route added while the disk refuses", three)
-	if _, err := r.manager.files.flush(0); err == nil {
+	if _, err := r.manager.files.flush(time.Now()); err == nil {
 		t.Fatal("writing haproxy.cfg over a directory succeeded")
 	}
 
@@ -49,6 +50,9 @@ func TestFilesFollowRuntimeChanges(t *testing.T) {
 	}
 	if _, err := probe.TLS(addr, "foo.example.com"); err != nil {
 		t.Fatalf("the running configuration stopped serving: %v", err)
+	}
+	if _, err := r.manager.files.flush(time.Now()); err == nil {
+		t.Fatal("the files of the refused change's runtime part were written over a directory")
 	}
 
 	// The runtime part of that change went out: the same data plane again changes nothing, and
@@ -79,7 +83,7 @@ func TestFilesFollowRuntimeChanges(t *testing.T) {
 // what a render of dp from nothing writes.
 func (r *rig) filesAre(dp model.DataPlane) {
 	r.t.Helper()
-	if _, err := r.manager.files.flush(0); err != nil {
+	if _, err := r.manager.files.flush(time.Now()); err != nil {
 		r.t.Fatal(err)
 	}
 	cfg, err := Render(dp, r.manager.liveSettings())
@@ -88,5 +92,46 @@ func (r *rig) filesAre(dp model.DataPlane) {
 	}
 	if path, same := onDisk(r.manager.configPath(), cfg); !same {
 		r.t.Fatalf("%s on disk differs from a render of the data plane", filepath.Base(path))
+	}
+}
+
+// TestFileWriterRemovesWhatAFailedWriteLeft: files of configurations a failed write was between
+// (here a key file of a certificate removed meanwhile) are removed by the next write that
+// succeeds, unless it has them.
+func TestFileWriterRemovesWhatAFailedWriteLeft(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	path := func(name string) string { return filepath.Join(dir, name) }
+	config := func(names ...string) *Config {
+		c := &Config{Files: map[string]File{}, text: []byte("# " + strings.Join(names, " ") + "\n")}
+		for _, n := range names {
+			c.Files[path(n)] = File{Content: []byte(n), Secret: strings.HasSuffix(n, ".pem")}
+		}
+		return c
+	}
+	w := newFileWriter(cfgPath)
+	if err := w.write(config("kept.map", "gone.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfgPath, "blocked"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.writeLater(config("kept.map", "tried.map"))
+	if _, err := w.flush(time.Now()); err == nil {
+		t.Fatal("writing haproxy.cfg over a directory succeeded")
+	}
+	if err := os.RemoveAll(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.write(config("kept.map", "new.map")); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"kept.map": true, "new.map": true, "gone.pem": false, "tried.map": false, "haproxy.cfg": true} {
+		if _, err := os.Stat(path(name)); (err == nil) != want {
+			t.Errorf("%s on disk: %t, want %t", name, err == nil, want)
+		}
 	}
 }

@@ -120,7 +120,7 @@ func TestRestartWithChangedFilesReloads(t *testing.T) {
 	if res := r.apply(dp); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	_, _ = r.manager.files.flush(0) // the edit below comes after the change's own write
+	_, _ = r.manager.files.flush(time.Now()) // the edit below comes after the change's own write
 	f, err := os.OpenFile(r.manager.configPath(), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

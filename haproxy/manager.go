@@ -39,8 +39,10 @@ type Manager struct {
 	stopped bool
 	// state saves what the workers run for the next controller process.
 	state *stateSaver
-	// files writes the files of what the workers run.
-	files *fileWriter
+	// files writes the files of what the workers run; supervised is when Supervise last looked
+	// at the workers.
+	files      *fileWriter
+	supervised time.Time
 }
 
 // ManagerOptions configure a Manager.
@@ -400,7 +402,7 @@ func (m *Manager) Stop() {
 	m.stopped = true
 	master := m.master
 	m.mu.Unlock()
-	_, _ = m.files.flush(0)
+	_, _ = m.files.flush(time.Now())
 	m.state.flush()
 	master.Stop()
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
@@ -250,7 +251,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	path := filepath.Join(r.manager.settings.Dir, "certs", certFileName(sock.Certificates[0]))
-	if _, err := r.manager.files.flush(0); err != nil {
+	if _, err := r.manager.files.flush(time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
@@ -262,7 +263,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	}
 	sock.Terminate, sock.Certificates = nil, nil
 	r.applyWithoutReload("certificate removed", model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends})
-	if _, err := r.manager.files.flush(0); err != nil {
+	if _, err := r.manager.files.flush(time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

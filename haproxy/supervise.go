@@ -49,22 +49,47 @@ func (m *Manager) restartMaster(ctx context.Context) error {
 	if m.stopped {
 		return nil
 	}
-	_, _ = m.files.flush(0)
+	synced := m.syncFiles()
 	master, err := StartMaster(ctx, m.binary, m.configPath(), m.masterSocket(), m.output)
 	if err != nil {
 		return err
 	}
 	m.master = master
 	m.reloads.started(time.Now())
-	if m.live != nil {
-		m.setLive(Started(m.live.Config), m.liveModel, true)
-	}
+	m.startedOnFiles(synced)
 	return nil
+}
+
+// syncFiles makes the files on disk those of the running configuration before HAProxy reads
+// them: it waits for the background write, and writes them again if that failed. False when they
+// could not be written: then what HAProxy reads is not known.
+func (m *Manager) syncFiles() bool {
+	if _, err := m.files.flush(time.Now()); err == nil {
+		return true
+	}
+	return m.live != nil && m.files.write(m.live.Config) == nil
+}
+
+// startedOnFiles records that new workers read the files: the running configuration's when
+// synced, else something not known, and the next change reloads.
+func (m *Manager) startedOnFiles(synced bool) {
+	switch {
+	case m.live != nil && synced:
+		m.setLive(Started(m.live.Config), m.liveModel, true)
+	default:
+		m.live = nil
+		if p, err := m.master.procs(); err == nil {
+			m.workers = sortedPIDs(p.Current)
+		}
+	}
 }
 
 func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Workers restarted outside the controller started after the last look.
+	lastLook := m.supervised
+	m.supervised = time.Now()
 	// Read under the lock: a reload of Apply's is over, not half done.
 	p, err := m.master.procs()
 	if err != nil {
@@ -72,10 +97,11 @@ func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 		return "", nil
 	}
 	event := "HAProxy workers were restarted outside the controller; they run the configuration on disk"
+	synced := true
 	switch {
 	case len(p.Current) == 0:
 		event = "no HAProxy worker ran (one ended without being asked to); a new one was started on the running configuration"
-		_, _ = m.files.flush(0)
+		synced = m.syncFiles()
 		m.reloads.started(time.Now())
 		if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
 			return "no HAProxy worker runs, and the master did not start a new one", err
@@ -83,9 +109,11 @@ func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 	case slices.Equal(sortedPIDs(p.Current), m.workers):
 		return "", nil
 	default:
-		// The new workers read the files when they started, at most a supervise interval ago: if
-		// a write of the files was due in that time, they may run an older configuration.
-		if behind, _ := m.files.flush(2 * superviseEvery); behind {
+		// The new workers read the files when they started, after the last look: if the files
+		// were being written since, or could not be, they may run something else.
+		behind, err := m.files.flush(lastLook)
+		if behind || err != nil {
+			synced = m.syncFiles()
 			event += "; the files were being written then, so they were reloaded"
 			m.reloads.started(time.Now())
 			if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
@@ -93,10 +121,6 @@ func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	if m.live != nil {
-		m.setLive(Started(m.live.Config), m.liveModel, true)
-	} else if p, err := m.master.procs(); err == nil {
-		m.workers = sortedPIDs(p.Current)
-	}
+	m.startedOnFiles(synced)
 	return event, nil
 }

@@ -91,13 +91,10 @@ func Start(t testing.TB, opts Options) *Process {
 		p.Args = append(p.Args, "-pprof-address", p.PprofAddress)
 	}
 	p.Args = append(p.Args, opts.Args...)
-	// Args may set the addresses, as the chart's do: the last one counts.
-	for _, a := range opts.Args {
-		if v, ok := strings.CutPrefix(a, "-stats-address="); ok {
-			p.StatsAddress = v
-		}
-		if v, ok := strings.CutPrefix(a, "-metrics-address="); ok {
-			p.MetricsAddress = v
+	// Args may set the addresses and the run folder, as the chart's do: the last one counts.
+	for flag, into := range map[string]*string{"-stats-address": &p.StatsAddress, "-metrics-address": &p.MetricsAddress, "-haproxy-run-dir": &p.RunDir} {
+		if v, ok := lastFlag(opts.Args, flag); ok {
+			*into = v
 		}
 	}
 	p.Cmd = exec.Command(binary, p.Args...)
@@ -112,6 +109,19 @@ func Start(t testing.TB, opts Options) *Process {
 		os.RemoveAll(runDir)
 	})
 	return p
+}
+
+// lastFlag is the value of the last occurrence of flag in args, as "-flag=value" or "-flag value".
+func lastFlag(args []string, flag string) (string, bool) {
+	value, found := "", false
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			value, found = v, true
+		} else if a == flag && i+1 < len(args) {
+			value, found = args[i+1], true
+		}
+	}
+	return value, found
 }
 
 // Stop ends the controller by its PID: SIGTERM, then SIGKILL when it has not ended in time. Safe
