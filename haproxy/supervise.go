@@ -87,15 +87,16 @@ func (m *Manager) startedOnFiles(synced bool) {
 func (m *Manager) superviseOnce(ctx context.Context) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Workers restarted outside the controller started after the last look.
-	lastLook := m.supervised
-	m.supervised = time.Now()
 	// Read under the lock: a reload of Apply's is over, not half done.
+	now := time.Now()
 	p, err := m.master.procs()
 	if err != nil {
 		// The master re-executes itself during a reload, or is gone: Master.Exited tells.
 		return "", nil
 	}
+	// Workers restarted outside the controller started after the last look that saw the workers.
+	lastLook := m.supervised
+	m.supervised = now
 	event := "HAProxy workers were restarted outside the controller; they run the configuration on disk"
 	synced := true
 	switch {
