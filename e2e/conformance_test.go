@@ -30,8 +30,9 @@ const conformanceClass = "haproxy-gateway"
 const controllerName = "haproxy-gateway.io/gatewayclass-controller"
 
 // supportedFeatures are the features haproxy-gateway claims; with the GATEWAY-TLS profile they
-// select its 23 tests.
+// select the tests the suite runs.
 var supportedFeatures = []features.FeatureName{
+	features.SupportBackendTLSPolicy,
 	features.SupportGateway,
 	features.SupportReferenceGrant,
 	features.SupportTLSRoute,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,6 +116,27 @@ func (e *env) workerPID() int {
 		e.t.Fatalf("HAProxy workers %v: %v", current, err)
 	}
 	return current[0]
+}
+
+// gatewayAddress waits for a Gateway in "default" to be programmed and returns its address.
+func (e *env) gatewayAddress(name string) string {
+	e.t.Helper()
+	var address string
+	e.eventually("Gateway "+name+" programmed with an address", 30*time.Second, func() error {
+		var gw gatewayv1.Gateway
+		if err := e.client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &gw); err != nil {
+			return err
+		}
+		if err := conditionsTrue(gw.Status.Conditions, gw.Generation, "Programmed"); err != nil {
+			return err
+		}
+		if len(gw.Status.Addresses) != 1 {
+			return fmt.Errorf("addresses %v", gw.Status.Addresses)
+		}
+		address = gw.Status.Addresses[0].Value
+		return nil
+	})
+	return address
 }
 
 func (e *env) create(objects ...client.Object) {

@@ -129,27 +129,6 @@ func (c *tenantCase) gateway(name string, listeners ...gatewayv1.Listener) strin
 	return c.gatewayAddress(name)
 }
 
-// gatewayAddress waits for a Gateway in "default" to be programmed and returns its address.
-func (c *tenantCase) gatewayAddress(name string) string {
-	c.t.Helper()
-	var address string
-	c.eventually("Gateway "+shortName(name)+" programmed with an address", 30*time.Second, func() error {
-		var gw gatewayv1.Gateway
-		if err := c.client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &gw); err != nil {
-			return err
-		}
-		if err := conditionsTrue(gw.Status.Conditions, gw.Generation, "Programmed"); err != nil {
-			return err
-		}
-		if len(gw.Status.Addresses) != 1 {
-			return fmt.Errorf("addresses %v", gw.Status.Addresses)
-		}
-		address = gw.Status.Addresses[0].Value
-		return nil
-	})
-	return address
-}
-
 // waitListener waits for one condition of a listener to have status and reason, with a message
 // holding each of words.
 func (c *tenantCase) waitListener(gateway, listener, conditionType string, status metav1.ConditionStatus, reason string, words ...string) {

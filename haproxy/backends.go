@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -24,12 +23,16 @@ type backendBlock struct {
 	from           model.Backend
 	data           backendData
 	text, skeleton []byte
+	// caFiles are the CA files its servers name, by path.
+	caFiles []caFile
 }
 
-func renderBackend(b model.Backend) *backendBlock {
+// renderBackend renders a route backend whose CA files go into dir.
+func renderBackend(b model.Backend, dir string) *backendBlock {
+	servers, cas := serverLines(b, dir)
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
-		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: serverLines(b)}
-	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers)}
+		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: servers}
+	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas}
 	if b.HTTP {
 		block.skeleton = appendBackend(nil, data, nil)
 	}
@@ -129,9 +132,7 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 		out = append(out, "\n    server "...)
 		out = append(out, s.Name...)
 		out = append(out, ' ')
-		out = append(out, s.Address...)
-		out = append(out, " weight "...)
-		out = strconv.AppendInt(out, int64(s.Weight), 10)
+		out = appendServerArgs(out, s)
 	}
 	return append(out, '\n')
 }
@@ -184,6 +185,7 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 	out.id, out.editedFrom, out.mapEdits = configIDs.Add(1), 0, nil
 	out.Servers = maps.Clone(c.Servers)
 	out.backends = slices.Clone(c.backends)
+	var dropped, added []caFile
 	for _, b := range changed {
 		i, found := out.blockOf(b.ID)
 		if !found {
@@ -193,9 +195,11 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 		if b.HTTP != block.from.HTTP || b.Unresolved != block.from.Unresolved {
 			return nil, false
 		}
-		out.backends[i] = renderBackend(b)
+		out.backends[i] = renderBackend(b, c.dir)
 		out.Servers[block.data.Name] = out.backends[i].data.Servers
+		dropped, added = append(dropped, block.caFiles...), append(added, out.backends[i].caFiles...)
 	}
+	out.moveCAFiles(dropped, added)
 	out.text = nil
 	return &out, true
 }

@@ -54,6 +54,10 @@ type Config struct {
 	Spares []string
 	// Maps, CrtLists and Certs are the paths of each kind of file among Files.
 	Maps, CrtLists, Certs map[string]bool
+	// CAFiles are the CA files among Files that route servers are verified with, by path, with
+	// how many route backends name each (a change of servers adds and drops them one backend at
+	// a time, see Config.withServers).
+	CAFiles map[string]int
 	// TextSecret is set when haproxy.cfg holds a password (StatsAuth): it is written 0600.
 	TextSecret bool
 	// head, backends and tail are the parts haproxy.cfg and Skeleton are joined from (see
@@ -64,6 +68,8 @@ type Config struct {
 	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
 	// then two configurations' blocks are compared by walking both (see changedServers).
 	inOrder bool
+	// dir is Settings.Dir: server lines name CA files in it.
+	dir string
 	// id tells configurations apart; socketMaps are the TLS sockets' map entries by socket ID,
 	// and mapEdits what the render changed in the map files it patched, relative to the
 	// configuration editedFrom (see mapedits.go).
@@ -75,10 +81,15 @@ type Config struct {
 // configIDs numbers configurations.
 var configIDs atomic.Uint64
 
-// ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it.
+// ServerLine is one server of a backend, as both haproxy.cfg and "add server" write it (see
+// appendServerArgs).
 type ServerLine struct {
 	Name, Address string
 	Weight        int32
+	// CAFile is set for a server the proxy connects to over TLS: the CA file ("@system-ca" or the
+	// path of one of the Config's CAFiles) its certificate must chain to; Hostname is the name
+	// sent as SNI and verified in its certificate. Without CAFile the server gets plain TCP.
+	CAFile, Hostname string
 }
 
 // File is one file HAProxy reads. Secret files are written 0600.
@@ -218,9 +229,13 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) { return renderFrom
 // renderFrom is Render reusing the text of the route backends that did not change since prev
 // (nil: none), so a change re-renders what it touched. The result is the same as Render's.
 func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
+	if prev != nil && prev.dir != s.Dir {
+		// Its blocks name CA files in another folder: nothing of it can be reused.
+		prev = nil
+	}
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
-		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{},
-		id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
+		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}, CAFiles: map[string]int{},
+		dir: s.Dir, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
 	if prev != nil {
 		cfg.editedFrom = prev.id
 	}
@@ -315,11 +330,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	for i, b := range dp.Backends {
 		block, ok := reuse.find(b)
 		if !ok {
-			block = renderBackend(b)
+			block = renderBackend(b, s.Dir)
 		}
 		if !ok || !cloned {
 			cfg.Servers[block.data.Name] = block.data.Servers
 		}
+		cfg.addCAFiles(block.caFiles)
 		cfg.backends = append(cfg.backends, block)
 		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
 	}
@@ -353,15 +369,6 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
 	return cfg, nil
-}
-
-// serverLines are the server lines of a route backend.
-func serverLines(b model.Backend) []ServerLine {
-	var out []ServerLine
-	for _, srv := range b.Servers {
-		out = append(out, ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight})
-	}
-	return out
 }
 
 // execute runs one of the template's parts: "haproxy.cfg" up to the route backends, or "spares".

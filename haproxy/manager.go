@@ -194,7 +194,11 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 		running[name], servers[name] = m.live.Config.Servers[name], wanted.Servers[name]
 	}
 	in, out := serverOps(bySection(running, m.live.Spares), bySection(servers, m.live.Spares))
-	plan := checkOps(Plan{Ops: append(in, out...), Spares: m.live.Spares})
+	casIn, casOut, tooLarge := caFileOps(m.live.Config, wanted)
+	if tooLarge != "" {
+		return m.apply(ctx, dp)
+	}
+	plan := checkOps(Plan{Ops: slices.Concat(casIn, in, out, casOut), Spares: m.live.Spares})
 	if plan.Reload {
 		return m.apply(ctx, dp)
 	}

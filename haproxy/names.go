@@ -39,8 +39,16 @@ func spareServerName(backend, server string) string {
 	return backend + ":" + server
 }
 
+// serverName names a server by its Service and endpoint. A server the proxy connects to over TLS
+// also carries a hash of its TLS settings: HAProxy cannot change them on a running server, so new
+// settings (another CA or hostname) make new servers, added beside the old ones before those are
+// drained, and a name never comes back with other settings.
 func serverName(s model.Server) string {
-	return s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
+	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
+	if s.TLS != nil {
+		name += ":tls-" + fileID(s.TLS.Hostname + " " + caFileOf(s.TLS))[:8]
+	}
+	return name
 }
 
 func socketID(s model.Socket) string {
@@ -73,6 +81,16 @@ func httpsSocketPath(runDir string, s model.Socket) string {
 // certFileName is a Secret's certificate file; the same Secret is one file wherever it is used.
 func certFileName(c model.Certificate) string {
 	return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
+}
+
+// caFileName is a CA bundle's file: named by its fingerprint, so a file's name always means the
+// same certificates. A fingerprint that is not hex (the build makes it a SHA-256) is hashed again
+// rather than put into a file name.
+func caFileName(fingerprint string) string {
+	if len(fingerprint) < 16 || strings.Trim(fingerprint[:16], "0123456789abcdef") != "" {
+		fingerprint = fileID(fingerprint)
+	}
+	return "ca-" + fingerprint[:16] + ".pem"
 }
 
 func hostPort(address string, port int32) string {

@@ -16,6 +16,13 @@ const (
 	SetCert
 	// CommitCert ... and makes it live: new handshakes get it, open connections keep theirs.
 	CommitCert
+	// NewCAFile creates an empty entry in the CA store for a CA file servers are to be verified
+	// with ...
+	NewCAFile
+	// SetCAFile ... fills it in a transaction ...
+	SetCAFile
+	// CommitCAFile ... and makes it live: servers added from then on can name it.
+	CommitCAFile
 	// AddCrtListEntry makes a crt-list offer a certificate, with its SNI filters.
 	AddCrtListEntry
 	// AddServer adds a server (it starts in maintenance) ...
@@ -38,16 +45,22 @@ const (
 	DelCrtListEntry
 	// DelCert ... and this frees it once no crt-list uses it.
 	DelCert
+	// DelCAFile deletes a CA file from the CA store once no server names it.
+	DelCAFile
 )
 
 // Op is one runtime API command. Plan orders them so that nothing points at what does not exist
-// yet: servers are added before map entries, and removed after.
+// yet: servers are added before map entries, and removed after; CA files before the servers
+// that name them, and removed after.
 type Op struct {
 	Kind            OpKind
 	Backend, Server string
 	Address         string
 	Weight          int32
-	Map, Key, Value string
+	// CAFile and Hostname are an added server's TLS settings (see ServerLine); CAFile alone names
+	// the CA file of a CA store op, with Payload its content.
+	CAFile, Hostname string
+	Map, Key, Value  string
 	// Entries are the whole content of a replaced map, key to value.
 	Entries map[string]string
 	// CrtList and Line name a crt-list and one of its lines ("<cert file> [<sni filter> ...]").
@@ -60,6 +73,7 @@ type Op struct {
 // String is the command the op kind sends, for metrics and logs.
 func (k OpKind) String() string {
 	names := map[OpKind]string{NewCert: "new ssl cert", SetCert: "set ssl cert", CommitCert: "commit ssl cert",
+		NewCAFile: "new ssl ca-file", SetCAFile: "set ssl ca-file", CommitCAFile: "commit ssl ca-file", DelCAFile: "del ssl ca-file",
 		AddCrtListEntry: "add ssl crt-list", AddServer: "add server", EnableServer: "set server state ready",
 		SetWeight: "set server weight", AddMapEntry: "add map", SetMapEntry: "set map", DelMapEntry: "del map",
 		ReplaceMap: "prepare/commit map", DrainServer: "set server state maint", ShutdownSessions: "shutdown sessions server",
@@ -89,8 +103,16 @@ func (o Op) Command() string {
 		return "del ssl crt-list " + o.CrtList + " " + strings.Fields(o.Line)[0]
 	case DelCert:
 		return "del ssl cert " + o.Cert
+	case NewCAFile:
+		return "new ssl ca-file " + o.CAFile
+	case SetCAFile:
+		return "set ssl ca-file " + o.CAFile + " <<"
+	case CommitCAFile:
+		return "commit ssl ca-file " + o.CAFile
+	case DelCAFile:
+		return "del ssl ca-file " + o.CAFile
 	case AddServer:
-		return fmt.Sprintf("add server %s/%s %s weight %d", o.Backend, o.Server, o.Address, o.Weight)
+		return "add server " + o.Backend + "/" + o.Server + " " + o.serverArgs()
 	case EnableServer:
 		return fmt.Sprintf("set server %s/%s state ready", o.Backend, o.Server)
 	case SetWeight:
@@ -111,4 +133,9 @@ func (o Op) Command() string {
 		return fmt.Sprintf("del server %s/%s", o.Backend, o.Server)
 	}
 	return fmt.Sprintf("unknown op %d", o.Kind)
+}
+
+// serverArgs is what follows an added server's name: address, weight and TLS options.
+func (o Op) serverArgs() string {
+	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname}))
 }

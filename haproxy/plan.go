@@ -41,6 +41,8 @@ const (
 	ConfigChanged    ReasonKind = "config-changed"
 	FileChanged      ReasonKind = "file-changed"
 	CrtListAmbiguous ReasonKind = "crt-list-ambiguous"
+	// CAFileTooLarge is a CA file servers need that is too large to send through the runtime API.
+	CAFileTooLarge   ReasonKind = "ca-file-too-large"
 	SparesUsedUp     ReasonKind = "spare-backends-used-up"
 	RuntimeFailed    ReasonKind = "runtime-api-failed"
 	RuntimeDisagrees ReasonKind = "runtime-state-differs"
@@ -61,13 +63,14 @@ func reload(kind ReasonKind, detail string) Plan {
 // PlanChange compares what runs with the wanted configuration. It is pure: it reads only its
 // arguments. A nil live state means HAProxy runs nothing of ours yet.
 //
-// Without a reload: servers added, removed or re-weighted; map entries added, changed or removed
-// (new hostnames, a hostname moving between passthrough and terminate); certificates added,
-// rotated or removed with their crt-list lines; route backends added (served by a spare backend)
-// or removed. With a reload (ConfigChanged): anything else in haproxy.cfg (sockets, rules), which
-// includes every HTTP routing change: virtual hosts, path, method and header rules, and HTTP
-// backends appearing, going or turning to answer 500, since rules name them; and new route
-// backends when no spare is left.
+// Without a reload: servers added, removed or re-weighted, or given new TLS settings (as new
+// servers, with the CA files they name); map entries added, changed or removed (new hostnames, a
+// hostname moving between passthrough and terminate); certificates added, rotated or removed
+// with their crt-list lines; route backends added (served by a spare backend) or removed. With a
+// reload (ConfigChanged): anything else in haproxy.cfg (sockets, rules), which includes every
+// HTTP routing change: virtual hosts, path, method and header rules, and HTTP backends
+// appearing, going or turning to answer 500, since rules name them; and new route backends when
+// no spare is left; and a CA file too large for the runtime API (CAFileTooLarge).
 func PlanChange(live *Live, wanted *Config) Plan {
 	if live == nil {
 		return reload(FirstConfiguration, "first configuration")
@@ -79,7 +82,7 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	}
 	var changedFiles []string
 	for path, f := range wanted.Files {
-		if old, ok := running.Files[path]; (!ok || !bytes.Equal(old.Content, f.Content)) && !wanted.Maps[path] && !wanted.CrtLists[path] && !wanted.Certs[path] {
+		if old, ok := running.Files[path]; (!ok || !bytes.Equal(old.Content, f.Content)) && !wanted.Maps[path] && !wanted.CrtLists[path] && !wanted.Certs[path] && wanted.CAFiles[path] == 0 {
 			changedFiles = append(changedFiles, filepath.Base(path))
 		}
 	}
@@ -90,6 +93,10 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	certsIn, certsOut, ambiguous := certificateOps(running, wanted)
 	if ambiguous != "" {
 		reasons = append(reasons, Reason{CrtListAmbiguous, ambiguous})
+	}
+	casIn, casOut, tooLarge := caFileOps(running, wanted)
+	if tooLarge != "" {
+		reasons = append(reasons, Reason{CAFileTooLarge, tooLarge})
 	}
 	before, after, fresh := changedServers(running, wanted)
 	spares, short := assignSpares(live, wanted, fresh)
@@ -102,11 +109,14 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	p := Plan{Spares: spares}
 	serversIn, serversOut := serverOps(bySection(before, live.Spares), bySection(after, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
+	// Likewise the CA files servers name.
 	p.Ops = append(p.Ops, certsIn...)
+	p.Ops = append(p.Ops, casIn...)
 	p.Ops = append(p.Ops, serversIn...)
 	p.Ops = append(p.Ops, mapOps(running, wanted, live.Spares, spares)...)
 	p.Ops = append(p.Ops, certsOut...)
 	p.Ops = append(p.Ops, serversOut...)
+	p.Ops = append(p.Ops, casOut...)
 	return checkOps(p)
 }
 
@@ -286,7 +296,7 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 			switch {
 			case i < 0:
 				added = append(added,
-					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight},
+					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname},
 					Op{Kind: EnableServer, Backend: backend, Server: s.Name})
 			case old[i].Weight != s.Weight:
 				added = append(added, Op{Kind: SetWeight, Backend: backend, Server: s.Name, Weight: s.Weight})
@@ -517,6 +527,7 @@ func (p Plan) String() string {
 		kind OpKind
 		name string
 	}{{NewCert, "certificates added"}, {CommitCert, "certificates loaded"}, {DelCert, "certificates removed"},
+		{CommitCAFile, "CA files loaded"}, {DelCAFile, "CA files removed"},
 		{AddCrtListEntry, "crt-list lines added"}, {DelCrtListEntry, "crt-list lines removed"}, {AddServer, "servers added"}, {SetWeight, "weights set"}, {DelServer, "servers removed"},
 		{AddMapEntry, "map entries added"}, {SetMapEntry, "map entries changed"}, {DelMapEntry, "map entries removed"}, {ReplaceMap, "maps replaced"}} {
 		if counts[c.kind] > 0 {

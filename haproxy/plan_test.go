@@ -83,14 +83,7 @@ func TestPlanChange(t *testing.T) {
 		barCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar"})
 		bazCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "baz"})
 	)
-	tests := []struct {
-		name     string
-		from, to model.DataPlane
-		// via are data planes applied between from and to, each without a reload.
-		via      []model.DataPlane
-		commands []string
-		reload   []string
-	}{
+	runPlanCases(t, []planCase{
 		{name: "nothing changed", from: plane(), to: plane()},
 		{
 			name: "HTTP endpoint added: runtime API, like any backend",
@@ -324,17 +317,38 @@ func TestPlanChange(t *testing.T) {
 			}),
 			reload: []string{filepath.Base(crtList) + " names " + filepath.Base(barCert) + " on several lines"},
 		},
+	})
+	if p := PlanChange(nil, &Config{}); !p.Reload || p.Reasons[0].Kind != FirstConfiguration {
+		t.Errorf("first configuration: %+v", p)
 	}
-	settings := Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2}
+}
+
+// planCase is one row of a plan table.
+type planCase struct {
+	name     string
+	from, to model.DataPlane
+	// via are data planes applied between from and to, each without a reload.
+	via      []model.DataPlane
+	commands []string
+	reload   []string
+}
+
+// planSettings put the files of plan tables under /d.
+var planSettings = Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2}
+
+// runPlanCases renders each case's data planes with planSettings and checks the plan from the
+// last one applied to the wanted one.
+func runPlanCases(t *testing.T, cases []planCase) {
+	t.Helper()
 	render := func(t *testing.T, dp model.DataPlane) *Config {
 		t.Helper()
-		cfg, err := Render(dp, settings)
+		cfg, err := Render(dp, planSettings)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return cfg
 	}
-	for _, tt := range tests {
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			live := Started(render(t, tt.from))
 			for i, step := range tt.via {
@@ -361,9 +375,6 @@ func TestPlanChange(t *testing.T) {
 				t.Errorf("reload %v %q, want %q", p.Reload, reasons, tt.reload)
 			}
 		})
-	}
-	if p := PlanChange(nil, &Config{}); !p.Reload || p.Reasons[0].Kind != FirstConfiguration {
-		t.Errorf("first configuration: %+v", p)
 	}
 }
 

@@ -10,12 +10,12 @@ import (
 	"strings"
 )
 
-// readBack asks the workers for every map (of a large map, the entries changed), backend and
-// certificate the ops touched and compares the answers with the wanted configuration. A
-// difference means the runtime API did not do what it said; the caller then reloads from the
-// files.
+// readBack asks the workers for every map (of a large map, the entries changed), backend,
+// certificate and CA file the ops touched and compares the answers with the wanted
+// configuration. A difference means the runtime API did not do what it said; the caller then
+// reloads from the files.
 func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string) error {
-	mapPaths, sections, certs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	mapPaths, sections, certs, cas := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var entries []Op
 	for _, op := range ops {
 		switch op.Kind {
@@ -27,6 +27,8 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			sections[op.Backend] = true
 		case CommitCert:
 			certs[op.Cert] = true
+		case CommitCAFile, DelCAFile:
+			cas[op.CAFile] = true
 		}
 	}
 	// In a large map the entries changed are looked up alone: a map of 10,000 entries takes
@@ -72,10 +74,18 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 		if route, ok := routeBackends[backend]; ok {
 			name = route
 		}
-		want := slices.Clone(bySection(map[string][]ServerLine{name: wanted.Servers[name]}, spares)[backend])
-		slices.SortFunc(want, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
+		var want []ServerState
+		for _, l := range bySection(map[string][]ServerLine{name: wanted.Servers[name]}, spares)[backend] {
+			want = append(want, shown(l))
+		}
+		slices.SortFunc(want, func(a, b ServerState) int { return strings.Compare(a.Name, b.Name) })
 		if !slices.Equal(got, want) {
 			return fmt.Errorf("backend %s has servers %v, want %v", backend, got, want)
+		}
+	}
+	if len(cas) > 0 {
+		if err := r.readBackCAFiles(cas, wanted); err != nil {
+			return err
 		}
 	}
 	for _, path := range sortedKeys(certs) {
@@ -125,8 +135,9 @@ func (r *runtimeAPI) mapEntry(path, key string) (string, bool, error) {
 	return "", false, fmt.Errorf("get map %s %s answered %q", path, key, answer)
 }
 
-// showServers reads a backend's servers, sorted by name.
-func (r *runtimeAPI) showServers(backend string) ([]ServerLine, error) {
+// showServers reads a backend's servers, sorted by name, with what readBack compares (see
+// shown): name, address, weight and whether they use TLS.
+func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
 	answer, err := r.answer("show servers state " + backend)
 	if err != nil {
 		return nil, err
@@ -135,21 +146,29 @@ func (r *runtimeAPI) showServers(backend string) ([]ServerLine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("show servers state %s: %w", backend, err)
 	}
-	var servers []ServerLine
+	servers := make([]ServerState, 0, len(states))
 	for _, s := range states {
-		servers = append(servers, s.ServerLine)
+		servers = append(servers, ServerState{ServerLine: s.ServerLine, TLS: s.TLS})
 	}
-	slices.SortFunc(servers, func(a, b ServerLine) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(servers, func(a, b ServerState) int { return strings.Compare(a.Name, b.Name) })
 	return servers, nil
 }
 
-// ServerState is one server line of "show servers state".
+// ServerState is one server line of "show servers state". Of a server's TLS settings it shows
+// only whether it has any; their hash is part of the server's name (see serverName).
 type ServerState struct {
 	Backend string
 	ServerLine
+	// TLS is true when the proxy connects to the server over TLS.
+	TLS bool
 	// Running is true when HAProxy sends the server traffic: operational state 2 (running) and
 	// administrative state 0 (neither in maintenance nor draining).
 	Running bool
+}
+
+// shown is what showServers reads back of a server line.
+func shown(l ServerLine) ServerState {
+	return ServerState{ServerLine: ServerLine{Name: l.Name, Address: l.Address, Weight: l.Weight}, TLS: l.CAFile != ""}
 }
 
 // ParseServersState reads the answer of "show servers state [backend]": its header line names
@@ -178,9 +197,11 @@ func ParseServersState(answer string) ([]ServerState, error) {
 		if _, err := fmt.Sscan(f[weight], &w); err != nil {
 			return nil, fmt.Errorf("server %s: weight %q", f[name], f[weight])
 		}
+		ssl, hasSSL := column["srv_use_ssl"]
 		servers = append(servers, ServerState{
 			Backend:    f[backend],
 			ServerLine: ServerLine{Name: f[name], Address: net.JoinHostPort(f[addr], f[port]), Weight: w},
+			TLS:        hasSSL && ssl < len(f) && f[ssl] == "1",
 			Running:    f[op] == "2" && f[admin] == "0",
 		})
 	}

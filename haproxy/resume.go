@@ -75,6 +75,9 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	if err := m.readCertificates(&st.Model); err != nil {
 		return nil, model.DataPlane{}, err
 	}
+	if err := m.readCAFiles(&st.Model); err != nil {
+		return nil, model.DataPlane{}, err
+	}
 	settings := m.settings
 	settings.SpareBackends = st.SparePool
 	cfg, err := Render(st.Model, settings)
@@ -114,7 +117,8 @@ func onDisk(cfgPath string, cfg *Config) (string, bool) {
 }
 
 // confirmOps names everything readBack should ask the workers about: every map, every backend of
-// the workers that holds route servers or is a spare (a free one must be empty), every certificate.
+// the workers that holds route servers or is a spare (a free one must be empty), every certificate
+// and CA file.
 func confirmOps(cfg *Config, spares map[string]string) []Op {
 	var ops []Op
 	for _, path := range sortedKeys(cfg.Maps) {
@@ -133,6 +137,9 @@ func confirmOps(cfg *Config, spares map[string]string) []Op {
 	for _, path := range sortedKeys(cfg.Certs) {
 		ops = append(ops, Op{Kind: CommitCert, Cert: path})
 	}
+	for _, path := range sortedKeys(cfg.CAFiles) {
+		ops = append(ops, Op{Kind: CommitCAFile, CAFile: path})
+	}
 	return ops
 }
 
@@ -147,6 +154,40 @@ func (m *Manager) readCertificates(dp *model.DataPlane) error {
 					return fmt.Errorf("certificate %s/%s: %w", certs[j].Namespace, certs[j].Name, err)
 				}
 				certs[j].CertPEM, certs[j].KeyPEM = pem, nil
+			}
+		}
+	}
+	return nil
+}
+
+// readCAFiles fills the CA bundle of each server and backendRef of a saved model that has one from
+// its CA file, which renders to the same file again.
+func (m *Manager) readCAFiles(dp *model.DataPlane) error {
+	read := map[string][]byte{}
+	fill := func(t *model.BackendTLS) error {
+		if t == nil || t.SystemCAs {
+			return nil
+		}
+		path := caFilePath(m.settings.Dir, t.CAFingerprint)
+		if _, ok := read[path]; !ok {
+			pem, err := os.ReadFile(path)
+			if err != nil {
+				return fmt.Errorf("CA file of %s: %w", t.Hostname, err)
+			}
+			read[path] = pem
+		}
+		t.CACertificates = read[path]
+		return nil
+	}
+	for i := range dp.Backends {
+		for j := range dp.Backends[i].Servers {
+			if err := fill(dp.Backends[i].Servers[j].TLS); err != nil {
+				return err
+			}
+		}
+		for j := range dp.Backends[i].Refs {
+			if err := fill(dp.Backends[i].Refs[j].TLS); err != nil {
+				return err
 			}
 		}
 	}

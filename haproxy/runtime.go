@@ -45,13 +45,21 @@ func (r *runtimeAPI) do(op Op) error {
 		return r.setCert(op.Cert, op.Payload)
 	case CommitCert:
 		return r.client.CommitCertEntry(op.Cert)
+	case NewCAFile:
+		return r.newCAFile(op.CAFile)
+	case SetCAFile:
+		return r.setCAFile(op.CAFile, op.Payload)
+	case CommitCAFile:
+		return r.commitCAFile(op.CAFile)
+	case DelCAFile:
+		return r.delCAFile(op.CAFile)
 	case AddCrtListEntry:
 		fields := strings.Fields(op.Line)
 		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: fields[0], SNIFilter: fields[1:]})
 	case DelCrtListEntry, DelCert:
 		return r.raw(op.Command())
 	case AddServer:
-		return r.client.AddServer(op.Backend, op.Server, fmt.Sprintf("%s weight %d", op.Address, op.Weight))
+		return r.client.AddServer(op.Backend, op.Server, op.serverArgs())
 	case EnableServer:
 		return r.client.SetServerState(op.Backend, op.Server, "ready")
 	case SetWeight:

@@ -16,7 +16,9 @@ type Model struct {
 	GatewayClasses []GatewayClass `json:"gatewayClasses,omitempty"`
 	Gateways       []Gateway      `json:"gateways,omitempty"`
 	Routes         []Route        `json:"routes,omitempty"`
-	DataPlane      DataPlane      `json:"dataPlane"`
+	// BackendTLSPolicies are the status of every BackendTLSPolicy, in namespace/name order.
+	BackendTLSPolicies []Policy  `json:"backendTLSPolicies,omitempty"`
+	DataPlane          DataPlane `json:"dataPlane"`
 	// Services are the per-Gateway Services to publish (address mode "service"), sorted; they are
 	// the only ones this controller keeps, so a Gateway's Service goes away with the Gateway.
 	Services []GatewayService `json:"services,omitempty"`
@@ -49,6 +51,15 @@ type Route struct {
 	Namespace string                        `json:"namespace"`
 	Name      string                        `json:"name"`
 	Parents   []gatewayv1.RouteParentStatus `json:"parents"`
+}
+
+// Policy is the status this controller gives a policy: one entry per Gateway of its whose routes
+// use what the policy selects. Entries written by other controllers are kept by the status writer;
+// ours the model no longer has are removed.
+type Policy struct {
+	Namespace string                           `json:"namespace"`
+	Name      string                           `json:"name"`
+	Ancestors []gatewayv1.PolicyAncestorStatus `json:"ancestors,omitempty"`
 }
 
 // DataPlane is what the proxy serves: sockets with their SNI routing, and backends.
@@ -205,6 +216,9 @@ type ServiceRef struct {
 	// PortName is the Service port's name, which EndpointSlices name their ports by.
 	PortName string `json:"portName,omitempty"`
 	Weight   int32  `json:"weight"`
+	// TLS is set when a BackendTLSPolicy selects the Service port: the proxy connects to its
+	// servers over TLS and verifies them.
+	TLS *BackendTLS `json:"tls,omitempty"`
 }
 
 // Key is the Service's "namespace/name".
@@ -216,4 +230,28 @@ type Server struct {
 	Address string `json:"address"`
 	Port    int32  `json:"port"`
 	Weight  int32  `json:"weight"`
+	// TLS is its ServiceRef's: shared by every server of that Service port, never changed.
+	TLS *BackendTLS `json:"tls,omitempty"`
+}
+
+// BackendTLS is how the proxy opens TLS to a server and verifies it (a BackendTLSPolicy).
+type BackendTLS struct {
+	// Hostname is the server name the proxy sends (SNI), and the name the server's certificate
+	// must be valid for.
+	Hostname string `json:"hostname"`
+	// CACertificates is the PEM bundle of certificate authorities the server's certificate must
+	// chain to; empty with SystemCAs.
+	CACertificates []byte `json:"-"`
+	// CAFingerprint is the hex SHA-256 of CACertificates: names the bundle in files and output.
+	CAFingerprint string `json:"caFingerprint,omitempty"`
+	// SystemCAs verifies against the system's trusted roots instead.
+	SystemCAs bool `json:"systemCAs,omitempty"`
+}
+
+// SameTLS reports whether two servers' TLS settings are equal (nil is plain TCP).
+func SameTLS(a, b *BackendTLS) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || a.Hostname == b.Hostname && a.CAFingerprint == b.CAFingerprint && a.SystemCAs == b.SystemCAs
 }

@@ -10,16 +10,24 @@ import (
 // other Secret, Service, EndpointSlice or Namespace costs nothing. A reference counts whether or
 // not it resolves, so an object created after the route that names it is seen at once.
 type References struct {
-	// Secrets and Services are "namespace/name" keys.
-	Secrets, Services map[string]bool
+	// Secrets, Services and ConfigMaps are "namespace/name" keys. ConfigMaps are those the
+	// BackendTLSPolicies name for CA certificates.
+	Secrets, Services, ConfigMaps map[string]bool
 	// NamespaceLabels is set when some listener admits routes by namespace label: then a
 	// Namespace's labels are read.
 	NamespaceLabels bool
 }
 
 // ReferencesOf collects what gateways and routes name.
-func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute) References {
-	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}}
+func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute, policies []gatewayv1.BackendTLSPolicy) References {
+	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}, ConfigMaps: map[string]bool{}}
+	for i := range policies {
+		for _, ref := range policies[i].Spec.Validation.CACertificateRefs {
+			if isCore(&ref.Group) && ref.Kind == "ConfigMap" {
+				refs.ConfigMaps[policies[i].Namespace+"/"+string(ref.Name)] = true
+			}
+		}
+	}
 	for i := range gateways {
 		gw := &gateways[i]
 		for _, l := range gw.Spec.Listeners {

@@ -40,7 +40,7 @@ func TestReferencesOf(t *testing.T) {
 			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "site", Kind: kind("Service")}}},
 		}}}},
 	}}
-	refs := ReferencesOf(gateways, routes, httpRoutes)
+	refs := ReferencesOf(gateways, routes, httpRoutes, nil)
 	if got, want := slices.Sorted(maps.Keys(refs.Secrets)), []string{"certs/other-namespace", "infra/core-group", "infra/own-namespace"}; !slices.Equal(got, want) {
 		t.Errorf("Secrets %v, want %v", got, want)
 	}
@@ -50,7 +50,7 @@ func TestReferencesOf(t *testing.T) {
 	if !refs.NamespaceLabels {
 		t.Error("a listener admitting routes by namespace selector does not make Namespace labels count")
 	}
-	if ReferencesOf(nil, routes, nil).NamespaceLabels {
+	if ReferencesOf(nil, routes, nil, nil).NamespaceLabels {
 		t.Error("Namespace labels count without any selector")
 	}
 }

@@ -24,6 +24,9 @@ type Snapshot struct {
 	Secrets         []corev1.Secret
 	ReferenceGrants []gatewayv1.ReferenceGrant
 	Namespaces      []corev1.Namespace
+	// BackendTLSPolicies are every BackendTLSPolicy; ConfigMaps those their caCertificateRefs name.
+	BackendTLSPolicies []gatewayv1.BackendTLSPolicy
+	ConfigMaps         []corev1.ConfigMap
 	// CRDBundleVersion is the gateway.networking.k8s.io/bundle-version annotation of the installed
 	// GatewayClass CRD; empty when unknown (standalone mode).
 	CRDBundleVersion string
@@ -43,6 +46,8 @@ func (s *Snapshot) Sort() {
 	sortObjects(s.Secrets, func(o *corev1.Secret) metav1.Object { return o })
 	sortObjects(s.ReferenceGrants, func(o *gatewayv1.ReferenceGrant) metav1.Object { return o })
 	sortObjects(s.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
+	sortObjects(s.BackendTLSPolicies, func(o *gatewayv1.BackendTLSPolicy) metav1.Object { return o })
+	sortObjects(s.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
 }
 
 // sortObjects orders items by namespace, then name. Objects are large structs: sorting them in
@@ -87,17 +92,19 @@ func sortObjects[T any](items []T, meta func(*T) metav1.Object) {
 // DeepCopy returns a snapshot sharing no memory with s.
 func (s *Snapshot) DeepCopy() *Snapshot {
 	return &Snapshot{
-		GatewayClasses:   copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
-		Gateways:         copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
-		TLSRoutes:        copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
-		HTTPRoutes:       copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
-		Services:         copyEach(s.Services, (*corev1.Service).DeepCopy),
-		EndpointSlices:   copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
-		Secrets:          copyEach(s.Secrets, (*corev1.Secret).DeepCopy),
-		ReferenceGrants:  copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
-		Namespaces:       copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
-		CRDBundleVersion: s.CRDBundleVersion,
-		Rejected:         copyRejected(s.Rejected),
+		GatewayClasses:     copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
+		Gateways:           copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
+		TLSRoutes:          copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
+		HTTPRoutes:         copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
+		Services:           copyEach(s.Services, (*corev1.Service).DeepCopy),
+		EndpointSlices:     copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
+		Secrets:            copyEach(s.Secrets, (*corev1.Secret).DeepCopy),
+		ReferenceGrants:    copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
+		Namespaces:         copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
+		BackendTLSPolicies: copyEach(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy),
+		ConfigMaps:         copyEach(s.ConfigMaps, (*corev1.ConfigMap).DeepCopy),
+		CRDBundleVersion:   s.CRDBundleVersion,
+		Rejected:           copyRejected(s.Rejected),
 	}
 }
 

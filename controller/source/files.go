@@ -254,6 +254,12 @@ func add(snap *snapshot.Snapshot, obj runtime.Object) bool {
 		snap.Secrets = append(snap.Secrets, *o)
 	case *corev1.Namespace:
 		snap.Namespaces = append(snap.Namespaces, *o)
+	case *gatewayv1.BackendTLSPolicy:
+		defaultNamespace(&o.Namespace)
+		snap.BackendTLSPolicies = append(snap.BackendTLSPolicies, *o)
+	case *corev1.ConfigMap:
+		defaultNamespace(&o.Namespace)
+		snap.ConfigMaps = append(snap.ConfigMaps, *o)
 	default:
 		return false
 	}

@@ -78,8 +78,28 @@ func watchedKinds() []client.Object {
 		&discoveryv1.EndpointSlice{},
 		&corev1.Secret{},
 		&corev1.Namespace{},
+		&gatewayv1.BackendTLSPolicy{},
+		&corev1.ConfigMap{},
 	}
 }
+
+// caBundleOnly keeps of a ConfigMap only the key a BackendTLSPolicy reads (ca.crt): a cluster has
+// many ConfigMaps, most of them large and nothing to a Gateway, and the cache holds every one.
+func caBundleOnly(next toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		if cm, ok := obj.(*corev1.ConfigMap); ok {
+			ca, has := cm.Data[caCertificateKey]
+			cm.Data, cm.BinaryData = nil, nil
+			if has {
+				cm.Data = map[string]string{caCertificateKey: ca}
+			}
+		}
+		return next(obj)
+	}
+}
+
+// caCertificateKey is where a ConfigMap holds a CA bundle for a BackendTLSPolicy.
+const caCertificateKey = "ca.crt"
 
 // tlsSecrets selects the Secrets a build can use: type kubernetes.io/tls.
 func tlsSecrets() fields.Selector {
@@ -133,7 +153,8 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		ByObject: map[client.Object]cache.ByObject{
 			// Only certificate Secrets can be used, so only they are listed, watched and cached:
 			// the API server filters the rest out, and other Secrets never reach this process.
-			&corev1.Secret{}: {Field: tlsSecrets()},
+			&corev1.Secret{}:    {Field: tlsSecrets()},
+			&corev1.ConfigMap{}: {Transform: caBundleOnly(clock.transform)},
 		},
 	})
 	if err != nil {
@@ -236,7 +257,7 @@ func statusOnly(oldObj, newObj any) bool {
 		return false
 	}
 	switch n := n.(type) {
-	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GatewayClass:
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GatewayClass, *gatewayv1.BackendTLSPolicy:
 		return true
 	case *gatewayv1.Gateway:
 		o, ok := o.(*gatewayv1.Gateway)

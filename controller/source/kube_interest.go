@@ -130,6 +130,8 @@ func (in *interest) matters(obj any) bool {
 		return namedSlice(*in.refs, o)
 	case *corev1.Namespace:
 		return in.refs.NamespaceLabels
+	case *corev1.ConfigMap:
+		return in.refs.ConfigMaps[o.Namespace+"/"+o.Name]
 	}
 	return true
 }
@@ -179,6 +181,10 @@ func watchedKind(obj any) string {
 		return "Secret"
 	case *corev1.Namespace:
 		return "Namespace"
+	case *gatewayv1.BackendTLSPolicy:
+		return "BackendTLSPolicy"
+	case *corev1.ConfigMap:
+		return "ConfigMap"
 	}
 	return "other"
 }

@@ -44,24 +44,26 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		gateways   gatewayv1.GatewayList
 		grants     gatewayv1.ReferenceGrantList
 		namespaces corev1.NamespaceList
+		policies   gatewayv1.BackendTLSPolicyList
 	)
-	for _, list := range []client.ObjectList{&classes, &gateways, &grants, &namespaces} {
+	for _, list := range []client.ObjectList{&classes, &gateways, &grants, &namespaces, &policies} {
 		if err := k.cache.List(ctx, list, shared); err != nil {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
 	}
 	tlsRoutes, httpRoutes := k.routes.tls.list(), k.routes.http.list()
-	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes, httpRoutes)
+	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes, httpRoutes, policies.Items)
 	// Before the dependent kinds are listed: see interest.
 	k.interest.set(refs)
 	snap := &snapshot.Snapshot{
-		GatewayClasses:   classes.Items,
-		Gateways:         gateways.Items,
-		TLSRoutes:        tlsRoutes,
-		HTTPRoutes:       httpRoutes,
-		ReferenceGrants:  grants.Items,
-		Namespaces:       namespaces.Items,
-		CRDBundleVersion: k.bundleVersion(ctx),
+		GatewayClasses:     classes.Items,
+		Gateways:           gateways.Items,
+		TLSRoutes:          tlsRoutes,
+		HTTPRoutes:         httpRoutes,
+		ReferenceGrants:    grants.Items,
+		Namespaces:         namespaces.Items,
+		BackendTLSPolicies: policies.Items,
+		CRDBundleVersion:   k.bundleVersion(ctx),
 	}
 	var err error
 	if snap.Services, err = k.namedServices(ctx, refs); err != nil {
@@ -71,6 +73,9 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		return nil, err
 	}
 	if snap.Secrets, err = getNamed[corev1.Secret](ctx, k.cache, sortedKeys(refs.Secrets)); err != nil {
+		return nil, err
+	}
+	if snap.ConfigMaps, err = getNamed[corev1.ConfigMap](ctx, k.cache, sortedKeys(refs.ConfigMaps)); err != nil {
 		return nil, err
 	}
 	snap.Sort()

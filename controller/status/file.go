@@ -27,16 +27,18 @@ func NewFileWriter(path string) *FileWriter { return &FileWriter{path: path} }
 // fileStatus is the file's content: model.Model without the data plane, which is HAProxy's
 // business and holds certificates, plus the objects left out because they are invalid.
 type fileStatus struct {
-	Rejected       []snapshot.Rejected  `json:"rejected,omitempty"`
-	GatewayClasses []model.GatewayClass `json:"gatewayClasses,omitempty"`
-	Gateways       []model.Gateway      `json:"gateways,omitempty"`
-	Routes         []model.Route        `json:"routes,omitempty"`
+	Rejected           []snapshot.Rejected  `json:"rejected,omitempty"`
+	GatewayClasses     []model.GatewayClass `json:"gatewayClasses,omitempty"`
+	Gateways           []model.Gateway      `json:"gateways,omitempty"`
+	Routes             []model.Route        `json:"routes,omitempty"`
+	BackendTLSPolicies []model.Policy       `json:"backendTLSPolicies,omitempty"`
 }
 
 // Write replaces the file atomically (a reader sees the old or the new file, never half of one)
 // and leaves it alone when the content is the same.
 func (w *FileWriter) Write(_ context.Context, m *model.Model) error {
-	data, err := yaml.Marshal(fileStatus{Rejected: m.Rejected, GatewayClasses: m.GatewayClasses, Gateways: m.Gateways, Routes: m.Routes})
+	data, err := yaml.Marshal(fileStatus{Rejected: m.Rejected, GatewayClasses: m.GatewayClasses, Gateways: m.Gateways, Routes: m.Routes,
+		BackendTLSPolicies: m.BackendTLSPolicies})
 	if err != nil {
 		return fmt.Errorf("status file: %w", err)
 	}

@@ -84,6 +84,14 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 			return setIfChanged(&obj.Status, mergeGatewayStatus(obj.Status, g, now))
 		}))
 	}
+	for _, p := range m.BackendTLSPolicies {
+		obj := &gatewayv1.BackendTLSPolicy{}
+		errs = append(errs, w.update(ctx, "BackendTLSPolicy", obj, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}, func() bool {
+			next := obj.Status.DeepCopy()
+			next.Ancestors = mergeAncestors(obj.Status.Ancestors, p.Ancestors, w.controllerName, now)
+			return setIfChanged(&obj.Status, *next)
+		}))
+	}
 	// Most rounds change the status of no route, or of a few. Routes whose desired status is the
 	// one known to be in place are skipped; the rest are compared with the cache in place, without
 	// the private copy of each that update reads, and only those that differ go through update.

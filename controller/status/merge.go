@@ -57,30 +57,54 @@ func mergeCondition(old, desired metav1.Condition, now metav1.Time) metav1.Condi
 // (the route left our Gateway); ours that match a desired parentRef keep their position; new ones
 // are appended in the model's order.
 func mergeRouteParents(old, desired []gatewayv1.RouteParentStatus, controllerName string, now metav1.Time) []gatewayv1.RouteParentStatus {
-	out := make([]gatewayv1.RouteParentStatus, 0, len(old)+len(desired))
+	return mergeEntries(old, desired, controllerName, now, func(e *gatewayv1.RouteParentStatus) entry {
+		return entry{&e.ControllerName, &e.ParentRef, &e.Conditions}
+	}, (*gatewayv1.RouteParentStatus).DeepCopy)
+}
+
+// mergeAncestors is mergeRouteParents for a policy's ancestor entries.
+func mergeAncestors(old, desired []gatewayv1.PolicyAncestorStatus, controllerName string, now metav1.Time) []gatewayv1.PolicyAncestorStatus {
+	return mergeEntries(old, desired, controllerName, now, func(e *gatewayv1.PolicyAncestorStatus) entry {
+		return entry{&e.ControllerName, &e.AncestorRef, &e.Conditions}
+	}, (*gatewayv1.PolicyAncestorStatus).DeepCopy)
+}
+
+// entry is the parts of a route parent or policy ancestor status a merge reads and sets.
+type entry struct {
+	controller *gatewayv1.GatewayController
+	ref        *gatewayv1.ParentReference
+	conditions *[]metav1.Condition
+}
+
+// mergeEntries is the merge of mergeRouteParents for any list of per-parent status entries.
+func mergeEntries[T any](old, desired []T, controllerName string, now metav1.Time, parts func(*T) entry, deepCopy func(*T) *T) []T {
+	out := make([]T, 0, len(old)+len(desired))
 	used := make([]bool, len(desired))
-	for _, o := range old {
-		if string(o.ControllerName) != controllerName {
-			out = append(out, o)
+	for i := range old {
+		o := parts(&old[i])
+		if string(*o.controller) != controllerName {
+			out = append(out, old[i])
 			continue
 		}
-		i := slices.IndexFunc(desired, func(d gatewayv1.RouteParentStatus) bool { return parentRefEqual(d.ParentRef, o.ParentRef) })
-		if i < 0 || used[i] {
+		j := slices.IndexFunc(desired, func(d T) bool { return parentRefEqual(*parts(&d).ref, *o.ref) })
+		if j < 0 || used[j] {
 			continue
 		}
-		used[i] = true
-		d := *desired[i].DeepCopy()
+		used[j] = true
+		d := deepCopy(&desired[j])
+		p := parts(d)
 		// The stored ref has the API server's defaults; taking the model's undefaulted one would
 		// look like a change on every write and cost a no-op update each time.
-		d.ParentRef = *o.ParentRef.DeepCopy()
-		d.Conditions = mergeConditions(o.Conditions, d.Conditions, now)
-		out = append(out, d)
+		*p.ref = *o.ref.DeepCopy()
+		*p.conditions = mergeConditions(*o.conditions, *p.conditions, now)
+		out = append(out, *d)
 	}
-	for i := range desired {
-		if !used[i] {
-			d := *desired[i].DeepCopy()
-			d.Conditions = mergeConditions(nil, d.Conditions, now)
-			out = append(out, d)
+	for j := range desired {
+		if !used[j] {
+			d := deepCopy(&desired[j])
+			p := parts(d)
+			*p.conditions = mergeConditions(nil, *p.conditions, now)
+			out = append(out, *d)
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -162,8 +163,22 @@ func TestMergeRouteParents(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("mergeRouteParents (-want +got):\n%s", diff)
 			}
+			// A policy's ancestor entries merge the same way.
+			gotAncestors := mergeAncestors(ancestors(tt.old), ancestors(tt.desired), ours, now)
+			if diff := cmp.Diff(ancestors(tt.want), gotAncestors, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("mergeAncestors (-want +got):\n%s", diff)
+			}
 		})
 	}
+}
+
+// ancestors are route parent entries as a policy's ancestor entries.
+func ancestors(parents []gatewayv1.RouteParentStatus) []gatewayv1.PolicyAncestorStatus {
+	var out []gatewayv1.PolicyAncestorStatus
+	for _, p := range parents {
+		out = append(out, gatewayv1.PolicyAncestorStatus{AncestorRef: p.ParentRef, ControllerName: p.ControllerName, Conditions: p.Conditions})
+	}
+	return out
 }
 
 func TestMergeGatewayStatus(t *testing.T) {

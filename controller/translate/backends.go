@@ -28,6 +28,7 @@ type refProblem struct {
 type weightedEndpoints struct {
 	service   string
 	weight    int32
+	tls       *model.BackendTLS
 	endpoints []endpoint
 }
 
@@ -51,6 +52,13 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 			}
 			continue
 		}
+		if policy := in.policies.forPort(usable.Namespace, usable.Name, usable.PortName); policy != nil {
+			if policy.tls == nil {
+				// The policy's status says why; its Service port takes no connections.
+				continue
+			}
+			usable.TLS = policy.tls
+		}
 		b.Refs = append(b.Refs, usable)
 	}
 	b.Servers = Servers(b.Refs, in.slicesByService)
@@ -62,7 +70,7 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 func Servers(refs []model.ServiceRef, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
 	groups := make([]weightedEndpoints, len(refs))
 	for i, ref := range refs {
-		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight,
+		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS,
 			endpoints: servingEndpoints(slicesByService[ref.Key()], ref.PortName)}
 	}
 	return servers(groups)
@@ -203,7 +211,7 @@ func servers(groups []weightedEndpoints) []model.Server {
 				continue
 			}
 			seen[k] = true
-			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight}
+			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls}
 			if ep.draining {
 				server.Weight = 0
 			}

@@ -104,6 +104,7 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
+	m.BackendTLSPolicies = policyStatus(in.policies, s, m.Routes, in, opts.ControllerName)
 	b.remember(ordered, gateways, in, m)
 	return m
 }

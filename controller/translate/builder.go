@@ -199,7 +199,8 @@ func (b *Builder) compareServices(in *index) {
 // their status, which the controller itself writes after every change of attachedRoutes, is no
 // input of a route's result.
 func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
-	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets))
+	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets)+
+		len(s.BackendTLSPolicies)+len(s.ConfigMaps))
 	out = append(out, s.CRDBundleVersion)
 	versioned := true
 	add := func(kind string, o metav1.Object, version string) {
@@ -220,6 +221,12 @@ func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 	}
 	for i := range s.Secrets {
 		add("Secret", &s.Secrets[i], s.Secrets[i].ResourceVersion)
+	}
+	for i := range s.BackendTLSPolicies {
+		add("BackendTLSPolicy", &s.BackendTLSPolicies[i], bySpec(&s.BackendTLSPolicies[i]))
+	}
+	for i := range s.ConfigMaps {
+		add("ConfigMap", &s.ConfigMaps[i], s.ConfigMaps[i].ResourceVersion)
 	}
 	return out, versioned
 }

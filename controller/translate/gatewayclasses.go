@@ -14,6 +14,7 @@ import (
 // HTTPRoute routing works, but the HTTPRoute feature also means its core filters
 // (RequestHeaderModifier, RequestRedirect), which are not served yet.
 var SupportedFeatures = []string{
+	"BackendTLSPolicy",
 	"Gateway",
 	"ReferenceGrant",
 	"TLSRoute",

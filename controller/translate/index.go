@@ -21,6 +21,7 @@ type index struct {
 	slicesByService map[string][]*discoveryv1.EndpointSlice
 	secrets         map[string]*corev1.Secret
 	namespaceLabels map[string]map[string]string
+	policies        *backendPolicies
 }
 
 func newIndex(s *snapshot.Snapshot) *index {
@@ -39,6 +40,13 @@ func newIndex(s *snapshot.Snapshot) *index {
 	}
 	for i := range s.Namespaces {
 		in.namespaceLabels[s.Namespaces[i].Name] = s.Namespaces[i].Labels
+	}
+	if len(s.BackendTLSPolicies) > 0 {
+		configMaps := map[string]*corev1.ConfigMap{}
+		for i := range s.ConfigMaps {
+			configMaps[s.ConfigMaps[i].Namespace+"/"+s.ConfigMaps[i].Name] = &s.ConfigMaps[i]
+		}
+		in.policies = newBackendPolicies(s.BackendTLSPolicies, configMaps)
 	}
 	return in
 }

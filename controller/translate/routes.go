@@ -102,7 +102,47 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			return attachListeners(kindTLSRoute, route, route.Spec.Hostnames, ref, gw, in)
 		})
+	r.passthroughPlain(gateways, in)
 	return r
+}
+
+// passthroughPlain keeps BackendTLSPolicies off the backends of a route served through Passthrough
+// listeners: their connections carry the client's own TLS, which re-encrypting would wrap twice.
+// A route served through both Passthrough and Terminate listeners shares one backend between
+// the two, which cannot both open TLS to a server and not: the Service ports a policy selects
+// take no connections then, so terminated traffic never reaches them in plain text.
+func (r *routeResult) passthroughPlain(gateways map[types.NamespacedName]*gateway, in *index) {
+	passthrough, terminate := false, false
+	for _, bound := range r.bound {
+		for _, b := range bound {
+			switch gateways[b.gateway].listeners[b.listener].mode() {
+			case gatewayv1.TLSModePassthrough:
+				passthrough = true
+			case gatewayv1.TLSModeTerminate:
+				terminate = true
+			}
+		}
+	}
+	if !passthrough {
+		return
+	}
+	for i, b := range r.backends {
+		if !slices.ContainsFunc(b.Refs, func(ref model.ServiceRef) bool { return ref.TLS != nil }) {
+			continue
+		}
+		refs := make([]model.ServiceRef, 0, len(b.Refs))
+		for _, ref := range b.Refs {
+			if ref.TLS == nil {
+				refs = append(refs, ref)
+			} else if !terminate {
+				ref.TLS = nil
+				refs = append(refs, ref)
+			}
+		}
+		b.Refs = refs
+		b.Servers = Servers(refs, in.slicesByService)
+		r.backends[i] = b
+	}
 }
 
 // addBackend adds a rule's backend; the first problem of any rule makes resolved False.

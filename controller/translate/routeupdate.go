@@ -148,6 +148,13 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		return nil, false
 	}
 	changes = lastOfEach(changes)
+	if last.in.policies != nil {
+		for _, c := range changes {
+			if old := b.routes[routeKey{kindTLSRoute, c.Namespace, c.Name}]; old != nil && slices.ContainsFunc(old.result.services, last.in.policies.targets) {
+				return nil, false
+			}
+		}
+	}
 	results := make([]*routeResult, len(changes))
 	for i, c := range changes {
 		if c.Route == nil {
@@ -312,7 +319,12 @@ func (b *Builder) updatedResult(route *gatewayv1.TLSRoute) (*routeResult, bool) 
 		return nil, false
 	}
 	for _, ref := range backendRefsOf(route) {
-		if snapshot.NamesService(ref) && !b.last.named[serviceKey(route.Namespace, ref)] {
+		if !snapshot.NamesService(ref) {
+			continue
+		}
+		// A route using a Service a BackendTLSPolicy selects moves the policy's ancestors: a
+		// build decides those.
+		if key := serviceKey(route.Namespace, ref); !b.last.named[key] || b.last.in.policies.targets(key) {
 			return nil, false
 		}
 	}

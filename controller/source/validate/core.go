@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -50,6 +51,35 @@ func secret(s *corev1.Secret) field.ErrorList {
 				errs = append(errs, field.Required(dataPath.Key(key), ""))
 			}
 		}
+	}
+	return errs
+}
+
+// maxConfigMapSize is core.MaxSecretSize too: the API server holds ConfigMaps to the same bound.
+const maxConfigMapSize = maxSecretSize
+
+// configMap checks data keys (unique across data and binaryData) and size.
+func configMap(c *corev1.ConfigMap) field.ErrorList {
+	var errs field.ErrorList
+	size := 0
+	for _, key := range slices.Sorted(maps.Keys(c.Data)) {
+		size += len(c.Data[key])
+		for _, msg := range utilvalidation.IsConfigMapKey(key) {
+			errs = append(errs, field.Invalid(field.NewPath("data").Key(key), key, msg))
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(c.BinaryData)) {
+		size += len(c.BinaryData[key])
+		path := field.NewPath("binaryData").Key(key)
+		for _, msg := range utilvalidation.IsConfigMapKey(key) {
+			errs = append(errs, field.Invalid(path, key, msg))
+		}
+		if _, both := c.Data[key]; both {
+			errs = append(errs, field.Invalid(path, key, "duplicate of key present in data"))
+		}
+	}
+	if size > maxConfigMapSize {
+		errs = append(errs, field.TooLong(field.NewPath("data"), "", maxConfigMapSize))
 	}
 	return errs
 }

@@ -2,7 +2,7 @@
 // stores them, so that standalone mode passes on only what a cluster would have accepted:
 //   - Gateway API kinds against their CRDs: the OpenAPI v3 schema and the CEL rules
 //     (x-kubernetes-validations), run by k8s.io/apiextensions-apiserver, the API server's own code;
-//   - Service, EndpointSlice and Secret against Kubernetes' rules for the fields the controller reads;
+//   - Service, EndpointSlice, Secret and ConfigMap against Kubernetes' rules for the fields the controller reads;
 //   - the metadata of every object against the API server's ObjectMeta rules and the kind's name rule.
 package validate
 
@@ -91,6 +91,7 @@ type coreKind struct {
 
 var coreKinds = map[schema.GroupVersionKind]coreKind{
 	corev1.SchemeGroupVersion.WithKind("Namespace"):          {false, apimachineryvalidation.ValidateNamespaceName, nil},
+	corev1.SchemeGroupVersion.WithKind("ConfigMap"):          {true, apimachineryvalidation.NameIsDNSSubdomain, typed(configMap)},
 	corev1.SchemeGroupVersion.WithKind("Secret"):             {true, apimachineryvalidation.NameIsDNSSubdomain, typed(secret)},
 	corev1.SchemeGroupVersion.WithKind("Service"):            {true, apimachineryvalidation.NameIsDNS1035Label, typed(service)},
 	discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice"): {true, apimachineryvalidation.NameIsDNSSubdomain, typed(endpointSlice)},

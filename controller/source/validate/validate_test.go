@@ -126,7 +126,8 @@ spec:
 		{"EndpointSlice address that is not an IP", "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv4\nendpoints: [{addresses: [\"10.0.0.1\\nserver x\"]}]\n", `endpoints[0].addresses[0]: Invalid value: "10.0.0.1\nserver x": must be a valid IP address`},
 		{"EndpointSlice IPv6 address in an IPv4 slice", "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv4\nendpoints: [{addresses: [\"::1\"]}]\n", `must be an IPv4 address`},
 		// Kinds standalone mode does not read.
-		{"unsupported kind", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", `kind: Unsupported value: "v1 ConfigMap"`},
+		{"unsupported kind", "apiVersion: v1\nkind: Pod\nmetadata: {name: c}\n", `kind: Unsupported value: "v1 Pod"`},
+		{"ConfigMap key", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {\"a b\": x}\n", `data[a b]: Invalid value: "a b"`},
 		{"unserved version", strings.Replace(route("r", "a.example.com", "{}"), "/v1\n", "/v1beta1\n", 1), `kind: Unsupported value: "gateway.networking.k8s.io/v1beta1 HTTPRoute"`},
 	}
 	v := validator(t)

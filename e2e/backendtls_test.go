@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// backendName is the name the re-encrypting gateway sends as SNI and verifies: the backend's
+// certificate is for it, not for the name clients ask the gateway for.
+const backendName = "backend.internal.example.com"
+
+// TestBackendTLSPolicy re-encrypts a Terminate route to a TLS backend a BackendTLSPolicy selects:
+// the backend sees the policy's hostname as SNI, and is verified against the ConfigMap's CA. A
+// CA that did not sign the backend's certificate, or a hostname the certificate lacks, refuses
+// the connection; the CA rotated back serves again; all without a reload. A policy whose
+// ConfigMap is gone says so in its status, and its backend takes no connections.
+func TestBackendTLSPolicy(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	backendCert, err := testtls.New(backendName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA, err := testtls.New("other-ca.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatewayCert, err := testtls.New("secure.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendTLS, _ := backendCert.TLSCertificate()
+	backend, err := echo.Listen("secure-1", "10.244.0.40:9443", &backendTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(backend.Close)
+
+	terminate := gatewayv1.TLSModeTerminate
+	port := gatewayv1.PortNumber(443)
+	section := gatewayv1.SectionName("https")
+	e.create(
+		&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "backend-tls"},
+			Spec: gatewayv1.GatewayClassSpec{ControllerName: controllerName}},
+		&corev1.Secret{ObjectMeta: objectMeta("default", "secure-certificate"), Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{corev1.TLSCertKey: gatewayCert.CertPEM, corev1.TLSPrivateKeyKey: gatewayCert.KeyPEM}},
+		&gatewayv1.Gateway{ObjectMeta: objectMeta("default", "secure-gateway"), Spec: gatewayv1.GatewaySpec{
+			GatewayClassName: "backend-tls",
+			Listeners: []gatewayv1.Listener{{Name: "terminate", Protocol: gatewayv1.TLSProtocolType, Port: 8443,
+				TLS: &gatewayv1.ListenerTLSConfig{Mode: &terminate, CertificateRefs: []gatewayv1.SecretObjectReference{{Name: "secure-certificate"}}}}},
+		}},
+		&gatewayv1.TLSRoute{ObjectMeta: objectMeta("default", "secure-route"), Spec: gatewayv1.TLSRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "secure-gateway"}}},
+			Hostnames:       []gatewayv1.Hostname{"secure.example.com"},
+			Rules:           []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "secure-svc", Port: &port}}}}},
+		}},
+		service("default", "secure-svc", 443, "https"),
+		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.40"),
+		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca"), Data: map[string]string{"ca.crt": string(backendCert.CertPEM)}},
+		&gatewayv1.BackendTLSPolicy{ObjectMeta: objectMeta("default", "secure-backend"), Spec: gatewayv1.BackendTLSPolicySpec{
+			TargetRefs: []gatewayv1.LocalPolicyTargetReferenceWithSectionName{{
+				LocalPolicyTargetReference: gatewayv1.LocalPolicyTargetReference{Kind: "Service", Name: "secure-svc"}, SectionName: &section}},
+			Validation: gatewayv1.BackendTLSPolicyValidation{
+				CACertificateRefs: []gatewayv1.LocalObjectReference{{Kind: "ConfigMap", Name: "backend-ca"}},
+				Hostname:          backendName,
+			},
+		}},
+	)
+	e.startController()
+	address := e.gatewayAddress("secure-gateway") + ":8443"
+
+	reencrypted := func() error {
+		a, err := probe.TLS(address, "secure.example.com")
+		if err != nil {
+			return err
+		}
+		if want := echo.Greeting("secure-1", true, backendName); a.Greeting != want {
+			return fmt.Errorf("answered %q, want %q", a.Greeting, want)
+		}
+		return nil
+	}
+	refused := func() error {
+		if a, err := probe.TLS(address, "secure.example.com"); err == nil {
+			return fmt.Errorf("answered %q; want the connection closed", a.Greeting)
+		}
+		return nil
+	}
+	e.eventually("secure.example.com re-encrypted to its backend", 30*time.Second, reencrypted)
+	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionTrue, string(gatewayv1.PolicyReasonAccepted))
+	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionTrue, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs))
+	worker := e.workerPID()
+
+	setCA := func(pem []byte) {
+		t.Helper()
+		var cm corev1.ConfigMap
+		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "backend-ca"}, &cm); err != nil {
+			t.Fatal(err)
+		}
+		cm.Data["ca.crt"] = string(pem)
+		if err := e.client.Update(ctx, &cm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCA(otherCA.CertPEM)
+	e.eventually("a backend the CA did not sign refused", 20*time.Second, refused)
+	setCA(append(append([]byte{}, otherCA.CertPEM...), backendCert.CertPEM...))
+	e.eventually("a bundle holding the backend's CA serves again", 20*time.Second, reencrypted)
+	setCA(backendCert.CertPEM)
+
+	setHostname := func(hostname gatewayv1.PreciseHostname) {
+		t.Helper()
+		// The controller writes the policy's status meanwhile: read again on a conflict.
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var policy gatewayv1.BackendTLSPolicy
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "secure-backend"}, &policy); err != nil {
+				return err
+			}
+			policy.Spec.Validation.Hostname = hostname
+			return e.client.Update(ctx, &policy)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The echo backend answers any server name: only the gateway's check can refuse it.
+	setHostname("wrong.internal.example.com")
+	e.eventually("a backend whose certificate lacks the policy's hostname refused", 20*time.Second, refused)
+	setHostname(backendName)
+	e.eventually("the policy's hostname restored serves again", 20*time.Second, reencrypted)
+	if now := e.workerPID(); now != worker {
+		t.Errorf("HAProxy worker %d became %d: CA and hostname changes reloaded", worker, now)
+	}
+
+	if err := e.client.Delete(ctx, &corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca")}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef))
+	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate))
+	e.eventually("a backend without a CA to verify it refused", 20*time.Second, refused)
+}
+
+// waitPolicy waits until the BackendTLSPolicy's ancestor entry for secure-gateway has the
+// condition, for the policy's current generation.
+func (e *env) waitPolicy(name, conditionType string, status metav1.ConditionStatus, reason string) {
+	e.t.Helper()
+	e.eventually(fmt.Sprintf("BackendTLSPolicy %s %s=%s (%s)", name, conditionType, status, reason), 20*time.Second, func() error {
+		var p gatewayv1.BackendTLSPolicy
+		if err := e.client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: name}, &p); err != nil {
+			return err
+		}
+		for _, a := range p.Status.Ancestors {
+			if a.AncestorRef.Name != "secure-gateway" || string(a.ControllerName) != controllerName {
+				continue
+			}
+			return conditionIs(a.Conditions, p.Generation, conditionType, status, reason)
+		}
+		return fmt.Errorf("no ancestor entry for secure-gateway: %+v", p.Status.Ancestors)
+	})
+}

@@ -1,0 +1,91 @@
+package haproxy
+
+import (
+	"path/filepath"
+	"strconv"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// A BackendTLSPolicy makes the proxy open TLS to a route backend's servers and verify their
+// certificates, against a CA bundle the configuration writes as a file or against the system's
+// trusted roots. These are the server lines' TLS options and the CA files they name.
+
+// systemCAs is HAProxy's name for the system's trusted roots where a CA file is expected. HAProxy
+// 2.6 loads them into its CA store at start (its HTTP client verifies with them), so a server added
+// at runtime can name them; they are no file of the configuration's, and never in its CAFiles.
+const systemCAs = "@system-ca"
+
+// caFileOf is the CA file a server's certificate is verified with, without its folder.
+func caFileOf(t *model.BackendTLS) string {
+	if t.SystemCAs {
+		return systemCAs
+	}
+	return caFileName(t.CAFingerprint)
+}
+
+// caFilePath is where a configuration in dir keeps the CA bundle of a fingerprint, beside the
+// certificates.
+func caFilePath(dir, fingerprint string) string {
+	return filepath.Join(dir, "certs", caFileName(fingerprint))
+}
+
+// caFile is a CA bundle that server lines name: its path and its content.
+type caFile struct {
+	path    string
+	content []byte
+}
+
+// serverLines are the server lines of a route backend, and the CA files they name, each once,
+// by path; CA files go into dir.
+func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
+	var out []ServerLine
+	var cas []caFile
+	for _, srv := range b.Servers {
+		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight}
+		if srv.TLS != nil {
+			line.CAFile, line.Hostname = caFileOf(srv.TLS), srv.TLS.Hostname
+			if !srv.TLS.SystemCAs {
+				line.CAFile = caFilePath(dir, srv.TLS.CAFingerprint)
+				cas = addCAFile(cas, caFile{path: line.CAFile, content: joinPEM(srv.TLS.CACertificates)})
+			}
+		}
+		out = append(out, line)
+	}
+	return out, cas
+}
+
+// addCAFile adds a CA file to a list sorted by path, unless the list has it.
+func addCAFile(cas []caFile, ca caFile) []caFile {
+	i := 0
+	for i < len(cas) && cas[i].path < ca.path {
+		i++
+	}
+	if i < len(cas) && cas[i].path == ca.path {
+		return cas
+	}
+	cas = append(cas, caFile{})
+	copy(cas[i+1:], cas[i:])
+	cas[i] = ca
+	return cas
+}
+
+// appendServerArgs writes what follows a server's name, in haproxy.cfg and in "add server" alike:
+// its address, weight and TLS options.
+func appendServerArgs(out []byte, s ServerLine) []byte {
+	out = append(out, s.Address...)
+	out = append(out, " weight "...)
+	out = strconv.AppendInt(out, int64(s.Weight), 10)
+	if s.CAFile == "" {
+		return out
+	}
+	// HAProxy 2.6 checks the server's certificate against the name it sent as SNI, and reads
+	// verifyhost only when it sends none: both carry the hostname, so the certificate is checked
+	// for it whichever HAProxy applies.
+	out = append(out, " ssl verify required ca-file "...)
+	out = append(out, s.CAFile...)
+	out = append(out, " sni str("...)
+	out = append(out, s.Hostname...)
+	out = append(out, ") verifyhost "...)
+	return append(out, s.Hostname...)
+}

@@ -1,0 +1,48 @@
+package syntax
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+)
+
+// maxCACertificates bounds a CA bundle: HAProxy reads every certificate of a CA file into its
+// store, and a bundle is written to a file and sent over the runtime API whole.
+const maxCACertificates = 512
+
+// CABundle checks a PEM bundle of CA certificates the way HAProxy's OpenSSL will load it as a CA
+// file: one or more CERTIFICATE blocks and nothing else, each a certificate OpenSSL accepts. It
+// returns the certificates re-encoded as plain PEM blocks, so what HAProxy reads is exactly what
+// was checked. Errors never carry the bundle's bytes.
+func CABundle(bundle []byte) ([]byte, error) {
+	var out []byte
+	rest := bytes.TrimSpace(bundle)
+	for n := 1; len(rest) > 0; n++ {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("ca.crt: block %d is not PEM", n)
+		}
+		rest = bytes.TrimSpace(rest)
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("ca.crt: block %d is a %s, only CERTIFICATE blocks are read", n, block.Type)
+		}
+		if n > maxCACertificates {
+			return nil, fmt.Errorf("ca.crt: more than %d certificates", maxCACertificates)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("ca.crt: certificate %d: %v", n, err)
+		}
+		if err := publicKeyStrength(cert.PublicKey); err != nil {
+			return nil, fmt.Errorf("ca.crt: certificate %d: %v", n, err)
+		}
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes})...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("ca.crt holds no certificate")
+	}
+	return out, nil
+}
