@@ -36,10 +36,6 @@ func TestBackendTLSPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gatewayCert, err := testtls.New("secure.example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
 	backendTLS, _ := backendCert.TLSCertificate()
 	backend, err := echo.Listen("secure-1", "10.244.0.40:9443", &backendTLS)
 	if err != nil {
@@ -47,24 +43,9 @@ func TestBackendTLSPolicy(t *testing.T) {
 	}
 	t.Cleanup(backend.Close)
 
-	terminate := gatewayv1.TLSModeTerminate
-	port := gatewayv1.PortNumber(443)
 	section := gatewayv1.SectionName("https")
+	e.create(terminateGateway(t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
 	e.create(
-		&gatewayv1.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "backend-tls"},
-			Spec: gatewayv1.GatewayClassSpec{ControllerName: controllerName}},
-		&corev1.Secret{ObjectMeta: objectMeta("default", "secure-certificate"), Type: corev1.SecretTypeTLS,
-			Data: map[string][]byte{corev1.TLSCertKey: gatewayCert.CertPEM, corev1.TLSPrivateKeyKey: gatewayCert.KeyPEM}},
-		&gatewayv1.Gateway{ObjectMeta: objectMeta("default", "secure-gateway"), Spec: gatewayv1.GatewaySpec{
-			GatewayClassName: "backend-tls",
-			Listeners: []gatewayv1.Listener{{Name: "terminate", Protocol: gatewayv1.TLSProtocolType, Port: 8443,
-				TLS: &gatewayv1.ListenerTLSConfig{Mode: &terminate, CertificateRefs: []gatewayv1.SecretObjectReference{{Name: "secure-certificate"}}}}},
-		}},
-		&gatewayv1.TLSRoute{ObjectMeta: objectMeta("default", "secure-route"), Spec: gatewayv1.TLSRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "secure-gateway"}}},
-			Hostnames:       []gatewayv1.Hostname{"secure.example.com"},
-			Rules:           []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "secure-svc", Port: &port}}}}},
-		}},
 		service("default", "secure-svc", 443, "https"),
 		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.40"),
 		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca"), Data: map[string]string{"ca.crt": string(backendCert.CertPEM)}},

@@ -109,7 +109,10 @@ func sameServers(a, b []model.Server) bool {
 	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
 		return true
 	}
-	return slices.Equal(a, b)
+	// TLS settings are compared by value: each build makes its own.
+	return slices.EqualFunc(a, b, func(x, y model.Server) bool {
+		return x.Service == y.Service && x.Address == y.Address && x.Port == y.Port && x.Weight == y.Weight && model.SameTLS(x.TLS, y.TLS)
+	})
 }
 
 // appendBackend writes a backend section with the given servers.

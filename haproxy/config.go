@@ -440,6 +440,9 @@ func addCertificates(cfg *Config, s Settings, certs []model.Certificate) []byte 
 		cfg.Files[path] = File{Content: pem, Secret: true}
 		cfg.Certs[path] = true
 		fmt.Fprintf(&list, "%s", path)
+		if opts := crtListOptions(c.Options); opts != "" {
+			fmt.Fprintf(&list, " [%s]", opts)
+		}
 		for _, name := range c.SNIFilter {
 			fmt.Fprintf(&list, " %s", name)
 		}

@@ -46,7 +46,7 @@ func spareServerName(backend, server string) string {
 func serverName(s model.Server) string {
 	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 	if s.TLS != nil {
-		name += ":tls-" + fileID(s.TLS.Hostname + " " + caFileOf(s.TLS))[:8]
+		name += ":tls-" + fileID(s.TLS.Hostname+" "+caFileOf(s.TLS))
 	}
 	return name
 }
@@ -78,9 +78,15 @@ func httpsSocketPath(runDir string, s model.Socket) string {
 	return runDir + "/h" + fileID(socketID(s))[:12] + ".sock"
 }
 
-// certFileName is a Secret's certificate file; the same Secret is one file wherever it is used.
+// certFileName is a Secret's certificate file; the same Secret is one file wherever it is used
+// with the same TLS options. Options are part of the name so that a crt-list never names one file
+// on two lines (HAProxy deletes a crt-list line by its file), and a change of options is a new
+// line of a new file, not an edit of one in use.
 func certFileName(c model.Certificate) string {
-	return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
+	if c.Options == (model.TLSOptions{}) {
+		return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
+	}
+	return "c" + fileID(c.Namespace+"/"+c.Name+"\x00"+crtListOptions(c.Options)) + ".pem"
 }
 
 // caFileName is a CA bundle's file: named by its fingerprint, so a file's name always means the

@@ -77,11 +77,13 @@ func TestPlanChange(t *testing.T) {
 	// File names are hashes: these are the files of plane()'s socket and certificates.
 	stem := fileStem(plane().Sockets[0])
 	var (
-		sniMap       = "/d/maps/" + stem + ".sni.map"
-		terminateMap = "/d/maps/" + stem + ".terminate.map"
-		crtList      = "/d/crt-lists/" + stem + ".crtlist"
-		barCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar"})
-		bazCert      = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "baz"})
+		sniMap             = "/d/maps/" + stem + ".sni.map"
+		terminateMap       = "/d/maps/" + stem + ".terminate.map"
+		crtList            = "/d/crt-lists/" + stem + ".crtlist"
+		barCert            = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar"})
+		bazCert            = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "baz"})
+		barOptions         = model.TLSOptions{MinVersion: "TLSv1.3", ALPN: "h2,http/1.1"}
+		barCertWithOptions = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar", Options: barOptions})
 	)
 	runPlanCases(t, []planCase{
 		{name: "nothing changed", from: plane(), to: plane()},
@@ -297,6 +299,18 @@ func TestPlanChange(t *testing.T) {
 			commands: []string{
 				"del map " + sniMap + " bar.example.com",
 				"del map " + terminateMap + " bar.example.com",
+				"del ssl crt-list " + crtList + " " + barCert,
+				"del ssl cert " + barCert,
+			},
+		},
+		{
+			name: "TLS options set on a listener: its certificate under a new file on a new crt-list line",
+			from: plane(), to: plane(func(dp *model.DataPlane) { dp.Sockets[0].Certificates[0].Options = barOptions }),
+			commands: []string{
+				"new ssl cert " + barCertWithOptions,
+				"set ssl cert " + barCertWithOptions + " <<",
+				"commit ssl cert " + barCertWithOptions,
+				"add ssl crt-list " + crtList + " " + barCertWithOptions + " [ssl-min-ver TLSv1.3 alpn h2,http/1.1]",
 				"del ssl crt-list " + crtList + " " + barCert,
 				"del ssl cert " + barCert,
 			},

@@ -54,8 +54,8 @@ func (r *runtimeAPI) do(op Op) error {
 	case DelCAFile:
 		return r.delCAFile(op.CAFile)
 	case AddCrtListEntry:
-		fields := strings.Fields(op.Line)
-		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: fields[0], SNIFilter: fields[1:]})
+		file, options, filters := splitCrtListLine(op.Line)
+		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: file, SSLBindConfig: options, SNIFilter: filters})
 	case DelCrtListEntry, DelCert:
 		return r.raw(op.Command())
 	case AddServer:

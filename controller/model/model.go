@@ -172,8 +172,21 @@ type Certificate struct {
 	Name        string   `json:"name"`
 	SNIFilter   []string `json:"sniFilter,omitempty"`
 	Fingerprint string   `json:"fingerprint"`
-	CertPEM     []byte   `json:"-"`
-	KeyPEM      []byte   `json:"-"`
+	// Options are the TLS settings of the listener that serves the certificate.
+	Options TLSOptions `json:"options,omitzero"`
+	CertPEM []byte     `json:"-"`
+	KeyPEM  []byte     `json:"-"`
+}
+
+// TLSOptions are a terminating listener's TLS settings; empty fields keep the proxy's defaults.
+// Values are checked names: TLS versions ("TLSv1.3"), OpenSSL cipher and suite names separated by
+// ':', ALPN protocol names separated by ','.
+type TLSOptions struct {
+	MinVersion   string `json:"minVersion,omitempty"`
+	MaxVersion   string `json:"maxVersion,omitempty"`
+	Ciphers      string `json:"ciphers,omitempty"`
+	CipherSuites string `json:"cipherSuites,omitempty"`
+	ALPN         string `json:"alpn,omitempty"`
 }
 
 // Format prints a certificate by name and fingerprint whatever the verb: printing a model never

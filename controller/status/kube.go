@@ -88,7 +88,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 		obj := &gatewayv1.BackendTLSPolicy{}
 		errs = append(errs, w.update(ctx, "BackendTLSPolicy", obj, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}, func() bool {
 			next := obj.Status.DeepCopy()
-			next.Ancestors = mergeAncestors(obj.Status.Ancestors, p.Ancestors, w.controllerName, now)
+			next.Ancestors = fitAncestors(mergeAncestors(obj.Status.Ancestors, p.Ancestors, w.controllerName, now), w.controllerName)
 			return setIfChanged(&obj.Status, *next)
 		}))
 	}

@@ -69,6 +69,20 @@ func mergeAncestors(old, desired []gatewayv1.PolicyAncestorStatus, controllerNam
 	}, (*gatewayv1.PolicyAncestorStatus).DeepCopy)
 }
 
+// maxAncestors is how many ancestor entries a policy's status may hold (the CRD's MaxItems).
+const maxAncestors = 16
+
+// fitAncestors drops our last entries while the list is longer than the API server takes: other
+// controllers' entries are theirs to keep, and a list too long would refuse the whole status.
+func fitAncestors(list []gatewayv1.PolicyAncestorStatus, controllerName string) []gatewayv1.PolicyAncestorStatus {
+	for i := len(list) - 1; i >= 0 && len(list) > maxAncestors; i-- {
+		if string(list[i].ControllerName) == controllerName {
+			list = slices.Delete(list, i, i+1)
+		}
+	}
+	return list
+}
+
 // entry is the parts of a route parent or policy ancestor status a merge reads and sets.
 type entry struct {
 	controller *gatewayv1.GatewayController

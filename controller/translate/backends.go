@@ -195,9 +195,11 @@ func servers(groups []weightedEndpoints) []model.Server {
 		}
 	}
 	var out []model.Server
+	// The same endpoint through ports with and without TLS is two servers.
 	type key struct {
 		service, address string
 		port             int32
+		tls              *model.BackendTLS
 	}
 	seen := map[key]bool{}
 	for i, g := range groups {
@@ -206,7 +208,7 @@ func servers(groups []weightedEndpoints) []model.Server {
 			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
 		}
 		for _, ep := range g.endpoints {
-			k := key{g.service, ep.address, ep.port}
+			k := key{g.service, ep.address, ep.port, g.tls}
 			if seen[k] {
 				continue
 			}

@@ -38,7 +38,9 @@ type backendPolicy struct {
 	tls *model.BackendTLS
 	// accepted and resolvedRefs are its conditions (Conflicted replaces accepted later).
 	accepted, resolvedRefs metav1.Condition
-	conflicted             bool
+	// lost are the targets an older policy took: Gateways reached only through them see the
+	// policy Conflicted.
+	lost map[policyTarget]bool
 }
 
 // backendPolicies indexes the policies that take precedence by the Service ports they select.
@@ -67,7 +69,10 @@ func newBackendPolicies(policies []gatewayv1.BackendTLSPolicy, configMaps map[st
 				target.section = string(*ref.SectionName)
 			}
 			if _, taken := out.byTarget[target]; taken {
-				p.conflicted = true
+				if p.lost == nil {
+					p.lost = map[policyTarget]bool{}
+				}
+				p.lost[target] = true
 				continue
 			}
 			out.byTarget[target] = p
@@ -76,66 +81,70 @@ func newBackendPolicies(policies []gatewayv1.BackendTLSPolicy, configMaps map[st
 	return out
 }
 
-// judgePolicy checks a policy's fields and resolves its CA certificates.
+// judgePolicy resolves a policy's CA certificates, then checks the rest of its fields.
 func judgePolicy(p *gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.ConfigMap) *backendPolicy {
 	gen := p.Generation
 	out := &backendPolicy{spec: p,
-		accepted:     condition(string(gatewayv1.PolicyConditionAccepted), true, string(gatewayv1.PolicyReasonAccepted), "Policy accepted", gen),
-		resolvedRefs: condition(string(gatewayv1.BackendTLSPolicyConditionResolvedRefs), true, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs), "CA certificates resolved", gen)}
+		accepted: condition(string(gatewayv1.PolicyConditionAccepted), true, string(gatewayv1.PolicyReasonAccepted), "Policy accepted", gen)}
+	v := p.Spec.Validation
+	tls := &model.BackendTLS{}
+	system := v.WellKnownCACertificates != nil && *v.WellKnownCACertificates != ""
+	// Connections through a policy with an invalid reference fail, as the spec asks: tls stays nil.
+	usable := true
+	switch {
+	case system:
+		out.resolvedRefs = condition(string(gatewayv1.BackendTLSPolicyConditionResolvedRefs), true, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs),
+			"wellKnownCACertificates needs no reference", gen)
+		tls.SystemCAs = true
+	default:
+		var bundle []byte
+		var problems []string
+		reason := gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef
+		for _, ref := range v.CACertificateRefs {
+			pem, problem, kindProblem := caCertificates(p.Namespace, ref, configMaps)
+			if problem != "" {
+				problems = append(problems, problem)
+				if kindProblem {
+					reason = gatewayv1.BackendTLSPolicyReasonInvalidKind
+				}
+				continue
+			}
+			bundle = append(bundle, pem...)
+		}
+		if len(problems) > 0 {
+			usable = false
+			out.resolvedRefs = condition(string(gatewayv1.BackendTLSPolicyConditionResolvedRefs), false, string(reason), strings.Join(problems, "; "), gen)
+			if len(problems) == len(v.CACertificateRefs) {
+				out.accepted = condition(string(gatewayv1.PolicyConditionAccepted), false, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate),
+					"no caCertificateRef can be used", gen)
+			}
+		} else {
+			out.resolvedRefs = condition(string(gatewayv1.BackendTLSPolicyConditionResolvedRefs), true, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs),
+				"CA certificates resolved", gen)
+			sum := sha256.Sum256(bundle)
+			tls.CACertificates, tls.CAFingerprint = bundle, hex.EncodeToString(sum[:])
+		}
+	}
 	invalid := func(message string) *backendPolicy {
 		out.accepted = condition(string(gatewayv1.PolicyConditionAccepted), false, string(gatewayv1.PolicyReasonInvalid), message, gen)
 		return out
 	}
-	v := p.Spec.Validation
-	hostname := strings.ToLower(string(v.Hostname))
-	if err := syntax.Hostname(hostname); err != nil || strings.HasPrefix(hostname, "*") {
+	tls.Hostname = strings.ToLower(string(v.Hostname))
+	switch {
+	case system && *v.WellKnownCACertificates != wellKnownSystem:
+		return invalid(fmt.Sprintf("validation.wellKnownCACertificates %q is not supported; supported: %s", *v.WellKnownCACertificates, wellKnownSystem))
+	case !system && len(v.CACertificateRefs) == 0:
+		return invalid("validation needs caCertificateRefs or wellKnownCACertificates")
+	case syntax.Hostname(tls.Hostname) != nil || strings.HasPrefix(tls.Hostname, "*"):
 		return invalid(fmt.Sprintf("validation.hostname %q is not a host name the proxy can send as SNI", v.Hostname))
-	}
-	if len(v.SubjectAltNames) > 0 {
+	case len(v.SubjectAltNames) > 0:
 		// HAProxy 2.6 verifies a server's certificate against the SNI it sends, and the spec
 		// forbids using the hostname for verification once subjectAltNames are given.
 		return invalid("validation.subjectAltNames is not supported: the proxy verifies a backend's certificate against validation.hostname")
 	}
-	tls := &model.BackendTLS{Hostname: hostname}
-	if v.WellKnownCACertificates != nil && *v.WellKnownCACertificates != "" {
-		if *v.WellKnownCACertificates != wellKnownSystem {
-			return invalid(fmt.Sprintf("validation.wellKnownCACertificates %q is not supported; supported: %s", *v.WellKnownCACertificates, wellKnownSystem))
-		}
-		tls.SystemCAs = true
+	if usable {
 		out.tls = tls
-		return out
 	}
-	var bundle []byte
-	var problems []string
-	reason := gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef
-	valid := 0
-	for _, ref := range v.CACertificateRefs {
-		pem, problem, kindProblem := caCertificates(p.Namespace, ref, configMaps)
-		if problem != "" {
-			problems = append(problems, problem)
-			if kindProblem {
-				reason = gatewayv1.BackendTLSPolicyReasonInvalidKind
-			}
-			continue
-		}
-		valid++
-		bundle = append(bundle, pem...)
-	}
-	if len(problems) > 0 {
-		out.resolvedRefs = condition(string(gatewayv1.BackendTLSPolicyConditionResolvedRefs), false, string(reason), strings.Join(problems, "; "), gen)
-		if valid == 0 {
-			out.accepted = condition(string(gatewayv1.PolicyConditionAccepted), false, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate),
-				"no caCertificateRef can be used", gen)
-		}
-		// Connections through a policy with an invalid reference fail, as the spec asks.
-		return out
-	}
-	if len(v.CACertificateRefs) == 0 {
-		return invalid("validation needs caCertificateRefs or wellKnownCACertificates")
-	}
-	sum := sha256.Sum256(bundle)
-	tls.CACertificates, tls.CAFingerprint = bundle, hex.EncodeToString(sum[:])
-	out.tls = tls
 	return out
 }
 
@@ -175,29 +184,54 @@ func (ps *backendPolicies) forPort(namespace, service, portName string) *backend
 	return ps.byTarget[policyTarget{namespace, service, ""}]
 }
 
-// targets reports whether some policy selects a port of the Service ("namespace/name").
-func (ps *backendPolicies) targets(serviceKey string) bool {
-	if ps == nil {
-		return false
-	}
-	namespace, name, _ := strings.Cut(serviceKey, "/")
-	for t := range ps.byTarget {
-		if t.namespace == namespace && t.service == name {
-			return true
+// policyUses are, by route, the policy targets serving the Service ports its backendRefs name.
+type policyUses map[routeKey][]policyTarget
+
+// usesOf lists the policy targets a route's backendRefs reach, each once.
+func (ps *backendPolicies) usesOf(namespace string, refs []gatewayv1.BackendObjectReference, in *index) []policyTarget {
+	var out []policyTarget
+	for _, ref := range refs {
+		if target, ok := ps.targetOf(namespace, ref, in); ok && !slices.Contains(out, target) {
+			out = append(out, target)
 		}
 	}
-	return false
+	return out
+}
+
+// usesIn is policyUses of every route of a snapshot; nil without policies.
+func (ps *backendPolicies) usesIn(s *snapshot.Snapshot, in *index) policyUses {
+	if ps == nil || len(ps.all) == 0 {
+		return nil
+	}
+	uses := policyUses{}
+	for i := range s.TLSRoutes {
+		r := &s.TLSRoutes[i]
+		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
+			uses[routeKey{kindTLSRoute, r.Namespace, r.Name}] = targets
+		}
+	}
+	for i := range s.HTTPRoutes {
+		r := &s.HTTPRoutes[i]
+		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
+			uses[routeKey{kindHTTPRoute, r.Namespace, r.Name}] = targets
+		}
+	}
+	return uses
 }
 
 // policyStatus is every policy's status: one ancestor entry for each Gateway that accepted a route
 // whose backendRefs name a Service port the policy serves (or was conflicted out of).
-func policyStatus(ps *backendPolicies, s *snapshot.Snapshot, routes []model.Route, in *index, controllerName string) []model.Policy {
+func policyStatus(ps *backendPolicies, uses policyUses, routes []model.Route, controllerName string) []model.Policy {
 	if ps == nil || len(ps.all) == 0 {
 		return nil
 	}
-	type routeID struct{ kind, namespace, name string }
-	acceptedBy := map[routeID][]gatewayv1.ParentReference{}
+	// Gateways by target: those that accepted a route using it.
+	ancestors := map[policyTarget][]gatewayv1.ParentReference{}
 	for _, r := range routes {
+		targets := uses[routeKey{r.Kind, r.Namespace, r.Name}]
+		if len(targets) == 0 {
+			continue
+		}
 		for _, parent := range r.Parents {
 			if !meta.IsStatusConditionTrue(parent.Conditions, string(gatewayv1.RouteConditionAccepted)) {
 				continue
@@ -206,44 +240,19 @@ func policyStatus(ps *backendPolicies, s *snapshot.Snapshot, routes []model.Rout
 			if parent.ParentRef.Namespace != nil && *parent.ParentRef.Namespace != "" {
 				namespace = *parent.ParentRef.Namespace
 			}
-			id := routeID{r.Kind, r.Namespace, r.Name}
-			acceptedBy[id] = addAncestor(acceptedBy[id], gatewayv1.ParentReference{Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)),
-				Kind: ptr.To(gatewayv1.Kind("Gateway")), Namespace: ptr.To(namespace), Name: parent.ParentRef.Name})
-		}
-	}
-	// Gateways by the target that serves each backendRef's Service port; a policy's ancestors are
-	// those of the targets it names, whether it won them or was conflicted out.
-	ancestors := map[policyTarget][]gatewayv1.ParentReference{}
-	use := func(id routeID, refs []gatewayv1.BackendObjectReference) {
-		gateways := acceptedBy[id]
-		if len(gateways) == 0 {
-			return
-		}
-		for _, ref := range refs {
-			if target, ok := ps.targetOf(id.namespace, ref, in); ok {
-				for _, g := range gateways {
-					ancestors[target] = addAncestor(ancestors[target], g)
-				}
+			g := gatewayv1.ParentReference{Group: ptr.To(gatewayv1.Group(gatewayv1.GroupName)),
+				Kind: ptr.To(gatewayv1.Kind("Gateway")), Namespace: ptr.To(namespace), Name: parent.ParentRef.Name}
+			for _, t := range targets {
+				ancestors[t] = addAncestor(ancestors[t], g)
 			}
 		}
 	}
-	for i := range s.TLSRoutes {
-		r := &s.TLSRoutes[i]
-		use(routeID{kindTLSRoute, r.Namespace, r.Name}, backendRefsOf(r))
-	}
-	for i := range s.HTTPRoutes {
-		r := &s.HTTPRoutes[i]
-		use(routeID{kindHTTPRoute, r.Namespace, r.Name}, backendRefsOf(r))
-	}
 	out := make([]model.Policy, 0, len(ps.all))
 	for _, p := range ps.all {
-		accepted := p.accepted
-		if p.conflicted {
-			accepted = condition(string(gatewayv1.PolicyConditionAccepted), false, string(gatewayv1.PolicyReasonConflicted),
-				"an older BackendTLSPolicy selects the same Service port", p.spec.Generation)
-		}
-		status := model.Policy{Namespace: p.spec.Namespace, Name: p.spec.Name}
+		// Each Gateway once, in order; it sees the policy in force when it is reached through a
+		// target the policy won.
 		var refs []gatewayv1.ParentReference
+		inForce := map[string]bool{}
 		for _, t := range p.spec.Spec.TargetRefs {
 			target := policyTarget{p.spec.Namespace, string(t.Name), ""}
 			if t.SectionName != nil {
@@ -251,12 +260,21 @@ func policyStatus(ps *backendPolicies, s *snapshot.Snapshot, routes []model.Rout
 			}
 			for _, g := range ancestors[target] {
 				refs = addAncestor(refs, g)
+				key := string(*g.Namespace) + "/" + string(g.Name)
+				inForce[key] = inForce[key] || !p.lost[target]
 			}
 		}
 		slices.SortFunc(refs, func(a, b gatewayv1.ParentReference) int {
 			return cmp.Or(cmp.Compare(*a.Namespace, *b.Namespace), cmp.Compare(a.Name, b.Name))
 		})
-		for _, ref := range refs {
+		conflicted := condition(string(gatewayv1.PolicyConditionAccepted), false, string(gatewayv1.PolicyReasonConflicted),
+			"an older BackendTLSPolicy selects the same Service port", p.spec.Generation)
+		status := model.Policy{Namespace: p.spec.Namespace, Name: p.spec.Name}
+		for _, ref := range refs[:min(len(refs), maxAncestors)] {
+			accepted := p.accepted
+			if !inForce[string(*ref.Namespace)+"/"+string(ref.Name)] {
+				accepted = conflicted
+			}
 			status.Ancestors = append(status.Ancestors, gatewayv1.PolicyAncestorStatus{AncestorRef: ref,
 				ControllerName: gatewayv1.GatewayController(controllerName), Conditions: []metav1.Condition{accepted, p.resolvedRefs}})
 		}
@@ -264,6 +282,11 @@ func policyStatus(ps *backendPolicies, s *snapshot.Snapshot, routes []model.Rout
 	}
 	return out
 }
+
+// maxAncestors is how many ancestor entries a policy's status holds (the CRD's MaxItems): past it
+// the API server refuses the whole status, so Gateways past the first 16 by namespace/name are
+// not listed.
+const maxAncestors = 16
 
 // targetOf is the target whose policy serves the Service port a route's backendRef names: the
 // port's own, else the whole Service's. False when no policy selects the port.

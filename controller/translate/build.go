@@ -104,7 +104,8 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
-	m.BackendTLSPolicies = policyStatus(in.policies, s, m.Routes, in, opts.ControllerName)
-	b.remember(ordered, gateways, in, m)
+	uses := in.policies.usesIn(s, in)
+	m.BackendTLSPolicies = policyStatus(in.policies, uses, m.Routes, opts.ControllerName)
+	b.remember(ordered, gateways, in, m, uses)
 	return m
 }

@@ -111,11 +111,12 @@ func (b *Builder) presize(g *gateway) {
 
 // remember records how many attachments each listener got, for presize, and what UpdateRoutes
 // starts from.
-func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName]*gateway, in *index, m *model.Model) {
+func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName]*gateway, in *index, m *model.Model, uses policyUses) {
 	if b == nil {
 		return
 	}
-	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, named: b.named, staleServers: map[string]bool{}}
+	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, named: b.named, staleServers: map[string]bool{},
+		policyUses: uses}
 	b.tls, b.named = nil, nil
 	b.attached = make(map[types.NamespacedName][]int, len(ordered))
 	for _, g := range ordered {

@@ -145,8 +145,8 @@ type world struct {
 	bundle    string
 	rejected  []snapshot.Rejected
 	// pools of values the input uses, so changes meet the objects' own names.
-	hostnames, services, sections, labels []string
-	ports                                 []int32
+	hostnames, services, sections, labels, caBundles []string
+	ports                                            []int32
 }
 
 func newWorld(s *snapshot.Snapshot) *world {
@@ -200,6 +200,14 @@ func newWorld(s *snapshot.Snapshot) *world {
 			w.labels = append(w.labels, k+"="+v)
 		}
 	}
+	for i := range s.BackendTLSPolicies {
+		add(&s.BackendTLSPolicies[i])
+	}
+	for i := range s.ConfigMaps {
+		add(&s.ConfigMaps[i])
+		w.caBundles = append(w.caBundles, s.ConfigMaps[i].Data["ca.crt"])
+	}
+	w.caBundles = append(w.caBundles, "not a certificate")
 	w.hostnames = append(w.hostnames, "*.example.com", "a.example.com", "*")
 	w.services = append(w.services, "missing")
 	w.sections = append(w.sections, "missing")
@@ -396,6 +404,27 @@ func (w *world) mutate(rng *rand.Rand, o client.Object) string {
 	case *gatewayv1.ReferenceGrant:
 		o.Spec.From = nil
 		return "from removed"
+	case *gatewayv1.BackendTLSPolicy:
+		switch rng.IntN(4) {
+		case 0:
+			o.Spec.Validation.Hostname = gatewayv1.PreciseHostname(strings.TrimPrefix(pick(rng, w.hostnames), "*."))
+			return "hostname"
+		case 1:
+			section := gatewayv1.SectionName(pick(rng, []string{"https", "tls", "missing"}))
+			o.Spec.TargetRefs[0].SectionName = &section
+			if rng.IntN(2) == 0 {
+				o.Spec.TargetRefs[0].SectionName = nil
+			}
+			return "sectionName"
+		case 2:
+			o.Spec.TargetRefs[0].Name = gatewayv1.ObjectName(pick(rng, w.services))
+			return "target"
+		}
+		o.CreationTimestamp = metav1.NewTime(o.CreationTimestamp.Add(time.Duration(rng.IntN(3)-1) * 48 * time.Hour))
+		return "age"
+	case *corev1.ConfigMap:
+		o.Data = map[string]string{"ca.crt": pick(rng, w.caBundles)}
+		return "CA bundle"
 	case *corev1.Namespace:
 		k, v, _ := cutLabel(pick(rng, w.labels))
 		if o.Labels[k] == v {
@@ -440,6 +469,10 @@ func (w *world) snapshot() *snapshot.Snapshot {
 			s.ReferenceGrants = append(s.ReferenceGrants, *o)
 		case *corev1.Namespace:
 			s.Namespaces = append(s.Namespaces, *o)
+		case *gatewayv1.BackendTLSPolicy:
+			s.BackendTLSPolicies = append(s.BackendTLSPolicies, *o)
+		case *corev1.ConfigMap:
+			s.ConfigMaps = append(s.ConfigMaps, *o)
 		}
 	}
 	s.Sort()

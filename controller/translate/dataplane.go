@@ -115,7 +115,7 @@ func uniqueCertificates(in []model.Certificate) []model.Certificate {
 	var certs []model.Certificate
 	for _, c := range in {
 		if !slices.ContainsFunc(certs, func(x model.Certificate) bool {
-			return x.Namespace == c.Namespace && x.Name == c.Name && slices.Equal(x.SNIFilter, c.SNIFilter)
+			return x.Namespace == c.Namespace && x.Name == c.Name && slices.Equal(x.SNIFilter, c.SNIFilter) && x.Options == c.Options
 		}) {
 			certs = append(certs, c)
 		}

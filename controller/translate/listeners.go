@@ -45,7 +45,9 @@ type listener struct {
 	// conditions by type, filled in validation order; the first problem of each type stands.
 	accept, resolve, conflict metav1.Condition
 	certificates              []model.Certificate
-	attached                  int32
+	// tlsOptions are what its tls.options set, for the certificates it serves.
+	tlsOptions model.TLSOptions
+	attached   int32
 }
 
 // served reports whether the listener gets a socket in the data plane: it must be valid and take
@@ -87,8 +89,8 @@ func validateListeners(gw *gatewayv1.Gateway, in *index) []*listener {
 		problem := objectProblem(gw.Namespace, gw.Name)
 		if problem != "" {
 			problem = "Gateway " + problem
-		} else {
-			problem = listenerProblem(l.spec)
+		} else if problem = listenerProblem(l.spec); problem == "" {
+			l.tlsOptions, problem = listenerTLSOptions(l.spec, l.mode())
 		}
 		switch {
 		case problem != "":
@@ -187,7 +189,7 @@ func resolveCertificates(l *listener, in *index) {
 			fail(gatewayv1.ListenerReasonInvalidCertificateRef, fmt.Sprintf("certificateRef %s: %v", name, err))
 			continue
 		}
-		cert.SNIFilter = filter
+		cert.SNIFilter, cert.Options = filter, l.tlsOptions
 		l.certificates = append(l.certificates, cert)
 	}
 }

@@ -41,6 +41,8 @@ type lastBuild struct {
 	ordered  []*gateway
 	// tls are the build's TLSRoutes in snapshot order, with their results.
 	tls []placedRoute
+	// policyUses are the BackendTLSPolicy targets each route uses; nil without policies.
+	policyUses policyUses
 	// claims is made from tls at the first UpdateRoutes, then kept up to date.
 	claims *claimIndex
 	// staleServers are the Services whose EndpointSlices changed since the build (see
@@ -148,13 +150,6 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		return nil, false
 	}
 	changes = lastOfEach(changes)
-	if last.in.policies != nil {
-		for _, c := range changes {
-			if old := b.routes[routeKey{kindTLSRoute, c.Namespace, c.Name}]; old != nil && slices.ContainsFunc(old.result.services, last.in.policies.targets) {
-				return nil, false
-			}
-		}
-	}
 	results := make([]*routeResult, len(changes))
 	for i, c := range changes {
 		if c.Route == nil {
@@ -265,6 +260,20 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 	for _, g := range last.ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))
 	}
+	if last.policyUses != nil {
+		// A policy's ancestors follow the routes using its Services, those changed and those
+		// settled again alike.
+		for _, c := range changes {
+			key := routeKey{kindTLSRoute, c.Namespace, c.Name}
+			delete(last.policyUses, key)
+			if c.Route != nil {
+				if targets := last.in.policies.usesOf(c.Namespace, backendRefsOf(c.Route), last.in); len(targets) > 0 {
+					last.policyUses[key] = targets
+				}
+			}
+		}
+		m.BackendTLSPolicies = policyStatus(last.in.policies, last.policyUses, m.Routes, b.opts.ControllerName)
+	}
 	last.model = &m
 	b.updated = namesOf(dirty, served)
 	return &m, true
@@ -322,9 +331,7 @@ func (b *Builder) updatedResult(route *gatewayv1.TLSRoute) (*routeResult, bool) 
 		if !snapshot.NamesService(ref) {
 			continue
 		}
-		// A route using a Service a BackendTLSPolicy selects moves the policy's ancestors: a
-		// build decides those.
-		if key := serviceKey(route.Namespace, ref); !b.last.named[key] || b.last.in.policies.targets(key) {
+		if !b.last.named[serviceKey(route.Namespace, ref)] {
 			return nil, false
 		}
 	}

@@ -43,8 +43,13 @@ func TestCABundle(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", name, err, c.want)
 			continue
 		}
-		if len(c.bundle) > 16 && strings.Contains(err.Error(), string(c.bundle[len(c.bundle)-16:])) {
-			t.Errorf("%s: error repeats the bundle: %v", name, err)
+		// No line of a PEM body, nor any 16 bytes of one, shows in the error.
+		for _, line := range strings.Split(string(c.bundle), "\n") {
+			for i := 0; i+16 <= len(line); i += 8 {
+				if !strings.HasPrefix(line, "-----") && strings.Contains(err.Error(), line[i:i+16]) {
+					t.Errorf("%s: error repeats the bundle: %v", name, err)
+				}
+			}
 		}
 	}
 }

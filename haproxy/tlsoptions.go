@@ -1,0 +1,38 @@
+package haproxy
+
+import (
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// crtListOptions are a listener's TLS options as the SSL settings of a crt-list line (the part in
+// brackets), in a fixed order; "" when it sets none. The values were checked by package syntax:
+// none holds a space or a bracket.
+func crtListOptions(o model.TLSOptions) string {
+	var parts []string
+	add := func(keyword, value string) {
+		if value != "" {
+			parts = append(parts, keyword+" "+value)
+		}
+	}
+	add("ssl-min-ver", o.MinVersion)
+	add("ssl-max-ver", o.MaxVersion)
+	add("ciphers", o.Ciphers)
+	add("ciphersuites", o.CipherSuites)
+	add("alpn", o.ALPN)
+	return strings.Join(parts, " ")
+}
+
+// splitCrtListLine splits a crt-list line into its file, its SSL settings (without brackets) and its
+// SNI filters.
+func splitCrtListLine(line string) (file, options string, filters []string) {
+	file, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	rest = strings.TrimSpace(rest)
+	if strings.HasPrefix(rest, "[") {
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			options, rest = rest[1:end], rest[end+1:]
+		}
+	}
+	return file, options, strings.Fields(rest)
+}
