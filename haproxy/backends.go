@@ -111,7 +111,8 @@ func sameServers(a, b []model.Server) bool {
 	}
 	// TLS settings are compared by value: each build makes its own.
 	return slices.EqualFunc(a, b, func(x, y model.Server) bool {
-		return x.Service == y.Service && x.Address == y.Address && x.Port == y.Port && x.Weight == y.Weight && model.SameTLS(x.TLS, y.TLS)
+		return x.Service == y.Service && x.Address == y.Address && x.Port == y.Port && x.Weight == y.Weight &&
+			x.ProxyProtocol == y.ProxyProtocol && model.SameTLS(x.TLS, y.TLS)
 	})
 }
 

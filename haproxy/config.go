@@ -90,6 +90,9 @@ type ServerLine struct {
 	// path of one of the Config's CAFiles) its certificate must chain to; Hostname is the name
 	// sent as SNI and verified in its certificate. Without CAFile the server gets plain TCP.
 	CAFile, Hostname string
+	// ProxyV2 sends the server a PROXY protocol v2 header, with the client's address, before
+	// the stream ("send-proxy-v2").
+	ProxyV2 bool
 }
 
 // File is one file HAProxy reads. Secret files are written 0600.
@@ -440,8 +443,12 @@ func addCertificates(cfg *Config, s Settings, certs []model.Certificate) []byte 
 		cfg.Files[path] = File{Content: pem, Secret: true}
 		cfg.Certs[path] = true
 		fmt.Fprintf(&list, "%s", path)
-		if opts := crtListOptions(c.Options); opts != "" {
+		if opts := crtListOptions(c.Options, s.Dir); opts != "" {
 			fmt.Fprintf(&list, " [%s]", opts)
+		}
+		if c.Options.ClientVerify != "" {
+			// In HAProxy's CA store before the line that names it (see cafiles.go).
+			cfg.addCAFiles([]caFile{{path: caFilePath(s.Dir, c.Options.ClientCAFingerprint), content: joinPEM(c.ClientCACertificates)}})
 		}
 		for _, name := range c.SNIFilter {
 			fmt.Fprintf(&list, " %s", name)

@@ -42,11 +42,16 @@ func spareServerName(backend, server string) string {
 // serverName names a server by its Service and endpoint. A server the proxy connects to over TLS
 // also carries a hash of its TLS settings: HAProxy cannot change them on a running server, so new
 // settings (another CA or hostname) make new servers, added beside the old ones before those are
-// drained, and a name never comes back with other settings.
+// drained, and a name never comes back with other settings. The same holds for the PROXY
+// protocol header, which HAProxy cannot switch on or off on a running server either: a server
+// sent one ends in ":proxy-v2".
 func serverName(s model.Server) string {
 	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 	if s.TLS != nil {
 		name += ":tls-" + fileID(s.TLS.Hostname+" "+caFileOf(s.TLS))
+	}
+	if s.ProxyProtocol {
+		name += ":proxy-v2"
 	}
 	return name
 }
@@ -86,7 +91,7 @@ func certFileName(c model.Certificate) string {
 	if c.Options == (model.TLSOptions{}) {
 		return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
 	}
-	return "c" + fileID(c.Namespace+"/"+c.Name+"\x00"+crtListOptions(c.Options)) + ".pem"
+	return "c" + fileID(c.Namespace+"/"+c.Name+"\x00"+crtListOptions(c.Options, "")) + ".pem"
 }
 
 // caFileName is a CA bundle's file: named by its fingerprint, so a file's name always means the

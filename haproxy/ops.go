@@ -60,7 +60,9 @@ type Op struct {
 	// CAFile and Hostname are an added server's TLS settings (see ServerLine); CAFile alone names
 	// the CA file of a CA store op, with Payload its content.
 	CAFile, Hostname string
-	Map, Key, Value  string
+	// ProxyV2 is an added server's PROXY protocol setting (see ServerLine).
+	ProxyV2         bool
+	Map, Key, Value string
 	// Entries are the whole content of a replaced map, key to value.
 	Entries map[string]string
 	// CrtList and Line name a crt-list and one of its lines ("<cert file> [<sni filter> ...]").
@@ -135,7 +137,8 @@ func (o Op) Command() string {
 	return fmt.Sprintf("unknown op %d", o.Kind)
 }
 
-// serverArgs is what follows an added server's name: address, weight and TLS options.
+// serverArgs is what follows an added server's name: address, weight, PROXY protocol and TLS
+// options.
 func (o Op) serverArgs() string {
-	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname}))
+	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ProxyV2: o.ProxyV2}))
 }

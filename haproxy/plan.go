@@ -109,9 +109,9 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	p := Plan{Spares: spares}
 	serversIn, serversOut := serverOps(bySection(before, live.Spares), bySection(after, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
-	// Likewise the CA files servers name.
-	p.Ops = append(p.Ops, certsIn...)
+	// Likewise the CA files crt-list lines and servers name.
 	p.Ops = append(p.Ops, casIn...)
+	p.Ops = append(p.Ops, certsIn...)
 	p.Ops = append(p.Ops, serversIn...)
 	p.Ops = append(p.Ops, mapOps(running, wanted, live.Spares, spares)...)
 	p.Ops = append(p.Ops, certsOut...)
@@ -296,7 +296,7 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 			switch {
 			case i < 0:
 				added = append(added,
-					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname},
+					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ProxyV2: s.ProxyV2},
 					Op{Kind: EnableServer, Backend: backend, Server: s.Name})
 			case old[i].Weight != s.Weight:
 				added = append(added, Op{Kind: SetWeight, Backend: backend, Server: s.Name, Weight: s.Weight})

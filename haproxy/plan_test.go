@@ -84,6 +84,9 @@ func TestPlanChange(t *testing.T) {
 		bazCert            = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "baz"})
 		barOptions         = model.TLSOptions{MinVersion: "TLSv1.3", ALPN: "h2,http/1.1"}
 		barCertWithOptions = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar", Options: barOptions})
+		clientOptions      = model.TLSOptions{ClientVerify: model.ClientVerifyRequired, ClientCAFingerprint: "c1a0000000000000000000000000000000000000000000000000000000000000"}
+		clientCAFile       = caFilePath("/d", clientOptions.ClientCAFingerprint)
+		barCertWithClients = "/d/certs/" + certFileName(model.Certificate{Namespace: "default", Name: "bar", Options: clientOptions})
 	)
 	runPlanCases(t, []planCase{
 		{name: "nothing changed", from: plane(), to: plane()},
@@ -311,6 +314,24 @@ func TestPlanChange(t *testing.T) {
 				"set ssl cert " + barCertWithOptions + " <<",
 				"commit ssl cert " + barCertWithOptions,
 				"add ssl crt-list " + crtList + " " + barCertWithOptions + " [ssl-min-ver TLSv1.3 alpn h2,http/1.1]",
+				"del ssl crt-list " + crtList + " " + barCert,
+				"del ssl cert " + barCert,
+			},
+		},
+		{
+			name: "client certificates required on a listener: the CA file into the store, then the new crt-list line naming it",
+			from: plane(), to: plane(func(dp *model.DataPlane) {
+				dp.Sockets[0].Certificates[0].Options = clientOptions
+				dp.Sockets[0].Certificates[0].ClientCACertificates = []byte("-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n")
+			}),
+			commands: []string{
+				"new ssl ca-file " + clientCAFile,
+				"set ssl ca-file " + clientCAFile + " <<",
+				"commit ssl ca-file " + clientCAFile,
+				"new ssl cert " + barCertWithClients,
+				"set ssl cert " + barCertWithClients + " <<",
+				"commit ssl cert " + barCertWithClients,
+				"add ssl crt-list " + crtList + " " + barCertWithClients + " [verify required ca-file " + clientCAFile + "]",
 				"del ssl crt-list " + crtList + " " + barCert,
 				"del ssl cert " + barCert,
 			},

@@ -155,7 +155,8 @@ func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
 }
 
 // ServerState is one server line of "show servers state". Of a server's TLS settings it shows
-// only whether it has any; their hash is part of the server's name (see serverName).
+// only whether it has any; their hash is part of the server's name (see serverName). Whether it
+// sends a PROXY protocol header it does not show at all: the name's ":proxy-v2" says it.
 type ServerState struct {
 	Backend string
 	ServerLine

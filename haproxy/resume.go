@@ -144,7 +144,8 @@ func confirmOps(cfg *Config, spares map[string]string) []Op {
 }
 
 // readCertificates fills each certificate of a saved model from the file HAProxy loaded it from:
-// certificate and key joined, which renders to the same file again.
+// certificate and key joined, which renders to the same file again; and its client CA bundle from
+// its CA file.
 func (m *Manager) readCertificates(dp *model.DataPlane) error {
 	for i := range dp.Sockets {
 		for _, certs := range [][]model.Certificate{dp.Sockets[i].Certificates, dp.Sockets[i].HTTPSCertificates} {
@@ -154,6 +155,11 @@ func (m *Manager) readCertificates(dp *model.DataPlane) error {
 					return fmt.Errorf("certificate %s/%s: %w", certs[j].Namespace, certs[j].Name, err)
 				}
 				certs[j].CertPEM, certs[j].KeyPEM = pem, nil
+				if fp := certs[j].Options.ClientCAFingerprint; certs[j].Options.ClientVerify != "" {
+					if certs[j].ClientCACertificates, err = os.ReadFile(caFilePath(m.settings.Dir, fp)); err != nil {
+						return fmt.Errorf("client CA file of certificate %s/%s: %w", certs[j].Namespace, certs[j].Name, err)
+					}
+				}
 			}
 		}
 	}

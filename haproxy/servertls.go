@@ -42,7 +42,7 @@ func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
 	var out []ServerLine
 	var cas []caFile
 	for _, srv := range b.Servers {
-		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight}
+		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, ProxyV2: srv.ProxyProtocol}
 		if srv.TLS != nil {
 			line.CAFile, line.Hostname = caFileOf(srv.TLS), srv.TLS.Hostname
 			if !srv.TLS.SystemCAs {
@@ -71,11 +71,15 @@ func addCAFile(cas []caFile, ca caFile) []caFile {
 }
 
 // appendServerArgs writes what follows a server's name, in haproxy.cfg and in "add server" alike:
-// its address, weight and TLS options.
+// its address, weight, PROXY protocol and TLS options.
 func appendServerArgs(out []byte, s ServerLine) []byte {
 	out = append(out, s.Address...)
 	out = append(out, " weight "...)
 	out = strconv.AppendInt(out, int64(s.Weight), 10)
+	if s.ProxyV2 {
+		// The header goes first on the connection, before a TLS handshake with the server.
+		out = append(out, " send-proxy-v2"...)
+	}
 	if s.CAFile == "" {
 		return out
 	}

@@ -8,8 +8,8 @@ import (
 
 // crtListOptions are a listener's TLS options as the SSL settings of a crt-list line (the part in
 // brackets), in a fixed order; "" when it sets none. The values were checked by package syntax:
-// none holds a space or a bracket.
-func crtListOptions(o model.TLSOptions) string {
+// none holds a space or a bracket. A client CA bundle is a file in dir named by its fingerprint.
+func crtListOptions(o model.TLSOptions, dir string) string {
 	var parts []string
 	add := func(keyword, value string) {
 		if value != "" {
@@ -21,6 +21,10 @@ func crtListOptions(o model.TLSOptions) string {
 	add("ciphers", o.Ciphers)
 	add("ciphersuites", o.CipherSuites)
 	add("alpn", o.ALPN)
+	if o.ClientVerify != "" {
+		add("verify", o.ClientVerify)
+		add("ca-file", caFilePath(dir, o.ClientCAFingerprint))
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -175,7 +175,10 @@ type Certificate struct {
 	// Options are the TLS settings of the listener that serves the certificate.
 	Options TLSOptions `json:"options,omitzero"`
 	CertPEM []byte     `json:"-"`
-	KeyPEM  []byte     `json:"-"`
+	// ClientCACertificates is the PEM bundle client certificates are verified against, when
+	// Options.ClientVerify is set; Options.ClientCAFingerprint is its hex SHA-256.
+	ClientCACertificates []byte `json:"-"`
+	KeyPEM               []byte `json:"-"`
 }
 
 // TLSOptions are a terminating listener's TLS settings; empty fields keep the proxy's defaults.
@@ -187,7 +190,17 @@ type TLSOptions struct {
 	Ciphers      string `json:"ciphers,omitempty"`
 	CipherSuites string `json:"cipherSuites,omitempty"`
 	ALPN         string `json:"alpn,omitempty"`
+	// ClientVerify asks clients for a certificate: "required" refuses a handshake without a valid
+	// one, "optional" takes one without a certificate; "" asks for none.
+	ClientVerify        string `json:"clientVerify,omitempty"`
+	ClientCAFingerprint string `json:"clientCAFingerprint,omitempty"`
 }
+
+// Client certificate verification modes (TLSOptions.ClientVerify).
+const (
+	ClientVerifyRequired = "required"
+	ClientVerifyOptional = "optional"
+)
 
 // Format prints a certificate by name and fingerprint whatever the verb: printing a model never
 // shows its PEM, and so never its private key.
@@ -232,6 +245,9 @@ type ServiceRef struct {
 	// TLS is set when a BackendTLSPolicy selects the Service port: the proxy connects to its
 	// servers over TLS and verifies them.
 	TLS *BackendTLS `json:"tls,omitempty"`
+	// ProxyProtocol is set when the Service port asks for a PROXY protocol v2 header (its
+	// appProtocol): every connection to its servers starts with the client's address.
+	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
 }
 
 // Key is the Service's "namespace/name".
@@ -245,6 +261,8 @@ type Server struct {
 	Weight  int32  `json:"weight"`
 	// TLS is its ServiceRef's: shared by every server of that Service port, never changed.
 	TLS *BackendTLS `json:"tls,omitempty"`
+	// ProxyProtocol is its ServiceRef's: the server is sent a PROXY protocol v2 header first.
+	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
 }
 
 // BackendTLS is how the proxy opens TLS to a server and verifies it (a BackendTLSPolicy).

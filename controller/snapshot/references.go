@@ -10,8 +10,8 @@ import (
 // other Secret, Service, EndpointSlice or Namespace costs nothing. A reference counts whether or
 // not it resolves, so an object created after the route that names it is seen at once.
 type References struct {
-	// Secrets, Services and ConfigMaps are "namespace/name" keys. ConfigMaps are those the
-	// BackendTLSPolicies name for CA certificates.
+	// Secrets, Services and ConfigMaps are "namespace/name" keys. ConfigMaps are those that
+	// BackendTLSPolicies and Gateways' client certificate validation name for CA certificates.
 	Secrets, Services, ConfigMaps map[string]bool
 	// NamespaceLabels is set when some listener admits routes by namespace label: then a
 	// Namespace's labels are read.
@@ -30,6 +30,22 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 	}
 	for i := range gateways {
 		gw := &gateways[i]
+		if tls := gw.Spec.TLS; tls != nil && tls.Frontend != nil {
+			validations := []*gatewayv1.FrontendTLSValidation{tls.Frontend.Default.Validation}
+			for _, p := range tls.Frontend.PerPort {
+				validations = append(validations, p.TLS.Validation)
+			}
+			for _, v := range validations {
+				if v == nil {
+					continue
+				}
+				for _, ref := range v.CACertificateRefs {
+					if isCore(&ref.Group) && ref.Kind == "ConfigMap" {
+						refs.ConfigMaps[key(ref.Namespace, gw.Namespace, ref.Name)] = true
+					}
+				}
+			}
+		}
 		for _, l := range gw.Spec.Listeners {
 			if l.AllowedRoutes != nil && l.AllowedRoutes.Namespaces != nil && l.AllowedRoutes.Namespaces.From != nil &&
 				*l.AllowedRoutes.Namespaces.From == gatewayv1.NamespacesFromSelector {

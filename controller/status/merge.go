@@ -153,10 +153,19 @@ func mergeGatewayStatus(old gatewayv1.GatewayStatus, desired model.Gateway, now 
 		}
 		out.Addresses = append(out.Addresses, gatewayv1.GatewayStatusAddress{Type: ptr.To(addressType), Value: a})
 	}
-	out.Conditions = mergeConditions(old.Conditions, desired.Conditions, now)
+	previous := old.Conditions
+	if !slices.ContainsFunc(desired.Conditions, func(c metav1.Condition) bool { return c.Type == insecureFrontend }) {
+		// The spec asks for it to go once no listener falls back: it is this controller's.
+		previous = slices.DeleteFunc(slices.Clone(previous), func(c metav1.Condition) bool { return c.Type == insecureFrontend })
+	}
+	out.Conditions = mergeConditions(previous, desired.Conditions, now)
 	out.Listeners = mergeListeners(old.Listeners, desired.Listeners, now)
 	return out
 }
+
+// insecureFrontend is the Gateway condition saying some listener takes clients without a valid
+// certificate.
+const insecureFrontend = string(gatewayv1.GatewayConditionInsecureFrontendValidationMode)
 
 // mergeListeners returns the model's listeners (the Gateway's listeners are ours alone), each
 // keeping the transition times of the old listener of the same name.

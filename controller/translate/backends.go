@@ -29,6 +29,7 @@ type weightedEndpoints struct {
 	service   string
 	weight    int32
 	tls       *model.BackendTLS
+	proxyV2   bool
 	endpoints []endpoint
 }
 
@@ -70,7 +71,7 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 func Servers(refs []model.ServiceRef, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
 	groups := make([]weightedEndpoints, len(refs))
 	for i, ref := range refs {
-		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS,
+		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxyV2: ref.ProxyProtocol,
 			endpoints: servingEndpoints(slicesByService[ref.Key()], ref.PortName)}
 	}
 	return servers(groups)
@@ -116,7 +117,8 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 	if ref.Weight != nil {
 		weight = *ref.Weight
 	}
-	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: svc.Spec.Ports[servicePort].Name, Weight: weight}, nil
+	port := svc.Spec.Ports[servicePort]
+	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: sendsProxyV2(port)}, nil
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:
@@ -195,11 +197,13 @@ func servers(groups []weightedEndpoints) []model.Server {
 		}
 	}
 	var out []model.Server
-	// The same endpoint through ports with and without TLS is two servers.
+	// The same endpoint through ports with and without TLS, or with and without a PROXY header,
+	// is two servers.
 	type key struct {
 		service, address string
 		port             int32
 		tls              *model.BackendTLS
+		proxyV2          bool
 	}
 	seen := map[key]bool{}
 	for i, g := range groups {
@@ -208,12 +212,12 @@ func servers(groups []weightedEndpoints) []model.Server {
 			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
 		}
 		for _, ep := range g.endpoints {
-			k := key{g.service, ep.address, ep.port, g.tls}
+			k := key{g.service, ep.address, ep.port, g.tls, g.proxyV2}
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
-			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls}
+			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls, ProxyProtocol: g.proxyV2}
 			if ep.draining {
 				server.Weight = 0
 			}

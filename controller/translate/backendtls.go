@@ -148,26 +148,33 @@ func judgePolicy(p *gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.Co
 	return out
 }
 
-// caCertificates reads the CA bundle one caCertificateRef names: a ConfigMap's ca.crt, checked the
-// way HAProxy loads a CA file. Otherwise it says why not, and whether the kind is the problem.
+// caCertificates reads the CA bundle one caCertificateRef of a policy names. Otherwise it says why
+// not, and whether the kind is the problem.
 func caCertificates(namespace string, ref gatewayv1.LocalObjectReference, configMaps map[string]*corev1.ConfigMap) ([]byte, string, bool) {
 	if ref.Group != "" && ref.Group != corev1.GroupName || ref.Kind != "ConfigMap" {
 		return nil, fmt.Sprintf("caCertificateRef %s: kind %s is not supported; supported: core ConfigMap",
 			ref.Name, strings.TrimPrefix(string(ref.Group)+"/"+string(ref.Kind), "/")), true
 	}
-	cm, ok := configMaps[namespace+"/"+string(ref.Name)]
+	pem, problem := configMapCAs(namespace, string(ref.Name), configMaps)
+	return pem, problem, false
+}
+
+// configMapCAs reads a ConfigMap's ca.crt, checked the way HAProxy loads a CA file, or says why
+// it cannot.
+func configMapCAs(namespace, name string, configMaps map[string]*corev1.ConfigMap) ([]byte, string) {
+	cm, ok := configMaps[namespace+"/"+name]
 	if !ok {
-		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap not found", ref.Name), false
+		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap not found", name)
 	}
 	data, ok := cm.Data[caCertificateKey]
 	if !ok {
-		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap has no key %s", ref.Name, caCertificateKey), false
+		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap has no key %s", name, caCertificateKey)
 	}
 	pem, err := syntax.CABundle([]byte(data))
 	if err != nil {
-		return nil, fmt.Sprintf("caCertificateRef %s: %v", ref.Name, err), false
+		return nil, fmt.Sprintf("caCertificateRef %s: %v", name, err)
 	}
-	return pem, "", false
+	return pem, ""
 }
 
 // forPort is the policy that serves a Service port: the one naming the port, else the one naming

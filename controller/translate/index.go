@@ -21,6 +21,7 @@ type index struct {
 	slicesByService map[string][]*discoveryv1.EndpointSlice
 	secrets         map[string]*corev1.Secret
 	namespaceLabels map[string]map[string]string
+	configMaps      map[string]*corev1.ConfigMap
 	policies        *backendPolicies
 }
 
@@ -41,12 +42,12 @@ func newIndex(s *snapshot.Snapshot) *index {
 	for i := range s.Namespaces {
 		in.namespaceLabels[s.Namespaces[i].Name] = s.Namespaces[i].Labels
 	}
+	in.configMaps = make(map[string]*corev1.ConfigMap, len(s.ConfigMaps))
+	for i := range s.ConfigMaps {
+		in.configMaps[s.ConfigMaps[i].Namespace+"/"+s.ConfigMaps[i].Name] = &s.ConfigMaps[i]
+	}
 	if len(s.BackendTLSPolicies) > 0 {
-		configMaps := map[string]*corev1.ConfigMap{}
-		for i := range s.ConfigMaps {
-			configMaps[s.ConfigMaps[i].Namespace+"/"+s.ConfigMaps[i].Name] = &s.ConfigMaps[i]
-		}
-		in.policies = newBackendPolicies(s.BackendTLSPolicies, configMaps)
+		in.policies = newBackendPolicies(s.BackendTLSPolicies, in.configMaps)
 	}
 	return in
 }

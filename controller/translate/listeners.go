@@ -45,8 +45,10 @@ type listener struct {
 	// conditions by type, filled in validation order; the first problem of each type stands.
 	accept, resolve, conflict metav1.Condition
 	certificates              []model.Certificate
-	// tlsOptions are what its tls.options set, for the certificates it serves.
+	// tlsOptions are what its tls.options and the Gateway's spec.tls.frontend set, for the
+	// certificates it serves; clientCAs is the bundle client certificates are verified against.
 	tlsOptions model.TLSOptions
+	clientCAs  []byte
 	attached   int32
 }
 
@@ -104,6 +106,7 @@ func validateListeners(gw *gatewayv1.Gateway, in *index) []*listener {
 			l.kinds, l.resolve = routeKinds(l.spec, supported, gen)
 		}
 		if l.accepted && l.mode() == gatewayv1.TLSModeTerminate {
+			resolveClientValidation(l, in)
 			resolveCertificates(l, in)
 		}
 		out = append(out, l)
@@ -189,7 +192,7 @@ func resolveCertificates(l *listener, in *index) {
 			fail(gatewayv1.ListenerReasonInvalidCertificateRef, fmt.Sprintf("certificateRef %s: %v", name, err))
 			continue
 		}
-		cert.SNIFilter, cert.Options = filter, l.tlsOptions
+		cert.SNIFilter, cert.Options, cert.ClientCACertificates = filter, l.tlsOptions, l.clientCAs
 		l.certificates = append(l.certificates, cert)
 	}
 }

@@ -5,18 +5,25 @@ package echo
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
+	"time"
 )
 
 // Server is one listening backend.
 type Server struct {
 	Name     string
 	listener net.Listener
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	// tls is set for a backend that terminates TLS.
+	tls *tls.Config
+	// proxyHeader is set for a backend that reads a PROXY protocol v2 header first (ListenProxied).
+	proxyHeader bool
+	wg          sync.WaitGroup
+	mu          sync.Mutex
+	conns       map[net.Conn]struct{}
 }
 
 // Greeting is the first line a backend sends: "<name> tls=<bool> sni=<name>".
@@ -24,16 +31,36 @@ func Greeting(name string, isTLS bool, sni string) string {
 	return fmt.Sprintf("%s tls=%t sni=%s", name, isTLS, sni)
 }
 
+// NoProxyHeader is what ProxiedGreeting says of a connection that started without a PROXY header.
+const NoProxyHeader = "none"
+
+// ProxiedGreeting is the first line a backend started with ListenProxied sends: Greeting, then
+// " proxy=<source>", the client's address the PROXY header carried ("local" for the LOCAL
+// command, NoProxyHeader without a header).
+func ProxiedGreeting(name string, isTLS bool, sni, source string) string {
+	return Greeting(name, isTLS, sni) + " proxy=" + source
+}
+
 // Listen starts a backend on addr (host:port, port 0 for any). With cert set, it terminates TLS.
 func Listen(name, addr string, cert *tls.Certificate) (*Server, error) {
+	return listen(name, addr, cert, false)
+}
+
+// ListenProxied starts a backend like Listen that first reads a PROXY protocol v2 header when a
+// connection starts with one, and greets with ProxiedGreeting.
+func ListenProxied(name, addr string, cert *tls.Certificate) (*Server, error) {
+	return listen(name, addr, cert, true)
+}
+
+func listen(name, addr string, cert *tls.Certificate, proxyHeader bool) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	s := &Server{Name: name, listener: l, proxyHeader: proxyHeader, conns: map[net.Conn]struct{}{}}
 	if cert != nil {
-		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}})
+		s.tls = &tls.Config{Certificates: []tls.Certificate{*cert}}
 	}
-	s := &Server{Name: name, listener: l, conns: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
@@ -76,20 +103,74 @@ func (s *Server) serve() {
 
 func (s *Server) handle(conn net.Conn) {
 	defer conn.Close()
+	stream, source := conn, ""
+	if s.proxyHeader {
+		r := bufio.NewReader(conn)
+		var err error
+		if source, err = proxySource(conn, r); err != nil {
+			return
+		}
+		stream = &bufferedConn{Conn: conn, r: r}
+	}
 	isTLS, sni := false, ""
-	if tc, ok := conn.(*tls.Conn); ok {
+	if s.tls != nil {
+		tc := tls.Server(stream, s.tls)
 		if err := tc.Handshake(); err != nil {
 			return
 		}
-		isTLS, sni = true, tc.ConnectionState().ServerName
+		stream, isTLS, sni = tc, true, tc.ConnectionState().ServerName
 	}
-	if _, err := fmt.Fprintln(conn, Greeting(s.Name, isTLS, sni)); err != nil {
+	greeting := Greeting(s.Name, isTLS, sni)
+	if s.proxyHeader {
+		greeting = ProxiedGreeting(s.Name, isTLS, sni, source)
+	}
+	if _, err := fmt.Fprintln(stream, greeting); err != nil {
 		return
 	}
-	lines := bufio.NewScanner(conn)
+	lines := bufio.NewScanner(stream)
 	for lines.Scan() {
-		if _, err := fmt.Fprintln(conn, lines.Text()); err != nil {
+		if _, err := fmt.Fprintln(stream, lines.Text()); err != nil {
 			return
 		}
 	}
 }
+
+// proxyHeaderWait is how long a backend that reads PROXY headers waits for a connection's first
+// byte before it takes the connection to have none: a proxy sends its header as soon as the
+// connection is up, while a client of this backend's plain TCP, which greets first, sends
+// nothing until it is greeted.
+const proxyHeaderWait = time.Second
+
+// proxySource reads the PROXY header a connection may start with and says what ProxiedGreeting
+// reports of it.
+func proxySource(conn net.Conn, r *bufio.Reader) (string, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(proxyHeaderWait))
+	_, err := r.Peek(1)
+	_ = conn.SetReadDeadline(time.Time{})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return NoProxyHeader, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	h, found, err := ReadProxyHeader(r)
+	switch {
+	case err != nil:
+		return "", err
+	case !found:
+		return NoProxyHeader, nil
+	case h.Local:
+		return "local", nil
+	case h.Source == nil:
+		return "unknown", nil
+	}
+	return h.Source.String(), nil
+}
+
+// bufferedConn is a connection whose reads go through a reader that may hold bytes read ahead.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -20,6 +20,9 @@ type Answer struct {
 	Serial *big.Int
 	// Names are the DNS names in that certificate.
 	Names []string
+	// Local is the client's own address of the connection ("ip:port"): the source address a
+	// proxy passes on to the backend.
+	Local string
 }
 
 // TLS connects to addr with server name sni, checks the echo of one line, and returns what
@@ -40,7 +43,7 @@ func TLS(addr, sni string) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	return Answer{Greeting: greeting, Serial: peer[0].SerialNumber, Names: peer[0].DNSNames}, nil
+	return Answer{Greeting: greeting, Serial: peer[0].SerialNumber, Names: peer[0].DNSNames, Local: conn.LocalAddr().String()}, nil
 }
 
 // Rejected reports nil when the gateway accepts a connection to addr with server name sni and

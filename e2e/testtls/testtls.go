@@ -31,6 +31,16 @@ func New(names ...string) (Pair, error) {
 	return selfSigned(key, x509.KeyUsageDigitalSignature, names)
 }
 
+// NewClient makes a self-signed ECDSA P-256 client certificate for names: it is its own CA, so a
+// bundle holding it verifies it.
+func NewClient(names ...string) (Pair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Pair{}, err
+	}
+	return newCertificate(key, x509.KeyUsageDigitalSignature, x509.ExtKeyUsageClientAuth, names)
+}
+
 // NewRSA makes a self-signed RSA-2048 certificate for names.
 func NewRSA(names ...string) (Pair, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -42,6 +52,10 @@ func NewRSA(names ...string) (Pair, error) {
 }
 
 func selfSigned(key crypto.Signer, usage x509.KeyUsage, names []string) (Pair, error) {
+	return newCertificate(key, usage, x509.ExtKeyUsageServerAuth, names)
+}
+
+func newCertificate(key crypto.Signer, usage x509.KeyUsage, extUsage x509.ExtKeyUsage, names []string) (Pair, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
 		return Pair{}, err
@@ -53,7 +67,7 @@ func selfSigned(key crypto.Signer, usage x509.KeyUsage, names []string) (Pair, e
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
 		KeyUsage:     usage,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  []x509.ExtKeyUsage{extUsage},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// TestClientCertificates asks the clients of a Terminate listener for certificates through the
+// Gateway's spec.tls.frontend: with AllowValidOnly a client without a certificate, or with one the
+// ConfigMap's CA did not sign, is refused and one it signed is served; AllowInsecureFallback takes
+// a client without a certificate and the Gateway says so; the CA rotated in the ConfigMap serves
+// the new client and refuses the old one. All of it without a reload.
+func TestClientCertificates(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	alice, err := testtls.NewClient("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := testtls.NewClient("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := echo.Listen("mutual-1", "10.244.0.60:9080", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(backend.Close)
+	objects := terminateGateway(t, "mutual", "mutual.example.com", "mutual-svc", 9080, nil)
+	for _, o := range objects {
+		if gw, ok := o.(*gatewayv1.Gateway); ok {
+			gw.Spec.TLS = &gatewayv1.GatewayTLSConfig{Frontend: &gatewayv1.FrontendTLSConfig{Default: gatewayv1.TLSConfig{
+				Validation: &gatewayv1.FrontendTLSValidation{CACertificateRefs: []gatewayv1.ObjectReference{{Kind: "ConfigMap", Name: "client-ca"}}}}}}
+		}
+	}
+	e.create(objects...)
+	e.create(
+		service("default", "mutual-svc", 9080, "tcp"),
+		endpointSlice("default", "mutual-svc", "tcp", 9080, "10.244.0.60"),
+		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "client-ca"), Data: map[string]string{"ca.crt": string(alice.CertPEM)}},
+	)
+	e.startController()
+	address := e.gatewayAddress("mutual-gateway") + ":8443"
+
+	connect := func(client *testtls.Pair) error {
+		config := &tls.Config{ServerName: "mutual.example.com", InsecureSkipVerify: true}
+		if client != nil {
+			cert, err := client.TLSCertificate()
+			if err != nil {
+				return err
+			}
+			config.Certificates = []tls.Certificate{cert}
+		}
+		_, err := greeted(address, config)
+		return err
+	}
+	served := func(client *testtls.Pair) func() error { return func() error { return connect(client) } }
+	refused := func(client *testtls.Pair) func() error {
+		return func() error {
+			if connect(client) == nil {
+				return fmt.Errorf("served; want the connection refused")
+			}
+			return nil
+		}
+	}
+	e.eventually("alice's certificate served", 30*time.Second, served(&alice))
+	e.eventually("no certificate refused", 5*time.Second, refused(nil))
+	e.eventually("bob's certificate, which the CA did not sign, refused", 5*time.Second, refused(&bob))
+	worker := e.workerPID()
+
+	setMode := func(mode gatewayv1.FrontendValidationModeType) {
+		t.Helper()
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			var gw gatewayv1.Gateway
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "mutual-gateway"}, &gw); err != nil {
+				return err
+			}
+			gw.Spec.TLS.Frontend.Default.Validation.Mode = mode
+			return e.client.Update(ctx, &gw)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insecure := func(want bool) func() error {
+		return func() error {
+			var gw gatewayv1.Gateway
+			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "mutual-gateway"}, &gw); err != nil {
+				return err
+			}
+			c := meta.FindStatusCondition(gw.Status.Conditions, string(gatewayv1.GatewayConditionInsecureFrontendValidationMode))
+			switch {
+			case want && (c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != gw.Generation):
+				return fmt.Errorf("InsecureFrontendValidationMode: %+v", c)
+			case !want && c != nil:
+				return fmt.Errorf("InsecureFrontendValidationMode still there: %+v", c)
+			}
+			return nil
+		}
+	}
+	setMode(gatewayv1.AllowInsecureFallback)
+	e.eventually("AllowInsecureFallback serves a client without a certificate", 20*time.Second, served(nil))
+	e.eventually("the Gateway says it takes clients without a valid certificate", 20*time.Second, insecure(true))
+	setMode(gatewayv1.AllowValidOnly)
+	e.eventually("AllowValidOnly refuses a client without a certificate again", 20*time.Second, refused(nil))
+	e.eventually("the Gateway's InsecureFrontendValidationMode condition removed", 20*time.Second, insecure(false))
+
+	var cm corev1.ConfigMap
+	if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "client-ca"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["ca.crt"] = string(bob.CertPEM)
+	if err := e.client.Update(ctx, &cm); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the rotated CA serves bob", 20*time.Second, served(&bob))
+	e.eventually("the rotated CA refuses alice", 5*time.Second, refused(&alice))
+	if now := e.workerPID(); now != worker {
+		t.Errorf("HAProxy worker %d became %d: a change of client certificate validation reloaded", worker, now)
+	}
+}
