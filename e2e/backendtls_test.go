@@ -43,40 +43,16 @@ func TestBackendTLSPolicy(t *testing.T) {
 	}
 	t.Cleanup(backend.Close)
 
-	section := gatewayv1.SectionName("https")
 	e.create(terminateGateway(t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
 	e.create(
 		service("default", "secure-svc", 443, "https"),
 		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.40"),
 		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca"), Data: map[string]string{"ca.crt": string(backendCert.CertPEM)}},
-		&gatewayv1.BackendTLSPolicy{ObjectMeta: objectMeta("default", "secure-backend"), Spec: gatewayv1.BackendTLSPolicySpec{
-			TargetRefs: []gatewayv1.LocalPolicyTargetReferenceWithSectionName{{
-				LocalPolicyTargetReference: gatewayv1.LocalPolicyTargetReference{Kind: "Service", Name: "secure-svc"}, SectionName: &section}},
-			Validation: gatewayv1.BackendTLSPolicyValidation{
-				CACertificateRefs: []gatewayv1.LocalObjectReference{{Kind: "ConfigMap", Name: "backend-ca"}},
-				Hostname:          backendName,
-			},
-		}},
+		verifiedPolicy("secure-backend", "secure-svc"),
 	)
 	e.startController()
 	address := e.gatewayAddress("secure-gateway") + ":8443"
-
-	reencrypted := func() error {
-		a, err := probe.TLS(address, "secure.example.com")
-		if err != nil {
-			return err
-		}
-		if want := echo.Greeting("secure-1", true, backendName); a.Greeting != want {
-			return fmt.Errorf("answered %q, want %q", a.Greeting, want)
-		}
-		return nil
-	}
-	refused := func() error {
-		if a, err := probe.TLS(address, "secure.example.com"); err == nil {
-			return fmt.Errorf("answered %q; want the connection closed", a.Greeting)
-		}
-		return nil
-	}
+	reencrypted, refused := answeredBy(address, "secure.example.com", "secure-1"), closedFor(address, "secure.example.com")
 	e.eventually("secure.example.com re-encrypted to its backend", 30*time.Second, reencrypted)
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionTrue, string(gatewayv1.PolicyReasonAccepted))
 	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionTrue, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs))
@@ -128,6 +104,45 @@ func TestBackendTLSPolicy(t *testing.T) {
 	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef))
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate))
 	e.eventually("a backend without a CA to verify it refused", 20*time.Second, refused)
+}
+
+// verifiedPolicy is a BackendTLSPolicy in "default" selecting port "https" of service, verified
+// against the CA bundle of ConfigMap backend-ca and backendName.
+func verifiedPolicy(name, service string) *gatewayv1.BackendTLSPolicy {
+	section := gatewayv1.SectionName("https")
+	return &gatewayv1.BackendTLSPolicy{ObjectMeta: objectMeta("default", name), Spec: gatewayv1.BackendTLSPolicySpec{
+		TargetRefs: []gatewayv1.LocalPolicyTargetReferenceWithSectionName{{
+			LocalPolicyTargetReference: gatewayv1.LocalPolicyTargetReference{Kind: "Service", Name: gatewayv1.ObjectName(service)}, SectionName: &section}},
+		Validation: gatewayv1.BackendTLSPolicyValidation{
+			CACertificateRefs: []gatewayv1.LocalObjectReference{{Kind: "ConfigMap", Name: "backend-ca"}},
+			Hostname:          backendName,
+		},
+	}}
+}
+
+// answeredBy checks that hostname through address reaches the TLS echo backend named backend,
+// re-encrypted with backendName as SNI.
+func answeredBy(address, hostname, backend string) func() error {
+	return func() error {
+		a, err := probe.TLS(address, hostname)
+		if err != nil {
+			return err
+		}
+		if want := echo.Greeting(backend, true, backendName); a.Greeting != want {
+			return fmt.Errorf("answered %q, want %q", a.Greeting, want)
+		}
+		return nil
+	}
+}
+
+// closedFor checks that a connection for hostname through address is closed unanswered.
+func closedFor(address, hostname string) func() error {
+	return func() error {
+		if a, err := probe.TLS(address, hostname); err == nil {
+			return fmt.Errorf("answered %q; want the connection closed", a.Greeting)
+		}
+		return nil
+	}
 }
 
 // waitPolicy waits until the BackendTLSPolicy's ancestor entry for secure-gateway has the

@@ -23,8 +23,10 @@ type backendBlock struct {
 	from           model.Backend
 	data           backendData
 	text, skeleton []byte
-	// caFiles are the CA files its servers name, by path.
-	caFiles []caFile
+	// caFiles are the CA files its servers name, by path; clientCerts the certificates they
+	// present.
+	caFiles     []caFile
+	clientCerts map[string]File
 }
 
 // renderBackend renders a route backend whose CA files go into dir.
@@ -32,7 +34,7 @@ func renderBackend(b model.Backend, dir string) *backendBlock {
 	servers, cas := serverLines(b, dir)
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
 		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: servers}
-	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas}
+	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas, clientCerts: clientCerts(b, dir)}
 	if b.HTTP {
 		block.skeleton = appendBackend(nil, data, nil)
 	}

@@ -44,6 +44,10 @@ func TestPlanBackendTLS(t *testing.T) {
 		bar    = "tlsroute:default:bar:rule0/bar:10.244.0.1:8080"
 	)
 	barTLS := func(tls *model.BackendTLS) func(*model.DataPlane) { return withServerTLS(0, tls) }
+	withClient := &model.BackendTLS{Hostname: caA.Hostname, CACertificates: caA.CACertificates, CAFingerprint: caA.CAFingerprint,
+		ClientCertificate: &model.Certificate{Namespace: "default", Name: "gateway-client", Fingerprint: "f1", CertPEM: []byte("client"), KeyPEM: []byte("key")}}
+	clientCert := clientCertPath("/d", withClient.ClientCertificate)
+	clientSuffix := strings.TrimPrefix(serverName(model.Server{TLS: withClient})[strings.LastIndex(serverName(model.Server{TLS: withClient}), ":")+1:], "tls-")
 	runPlanCases(t, []planCase{
 		{
 			name: "plain server to TLS with a CA bundle: the CA file goes into the store before the server that names it",
@@ -72,6 +76,22 @@ func TestPlanBackendTLS(t *testing.T) {
 				"shutdown sessions server " + bar + ":tls-37f4d6850034e3da",
 				"del server " + bar + ":tls-37f4d6850034e3da",
 				"del ssl ca-file " + fileA,
+			},
+		},
+		{
+			name: "the Gateway's client certificate presented: loaded before the servers that present it, which replace the old",
+			from: plane(barTLS(caA)), to: plane(barTLS(withClient), func(dp *model.DataPlane) {
+				dp.Backends[0].Refs = []model.ServiceRef{{Namespace: "default", Name: "bar", Weight: 1, TLS: withClient}}
+			}),
+			commands: []string{
+				"new ssl cert " + clientCert,
+				"set ssl cert " + clientCert + " <<",
+				"commit ssl cert " + clientCert,
+				"add server " + bar + ":tls-" + clientSuffix + " 10.244.0.1:8080 weight 1 ssl verify required ca-file " + fileA + sni + " crt " + clientCert,
+				"set server " + bar + ":tls-" + clientSuffix + " state ready",
+				"set server " + bar + ":tls-37f4d6850034e3da state maint",
+				"shutdown sessions server " + bar + ":tls-37f4d6850034e3da",
+				"del server " + bar + ":tls-37f4d6850034e3da",
 			},
 		},
 		{

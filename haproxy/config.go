@@ -90,6 +90,9 @@ type ServerLine struct {
 	// path of one of the Config's CAFiles) its certificate must chain to; Hostname is the name
 	// sent as SNI and verified in its certificate. Without CAFile the server gets plain TCP.
 	CAFile, Hostname string
+	// ClientCert is the certificate file (one of the Config's Certs) presented to the server; ""
+	// for none.
+	ClientCert string
 	// ProxyV2 sends the server a PROXY protocol v2 header, with the client's address, before
 	// the stream ("send-proxy-v2").
 	ProxyV2 bool
@@ -339,6 +342,9 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Servers[block.data.Name] = block.data.Servers
 		}
 		cfg.addCAFiles(block.caFiles)
+		for path, f := range block.clientCerts {
+			cfg.Files[path], cfg.Certs[path] = f, true
+		}
 		cfg.backends = append(cfg.backends, block)
 		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
 	}

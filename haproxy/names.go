@@ -48,7 +48,11 @@ func spareServerName(backend, server string) string {
 func serverName(s model.Server) string {
 	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 	if s.TLS != nil {
-		name += ":tls-" + fileID(s.TLS.Hostname+" "+caFileOf(s.TLS))
+		settings := s.TLS.Hostname + " " + caFileOf(s.TLS)
+		if c := s.TLS.ClientCertificate; c != nil {
+			settings += " " + clientCertPath("", c)
+		}
+		name += ":tls-" + fileID(settings)
 	}
 	if s.ProxyProtocol {
 		name += ":proxy-v2"

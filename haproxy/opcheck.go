@@ -12,7 +12,7 @@ import (
 // The build's validation keeps such strings out; this is the last check before the socket, so a
 // gap there can never turn into a second command.
 func (o Op) unsafeArgument() string {
-	args := []string{o.Backend, o.Server, o.Map, o.Key, o.Value, o.CrtList, o.Cert, o.CAFile, o.Hostname}
+	args := []string{o.Backend, o.Server, o.Map, o.Key, o.Value, o.CrtList, o.Cert, o.CAFile, o.Hostname, o.ClientCert}
 	if o.Address != "" {
 		args = append(args, o.Address)
 	}

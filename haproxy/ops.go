@@ -60,6 +60,8 @@ type Op struct {
 	// CAFile and Hostname are an added server's TLS settings (see ServerLine); CAFile alone names
 	// the CA file of a CA store op, with Payload its content.
 	CAFile, Hostname string
+	// ClientCert is the certificate an added server is presented (see ServerLine).
+	ClientCert string
 	// ProxyV2 is an added server's PROXY protocol setting (see ServerLine).
 	ProxyV2         bool
 	Map, Key, Value string
@@ -140,5 +142,5 @@ func (o Op) Command() string {
 // serverArgs is what follows an added server's name: address, weight, PROXY protocol and TLS
 // options.
 func (o Op) serverArgs() string {
-	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ProxyV2: o.ProxyV2}))
+	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ClientCert: o.ClientCert, ProxyV2: o.ProxyV2}))
 }

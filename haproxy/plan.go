@@ -114,8 +114,9 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	p.Ops = append(p.Ops, certsIn...)
 	p.Ops = append(p.Ops, serversIn...)
 	p.Ops = append(p.Ops, mapOps(running, wanted, live.Spares, spares)...)
-	p.Ops = append(p.Ops, certsOut...)
+	// Servers go before the certificates they present.
 	p.Ops = append(p.Ops, serversOut...)
+	p.Ops = append(p.Ops, certsOut...)
 	p.Ops = append(p.Ops, casOut...)
 	return checkOps(p)
 }
@@ -296,7 +297,7 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 			switch {
 			case i < 0:
 				added = append(added,
-					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ProxyV2: s.ProxyV2},
+					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ClientCert: s.ClientCert, ProxyV2: s.ProxyV2},
 					Op{Kind: EnableServer, Backend: backend, Server: s.Name})
 			case old[i].Weight != s.Weight:
 				added = append(added, Op{Kind: SetWeight, Backend: backend, Server: s.Name, Weight: s.Weight})

@@ -167,11 +167,23 @@ func (m *Manager) readCertificates(dp *model.DataPlane) error {
 }
 
 // readCAFiles fills the CA bundle of each server and backendRef of a saved model that has one from
-// its CA file, which renders to the same file again.
+// its CA file, which renders to the same file again, and the client certificate it presents from
+// its file.
 func (m *Manager) readCAFiles(dp *model.DataPlane) error {
 	read := map[string][]byte{}
 	fill := func(t *model.BackendTLS) error {
-		if t == nil || t.SystemCAs {
+		if t == nil {
+			return nil
+		}
+		if c := t.ClientCertificate; c != nil {
+			// Certificate and key joined, which renders to the same file again.
+			pem, err := os.ReadFile(clientCertPath(m.settings.Dir, c))
+			if err != nil {
+				return fmt.Errorf("client certificate %s/%s: %w", c.Namespace, c.Name, err)
+			}
+			c.CertPEM, c.KeyPEM = pem, nil
+		}
+		if t.SystemCAs {
 			return nil
 		}
 		path := caFilePath(m.settings.Dir, t.CAFingerprint)

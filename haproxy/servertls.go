@@ -36,6 +36,29 @@ type caFile struct {
 	content []byte
 }
 
+// clientCertPath is where a configuration in dir keeps a client certificate presented to servers:
+// named by the Secret and its fingerprint, so a rotated certificate is a new file for new servers.
+func clientCertPath(dir string, c *model.Certificate) string {
+	return filepath.Join(dir, "certs", "b"+fileID(c.Namespace+"/"+c.Name+"\x00"+c.Fingerprint)+".pem")
+}
+
+// clientCerts are the client certificates a route backend's servers present, from its Service
+// ports (so a backend keeps its certificate loaded while it has no endpoint), by path, each once.
+func clientCerts(b model.Backend, dir string) map[string]File {
+	var out map[string]File
+	for _, ref := range b.Refs {
+		if ref.TLS == nil || ref.TLS.ClientCertificate == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]File{}
+		}
+		c := ref.TLS.ClientCertificate
+		out[clientCertPath(dir, c)] = File{Content: joinPEM(c.CertPEM, c.KeyPEM), Secret: true}
+	}
+	return out
+}
+
 // serverLines are the server lines of a route backend, and the CA files they name, each once,
 // by path; CA files go into dir.
 func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
@@ -48,6 +71,9 @@ func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
 			if !srv.TLS.SystemCAs {
 				line.CAFile = caFilePath(dir, srv.TLS.CAFingerprint)
 				cas = addCAFile(cas, caFile{path: line.CAFile, content: joinPEM(srv.TLS.CACertificates)})
+			}
+			if c := srv.TLS.ClientCertificate; c != nil {
+				line.ClientCert = clientCertPath(dir, c)
 			}
 		}
 		out = append(out, line)
@@ -91,5 +117,10 @@ func appendServerArgs(out []byte, s ServerLine) []byte {
 	out = append(out, " sni str("...)
 	out = append(out, s.Hostname...)
 	out = append(out, ") verifyhost "...)
-	return append(out, s.Hostname...)
+	out = append(out, s.Hostname...)
+	if s.ClientCert != "" {
+		out = append(out, " crt "...)
+		out = append(out, s.ClientCert...)
+	}
+	return out
 }

@@ -277,6 +277,9 @@ type BackendTLS struct {
 	CAFingerprint string `json:"caFingerprint,omitempty"`
 	// SystemCAs verifies against the system's trusted roots instead.
 	SystemCAs bool `json:"systemCAs,omitempty"`
+	// ClientCertificate is the certificate the proxy presents to the server (the spec.tls.backend
+	// of the Gateways serving the route); nil for none.
+	ClientCertificate *Certificate `json:"clientCertificate,omitempty"`
 }
 
 // SameTLS reports whether two servers' TLS settings are equal (nil is plain TCP).
@@ -284,5 +287,13 @@ func SameTLS(a, b *BackendTLS) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a == b || a.Hostname == b.Hostname && a.CAFingerprint == b.CAFingerprint && a.SystemCAs == b.SystemCAs
+	return a == b || a.Hostname == b.Hostname && a.CAFingerprint == b.CAFingerprint && a.SystemCAs == b.SystemCAs &&
+		sameClientCertificate(a.ClientCertificate, b.ClientCertificate)
+}
+
+func sameClientCertificate(a, b *Certificate) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Namespace == b.Namespace && a.Name == b.Name && a.Fingerprint == b.Fingerprint
 }

@@ -30,6 +30,12 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 	}
 	for i := range gateways {
 		gw := &gateways[i]
+		if tls := gw.Spec.TLS; tls != nil && tls.Backend != nil && tls.Backend.ClientCertificateRef != nil {
+			ref := tls.Backend.ClientCertificateRef
+			if isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Secret") {
+				refs.Secrets[key(ref.Namespace, gw.Namespace, ref.Name)] = true
+			}
+		}
 		if tls := gw.Spec.TLS; tls != nil && tls.Frontend != nil {
 			validations := []*gatewayv1.FrontendTLSValidation{tls.Frontend.Default.Validation}
 			for _, p := range tls.Frontend.PerPort {

@@ -153,19 +153,20 @@ func mergeGatewayStatus(old gatewayv1.GatewayStatus, desired model.Gateway, now 
 		}
 		out.Addresses = append(out.Addresses, gatewayv1.GatewayStatusAddress{Type: ptr.To(addressType), Value: a})
 	}
-	previous := old.Conditions
-	if !slices.ContainsFunc(desired.Conditions, func(c metav1.Condition) bool { return c.Type == insecureFrontend }) {
-		// The spec asks for it to go once no listener falls back: it is this controller's.
-		previous = slices.DeleteFunc(slices.Clone(previous), func(c metav1.Condition) bool { return c.Type == insecureFrontend })
-	}
+	// The Gateway conditions the model sets only at times are this controller's alone: one the
+	// model no longer has goes (the spec asks so of InsecureFrontendValidationMode).
+	previous := slices.DeleteFunc(slices.Clone(old.Conditions), func(c metav1.Condition) bool {
+		return slices.Contains(occasionalGatewayConditions, c.Type) && !slices.ContainsFunc(desired.Conditions, func(d metav1.Condition) bool { return d.Type == c.Type })
+	})
 	out.Conditions = mergeConditions(previous, desired.Conditions, now)
 	out.Listeners = mergeListeners(old.Listeners, desired.Listeners, now)
 	return out
 }
 
-// insecureFrontend is the Gateway condition saying some listener takes clients without a valid
+// occasionalGatewayConditions are the Gateway conditions a model has only at times: while a
+// listener takes clients without a valid certificate, and while spec.tls.backend names a client
 // certificate.
-const insecureFrontend = string(gatewayv1.GatewayConditionInsecureFrontendValidationMode)
+var occasionalGatewayConditions = []string{string(gatewayv1.GatewayConditionInsecureFrontendValidationMode), string(gatewayv1.GatewayConditionResolvedRefs)}
 
 // mergeListeners returns the model's listeners (the Gateway's listeners are ours alone), each
 // keeping the transition times of the old listener of the same name.

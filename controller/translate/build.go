@@ -31,6 +31,10 @@ type gateway struct {
 	placement   placement
 	listeners   []*listener
 	attachments map[*listener][]attachment
+	// clientCertificate is presented to TLS backends (spec.tls.backend); resolvedRefs says how
+	// its reference resolved, nil without one.
+	clientCertificate *model.Certificate
+	resolvedRefs      *metav1.Condition
 }
 
 func (g *gateway) key() string { return g.spec.Namespace + "/" + g.spec.Name }
@@ -69,6 +73,7 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 			listeners:   validateListeners(gw, in),
 			attachments: map[*listener][]attachment{},
 		}
+		g.clientCertificate, g.resolvedRefs = backendClientCertificate(gw, in)
 		b.presize(g)
 		refuseReservedPorts(g, opts.Reserved)
 		gateways[types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}] = g

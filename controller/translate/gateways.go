@@ -52,6 +52,9 @@ func gatewayStatus(g *gateway) model.Gateway {
 		programmed = condition(string(gatewayv1.GatewayConditionProgrammed), true, string(gatewayv1.GatewayReasonProgrammed), "Gateway is programmed", gen)
 	}
 	out.Conditions = append(out.Conditions, programmed)
+	if g.resolvedRefs != nil {
+		out.Conditions = append(out.Conditions, *g.resolvedRefs)
+	}
 	if insecure := insecureCondition(g); insecure != nil {
 		out.Conditions = append(out.Conditions, *insecure)
 	}

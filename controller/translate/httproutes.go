@@ -36,6 +36,7 @@ func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*ga
 			}
 			return attachListeners(kindHTTPRoute, route, route.Spec.Hostnames, ref, gw, in)
 		})
+	r.presentClientCertificate(gateways, in)
 	return r
 }
 

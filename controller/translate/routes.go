@@ -103,6 +103,7 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 			return attachListeners(kindTLSRoute, route, route.Spec.Hostnames, ref, gw, in)
 		})
 	r.passthroughPlain(gateways, in)
+	r.presentClientCertificate(gateways, in)
 	return r
 }
 

@@ -52,15 +52,26 @@ func ListenProxied(name, addr string, cert *tls.Certificate) (*Server, error) {
 	return listen(name, addr, cert, true)
 }
 
+// ListenTLS starts a backend like Listen that terminates TLS with config: one that asks clients
+// for certificates stands in for a backend that authenticates the gateway.
+func ListenTLS(name, addr string, config *tls.Config) (*Server, error) {
+	return start(name, addr, config, false)
+}
+
 func listen(name, addr string, cert *tls.Certificate, proxyHeader bool) (*Server, error) {
+	var config *tls.Config
+	if cert != nil {
+		config = &tls.Config{Certificates: []tls.Certificate{*cert}}
+	}
+	return start(name, addr, config, proxyHeader)
+}
+
+func start(name, addr string, config *tls.Config, proxyHeader bool) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Name: name, listener: l, proxyHeader: proxyHeader, conns: map[net.Conn]struct{}{}}
-	if cert != nil {
-		s.tls = &tls.Config{Certificates: []tls.Certificate{*cert}}
-	}
+	s := &Server{Name: name, listener: l, tls: config, proxyHeader: proxyHeader, conns: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.serve()
 	return s, nil
