@@ -33,7 +33,8 @@ func TestClientCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backend, err := echo.Listen("mutual-1", "10.244.0.60:9080", nil)
+	// The backend learns the client's certificate from the PROXY header's SSL TLV.
+	backend, err := echo.ListenProxied("mutual-1", "10.244.0.60:9080", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,24 +47,31 @@ func TestClientCertificates(t *testing.T) {
 		}
 	}
 	e.create(objects...)
+	svc := service("default", "mutual-svc", 9080, "tcp")
+	svc.Spec.Ports[0].AppProtocol = ptrTo("haproxy-gateway.io/proxy-v2-ssl")
 	e.create(
-		service("default", "mutual-svc", 9080, "tcp"),
+		svc,
 		endpointSlice("default", "mutual-svc", "tcp", 9080, "10.244.0.60"),
 		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "client-ca"), Data: map[string]string{"ca.crt": string(alice.CertPEM)}},
 	)
 	e.startController()
 	address := e.gatewayAddress("mutual-gateway") + ":8443"
 
-	connect := func(client *testtls.Pair) error {
+	// identify says what the backend learnt of the client, or why the connection failed.
+	identify := func(client *testtls.Pair) (string, error) {
 		config := &tls.Config{ServerName: "mutual.example.com", InsecureSkipVerify: true}
 		if client != nil {
 			cert, err := client.TLSCertificate()
 			if err != nil {
-				return err
+				return "", err
 			}
 			config.Certificates = []tls.Certificate{cert}
 		}
-		_, err := greeted(address, config)
+		_, greeting, err := greeted(address, config)
+		return greeting, err
+	}
+	connect := func(client *testtls.Pair) error {
+		_, err := identify(client)
 		return err
 	}
 	served := func(client *testtls.Pair) func() error { return func() error { return connect(client) } }
@@ -76,6 +84,9 @@ func TestClientCertificates(t *testing.T) {
 		}
 	}
 	e.eventually("alice's certificate served", 30*time.Second, served(&alice))
+	if greeting, err := identify(&alice); err != nil || greeting != echo.ProxiedGreeting("mutual-1", false, "", "<client> cn=alice verified=true") {
+		t.Errorf("the backend learnt %q, %v; want alice, verified", greeting, err)
+	}
 	e.eventually("no certificate refused", 5*time.Second, refused(nil))
 	e.eventually("bob's certificate, which the CA did not sign, refused", 5*time.Second, refused(&bob))
 	worker := e.workerPID()
@@ -111,6 +122,9 @@ func TestClientCertificates(t *testing.T) {
 	}
 	setMode(gatewayv1.AllowInsecureFallback)
 	e.eventually("AllowInsecureFallback serves a client without a certificate", 20*time.Second, served(nil))
+	if greeting, err := identify(nil); err != nil || greeting != echo.ProxiedGreeting("mutual-1", false, "", "<client> cn= verified=false") {
+		t.Errorf("the backend learnt %q, %v; want no certificate", greeting, err)
+	}
 	e.eventually("the Gateway says it takes clients without a valid certificate", 20*time.Second, insecure(true))
 	setMode(gatewayv1.AllowValidOnly)
 	e.eventually("AllowValidOnly refuses a client without a certificate again", 20*time.Second, refused(nil))

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,23 +100,25 @@ func TestListenerTLSOptions(t *testing.T) {
 // handshake completes a TLS handshake with modern.example.com through address, offering protocol
 // versions up to maxVersion and the ALPN protocols, and reads the backend's greeting.
 func handshake(address string, maxVersion uint16, alpn ...string) (tls.ConnectionState, error) {
-	return greeted(address, &tls.Config{ServerName: "modern.example.com", InsecureSkipVerify: true,
+	state, _, err := greeted(address, &tls.Config{ServerName: "modern.example.com", InsecureSkipVerify: true,
 		MinVersion: tls.VersionTLS12, MaxVersion: maxVersion, NextProtos: alpn})
+	return state, err
 }
 
-// greeted connects through address with config and reads the backend's greeting: with TLS 1.3 a
-// refused client certificate shows only there, after the handshake.
-func greeted(address string, config *tls.Config) (tls.ConnectionState, error) {
+// greeted connects through address with config and reads the backend's greeting line, which it
+// returns with the client's own address in it: with TLS 1.3 a refused client certificate shows
+// only there, after the handshake.
+func greeted(address string, config *tls.Config) (tls.ConnectionState, string, error) {
 	dialer := &net.Dialer{Timeout: 3 * time.Second}
 	conn, err := tls.DialWithDialer(dialer, "tcp", address, config)
 	if err != nil {
-		return tls.ConnectionState{}, err
+		return tls.ConnectionState{}, "", err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 64)
-	if _, err := conn.Read(buf); err != nil {
-		return tls.ConnectionState{}, fmt.Errorf("no greeting from the backend: %w", err)
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return tls.ConnectionState{}, "", fmt.Errorf("no greeting from the backend: %w", err)
 	}
-	return conn.ConnectionState(), nil
+	return conn.ConnectionState(), strings.ReplaceAll(strings.TrimSpace(line), conn.LocalAddr().String(), "<client>"), nil
 }

@@ -93,9 +93,9 @@ type ServerLine struct {
 	// ClientCert is the certificate file (one of the Config's Certs) presented to the server; ""
 	// for none.
 	ClientCert string
-	// ProxyV2 sends the server a PROXY protocol v2 header, with the client's address, before
-	// the stream ("send-proxy-v2").
-	ProxyV2 bool
+	// Proxy is the PROXY protocol header sent to the server before the stream: the client's
+	// address ("send-proxy-v2"), and with it the client's TLS ("send-proxy-v2-ssl-cn").
+	Proxy model.ProxyProtocol
 }
 
 // File is one file HAProxy reads. Secret files are written 0600.

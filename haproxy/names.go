@@ -44,7 +44,7 @@ func spareServerName(backend, server string) string {
 // settings (another CA or hostname) make new servers, added beside the old ones before those are
 // drained, and a name never comes back with other settings. The same holds for the PROXY
 // protocol header, which HAProxy cannot switch on or off on a running server either: a server
-// sent one ends in ":proxy-v2".
+// sent one ends in ":proxy-v2" (":proxy-v2-ssl" with the client's TLS).
 func serverName(s model.Server) string {
 	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 	if s.TLS != nil {
@@ -54,8 +54,8 @@ func serverName(s model.Server) string {
 		}
 		name += ":tls-" + fileID(settings)
 	}
-	if s.ProxyProtocol {
-		name += ":proxy-v2"
+	if s.ProxyProtocol != model.NoProxyHeader {
+		name += ":proxy-" + string(s.ProxyProtocol)
 	}
 	return name
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
 // OpKind is one kind of runtime API change.
@@ -62,8 +64,8 @@ type Op struct {
 	CAFile, Hostname string
 	// ClientCert is the certificate an added server is presented (see ServerLine).
 	ClientCert string
-	// ProxyV2 is an added server's PROXY protocol setting (see ServerLine).
-	ProxyV2         bool
+	// Proxy is an added server's PROXY protocol header (see ServerLine).
+	Proxy           model.ProxyProtocol
 	Map, Key, Value string
 	// Entries are the whole content of a replaced map, key to value.
 	Entries map[string]string
@@ -142,5 +144,5 @@ func (o Op) Command() string {
 // serverArgs is what follows an added server's name: address, weight, PROXY protocol and TLS
 // options.
 func (o Op) serverArgs() string {
-	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ClientCert: o.ClientCert, ProxyV2: o.ProxyV2}))
+	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ClientCert: o.ClientCert, Proxy: o.Proxy}))
 }

@@ -297,7 +297,7 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 			switch {
 			case i < 0:
 				added = append(added,
-					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ClientCert: s.ClientCert, ProxyV2: s.ProxyV2},
+					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ClientCert: s.ClientCert, Proxy: s.Proxy},
 					Op{Kind: EnableServer, Backend: backend, Server: s.Name})
 			case old[i].Weight != s.Weight:
 				added = append(added, Op{Kind: SetWeight, Backend: backend, Server: s.Name, Weight: s.Weight})

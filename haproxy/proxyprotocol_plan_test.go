@@ -12,7 +12,7 @@ func withServerProxy(i int) func(*model.DataPlane) {
 	return func(dp *model.DataPlane) {
 		servers := make([]model.Server, len(dp.Backends[i].Servers))
 		for j, s := range dp.Backends[i].Servers {
-			s.ProxyProtocol = true
+			s.ProxyProtocol = model.ProxyV2
 			servers[j] = s
 		}
 		dp.Backends[i].Servers = servers

@@ -65,7 +65,7 @@ func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
 	var out []ServerLine
 	var cas []caFile
 	for _, srv := range b.Servers {
-		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, ProxyV2: srv.ProxyProtocol}
+		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, Proxy: srv.ProxyProtocol}
 		if srv.TLS != nil {
 			line.CAFile, line.Hostname = caFileOf(srv.TLS), srv.TLS.Hostname
 			if !srv.TLS.SystemCAs {
@@ -102,9 +102,12 @@ func appendServerArgs(out []byte, s ServerLine) []byte {
 	out = append(out, s.Address...)
 	out = append(out, " weight "...)
 	out = strconv.AppendInt(out, int64(s.Weight), 10)
-	if s.ProxyV2 {
-		// The header goes first on the connection, before a TLS handshake with the server.
+	// The header goes first on the connection, before a TLS handshake with the server.
+	switch s.Proxy {
+	case model.ProxyV2:
 		out = append(out, " send-proxy-v2"...)
+	case model.ProxyV2SSL:
+		out = append(out, " send-proxy-v2-ssl-cn"...)
 	}
 	if s.CAFile == "" {
 		return out

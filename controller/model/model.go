@@ -245,10 +245,23 @@ type ServiceRef struct {
 	// TLS is set when a BackendTLSPolicy selects the Service port: the proxy connects to its
 	// servers over TLS and verifies them.
 	TLS *BackendTLS `json:"tls,omitempty"`
-	// ProxyProtocol is set when the Service port asks for a PROXY protocol v2 header (its
-	// appProtocol): every connection to its servers starts with the client's address.
-	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
+	// ProxyProtocol is the PROXY protocol header the Service port asks for (its appProtocol):
+	// every connection to its servers starts with it.
+	ProxyProtocol ProxyProtocol `json:"proxyProtocol,omitempty"`
 }
+
+// ProxyProtocol is the header a server is sent before the stream.
+type ProxyProtocol string
+
+const (
+	// NoProxyHeader sends the stream alone.
+	NoProxyHeader ProxyProtocol = ""
+	// ProxyV2 sends a PROXY protocol v2 header with the client's address.
+	ProxyV2 ProxyProtocol = "v2"
+	// ProxyV2SSL adds what the proxy learnt of the client's TLS: whether it was TLS, whether a
+	// client certificate was presented and verified, and that certificate's subject CN.
+	ProxyV2SSL ProxyProtocol = "v2-ssl"
+)
 
 // Key is the Service's "namespace/name".
 func (r ServiceRef) Key() string { return r.Namespace + "/" + r.Name }
@@ -261,8 +274,8 @@ type Server struct {
 	Weight  int32  `json:"weight"`
 	// TLS is its ServiceRef's: shared by every server of that Service port, never changed.
 	TLS *BackendTLS `json:"tls,omitempty"`
-	// ProxyProtocol is its ServiceRef's: the server is sent a PROXY protocol v2 header first.
-	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
+	// ProxyProtocol is its ServiceRef's: the header the server is sent first.
+	ProxyProtocol ProxyProtocol `json:"proxyProtocol,omitempty"`
 }
 
 // BackendTLS is how the proxy opens TLS to a server and verifies it (a BackendTLSPolicy).

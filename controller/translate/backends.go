@@ -29,7 +29,7 @@ type weightedEndpoints struct {
 	service   string
 	weight    int32
 	tls       *model.BackendTLS
-	proxyV2   bool
+	proxy     model.ProxyProtocol
 	endpoints []endpoint
 }
 
@@ -71,7 +71,7 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 func Servers(refs []model.ServiceRef, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
 	groups := make([]weightedEndpoints, len(refs))
 	for i, ref := range refs {
-		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxyV2: ref.ProxyProtocol,
+		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxy: ref.ProxyProtocol,
 			endpoints: servingEndpoints(slicesByService[ref.Key()], ref.PortName)}
 	}
 	return servers(groups)
@@ -118,7 +118,7 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 		weight = *ref.Weight
 	}
 	port := svc.Spec.Ports[servicePort]
-	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: sendsProxyV2(port)}, nil
+	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: proxyProtocolOf(port)}, nil
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:
@@ -203,7 +203,7 @@ func servers(groups []weightedEndpoints) []model.Server {
 		service, address string
 		port             int32
 		tls              *model.BackendTLS
-		proxyV2          bool
+		proxy            model.ProxyProtocol
 	}
 	seen := map[key]bool{}
 	for i, g := range groups {
@@ -212,12 +212,12 @@ func servers(groups []weightedEndpoints) []model.Server {
 			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
 		}
 		for _, ep := range g.endpoints {
-			k := key{g.service, ep.address, ep.port, g.tls, g.proxyV2}
+			k := key{g.service, ep.address, ep.port, g.tls, g.proxy}
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
-			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls, ProxyProtocol: g.proxyV2}
+			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls, ProxyProtocol: g.proxy}
 			if ep.draining {
 				server.Weight = 0
 			}

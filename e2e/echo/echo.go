@@ -36,7 +36,8 @@ const NoProxyHeader = "none"
 
 // ProxiedGreeting is the first line a backend started with ListenProxied sends: Greeting, then
 // " proxy=<source>", the client's address the PROXY header carried ("local" for the LOCAL
-// command, NoProxyHeader without a header).
+// command, NoProxyHeader without a header), followed by " cn=<CN> verified=<bool>" when its SSL
+// TLV says the client spoke TLS to the proxy.
 func ProxiedGreeting(name string, isTLS bool, sni, source string) string {
 	return Greeting(name, isTLS, sni) + " proxy=" + source
 }
@@ -174,6 +175,9 @@ func proxySource(conn net.Conn, r *bufio.Reader) (string, error) {
 		return "local", nil
 	case h.Source == nil:
 		return "unknown", nil
+	case h.SSL != nil && h.SSL.TLS:
+		// What the proxy learnt of the client's TLS: see ProxiedGreeting.
+		return fmt.Sprintf("%s cn=%s verified=%t", h.Source, h.SSL.CN, h.SSL.CertVerified), nil
 	}
 	return h.Source.String(), nil
 }

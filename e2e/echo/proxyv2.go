@@ -35,6 +35,56 @@ type ProxyHeader struct {
 	// Source is the client's address and Destination the address it connected to; nil with
 	// Local, or with an address family other than TCP over IPv4 or IPv6.
 	Source, Destination *net.TCPAddr
+	// SSL is what the SSL TLV says of the client's TLS; nil without one.
+	SSL *ProxySSL
+}
+
+// ProxySSL is the SSL TLV of a PROXY v2 header (PP2_TYPE_SSL): how the client connected to the
+// proxy.
+type ProxySSL struct {
+	// TLS is set when the client spoke TLS to the proxy; CertVerified when it presented a
+	// certificate on this connection and the proxy verified it.
+	TLS, CertVerified bool
+	// CN is the common name of the client certificate's subject (PP2_SUBTYPE_SSL_CN); "" without.
+	CN string
+}
+
+// TLV types and flags of the SSL TLV.
+const (
+	tlvSSL          = 0x20
+	tlvSSLCN        = 0x22
+	clientSSL       = 0x01
+	clientCertConn  = 0x02
+	sslTLVFixedSize = 5 // client flags, then verify result
+)
+
+// readSSL finds the SSL TLV among a header's TLVs.
+func readSSL(tlvs []byte) *ProxySSL {
+	for len(tlvs) >= 3 {
+		kind, size := tlvs[0], int(binary.BigEndian.Uint16(tlvs[1:3]))
+		if len(tlvs) < 3+size {
+			return nil
+		}
+		value := tlvs[3 : 3+size]
+		tlvs = tlvs[3+size:]
+		if kind != tlvSSL || size < sslTLVFixedSize {
+			continue
+		}
+		client, verify := value[0], binary.BigEndian.Uint32(value[1:5])
+		ssl := &ProxySSL{TLS: client&clientSSL != 0, CertVerified: client&clientCertConn != 0 && verify == 0}
+		for sub := value[sslTLVFixedSize:]; len(sub) >= 3; {
+			subKind, subSize := sub[0], int(binary.BigEndian.Uint16(sub[1:3]))
+			if len(sub) < 3+subSize {
+				break
+			}
+			if subKind == tlvSSLCN {
+				ssl.CN = string(sub[3 : 3+subSize])
+			}
+			sub = sub[3+subSize:]
+		}
+		return ssl
+	}
+	return nil
 }
 
 // ReadProxyHeader reads a PROXY protocol v2 header from r when what r holds starts with one;
@@ -87,9 +137,10 @@ func ReadProxyHeader(r *bufio.Reader) (h ProxyHeader, found bool, err error) {
 	addr := func(ip []byte, port []byte) *net.TCPAddr {
 		return &net.TCPAddr{IP: net.IP(append([]byte(nil), ip...)), Port: int(binary.BigEndian.Uint16(port))}
 	}
-	// The addresses come first, then the ports; TLVs after them are skipped.
+	// The addresses come first, then the ports, then TLVs.
 	return ProxyHeader{
 		Source:      addr(rest[:size], rest[2*size:2*size+2]),
 		Destination: addr(rest[size:2*size], rest[2*size+2:2*size+4]),
+		SSL:         readSSL(rest[2*size+4:]),
 	}, true, nil
 }

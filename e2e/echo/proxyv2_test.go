@@ -106,3 +106,40 @@ func hexBytes(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// TestReadProxyHeaderSSL reads the SSL TLV send-proxy-v2-ssl-cn writes: client flags, the verify
+// result, and the client certificate's CN among its sub-TLVs.
+func TestReadProxyHeaderSSL(t *testing.T) {
+	sub := func(kind byte, value string) []byte {
+		return append(binary.BigEndian.AppendUint16([]byte{kind}, uint16(len(value))), value...)
+	}
+	ssl := func(client byte, verify uint32, subs ...[]byte) []byte {
+		value := binary.BigEndian.AppendUint32([]byte{client}, verify)
+		for _, s := range subs {
+			value = append(value, s...)
+		}
+		return sub(tlvSSL, string(value))
+	}
+	for _, c := range []struct {
+		name string
+		tlvs []byte
+		want *ProxySSL
+	}{
+		{"no TLV", nil, nil},
+		{"verified client certificate", ssl(clientSSL|clientCertConn|0x04, 0, sub(0x21, "TLSv1.3"), sub(tlvSSLCN, "alice")),
+			&ProxySSL{TLS: true, CertVerified: true, CN: "alice"}},
+		{"TLS without a certificate", ssl(clientSSL, 0, sub(0x21, "TLSv1.3")), &ProxySSL{TLS: true}},
+		{"certificate that failed verification", ssl(clientSSL|clientCertConn, 20, sub(tlvSSLCN, "mallory")),
+			&ProxySSL{TLS: true, CN: "mallory"}},
+		{"a TLV cut short", ssl(clientSSL, 0)[:4], nil},
+	} {
+		stream := proxyV2(0x21, tcpOverIPv4, append(tcp4("10.250.0.1", "10.244.0.60", 51000, 9443), c.tlvs...))
+		h, found, err := ReadProxyHeader(bufio.NewReader(bytes.NewReader(stream)))
+		if err != nil || !found {
+			t.Fatalf("%s: found %t, %v", c.name, found, err)
+		}
+		if (h.SSL == nil) != (c.want == nil) || h.SSL != nil && *h.SSL != *c.want {
+			t.Errorf("%s: SSL %+v, want %+v", c.name, h.SSL, c.want)
+		}
+	}
+}
