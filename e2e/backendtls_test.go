@@ -23,8 +23,9 @@ const backendName = "backend.internal.example.com"
 // TestBackendTLSPolicy re-encrypts a Terminate route to a TLS backend a BackendTLSPolicy selects:
 // the backend sees the policy's hostname as SNI, and is verified against the ConfigMap's CA. A
 // CA that did not sign the backend's certificate, or a hostname the certificate lacks, refuses
-// the connection; the CA rotated back serves again; all without a reload. A policy whose
-// ConfigMap is gone says so in its status, and its backend takes no connections.
+// the connection; the CA rotated back serves again; the policy detached and attached again
+// switches between plain TCP and TLS; all without a reload. A policy whose ConfigMap is gone says
+// so in its status, and its backend takes no connections.
 func TestBackendTLSPolicy(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -94,8 +95,16 @@ func TestBackendTLSPolicy(t *testing.T) {
 	e.eventually("a backend whose certificate lacks the policy's hostname refused", 20*time.Second, refused)
 	setHostname(backendName)
 	e.eventually("the policy's hostname restored serves again", 20*time.Second, reencrypted)
+	// Detached, the backend is sent plain TCP, which its TLS handshake refuses; attached again,
+	// it is verified again.
+	if err := e.client.Delete(ctx, verifiedPolicy("secure-backend", "secure-svc")); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the policy detached: plain TCP, which the TLS backend refuses", 20*time.Second, refused)
+	e.create(verifiedPolicy("secure-backend", "secure-svc"))
+	e.eventually("the policy attached again: re-encrypted", 20*time.Second, reencrypted)
 	if now := e.workerPID(); now != worker {
-		t.Errorf("HAProxy worker %d became %d: CA and hostname changes reloaded", worker, now)
+		t.Errorf("HAProxy worker %d became %d: CA, hostname or policy changes reloaded", worker, now)
 	}
 
 	if err := e.client.Delete(ctx, &corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca")}); err != nil {

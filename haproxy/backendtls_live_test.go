@@ -73,13 +73,13 @@ func verifiedBy(hostname string, cas ...*testCA) *model.BackendTLS {
 	return &model.BackendTLS{Hostname: hostname, CACertificates: bundle, CAFingerprint: hex.EncodeToString(sum[:])}
 }
 
-// TestBackendTLSLive re-encrypts a Terminate route's connections to a TLS backend whose
+// TestNoReloadBackendTLS re-encrypts a Terminate route's connections to a TLS backend whose
 // certificate, for abc.example.com, a test CA signed: the backend sees the SNI abc.example.com; a
 // wrong hostname, a CA that did not sign it, or the system's roots make the connection fail. Every
 // change of CA or hostname after the first configuration goes through the runtime API, the CA
 // files included, with the worker unchanged; a reload and a restarted controller then find the
 // same.
-func TestBackendTLSLive(t *testing.T) {
+func TestNoReloadBackendTLS(t *testing.T) {
 	r := newRig(t)
 	ca, otherCA := newTestCA(t, "backend CA"), newTestCA(t, "other CA")
 	backendCert := ca.issue(t, "abc.example.com")
