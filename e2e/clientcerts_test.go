@@ -19,9 +19,9 @@ import (
 
 // TestClientCertificates asks the clients of a Terminate listener for certificates through the
 // Gateway's spec.tls.frontend: with AllowValidOnly a client without a certificate, or with one the
-// ConfigMap's CA did not sign, is refused and one it signed is served; AllowInsecureFallback takes
-// a client without a certificate and the Gateway says so; the CA rotated in the ConfigMap serves
-// the new client and refuses the old one. All of it without a reload.
+// ConfigMap's CA did not sign, is refused and one it signed is served, its backend learning the
+// client's CN from the PROXY header; AllowInsecureFallback takes both and the Gateway says so; the
+// CA rotated in the ConfigMap serves the new client and refuses the old one without a reload.
 func TestClientCertificates(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -65,7 +65,9 @@ func TestClientCertificates(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			config.Certificates = []tls.Certificate{cert}
+			// Sent whatever CAs the gateway names: Go would otherwise send no certificate the
+			// gateway's CAs did not issue.
+			config.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
 		}
 		_, greeting, err := greeted(address, config)
 		return greeting, err
@@ -89,7 +91,6 @@ func TestClientCertificates(t *testing.T) {
 	}
 	e.eventually("no certificate refused", 5*time.Second, refused(nil))
 	e.eventually("bob's certificate, which the CA did not sign, refused", 5*time.Second, refused(&bob))
-	worker := e.workerPID()
 
 	setMode := func(mode gatewayv1.FrontendValidationModeType) {
 		t.Helper()
@@ -125,10 +126,17 @@ func TestClientCertificates(t *testing.T) {
 	if greeting, err := identify(nil); err != nil || greeting != echo.ProxiedGreeting("mutual-1", false, "", "<client> cn= verified=false") {
 		t.Errorf("the backend learnt %q, %v; want no certificate", greeting, err)
 	}
+	e.eventually("AllowInsecureFallback serves bob, whose certificate the CA did not sign", 20*time.Second, served(&bob))
+	if greeting, err := identify(&bob); err != nil || greeting != echo.ProxiedGreeting("mutual-1", false, "", "<client> cn=bob verified=false") {
+		t.Errorf("the backend learnt %q, %v; want bob, not verified", greeting, err)
+	}
 	e.eventually("the Gateway says it takes clients without a valid certificate", 20*time.Second, insecure(true))
 	setMode(gatewayv1.AllowValidOnly)
 	e.eventually("AllowValidOnly refuses a client without a certificate again", 20*time.Second, refused(nil))
 	e.eventually("the Gateway's InsecureFrontendValidationMode condition removed", 20*time.Second, insecure(false))
+	e.eventually("AllowValidOnly refuses bob again", 20*time.Second, refused(&bob))
+	// Switching the mode changes the port's binds (a reload); a CA rotation does not.
+	worker := e.workerPID()
 
 	var cm corev1.ConfigMap
 	if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "client-ca"}, &cm); err != nil {
@@ -141,6 +149,6 @@ func TestClientCertificates(t *testing.T) {
 	e.eventually("the rotated CA serves bob", 20*time.Second, served(&bob))
 	e.eventually("the rotated CA refuses alice", 5*time.Second, refused(&alice))
 	if now := e.workerPID(); now != worker {
-		t.Errorf("HAProxy worker %d became %d: a change of client certificate validation reloaded", worker, now)
+		t.Errorf("HAProxy worker %d became %d: a CA rotation reloaded", worker, now)
 	}
 }

@@ -202,6 +202,10 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 			return nil, false
 		}
 		out.backends[i] = renderBackend(b, c.dir)
+		if !maps.EqualFunc(block.clientCerts, out.backends[i].clientCerts, func(x, y File) bool { return bytes.Equal(x.Content, y.Content) }) {
+			// Certificates to load or free: the whole plan does that (certificateOps).
+			return nil, false
+		}
 		out.Servers[block.data.Name] = out.backends[i].data.Servers
 		dropped, added = append(dropped, block.caFiles...), append(added, out.backends[i].caFiles...)
 	}

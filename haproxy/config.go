@@ -184,10 +184,13 @@ type socketData struct {
 	HTTP, HTTPS                 bool
 	HTTPSFrontend, HTTPSBackend string
 	HTTPSSocket, HTTPSCrtList   string
-	HostMaps                    lookupData
-	HostLookup, SNIHostLookup   lookupData
-	Rules                       []ruleData
-	NotFound                    string
+	// VerifyOptions follow "ssl crt-list ..." on the terminating binds: the client certificate
+	// errors to let through (AllowInsecureFallback), "" for none.
+	VerifyOptions             string
+	HostMaps                  lookupData
+	HostLookup, SNIHostLookup lookupData
+	Rules                     []ruleData
+	NotFound                  string
 }
 
 type lookupData struct {
@@ -295,6 +298,11 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			CrtList:           filepath.Join(s.Dir, "crt-lists", stem+".crtlist"),
 			SNIMaps:           maps("sni"),
 			TerminateMaps:     maps("terminate"),
+		}
+		if sock.ClientCertificateFallback {
+			// Per port, as the Gateway sets it: a bind is one port's, so no other port's
+			// AllowValidOnly listeners are touched.
+			sd.VerifyOptions = " ca-ignore-err all crt-ignore-err all"
 		}
 		sd.HostLookup, sd.SNIHostLookup = sd.HostMaps, sd.HostMaps
 		sd.HostLookup.From, sd.HostLookup.To = "txn.host", "txn.hostclaim"

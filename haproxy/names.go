@@ -88,14 +88,14 @@ func httpsSocketPath(runDir string, s model.Socket) string {
 }
 
 // certFileName is a Secret's certificate file; the same Secret is one file wherever it is used
-// with the same TLS options. Options are part of the name so that a crt-list never names one file
-// on two lines (HAProxy deletes a crt-list line by its file), and a change of options is a new
-// line of a new file, not an edit of one in use.
+// without TLS options. With options, the options and the server names are part of the name, so
+// that a crt-list never names one file on two lines (HAProxy deletes a crt-list line by its
+// file), and a change of options is a new line of a new file, not an edit of one in use.
 func certFileName(c model.Certificate) string {
 	if c.Options == (model.TLSOptions{}) {
 		return "c" + fileID(c.Namespace+"/"+c.Name) + ".pem"
 	}
-	return "c" + fileID(c.Namespace+"/"+c.Name+"\x00"+crtListOptions(c.Options, "")) + ".pem"
+	return "c" + fileID(c.Namespace+"/"+c.Name+"\x00"+crtListOptions(c.Options, "")+"\x00"+strings.Join(c.SNIFilter, " ")) + ".pem"
 }
 
 // caFileName is a CA bundle's file: named by its fingerprint, so a file's name always means the

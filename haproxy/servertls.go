@@ -42,18 +42,18 @@ func clientCertPath(dir string, c *model.Certificate) string {
 	return filepath.Join(dir, "certs", "b"+fileID(c.Namespace+"/"+c.Name+"\x00"+c.Fingerprint)+".pem")
 }
 
-// clientCerts are the client certificates a route backend's servers present, from its Service
-// ports (so a backend keeps its certificate loaded while it has no endpoint), by path, each once.
+// clientCerts are the client certificates a route backend's servers present, by path, each once:
+// like CA files, they follow the servers, so two renders with the same servers agree.
 func clientCerts(b model.Backend, dir string) map[string]File {
 	var out map[string]File
-	for _, ref := range b.Refs {
-		if ref.TLS == nil || ref.TLS.ClientCertificate == nil {
+	for _, srv := range b.Servers {
+		if srv.TLS == nil || srv.TLS.ClientCertificate == nil {
 			continue
 		}
 		if out == nil {
 			out = map[string]File{}
 		}
-		c := ref.TLS.ClientCertificate
+		c := srv.TLS.ClientCertificate
 		out[clientCertPath(dir, c)] = File{Content: joinPEM(c.CertPEM, c.KeyPEM), Secret: true}
 	}
 	return out

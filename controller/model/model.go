@@ -97,6 +97,9 @@ type Socket struct {
 	HTTPS             []string      `json:"https,omitempty"`
 	HTTPSCertificates []Certificate `json:"httpsCertificates,omitempty"`
 	VirtualHosts      []VirtualHost `json:"virtualHosts,omitempty"`
+	// ClientCertificateFallback is set when the port's client certificate validation is
+	// AllowInsecureFallback: a client certificate that fails verification is taken as well.
+	ClientCertificateFallback bool `json:"clientCertificateFallback,omitempty"`
 	// Listeners are the hostnames the socket's listeners claim, sorted by hostname. The most
 	// specific claim matching a server name (or Host) selects one listener, and only routes
 	// attached to it serve that name: a claimed name no route of its listener serves is refused,

@@ -69,16 +69,22 @@ func (r *routeResult) presentClientCertificate(gateways map[types.NamespacedName
 	if cert == nil {
 		return
 	}
+	// One copy per policy: servers are told apart by their TLS settings' pointer, so refs to one
+	// Service port must keep sharing one.
+	copies := map[*model.BackendTLS]*model.BackendTLS{}
 	for i, b := range r.backends {
 		if !slices.ContainsFunc(b.Refs, func(ref model.ServiceRef) bool { return ref.TLS != nil }) {
 			continue
 		}
 		refs := slices.Clone(b.Refs)
 		for j := range refs {
-			if refs[j].TLS != nil {
-				tls := *refs[j].TLS
-				tls.ClientCertificate = cert
-				refs[j].TLS = &tls
+			if policy := refs[j].TLS; policy != nil {
+				if copies[policy] == nil {
+					tls := *policy
+					tls.ClientCertificate = cert
+					copies[policy] = &tls
+				}
+				refs[j].TLS = copies[policy]
 			}
 		}
 		b.Refs = refs

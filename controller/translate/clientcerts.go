@@ -14,8 +14,7 @@ import (
 
 // A Gateway's spec.tls.frontend asks the clients of its terminating listeners for certificates:
 // perPort settings for the listeners of a port, default for the others. The proxy verifies them
-// against the CA bundles of the validation's ConfigMaps, per server name (the listener's crt-list
-// line), so listeners sharing a port may ask differently.
+// against the CA bundles of the validation's ConfigMaps, on each listener's crt-list lines.
 
 // frontendValidation is the validation that applies to a listener, or nil.
 func frontendValidation(gw *gatewayv1.Gateway, l *gatewayv1.Listener) *gatewayv1.FrontendTLSValidation {
@@ -96,7 +95,7 @@ func resolveClientValidation(l *listener, in *index) {
 // without a valid certificate; nil when none does (the condition is then removed).
 func insecureCondition(g *gateway) *metav1.Condition {
 	for _, l := range g.listeners {
-		if l.mode() == gatewayv1.TLSModeTerminate && insecureFallback(frontendValidation(g.spec, l.spec)) {
+		if l.served() && l.mode() == gatewayv1.TLSModeTerminate && insecureFallback(frontendValidation(g.spec, l.spec)) {
 			c := condition(string(gatewayv1.GatewayConditionInsecureFrontendValidationMode), true, string(gatewayv1.GatewayReasonConfigurationChanged),
 				fmt.Sprintf("listener %s takes clients without a valid certificate (AllowInsecureFallback)", l.spec.Name), g.spec.Generation)
 			return &c

@@ -49,6 +49,9 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			owners := make(map[string]*attachment, attached)
 			for _, l := range listeners[p] {
 				sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: string(l.spec.Name), Hostname: claimName(l), Mode: listenerMode(l)})
+				if l.tlsOptions.ClientVerify == model.ClientVerifyOptional {
+					sock.ClientCertificateFallback = true
+				}
 				if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
 					addHTTPListener(sock, l, listeners[p], g.attachments[l], used)
 					continue
