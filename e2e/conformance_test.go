@@ -34,6 +34,7 @@ const controllerName = "haproxy-gateway.io/gatewayclass-controller"
 var supportedFeatures = []features.FeatureName{
 	features.SupportBackendTLSPolicy,
 	features.SupportGateway,
+	features.SupportGatewayRouteHostnameIntersectionPrecedence,
 	features.SupportReferenceGrant,
 	features.SupportTLSRoute,
 	features.SupportTLSRouteModeTerminate,

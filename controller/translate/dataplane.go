@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // dataPlane lays served listeners onto sockets. A hostname is served only by routes of the
-// listener it selects (selection.go); where two routes claim one hostname on a listener the older
-// route wins (then namespace/name), as Gateway API's conflict rules ask. What each route lost is
+// listener it selects (selection.go); where two routes claim one hostname on a listener the route
+// whose own hostnames name it more specifically wins, then the older route (then namespace/name),
+// as Gateway API's conflict rules ask. What each route lost is
 // recorded in its verdicts, and a listener's attachedRoutes no longer counts a route that serves
 // nothing there.
 func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
@@ -47,6 +49,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 				attached += len(g.attachments[l])
 			}
 			owners := make(map[string]*attachment, attached)
+			best := bestClaims(listeners[p], g.attachments)
 			for _, l := range listeners[p] {
 				sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: string(l.spec.Name), Hostname: claimName(l), Mode: listenerMode(l)})
 				if l.tlsOptions.ClientVerify == model.ClientVerifyOptional {
@@ -62,17 +65,21 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 					sock.Certificates = append(sock.Certificates, l.certificates...)
 				}
 				*routes = slices.Grow(*routes, len(g.attachments[l]))
-				sorted := sortAttachments(g.attachments[l])
+				sorted := g.attachments[l]
 				for i := range sorted {
 					a := &sorted[i]
 					served := 0
-					for _, h := range a.hostnames {
+					for k, h := range a.hostnames {
 						if owner := selectListener(listeners[p], h); owner != l {
 							a.verdict.shadowed(h, owner)
 							continue
 						}
 						if older, taken := owners[h]; taken {
 							a.verdict.taken(h, l, older.route.GetNamespace(), older.route.GetName())
+							continue
+						}
+						if winner := best[h]; winner.route != a.route && winner.specificity > a.specificity[k] {
+							a.verdict.taken(h, l, winner.route.GetNamespace(), winner.route.GetName())
 							continue
 						}
 						owners[h] = a
@@ -128,6 +135,35 @@ func uniqueCertificates(in []model.Certificate) []model.Certificate {
 
 // sortAttachments orders a listener's attachments by the routes' age, then namespace and name,
 // in place: the list is the build's own.
+// claimOf is the route with the most specific claim on a hostname.
+type claimOf struct {
+	route       metav1.Object
+	specificity int
+}
+
+// bestClaims sorts the TLS listeners' attachments and returns, for each hostname, the route that
+// serves it: the one whose own hostnames name it most specifically (an exact name before a
+// wildcard, a longer wildcard before a shorter one), the older of equals first.
+func bestClaims(listeners []*listener, attachments map[*listener][]attachment) map[string]claimOf {
+	best := map[string]claimOf{}
+	for _, l := range listeners {
+		if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
+			continue
+		}
+		for _, a := range sortAttachments(attachments[l]) {
+			for k, h := range a.hostnames {
+				if selectListener(listeners, h) != l {
+					continue
+				}
+				if w, ok := best[h]; !ok || a.specificity[k] > w.specificity {
+					best[h] = claimOf{a.route, a.specificity[k]}
+				}
+			}
+		}
+	}
+	return best
+}
+
 func sortAttachments(list []attachment) []attachment {
 	slices.SortStableFunc(list, func(a, b attachment) int {
 		ta, tb := a.route.GetCreationTimestamp(), b.route.GetCreationTimestamp()

@@ -16,6 +16,7 @@ import (
 var SupportedFeatures = []string{
 	"BackendTLSPolicy",
 	"Gateway",
+	"GatewayRouteHostnameIntersectionPrecedence",
 	"ReferenceGrant",
 	"TLSRoute",
 	"TLSRouteModeMixed",

@@ -63,3 +63,28 @@ func covers(pattern, name string) bool {
 	head, found := strings.CutSuffix(name, suffix)
 	return found && head != "" && head != "*"
 }
+
+// hostnameSpecificity is, for each hostname a route serves on a listener (names, from
+// intersectHostnames), how precisely the route's own hostnames name it: an exact hostname
+// highest, then wildcards by the labels of their suffix, then none for a route without hostnames.
+// A more specific claim on a hostname wins over an older one (GEP-3567).
+func hostnameSpecificity(route []gatewayv1.Hostname, names []string) []int {
+	out := make([]int, len(names))
+	for i, name := range names {
+		for _, h := range route {
+			rh := strings.ToLower(string(h))
+			score := 0
+			switch suffix, wildcard := strings.CutPrefix(rh, "*."); {
+			case !wildcard && rh == name:
+				score = exactSpecificity
+			case wildcard && (rh == name || strings.HasSuffix(name, "."+suffix)):
+				score = 2 + strings.Count(suffix, ".")
+			}
+			out[i] = max(out[i], score)
+		}
+	}
+	return out
+}
+
+// exactSpecificity outranks any wildcard: a hostname has at most 127 labels.
+const exactSpecificity = 1 << 10

@@ -16,8 +16,10 @@ import (
 type attachment struct {
 	route     metav1.Object
 	hostnames []string
-	backend   model.BackendID
-	rules     []model.HTTPRule
+	// specificity is the route's claim on each of hostnames (boundListener.specificity).
+	specificity []int
+	backend     model.BackendID
+	rules       []model.HTTPRule
 	// backends is where the route's backends start in the build's list of all backends, one per
 	// rule in rule order; -1 when it has none.
 	backends int
@@ -61,6 +63,9 @@ type boundListener struct {
 	gateway   types.NamespacedName
 	listener  int
 	hostnames []string
+	// specificity is, for each of hostnames, how precisely the route's own hostnames name it: a
+	// more specific claim on a hostname wins over an older one (see hostnameSpecificity).
+	specificity []int
 }
 
 // place binds a route's result to this build's listeners and returns its pending status;
@@ -78,7 +83,7 @@ func (r *routeResult) place(route metav1.Object, backends int, gateways map[type
 			l := gw.listeners[b.listener]
 			l.attached++
 			a := r.what
-			a.route, a.hostnames, a.backends, a.verdict = route, b.hostnames, backends, v
+			a.route, a.hostnames, a.specificity, a.backends, a.verdict = route, b.hostnames, b.specificity, backends, v
 			gw.attachments[l] = append(gw.attachments[l], a)
 		}
 	}
@@ -255,7 +260,8 @@ func attachListeners(kind string, route metav1.Object, hostnames []gatewayv1.Hos
 		if len(names) == 0 {
 			continue
 		}
-		bound = append(bound, boundListener{gateway: types.NamespacedName{Namespace: gw.spec.Namespace, Name: gw.spec.Name}, listener: i, hostnames: names})
+		bound = append(bound, boundListener{gateway: types.NamespacedName{Namespace: gw.spec.Namespace, Name: gw.spec.Name}, listener: i,
+			hostnames: names, specificity: hostnameSpecificity(hostnames, names)})
 	}
 	if len(bound) == 0 {
 		return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonNoMatchingListenerHostname),

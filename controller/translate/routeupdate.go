@@ -89,12 +89,15 @@ type claim struct {
 	route         *placedRoute
 	parent, bound int
 	listener      *listener
+	// specificity is how precisely the route's hostnames name the hostname (hostnameSpecificity).
+	specificity int
 }
 
-// compareClaims orders claims as the build places routes: the older route first, then by
-// namespace and name, then in the order of the route's own parentRefs and listeners.
+// compareClaims orders claims as the build places routes: the more specific claim first, then the
+// older route, then by namespace and name, then in the order of the route's own parentRefs and
+// listeners.
 func compareClaims(a, b claim) int {
-	return cmp.Or(a.route.created.Compare(b.route.created),
+	return cmp.Or(cmp.Compare(b.specificity, a.specificity), a.route.created.Compare(b.route.created),
 		cmp.Compare(a.route.key.namespace, b.route.key.namespace), cmp.Compare(a.route.key.name, b.route.key.name),
 		cmp.Compare(a.parent, b.parent), cmp.Compare(a.bound, b.bound))
 }
@@ -428,9 +431,9 @@ func (idx *claimIndex) eachClaim(p *placedRoute, fn func(*claimSocket, string, c
 			if s == nil {
 				continue
 			}
-			for _, h := range bl.hostnames {
+			for k, h := range bl.hostnames {
 				if selectListener(s.listeners, h) == l {
-					fn(s, h, claim{route: p, parent: i, bound: j, listener: l})
+					fn(s, h, claim{route: p, parent: i, bound: j, listener: l, specificity: bl.specificity[k]})
 				}
 			}
 		}

@@ -75,6 +75,6 @@ func (v *verdict) shadowed(hostname string, by *listener) {
 // taken records a hostname that the older route namespace/name serves on the listener.
 func (v *verdict) taken(hostname string, l *listener, namespace, name string) {
 	v.conflicted = true
-	v.lost = append(v.lost, fmt.Sprintf("hostname %s on listener %s is served by the older route %s/%s",
+	v.lost = append(v.lost, fmt.Sprintf("hostname %s on listener %s is served by route %s/%s, whose hostnames name it more specifically or which is older",
 		hostname, l.spec.Name, namespace, name))
 }
