@@ -20,8 +20,10 @@ import (
 // TestClientCertificates asks the clients of a Terminate listener for certificates through the
 // Gateway's spec.tls.frontend: with AllowValidOnly a client without a certificate, or with one the
 // ConfigMap's CA did not sign, is refused and one it signed is served, its backend learning the
-// client's CN from the PROXY header; AllowInsecureFallback takes both and the Gateway says so; the
-// CA rotated in the ConfigMap serves the new client and refuses the old one without a reload.
+// client's CN from the PROXY header; AllowInsecureFallback takes both and the Gateway says so, and
+// a TLS session made then does not resume once a certificate is required again; the CA rotated in
+// the ConfigMap serves the new client and refuses the old one, whose earlier session does not
+// resume either.
 func TestClientCertificates(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -57,9 +59,10 @@ func TestClientCertificates(t *testing.T) {
 	e.startController()
 	address := e.gatewayAddress("mutual-gateway") + ":8443"
 
-	// identify says what the backend learnt of the client, or why the connection failed.
-	identify := func(client *testtls.Pair) (string, error) {
-		config := &tls.Config{ServerName: "mutual.example.com", InsecureSkipVerify: true}
+	// identifyResuming says what the backend learnt of the client, or why the connection failed;
+	// with sessions, the client resumes a TLS session it holds there.
+	identifyResuming := func(client *testtls.Pair, sessions tls.ClientSessionCache) (string, error) {
+		config := &tls.Config{ServerName: "mutual.example.com", InsecureSkipVerify: true, ClientSessionCache: sessions}
 		if client != nil {
 			cert, err := client.TLSCertificate()
 			if err != nil {
@@ -72,6 +75,7 @@ func TestClientCertificates(t *testing.T) {
 		_, greeting, err := greeted(address, config)
 		return greeting, err
 	}
+	identify := func(client *testtls.Pair) (string, error) { return identifyResuming(client, nil) }
 	connect := func(client *testtls.Pair) error {
 		_, err := identify(client)
 		return err
@@ -131,13 +135,24 @@ func TestClientCertificates(t *testing.T) {
 		t.Errorf("the backend learnt %q, %v; want bob, not verified", greeting, err)
 	}
 	e.eventually("the Gateway says it takes clients without a valid certificate", 20*time.Second, insecure(true))
+	// A session made without a certificate must not resume once one is required.
+	sessions := tls.NewLRUClientSessionCache(4)
+	if _, err := identifyResuming(nil, sessions); err != nil {
+		t.Fatalf("a client without a certificate under AllowInsecureFallback: %v", err)
+	}
 	setMode(gatewayv1.AllowValidOnly)
 	e.eventually("AllowValidOnly refuses a client without a certificate again", 20*time.Second, refused(nil))
 	e.eventually("the Gateway's InsecureFrontendValidationMode condition removed", 20*time.Second, insecure(false))
 	e.eventually("AllowValidOnly refuses bob again", 20*time.Second, refused(&bob))
-	// Switching the mode changes the port's binds (a reload); a CA rotation does not.
-	worker := e.workerPID()
+	if greeting, err := identifyResuming(nil, sessions); err == nil {
+		t.Errorf("a TLS session made under AllowInsecureFallback resumed without a certificate: the backend learnt %q", greeting)
+	}
 
+	// A session alice makes now must not resume once her CA is gone.
+	aliceSessions := tls.NewLRUClientSessionCache(4)
+	if _, err := identifyResuming(&alice, aliceSessions); err != nil {
+		t.Fatalf("alice before the CA rotation: %v", err)
+	}
 	var cm corev1.ConfigMap
 	if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "client-ca"}, &cm); err != nil {
 		t.Fatal(err)
@@ -148,7 +163,7 @@ func TestClientCertificates(t *testing.T) {
 	}
 	e.eventually("the rotated CA serves bob", 20*time.Second, served(&bob))
 	e.eventually("the rotated CA refuses alice", 5*time.Second, refused(&alice))
-	if now := e.workerPID(); now != worker {
-		t.Errorf("HAProxy worker %d became %d: a CA rotation reloaded", worker, now)
+	if greeting, err := identifyResuming(&alice, aliceSessions); err == nil {
+		t.Errorf("alice resumed a TLS session from before her CA was removed: the backend learnt %q", greeting)
 	}
 }

@@ -186,7 +186,10 @@ type socketData struct {
 	HTTPSSocket, HTTPSCrtList   string
 	// VerifyOptions follow "ssl crt-list ..." on the terminating binds: the client certificate
 	// errors to let through (AllowInsecureFallback), "" for none.
-	VerifyOptions             string
+	VerifyOptions string
+	// ClientValidation names the port's client certificate verification (modes and CA bundles)
+	// in a comment, so that a change of it changes haproxy.cfg and reloads; "" without any.
+	ClientValidation          string
 	HostMaps                  lookupData
 	HostLookup, SNIHostLookup lookupData
 	Rules                     []ruleData
@@ -299,6 +302,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			SNIMaps:           maps("sni"),
 			TerminateMaps:     maps("terminate"),
 		}
+		sd.ClientValidation = clientValidation(sock)
 		if sock.ClientCertificateFallback {
 			// Per port, as the Gateway sets it: a bind is one port's, so no other port's
 			// AllowValidOnly listeners are touched.

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -39,4 +40,22 @@ func splitCrtListLine(line string) (file, options string, filters []string) {
 		}
 	}
 	return file, options, strings.Fields(rest)
+}
+
+// clientValidation describes how a socket's terminating listeners verify client certificates:
+// each distinct mode and CA bundle, sorted; "" when none does. HAProxy 2.6 resumes a TLS session
+// made before a crt-list line changed without verifying again (a session from before a
+// certificate was required resumes without one), so a change of this goes through a reload, whose
+// new workers know no earlier session.
+func clientValidation(s model.Socket) string {
+	var parts []string
+	for _, certs := range [][]model.Certificate{s.Certificates, s.HTTPSCertificates} {
+		for _, c := range certs {
+			if o := c.Options; o.ClientVerify != "" {
+				parts = append(parts, "verify "+o.ClientVerify+" with "+caFileName(o.ClientCAFingerprint))
+			}
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(slices.Compact(parts), ", ")
 }
