@@ -132,16 +132,7 @@ func verifiedPolicy(name, service string) *gatewayv1.BackendTLSPolicy {
 // answeredBy checks that hostname through address reaches the TLS echo backend named backend,
 // re-encrypted with backendName as SNI.
 func answeredBy(address, hostname, backend string) func() error {
-	return func() error {
-		a, err := probe.TLS(address, hostname)
-		if err != nil {
-			return err
-		}
-		if want := echo.Greeting(backend, true, backendName); a.Greeting != want {
-			return fmt.Errorf("answered %q, want %q", a.Greeting, want)
-		}
-		return nil
-	}
+	return func() error { return answersWithSNI(address, hostname, backend, backendName) }
 }
 
 // closedFor checks that a connection for hostname through address is closed unanswered.

@@ -236,11 +236,17 @@ func (x *example) endpointSlices() []client.Object {
 
 // answersFrom reports nil when hostname through addr reaches the TLS echo backend named backend.
 func answersFrom(addr, hostname, backend string) error {
+	return answersWithSNI(addr, hostname, backend, hostname)
+}
+
+// answersWithSNI reports nil when hostname through addr reaches the TLS echo backend named
+// backend, which saw sni as the server name.
+func answersWithSNI(addr, hostname, backend, sni string) error {
 	a, err := probe.TLS(addr, hostname)
 	if err != nil {
 		return err
 	}
-	if want := echo.Greeting(backend, true, hostname); a.Greeting != want {
+	if want := echo.Greeting(backend, true, sni); a.Greeting != want {
 		return fmt.Errorf("answered %q, want %q", a.Greeting, want)
 	}
 	return nil

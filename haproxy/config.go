@@ -302,12 +302,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			SNIMaps:           maps("sni"),
 			TerminateMaps:     maps("terminate"),
 		}
-		sd.ClientValidation = clientValidation(sock)
-		if sock.ClientCertificateFallback {
-			// Per port, as the Gateway sets it: a bind is one port's, so no other port's
-			// AllowValidOnly listeners are touched.
-			sd.VerifyOptions = " ca-ignore-err all crt-ignore-err all"
-		}
+		sd.ClientValidation, sd.VerifyOptions = clientValidation(sock), verifyOptions(sock)
 		sd.HostLookup, sd.SNIHostLookup = sd.HostMaps, sd.HostMaps
 		sd.HostLookup.From, sd.HostLookup.To = "txn.host", "txn.hostclaim"
 		sd.SNIHostLookup.From, sd.SNIHostLookup.To = "txn.sni", "txn.sniclaim"

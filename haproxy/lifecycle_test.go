@@ -82,17 +82,9 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	// sooner reloads once at its restart (TestRestartWithChangedFilesReloads).
 	time.Sleep(stateWriteInterval + 50*time.Millisecond)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	again, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: r.manager.settings, Output: testWriter{t}})
-	if err != nil {
-		t.Fatal(err)
+	if resumed := r.restartController(); !strings.Contains(resumed, "adopted") || !strings.Contains(resumed, "no reload needed") {
+		t.Fatalf("restart did not adopt a known HAProxy: %s", resumed)
 	}
-	t.Logf("restart: %s", again.Resumed())
-	if !strings.Contains(again.Resumed(), "adopted") || !strings.Contains(again.Resumed(), "no reload needed") {
-		t.Fatalf("restart did not adopt a known HAProxy: %s", again.Resumed())
-	}
-	r.manager = again
 	if n := masters(t, socket); n != 1 {
 		t.Fatalf("%d HAProxy masters on %s after the restart, want 1", n, socket)
 	}
@@ -127,14 +119,7 @@ func TestRestartWithChangedFilesReloads(t *testing.T) {
 	}
 	_, _ = f.WriteString("# edited by hand\n")
 	f.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	again, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: r.manager.settings, Output: testWriter{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("restart: %s", again.Resumed())
-	r.manager = again
+	r.restartController()
 	if res := r.apply(dp); !res.Reloaded() {
 		t.Fatalf("first change after an unknown state: %+v, want a reload", res)
 	}

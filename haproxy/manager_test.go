@@ -68,6 +68,21 @@ func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 	return r
 }
 
+// restartController starts a new Manager with the rig's settings beside the running HAProxy, as a
+// restarted controller would, makes it the rig's, and returns what it said of what it found.
+func (r *rig) restartController() string {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	again, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: r.manager.settings, Output: testWriter{r.t}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("restart: %s", again.Resumed())
+	r.manager = again
+	return again.Resumed()
+}
+
 func (r *rig) apply(dp model.DataPlane) Result {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

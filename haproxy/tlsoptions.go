@@ -42,6 +42,21 @@ func splitCrtListLine(line string) (file, options string, filters []string) {
 	return file, options, strings.Fields(rest)
 }
 
+// verifyOptions are the terminating binds' options after "ssl crt-list ...": with optional client
+// certificates, certificates that fail verification are taken too, which HAProxy sets per bind
+// (ca-ignore-err, crt-ignore-err) while verify is per crt-list line. A bind is one port's, and the
+// listeners of a port share its validation, so no required line shares such a bind.
+func verifyOptions(s model.Socket) string {
+	for _, certs := range [][]model.Certificate{s.Certificates, s.HTTPSCertificates} {
+		for _, c := range certs {
+			if c.Options.ClientVerify == model.ClientVerifyOptional {
+				return " ca-ignore-err all crt-ignore-err all"
+			}
+		}
+	}
+	return ""
+}
+
 // clientValidation describes how a socket's terminating listeners verify client certificates:
 // each distinct mode and CA bundle, sorted; "" when none does. HAProxy 2.6 resumes a TLS session
 // made before a crt-list line changed without verifying again (a session from before a

@@ -97,9 +97,6 @@ type Socket struct {
 	HTTPS             []string      `json:"https,omitempty"`
 	HTTPSCertificates []Certificate `json:"httpsCertificates,omitempty"`
 	VirtualHosts      []VirtualHost `json:"virtualHosts,omitempty"`
-	// ClientCertificateFallback is set when the port's client certificate validation is
-	// AllowInsecureFallback: a client certificate that fails verification is taken as well.
-	ClientCertificateFallback bool `json:"clientCertificateFallback,omitempty"`
 	// Listeners are the hostnames the socket's listeners claim, sorted by hostname. The most
 	// specific claim matching a server name (or Host) selects one listener, and only routes
 	// attached to it serve that name: a claimed name no route of its listener serves is refused,
@@ -194,7 +191,8 @@ type TLSOptions struct {
 	CipherSuites string `json:"cipherSuites,omitempty"`
 	ALPN         string `json:"alpn,omitempty"`
 	// ClientVerify asks clients for a certificate: "required" refuses a handshake without a valid
-	// one, "optional" takes one without a certificate; "" asks for none.
+	// one, "optional" also takes one without a certificate or with one that fails verification;
+	// "" asks for none. A Gateway sets it per port: the listeners of one socket agree.
 	ClientVerify        string `json:"clientVerify,omitempty"`
 	ClientCAFingerprint string `json:"clientCAFingerprint,omitempty"`
 }

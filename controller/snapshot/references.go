@@ -99,6 +99,10 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 	return refs
 }
 
+// CACertificateKey is where a ConfigMap holds a CA bundle, for BackendTLSPolicies and client
+// certificate validation alike.
+const CACertificateKey = "ca.crt"
+
 // NamesService reports whether a backendRef names a Service (a core group object of kind Service).
 func NamesService(ref gatewayv1.BackendObjectReference) bool {
 	return isCore(ref.Group) && (ref.Kind == nil || *ref.Kind == "Service")

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -83,23 +84,21 @@ func watchedKinds() []client.Object {
 	}
 }
 
-// caBundleOnly keeps of a ConfigMap only the key a BackendTLSPolicy reads (ca.crt): a cluster has
-// many ConfigMaps, most of them large and nothing to a Gateway, and the cache holds every one.
+// caBundleOnly keeps of a ConfigMap only the key a build reads (ca.crt, the CA bundles of
+// BackendTLSPolicies and client certificate validation): a cluster has many ConfigMaps, most of
+// them large and nothing to a Gateway, and the cache holds every one.
 func caBundleOnly(next toolscache.TransformFunc) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		if cm, ok := obj.(*corev1.ConfigMap); ok {
-			ca, has := cm.Data[caCertificateKey]
+			ca, has := cm.Data[snapshot.CACertificateKey]
 			cm.Data, cm.BinaryData = nil, nil
 			if has {
-				cm.Data = map[string]string{caCertificateKey: ca}
+				cm.Data = map[string]string{snapshot.CACertificateKey: ca}
 			}
 		}
 		return next(obj)
 	}
 }
-
-// caCertificateKey is where a ConfigMap holds a CA bundle for a BackendTLSPolicy.
-const caCertificateKey = "ca.crt"
 
 // tlsSecrets selects the Secrets a build can use: type kubernetes.io/tls.
 func tlsSecrets() fields.Selector {

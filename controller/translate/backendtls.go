@@ -22,9 +22,6 @@ import (
 // verify them. A Service port targeted by a policy the proxy cannot honour (no usable CA, an
 // unsupported field) gets no servers: its connections fail rather than go out in plain text.
 
-// caCertificateKey is where a ConfigMap holds a CA bundle.
-const caCertificateKey = "ca.crt"
-
 // wellKnownSystem is the one wellKnownCACertificates value served: the system's trusted roots.
 const wellKnownSystem = "System"
 
@@ -166,9 +163,9 @@ func configMapCAs(namespace, name string, configMaps map[string]*corev1.ConfigMa
 	if !ok {
 		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap not found", name)
 	}
-	data, ok := cm.Data[caCertificateKey]
+	data, ok := cm.Data[snapshot.CACertificateKey]
 	if !ok {
-		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap has no key %s", name, caCertificateKey)
+		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap has no key %s", name, snapshot.CACertificateKey)
 	}
 	pem, err := syntax.CABundle([]byte(data))
 	if err != nil {

@@ -52,9 +52,6 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			best := bestClaims(listeners[p], g.attachments)
 			for _, l := range listeners[p] {
 				sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: string(l.spec.Name), Hostname: claimName(l), Mode: listenerMode(l)})
-				if l.tlsOptions.ClientVerify == model.ClientVerifyOptional {
-					sock.ClientCertificateFallback = true
-				}
 				if l.spec.Protocol == gatewayv1.HTTPProtocolType || l.spec.Protocol == gatewayv1.HTTPSProtocolType {
 					addHTTPListener(sock, l, listeners[p], g.attachments[l], used)
 					continue
