@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/kubelet"
@@ -29,27 +32,46 @@ const conformanceClass = "haproxy-gateway"
 // controllerName is the controller binary's default -controller-name.
 const controllerName = "haproxy-gateway.io/gatewayclass-controller"
 
-// supportedFeatures are the features haproxy-gateway claims; with the GATEWAY-TLS profile they
-// select the tests the suite runs.
+// supportedFeatures are the features haproxy-gateway claims; with the profiles' core features they
+// select the tests the suite runs: a test runs when all its features are in the union, whichever
+// profile it belongs to.
 var supportedFeatures = []features.FeatureName{
 	features.SupportBackendTLSPolicy,
 	features.SupportGateway,
 	features.SupportGatewayRouteHostnameIntersectionPrecedence,
+	features.SupportHTTPRoute,
 	features.SupportReferenceGrant,
 	features.SupportTLSRoute,
 	features.SupportTLSRouteModeTerminate,
 	features.SupportTLSRouteModeMixed,
 }
 
-// TestConformance runs the Gateway API conformance suite, profile GATEWAY-TLS, against the
-// controller binary in a real control plane with the loopback kubelet running the suite's pods,
-// and writes the suite's report to HAPROXY_GATEWAY_CONFORMANCE_REPORT. `make conformance` runs it.
+// defaultConformanceProfiles are the profiles TestConformance reports on unless
+// HAPROXY_GATEWAY_CONFORMANCE_PROFILES names others.
+var defaultConformanceProfiles = []suite.ConformanceProfileName{suite.GatewayTLSConformanceProfileName, suite.GatewayHTTPConformanceProfileName}
+
+// TestConformance runs the Gateway API conformance suite against the controller binary in a real
+// control plane with the loopback kubelet running the suite's pods, and writes the suite's report
+// to HAPROXY_GATEWAY_CONFORMANCE_REPORT. `make conformance` runs it. The environment chooses:
+//   - HAPROXY_GATEWAY_CONFORMANCE_PROFILES: comma-separated profile names (GATEWAY-TLS,
+//     GATEWAY-HTTP, GATEWAY-GRPC, ...), GATEWAY-TLS and GATEWAY-HTTP when unset;
+//   - HAPROXY_GATEWAY_CONFORMANCE_TEST: one test's short name, to run only that one;
+//   - HAPROXY_GATEWAY_CONFORMANCE_DUAL_STACK=1: pods get an IPv6 address too, so that
+//     HTTPRouteServiceTypes fills its IPv6 EndpointSlices, as it does on a dual-stack cluster.
 func TestConformance(t *testing.T) {
 	if os.Getenv("HAPROXY_GATEWAY_CONFORMANCE") == "" {
 		t.Skip("the conformance suite runs with `make conformance`")
 	}
+	profiles, err := conformanceProfiles(os.Getenv("HAPROXY_GATEWAY_CONFORMANCE_PROFILES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kubeletOptions kubelet.Options
+	if os.Getenv("HAPROXY_GATEWAY_CONFORMANCE_DUAL_STACK") == "1" {
+		kubeletOptions.PodCIDRv6 = kubelet.DefaultPodCIDRv6
+	}
 	e := newEnv(t)
-	k, err := kubelet.Start(t.Context(), e.cluster.RestConfig, kubelet.Options{})
+	k, err := kubelet.Start(t.Context(), e.cluster.RestConfig, kubeletOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +101,7 @@ func TestConformance(t *testing.T) {
 		ConfigurableOptions: suite.ConfigurableOptions{
 			GatewayClassName:     conformanceClass,
 			SupportedFeatures:    supportedFeatures,
-			ConformanceProfiles:  []suite.ConformanceProfileName{suite.GatewayTLSConformanceProfileName},
+			ConformanceProfiles:  profiles,
 			CleanupBaseResources: true,
 			CleanupTestResources: true,
 			TimeoutConfig:        config.DefaultTimeoutConfig(),
@@ -101,6 +123,49 @@ func TestConformance(t *testing.T) {
 		ManifestFS:    []fs.FS{&conformance.Manifests},
 	}
 	conformance.RunConformanceWithOptions(t, opts)
+}
+
+// conformanceProfiles parses a comma-separated list of profile names; an empty list is the default.
+// Names are checked here so that a typo fails before a control plane is started for nothing.
+func conformanceProfiles(list string) ([]suite.ConformanceProfileName, error) {
+	known := []suite.ConformanceProfileName{
+		suite.GatewayHTTPConformanceProfileName, suite.GatewayTLSConformanceProfileName, suite.GatewayGRPCConformanceProfileName,
+		suite.GatewayTCPConformanceProfileName, suite.GatewayUDPConformanceProfileName,
+		suite.MeshHTTPConformanceProfileName, suite.MeshGRPCConformanceProfileName,
+	}
+	var profiles []suite.ConformanceProfileName
+	for name := range strings.SplitSeq(list, ",") {
+		p := suite.ConformanceProfileName(strings.ToUpper(strings.TrimSpace(name)))
+		switch {
+		case p == "" || slices.Contains(profiles, p):
+		case slices.Contains(known, p):
+			profiles = append(profiles, p)
+		default:
+			return nil, fmt.Errorf("HAPROXY_GATEWAY_CONFORMANCE_PROFILES: unknown profile %q (known: %v)", name, known)
+		}
+	}
+	if len(profiles) == 0 {
+		return defaultConformanceProfiles, nil
+	}
+	return profiles, nil
+}
+
+func TestConformanceProfilesList(t *testing.T) {
+	for list, want := range map[string][]suite.ConformanceProfileName{
+		"":                                      defaultConformanceProfiles,
+		" , ":                                   defaultConformanceProfiles,
+		"GATEWAY-HTTP":                          {suite.GatewayHTTPConformanceProfileName},
+		"gateway-tls, GATEWAY-HTTP,":            {suite.GatewayTLSConformanceProfileName, suite.GatewayHTTPConformanceProfileName},
+		"GATEWAY-GRPC,GATEWAY-GRPC":             {suite.GatewayGRPCConformanceProfileName},
+		"GATEWAY-TLS,GATEWAY-HTTP,GATEWAY-GRPC": {suite.GatewayTLSConformanceProfileName, suite.GatewayHTTPConformanceProfileName, suite.GatewayGRPCConformanceProfileName},
+	} {
+		if got, err := conformanceProfiles(list); err != nil || !slices.Equal(got, want) {
+			t.Errorf("conformanceProfiles(%q) = %v, %v; want %v", list, got, err, want)
+		}
+	}
+	if _, err := conformanceProfiles("GATEWAY-HTTPS"); err == nil {
+		t.Error("accepted an unknown profile")
+	}
 }
 
 // conformanceScheme has every API group the suite's manifests and checks use.

@@ -67,7 +67,7 @@ func TestApplyServers(t *testing.T) {
 	foo, bar := backendName(fooID), backendName(barID)
 	name := func(p *echo.Server) string { return serverName(server(p)) }
 	hostPort := func(p *echo.Server) string {
-		lines, _ := serverLines(model.Backend{Servers: []model.Server{server(p)}}, "")
+		lines, _ := serverLines(model.Backend{Servers: []model.Server{server(p)}}, "", "")
 		return lines[0].Address
 	}
 	barServer := spare + "/" + spareServerName(bar, serverName(server(r.plain)))

@@ -15,9 +15,8 @@ import (
 // rules, each is rendered on its own, and a change of endpoints re-renders only its backends (see
 // Config.withServers), so the cost of a change follows its size.
 
-// backendBlock is one route backend's text in haproxy.cfg, and its text in the skeleton: an HTTP
-// backend without its servers (rules name it, so only a reload adds or removes it), nothing for a
-// TCP one (a spare serves a new one without a reload).
+// backendBlock is one route backend's text in haproxy.cfg. Its text in the skeleton is nothing:
+// maps name route backends, never haproxy.cfg, and a spare serves a new one without a reload.
 type backendBlock struct {
 	// from is the model backend the block was rendered from.
 	from           model.Backend
@@ -29,16 +28,13 @@ type backendBlock struct {
 	clientCerts map[string]File
 }
 
-// renderBackend renders a route backend whose CA files go into dir.
-func renderBackend(b model.Backend, dir string) *backendBlock {
-	servers, cas := serverLines(b, dir)
+// renderBackend renders a route backend whose CA files go into dir (and the socket answering
+// 500 for unusable backendRefs is in runDir).
+func renderBackend(b model.Backend, dir, runDir string) *backendBlock {
+	servers, cas := serverLines(b, dir, runDir)
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
-		HTTP: b.HTTP, Unresolved: b.Unresolved, Servers: servers}
-	block := &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas, clientCerts: clientCerts(b, dir)}
-	if b.HTTP {
-		block.skeleton = appendBackend(nil, data, nil)
-	}
-	return block
+		HTTP: b.HTTP, Servers: servers}
+	return &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas, clientCerts: clientCerts(b, dir)}
 }
 
 // reusable are the blocks of an earlier configuration, in its order, which is the data plane's.
@@ -99,7 +95,7 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	r.next = i + 1
 	r.matched[i] = true
 	old := r.blocks[i]
-	if old.from.HTTP != b.HTTP || old.from.Unresolved != b.Unresolved || !sameServers(old.from.Servers, b.Servers) {
+	if old.from.HTTP != b.HTTP || !sameServers(old.from.Servers, b.Servers) {
 		return nil, false
 	}
 	return old, true
@@ -113,8 +109,8 @@ func sameServers(a, b []model.Server) bool {
 	}
 	// TLS settings are compared by value: each build makes its own.
 	return slices.EqualFunc(a, b, func(x, y model.Server) bool {
-		return x.Service == y.Service && x.Address == y.Address && x.Port == y.Port && x.Weight == y.Weight &&
-			x.ProxyProtocol == y.ProxyProtocol && model.SameTLS(x.TLS, y.TLS)
+		return x.Service == y.Service && x.Address == y.Address && x.Port == y.Port && x.Weight == y.Weight && x.Unresolved == y.Unresolved &&
+			x.ProxyProtocol == y.ProxyProtocol && x.HTTP2 == y.HTTP2 && model.SameTLS(x.TLS, y.TLS)
 	})
 }
 
@@ -128,9 +124,6 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 	// once (a configuration has thousands of these blocks).
 	if b.HTTP {
 		out = append(out, "\n    mode http\n    balance roundrobin"...)
-		if b.Unresolved {
-			out = append(out, "\n    http-request return status 500"...)
-		}
 	} else {
 		out = append(out, "\n    mode tcp\n    balance roundrobin"...)
 	}
@@ -198,10 +191,10 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 			return nil, false
 		}
 		block := out.backends[i]
-		if b.HTTP != block.from.HTTP || b.Unresolved != block.from.Unresolved {
+		if b.HTTP != block.from.HTTP {
 			return nil, false
 		}
-		out.backends[i] = renderBackend(b, c.dir)
+		out.backends[i] = renderBackend(b, c.dir, c.runDir)
 		if !maps.EqualFunc(block.clientCerts, out.backends[i].clientCerts, func(x, y File) bool { return bytes.Equal(x.Content, y.Content) }) {
 			// Certificates to load or free: the whole plan does that (certificateOps).
 			return nil, false

@@ -39,6 +39,9 @@ type Settings struct {
 	// added later are served without a reload. The next reload gives them backends of their own
 	// and the pool is full again.
 	SpareBackends int
+	// HTTPSpareBackends are the same for HTTP route backends (in "mode http"), declared when a
+	// socket routes HTTP.
+	HTTPSpareBackends int
 	// StatsAuth, when set, is the user the stats page and /metrics ask for.
 	StatsAuth *StatsAuth
 }
@@ -50,7 +53,8 @@ type Config struct {
 	Skeleton []byte
 	// Servers are the server lines of each route backend, by backend name.
 	Servers map[string][]ServerLine
-	// Spares are the names of the spare backends, in order.
+	// Spares are the names of the spare backends, in order: those for TLS routes, then those for
+	// HTTP routes (see isHTTPSpare).
 	Spares []string
 	// Maps, CrtLists and Certs are the paths of each kind of file among Files.
 	Maps, CrtLists, Certs map[string]bool
@@ -68,8 +72,10 @@ type Config struct {
 	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
 	// then two configurations' blocks are compared by walking both (see changedServers).
 	inOrder bool
-	// dir is Settings.Dir: server lines name CA files in it.
-	dir string
+	// dir is Settings.Dir: server lines name CA files in it; runDir is Settings.RunDir.
+	dir, runDir string
+	// httpBackends are the names of the HTTP route backends: a new one needs a spare of their kind.
+	httpBackends map[string]bool
 	// id tells configurations apart; socketMaps are the TLS sockets' map entries by socket ID,
 	// and mapEdits what the render changed in the map files it patched, relative to the
 	// configuration editedFrom (see mapedits.go).
@@ -96,6 +102,8 @@ type ServerLine struct {
 	// Proxy is the PROXY protocol header sent to the server before the stream: the client's
 	// address ("send-proxy-v2"), and with it the client's TLS ("send-proxy-v2-ssl-cn").
 	Proxy model.ProxyProtocol
+	// HTTP2 is set when the proxy speaks HTTP/2 to the server ("proto h2"): h2c, or h2 over TLS.
+	HTTP2 bool
 }
 
 // File is one file HAProxy reads. Secret files are written 0600.
@@ -163,10 +171,12 @@ type templateData struct {
 	HardStopAfter             string
 	IdleTimeout               string
 	Sockets                   []socketData
-	Spares                    []string
-	// ServesHTTP is true when some socket routes HTTP: the not-found backend is declared.
-	ServesHTTP bool
-	NotFound   string
+	Spares, HTTPSpares        []string
+	// ServesHTTP is true when some socket routes HTTP: the router is loaded, the not-found backend
+	// and the frontend answering 500 are declared.
+	ServesHTTP                  bool
+	NotFound                    string
+	RouterLua, UnresolvedSocket string
 	// StatsAuth holds the stats user's name and password, each quoted as one word.
 	StatsAuth *StatsAuth
 }
@@ -192,8 +202,9 @@ type socketData struct {
 	ClientValidation          string
 	HostMaps                  lookupData
 	HostLookup, SNIHostLookup lookupData
-	Rules                     []ruleData
-	NotFound                  string
+	// RouterID names the socket's routes and rules maps to the router's action.
+	RouterID string
+	NotFound string
 }
 
 type lookupData struct {
@@ -206,9 +217,7 @@ type lookupData struct {
 type backendData struct {
 	Name, Route string
 	HTTP        bool
-	// Unresolved HTTP backends answer 500: no backendRef of the rule could be used.
-	Unresolved bool
-	Servers    []ServerLine
+	Servers     []ServerLine
 }
 
 // notFoundBackend answers requests no HTTP route takes.
@@ -241,13 +250,13 @@ func Render(dp model.DataPlane, s Settings) (*Config, error) { return renderFrom
 // renderFrom is Render reusing the text of the route backends that did not change since prev
 // (nil: none), so a change re-renders what it touched. The result is the same as Render's.
 func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
-	if prev != nil && prev.dir != s.Dir {
+	if prev != nil && (prev.dir != s.Dir || prev.runDir != s.RunDir) {
 		// Its blocks name CA files in another folder: nothing of it can be reused.
 		prev = nil
 	}
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}, CAFiles: map[string]int{},
-		dir: s.Dir, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
+		dir: s.Dir, runDir: s.RunDir, httpBackends: map[string]bool{}, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
 	if prev != nil {
 		cfg.editedFrom = prev.id
 	}
@@ -270,6 +279,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.TextSecret = true
 	}
 	extra := make([]int, wildcardDepth-1)
+	var routers []routerSocket
 	for _, sock := range dp.Sockets {
 		stem := fileStem(sock)
 		maps := func(kind string) lookupData {
@@ -288,7 +298,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			HTTPSSocket:       "unix@" + httpsSocketPath(s.RunDir, sock),
 			HTTPSCrtList:      filepath.Join(s.Dir, "crt-lists", stem+".https.crtlist"),
 			HostMaps:          maps("host"),
-			Rules:             httpRules(sock.VirtualHosts),
+			RouterID:          id,
 			NotFound:          notFoundBackend,
 			Gateway:           sock.Gateway,
 			Address:           sock.Address,
@@ -309,6 +319,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		if sd.HTTP || sd.HTTPS {
 			data.ServesHTTP = true
 			addMaps(cfg, sd.HostMaps, hostClaims(sock).final())
+			router := routerSocket{ID: id}
+			router.Routes, router.Rules = httpMapPaths(s.Dir, stem)
+			routes, rules := httpMaps(sock)
+			addMap(cfg, router.Routes, routes)
+			addMap(cfg, router.Rules, rules)
+			routers = append(routers, router)
 		}
 		if sd.HTTP {
 			data.Sockets = append(data.Sockets, sd)
@@ -330,6 +346,17 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		cfg.CrtLists[sd.CrtList] = true
 		data.Sockets = append(data.Sockets, sd)
 	}
+	if data.ServesHTTP {
+		backends := filepath.Join(s.Dir, "maps", "http-backends.map")
+		addMap(cfg, backends, httpBackendEntries(dp))
+		lua, err := renderRouter(backends, routers)
+		if err != nil {
+			return nil, err
+		}
+		data.RouterLua = filepath.Join(s.Dir, "router.lua")
+		cfg.Files[data.RouterLua] = File{Content: lua}
+		data.UnresolvedSocket = "unix@" + unresolvedSocketPath(s.RunDir)
+	}
 	reuse := reusableBlocks(prev)
 	// A few route backends change at a time: the server lines by name start as the earlier
 	// configuration's and follow the blocks that differ, when both list them in the model's order
@@ -343,7 +370,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	for i, b := range dp.Backends {
 		block, ok := reuse.find(b)
 		if !ok {
-			block = renderBackend(b, s.Dir)
+			block = renderBackend(b, s.Dir, s.RunDir)
 		}
 		if !ok || !cloned {
 			cfg.Servers[block.data.Name] = block.data.Servers
@@ -353,6 +380,9 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Files[path], cfg.Certs[path] = f, true
 		}
 		cfg.backends = append(cfg.backends, block)
+		if b.HTTP {
+			cfg.httpBackends[block.data.Name] = true
+		}
 		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
 	}
 	switch {
@@ -367,14 +397,27 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		}
 	}
 	// The spares are the same names and text for the same number of them.
-	if prev != nil && len(prev.Spares) == s.SpareBackends {
+	httpSpares := 0
+	if data.ServesHTTP {
+		httpSpares = s.HTTPSpareBackends
+	}
+	if prev != nil && prev.spareCount(false) == s.SpareBackends && prev.spareCount(true) == httpSpares {
 		cfg.Spares, cfg.tail = prev.Spares, prev.tail
 	} else {
 		for i := range s.SpareBackends {
 			cfg.Spares = append(cfg.Spares, spareName(i))
 		}
+		for i := range httpSpares {
+			cfg.Spares = append(cfg.Spares, httpSpareName(i))
+		}
 	}
-	data.Spares = cfg.Spares
+	for _, name := range cfg.Spares {
+		if isHTTPSpare(name) {
+			data.HTTPSpares = append(data.HTTPSpares, name)
+		} else {
+			data.Spares = append(data.Spares, name)
+		}
+	}
 	if cfg.tail == nil {
 		if cfg.tail, err = execute(data, "spares"); err != nil {
 			return nil, err

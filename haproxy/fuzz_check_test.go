@@ -70,8 +70,9 @@ func configSum(cfg *Config) [32]byte {
 }
 
 // fileNamePattern is every file name Render may write: a kind letter and a 16-digit hash, a
-// suffix naming the lookup, or the default certificate.
-var fileNamePattern = regexp.MustCompile(`^(maps/s[0-9a-f]{16}\.(sni|terminate|host)(-wildcard)?\.map|crt-lists/s[0-9a-f]{16}(\.https)?\.crtlist|certs/c[0-9a-f]{16}\.pem|certs/default\.pem)$`)
+// suffix naming the lookup, or one of the files there is one of (the default certificate, the
+// HTTP backends map, the router).
+var fileNamePattern = regexp.MustCompile(`^(maps/s[0-9a-f]{16}\.((sni|terminate|host)(-wildcard)?|http-routes|http-rules)\.map|crt-lists/s[0-9a-f]{16}(\.https)?\.crtlist|certs/c[0-9a-f]{16}\.pem|certs/default\.pem|maps/http-backends\.map|router\.lua)$`)
 
 func checkFileNames(t *testing.T, cfg *Config, dir string) {
 	t.Helper()

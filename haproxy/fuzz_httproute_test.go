@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
@@ -18,10 +17,9 @@ import (
 // and an HTTPS listener for every name. The route is refused with a condition, or the
 // configuration passes "haproxy -c" and routes the route's hostname to its rule.
 //
-// HTTP rules are lines of haproxy.cfg, so a new HTTPRoute is always a reload; what of it reaches
-// the runtime API is its backend's servers. Every eighth accepted input is applied to a running
-// HAProxy (a reload, which costs more than the rest of an input), then gets one more endpoint,
-// which must take runtime commands alone and read back as wanted.
+// Every eighth accepted input is applied to a running HAProxy (a reload or map entries and a spare,
+// which costs more than the rest of an input), then gets one more endpoint, which must take
+// runtime commands alone and read back as wanted.
 func FuzzHTTPRoute(f *testing.F) {
 	r := newFuzzRig(f)
 	f.Fuzz(func(t *testing.T, namespace, name, hostname, service string, port, weight int32,
@@ -33,7 +31,8 @@ func FuzzHTTPRoute(f *testing.F) {
 		if !routeAccepted(t, full, id.Kind, namespace, name) {
 			return
 		}
-		if !bytes.Contains(cfg.Text(), []byte("use_backend "+backendName(id)+" if ")) || !mapEntry(cfg, mapKey(hostname), "http@") {
+		rule := ruleID(model.HTTPRule{Backend: id})
+		if !mapEntry(cfg, rule, "b="+percentEncode(backendName(id))) || !mapValueLists(cfg, rule) || !mapEntry(cfg, mapKey(hostname), "http@") {
 			t.Fatal("the route is accepted, but its hostname does not lead to its rule")
 		}
 		if r.inputs++; r.inputs%8 != 1 {

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,18 @@ func mapEntry(cfg *Config, key, prefix string) bool {
 	for path := range cfg.Maps {
 		for _, line := range fileLines(cfg.Files[path].Content) {
 			if k, v, _ := strings.Cut(line, " "); (key == "" || k == key) && strings.HasPrefix(v, prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mapValueLists reports whether some map entry's value is a list of rule IDs that holds id.
+func mapValueLists(cfg *Config, id string) bool {
+	for path := range cfg.Maps {
+		for _, line := range fileLines(cfg.Files[path].Content) {
+			if _, v, _ := strings.Cut(line, " "); slices.Contains(strings.Split(v, ","), id) {
 				return true
 			}
 		}

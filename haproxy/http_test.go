@@ -78,7 +78,7 @@ func TestManagerServesHTTPAndHTTPS(t *testing.T) {
 			{ID: id("web", 1), HTTP: true, Servers: []model.Server{httpServer("svc-b", b, 1)}},
 			{ID: id("web", 2), HTTP: true, Servers: []model.Server{httpServer("svc-a", a, 1)}},
 			{ID: id("web", 3), HTTP: true, Servers: []model.Server{httpServer("svc-a", a, 3), httpServer("svc-b", b, 1)}},
-			{ID: id("web", 4), HTTP: true, Unresolved: true},
+			{ID: id("web", 4), HTTP: true, UnresolvedWeight: 1, Servers: []model.Server{{Unresolved: true, Weight: 1}}},
 		},
 	}
 	if res := r.apply(dp); res.Err != nil {

@@ -39,15 +39,16 @@ func section(name string, spares map[string]string) string {
 	return name
 }
 
-// freeSpares are the spares no route backend uses, in order.
-func (l *Live) freeSpares() []string {
+// freeSpares are the spares no route backend uses, in order, of those for HTTP route backends or
+// of the others.
+func (l *Live) freeSpares(http bool) []string {
 	used := map[string]bool{}
 	for _, s := range l.Spares {
 		used[s] = true
 	}
 	var free []string
 	for _, s := range l.Config.Spares {
-		if !used[s] {
+		if !used[s] && isHTTPSpare(s) == http {
 			free = append(free, s)
 		}
 	}

@@ -327,7 +327,7 @@ func (m *Manager) runtimeAPI() (*runtimeAPI, error) {
 func (m *Manager) liveSettings() Settings {
 	s := m.settings
 	if m.live != nil {
-		s.SpareBackends = len(m.live.Config.Spares)
+		s.SpareBackends, s.HTTPSpareBackends = m.live.Config.spareCount(false), m.live.Config.spareCount(true)
 	}
 	return s
 }
@@ -336,8 +336,9 @@ func (m *Manager) liveSettings() Settings {
 // for what comes next (see sparePool).
 func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config, plan Plan) Result {
 	s := m.settings
-	s.SpareBackends = sparePool(m.settings.SpareBackends, tcpBackends(dp), ranOut(plan))
-	if s.SpareBackends != len(wanted.Spares) {
+	s.SpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, false), ranOut(plan))
+	s.HTTPSpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, true), ranOut(plan))
+	if s.SpareBackends != wanted.spareCount(false) || s.HTTPSpareBackends != wanted.spareCount(true) {
 		var err error
 		if wanted, err = renderFrom(wanted, dp, s); err != nil {
 			return Result{Plan: plan, Err: err}

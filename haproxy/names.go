@@ -34,6 +34,13 @@ func spareName(i int) string {
 	return fmt.Sprintf("spare:%d", i)
 }
 
+// httpSpareName names a spare for HTTP route backends.
+func httpSpareName(i int) string {
+	return fmt.Sprintf("http-spare:%d", i)
+}
+
+func isHTTPSpare(name string) bool { return strings.HasPrefix(name, "http-spare:") }
+
 // spareServerName is a server's name in the spare that serves its route backend.
 func spareServerName(backend, server string) string {
 	return backend + ":" + server
@@ -44,7 +51,8 @@ func spareServerName(backend, server string) string {
 // settings (another CA or hostname) make new servers, added beside the old ones before those are
 // drained, and a name never comes back with other settings. The same holds for the PROXY
 // protocol header, which HAProxy cannot switch on or off on a running server either: a server
-// sent one ends in ":proxy-v2" (":proxy-v2-ssl" with the client's TLS).
+// sent one ends in ":proxy-v2" (":proxy-v2-ssl" with the client's TLS); and for HTTP/2 to the
+// server: ":h2".
 func serverName(s model.Server) string {
 	name := s.Service + ":" + s.Address + ":" + strconv.Itoa(int(s.Port))
 	if s.TLS != nil {
@@ -56,6 +64,9 @@ func serverName(s model.Server) string {
 	}
 	if s.ProxyProtocol != model.NoProxyHeader {
 		name += ":proxy-" + string(s.ProxyProtocol)
+	}
+	if s.HTTP2 {
+		name += ":h2"
 	}
 	return name
 }
@@ -81,6 +92,12 @@ func fileStem(s model.Socket) string {
 func terminateSocketPath(runDir string, s model.Socket) string {
 	return runDir + "/t" + fileID(socketID(s))[:12] + ".sock"
 }
+
+// unresolvedServer is the server of an HTTP route backend that stands for its backendRefs that
+// could not be used; it connects to unresolvedSocketPath, where the proxy answers 500.
+const unresolvedServer = "unresolved-backendrefs"
+
+func unresolvedSocketPath(runDir string) string { return runDir + "/http-500.sock" }
 
 // httpsSocketPath is where a socket's HTTPS names are terminated.
 func httpsSocketPath(runDir string, s model.Socket) string {

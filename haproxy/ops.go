@@ -65,7 +65,9 @@ type Op struct {
 	// ClientCert is the certificate an added server is presented (see ServerLine).
 	ClientCert string
 	// Proxy is an added server's PROXY protocol header (see ServerLine).
-	Proxy           model.ProxyProtocol
+	Proxy model.ProxyProtocol
+	// HTTP2 is set on an added server the proxy speaks HTTP/2 to (see ServerLine).
+	HTTP2           bool
 	Map, Key, Value string
 	// Entries are the whole content of a replaced map, key to value.
 	Entries map[string]string
@@ -144,5 +146,5 @@ func (o Op) Command() string {
 // serverArgs is what follows an added server's name: address, weight, PROXY protocol and TLS
 // options.
 func (o Op) serverArgs() string {
-	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ClientCert: o.ClientCert, Proxy: o.Proxy}))
+	return string(appendServerArgs(nil, ServerLine{Address: o.Address, Weight: o.Weight, CAFile: o.CAFile, Hostname: o.Hostname, ClientCert: o.ClientCert, Proxy: o.Proxy, HTTP2: o.HTTP2}))
 }

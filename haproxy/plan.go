@@ -132,21 +132,36 @@ func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string
 			spares[name] = s
 		}
 	}
-	var added []string
+	var added [2][]string
 	for _, name := range fresh {
 		if _, ok := live.Spares[name]; !ok && !live.Sections[name] {
-			added = append(added, name)
+			http := wanted.httpBackends[name]
+			added[b2i(http)] = append(added[b2i(http)], name)
 		}
 	}
-	sort.Strings(added)
-	free := live.freeSpares()
-	if len(added) > len(free) {
-		return nil, fmt.Sprintf("%d new route backends, %d spare backends left", len(added), len(free))
-	}
-	for i, name := range added {
-		spares[name] = free[i]
+	for _, http := range []bool{false, true} {
+		names := added[b2i(http)]
+		sort.Strings(names)
+		free := live.freeSpares(http)
+		if len(names) > len(free) {
+			kind := ""
+			if http {
+				kind = "HTTP "
+			}
+			return nil, fmt.Sprintf("%d new %sroute backends, %d spare backends left", len(names), kind, len(free))
+		}
+		for i, name := range names {
+			spares[name] = free[i]
+		}
 	}
 	return spares, ""
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // bySection keys servers by the backend of the workers that holds them. In a spare, each server's
@@ -297,7 +312,7 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 			switch {
 			case i < 0:
 				added = append(added,
-					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ClientCert: s.ClientCert, Proxy: s.Proxy},
+					Op{Kind: AddServer, Backend: backend, Server: s.Name, Address: s.Address, Weight: s.Weight, CAFile: s.CAFile, Hostname: s.Hostname, ClientCert: s.ClientCert, Proxy: s.Proxy, HTTP2: s.HTTP2},
 					Op{Kind: EnableServer, Backend: backend, Server: s.Name})
 			case old[i].Weight != s.Weight:
 				added = append(added, Op{Kind: SetWeight, Backend: backend, Server: s.Name, Weight: s.Weight})

@@ -97,16 +97,18 @@ func TestPlanChange(t *testing.T) {
 			},
 		},
 		{
-			name: "HTTP rule changed: the rules are in haproxy.cfg",
-			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
-				dp.Sockets[1].VirtualHosts[0].Rules[0].Path = "/other"
+			name: "HTTP rule loses its last usable backendRef: its server answering 500 takes all requests",
+			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP(), func(dp *model.DataPlane) {
+				dp.Backends[2].UnresolvedWeight = 1
+				dp.Backends[2].Servers = []model.Server{{Unresolved: true, Weight: 1}}
 			}),
-			reload: []string{"haproxy.cfg changed beyond route backends"},
-		},
-		{
-			name: "HTTP rule loses its last usable backendRef: it answers 500 after a reload",
-			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP(), func(dp *model.DataPlane) { dp.Backends[2].Unresolved = true }),
-			reload: []string{"haproxy.cfg changed beyond route backends"},
+			commands: []string{
+				"add server httproute:default:web:rule0/unresolved-backendrefs unix@/r/http-500.sock weight 1",
+				"set server httproute:default:web:rule0/unresolved-backendrefs state ready",
+				"set server httproute:default:web:rule0/web:10.244.2.1:3000 state maint",
+				"shutdown sessions server httproute:default:web:rule0/web:10.244.2.1:3000",
+				"del server httproute:default:web:rule0/web:10.244.2.1:3000",
+			},
 		},
 		{
 			name: "endpoint added",
@@ -357,7 +359,7 @@ type planCase struct {
 }
 
 // planSettings put the files of plan tables under /d.
-var planSettings = Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2}
+var planSettings = Settings{Dir: "/d", RunDir: "/r", StatsAddress: "127.0.0.1:8404", SpareBackends: 2, HTTPSpareBackends: 2}
 
 // runPlanCases renders each case's data planes with planSettings and checks the plan from the
 // last one applied to the wanted one.

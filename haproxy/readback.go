@@ -167,9 +167,14 @@ type ServerState struct {
 	Running bool
 }
 
-// shown is what showServers reads back of a server line.
+// shown is what showServers reads back of a server line. HAProxy shows a unix socket's address as
+// "-" and its port as 0.
 func shown(l ServerLine) ServerState {
-	return ServerState{ServerLine: ServerLine{Name: l.Name, Address: l.Address, Weight: l.Weight}, TLS: l.CAFile != ""}
+	addr := l.Address
+	if strings.HasPrefix(addr, "unix@") {
+		addr = net.JoinHostPort("-", "0")
+	}
+	return ServerState{ServerLine: ServerLine{Name: l.Name, Address: addr, Weight: l.Weight}, TLS: l.CAFile != ""}
 }
 
 // ParseServersState reads the answer of "show servers state [backend]": its header line names

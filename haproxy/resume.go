@@ -30,6 +30,8 @@ type savedState struct {
 	Workers  []int             `json:"workers,omitempty"`
 	// SparePool is how many spare backends the configuration declares (see sparePool).
 	SparePool int `json:"sparePool"`
+	// HTTPSparePool is how many of them serve HTTP route backends.
+	HTTPSparePool int `json:"httpSparePool,omitempty"`
 }
 
 func (m *Manager) statePath() string { return filepath.Join(m.settings.Dir, "state.json") }
@@ -45,7 +47,7 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 		}
 	}
 	m.state.save(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: slices.Clone(m.workers),
-		SparePool: len(live.Config.Spares)})
+		SparePool: live.Config.spareCount(false), HTTPSparePool: live.Config.spareCount(true)})
 }
 
 // resume learns what a running HAProxy runs; see the comment at the top of this file.
@@ -79,7 +81,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 		return nil, model.DataPlane{}, err
 	}
 	settings := m.settings
-	settings.SpareBackends = st.SparePool
+	settings.SpareBackends, settings.HTTPSpareBackends = st.SparePool, st.HTTPSparePool
 	cfg, err := Render(st.Model, settings)
 	if err != nil {
 		return nil, model.DataPlane{}, err

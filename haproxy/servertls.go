@@ -61,11 +61,15 @@ func clientCerts(b model.Backend, dir string) map[string]File {
 
 // serverLines are the server lines of a route backend, and the CA files they name, each once,
 // by path; CA files go into dir.
-func serverLines(b model.Backend, dir string) ([]ServerLine, []caFile) {
+func serverLines(b model.Backend, dir, runDir string) ([]ServerLine, []caFile) {
 	var out []ServerLine
 	var cas []caFile
 	for _, srv := range b.Servers {
-		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, Proxy: srv.ProxyProtocol}
+		if srv.Unresolved {
+			out = append(out, ServerLine{Name: unresolvedServer, Address: "unix@" + unresolvedSocketPath(runDir), Weight: srv.Weight})
+			continue
+		}
+		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, Proxy: srv.ProxyProtocol, HTTP2: srv.HTTP2}
 		if srv.TLS != nil {
 			line.CAFile, line.Hostname = caFileOf(srv.TLS), srv.TLS.Hostname
 			if !srv.TLS.SystemCAs {
@@ -109,6 +113,9 @@ func appendServerArgs(out []byte, s ServerLine) []byte {
 	case model.ProxyV2SSL:
 		out = append(out, " send-proxy-v2-ssl-cn"...)
 	}
+	if s.HTTP2 {
+		out = append(out, " proto h2"...)
+	}
 	if s.CAFile == "" {
 		return out
 	}
@@ -124,6 +131,10 @@ func appendServerArgs(out []byte, s ServerLine) []byte {
 	if s.ClientCert != "" {
 		out = append(out, " crt "...)
 		out = append(out, s.ClientCert...)
+	}
+	if s.HTTP2 {
+		// A TLS server learns from ALPN that HTTP/2 follows.
+		out = append(out, " alpn h2"...)
 	}
 	return out
 }

@@ -46,12 +46,23 @@ func sparePool(floor, routeBackends int, ranOut bool) int {
 // burstSpares is the least pool after it ran out: a burst of 1,000 routes costs one reload.
 const burstSpares = 1024
 
-// tcpBackends counts the backends of dp that spares can serve: those of TLS routes. HTTP
-// backends are named by rules in haproxy.cfg and come with a reload.
-func tcpBackends(dp model.DataPlane) int {
+// routeBackends counts the route backends of dp for HTTP routes, or of the others: each kind has
+// its own spares.
+func routeBackends(dp model.DataPlane, http bool) int {
 	n := 0
 	for _, b := range dp.Backends {
-		if !b.HTTP {
+		if b.HTTP == http {
+			n++
+		}
+	}
+	return n
+}
+
+// spareCount is how many spares for HTTP route backends, or for the others, c declares.
+func (c *Config) spareCount(http bool) int {
+	n := 0
+	for _, s := range c.Spares {
+		if isHTTPSpare(s) == http {
 			n++
 		}
 	}

@@ -8,3 +8,9 @@ import _ "embed"
 //
 //go:embed haproxy.cfg.tmpl
 var HAProxyConfig string
+
+// RouterLua is the text/template for the Lua file that routes HTTP requests on map files;
+// haproxy.renderRouter executes it.
+//
+//go:embed router.lua.tmpl
+var RouterLua string

@@ -149,7 +149,19 @@ type HTTPRule struct {
 	// Headers match exactly the whole value of some occurrence of the header (names are
 	// case-insensitive).
 	Headers []HeaderMatch `json:"headers,omitempty"`
-	Backend BackendID     `json:"backend"`
+	// QueryParams match exactly the value of the first occurrence of a query parameter (names are
+	// case-sensitive).
+	QueryParams []QueryParamMatch `json:"queryParams,omitempty"`
+	// Filters are the route rule's: every match of a rule shares them.
+	Filters *HTTPFilters `json:"filters,omitempty"`
+	// Backend is the route rule's backend, Match the index of the match within the rule: together
+	// they name the HTTPRule.
+	Backend BackendID `json:"backend"`
+	Match   int       `json:"match,omitempty"`
+	// HostnameRank is how precisely the route's own hostnames name the virtual host (higher is
+	// more precise: an exact name, then longer wildcards): rules of a more precise route come
+	// first, whatever their paths.
+	HostnameRank int `json:"hostnameRank,omitempty"`
 }
 
 // HeaderMatch is one header a request must carry with exactly this value.
@@ -157,6 +169,66 @@ type HeaderMatch struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
+
+// QueryParamMatch is one query parameter a request must carry with exactly this value.
+type QueryParamMatch struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// HTTPFilters change a request on its way to the backend, or its response, or answer it with a
+// redirect instead. Nil fields change nothing.
+type HTTPFilters struct {
+	RequestHeaders  *HeaderModifier `json:"requestHeaders,omitempty"`
+	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`
+	Redirect        *Redirect       `json:"redirect,omitempty"`
+	Rewrite         *Rewrite        `json:"rewrite,omitempty"`
+}
+
+// HeaderModifier sets (replacing every occurrence), adds (appending to what is there) and removes
+// headers. Names are lower case.
+type HeaderModifier struct {
+	Set    []HeaderValue `json:"set,omitempty"`
+	Add    []HeaderValue `json:"add,omitempty"`
+	Remove []string      `json:"remove,omitempty"`
+}
+
+// HeaderValue is a header name (lower case) with a value.
+type HeaderValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Redirect answers a request with a redirect to the same URL with some parts replaced. Empty
+// fields keep the request's (the port: the scheme's well-known port when the scheme changes,
+// else the listener's; either is left out of the location when it is the scheme's default).
+type Redirect struct {
+	Scheme     string        `json:"scheme,omitempty"`
+	Hostname   string        `json:"hostname,omitempty"`
+	Port       int32         `json:"port,omitempty"`
+	Path       *PathModifier `json:"path,omitempty"`
+	StatusCode int           `json:"statusCode"`
+}
+
+// Rewrite changes the request's host and path before it reaches the backend.
+type Rewrite struct {
+	Hostname string        `json:"hostname,omitempty"`
+	Path     *PathModifier `json:"path,omitempty"`
+}
+
+// PathModifier replaces a request's whole path, or the part its PathPrefix match matched.
+type PathModifier struct {
+	Type  PathModifierType `json:"type"`
+	Value string           `json:"value"`
+}
+
+// PathModifierType is what part of a path a PathModifier replaces.
+type PathModifierType string
+
+const (
+	ReplaceFullPath    PathModifierType = "ReplaceFullPath"
+	ReplacePrefixMatch PathModifierType = "ReplacePrefixMatch"
+)
 
 // SNIRoute sends a server name to a backend. Hostname is exact ("a.example.com"), a wildcard
 // ("*.example.com", one or more labels in front of the suffix) or "*" (any name).
@@ -228,9 +300,11 @@ type Backend struct {
 	ID BackendID `json:"id"`
 	// HTTP backends take HTTP requests; the others a byte stream.
 	HTTP bool `json:"http,omitempty"`
-	// Unresolved is true when no backendRef of the rule could be used: HTTP requests get 500.
-	Unresolved bool     `json:"unresolved,omitempty"`
-	Servers    []Server `json:"servers,omitempty"`
+	// UnresolvedWeight is the weight of the backendRefs of an HTTP rule that could not be used
+	// (at least 1 when none could, or the rule has none): that share of the requests gets 500,
+	// as the spec asks, from a server of its own.
+	UnresolvedWeight int32    `json:"unresolvedWeight,omitempty"`
+	Servers          []Server `json:"servers,omitempty"`
 	// Refs are the Service ports the servers come from, in backendRef order: a change of
 	// EndpointSlices resolves the servers again from them, without a build.
 	Refs []ServiceRef `json:"refs,omitempty"`
@@ -249,6 +323,9 @@ type ServiceRef struct {
 	// ProxyProtocol is the PROXY protocol header the Service port asks for (its appProtocol):
 	// every connection to its servers starts with it.
 	ProxyProtocol ProxyProtocol `json:"proxyProtocol,omitempty"`
+	// HTTP2 is set when the proxy speaks HTTP/2 to the servers of an HTTP route (h2c, or h2 over
+	// TLS): the Service port's appProtocol says so (kubernetes.io/h2c).
+	HTTP2 bool `json:"http2,omitempty"`
 }
 
 // ProxyProtocol is the header a server is sent before the stream.
@@ -269,14 +346,19 @@ func (r ServiceRef) Key() string { return r.Namespace + "/" + r.Name }
 
 // Server is one ready endpoint. Weight is relative within the backend; 0 takes no new connections.
 type Server struct {
-	Service string `json:"service"`
-	Address string `json:"address"`
-	Port    int32  `json:"port"`
+	Service string `json:"service,omitempty"`
+	Address string `json:"address,omitempty"`
+	Port    int32  `json:"port,omitempty"`
 	Weight  int32  `json:"weight"`
 	// TLS is its ServiceRef's: shared by every server of that Service port, never changed.
 	TLS *BackendTLS `json:"tls,omitempty"`
 	// ProxyProtocol is its ServiceRef's: the header the server is sent first.
 	ProxyProtocol ProxyProtocol `json:"proxyProtocol,omitempty"`
+	// HTTP2 is its ServiceRef's: the proxy speaks HTTP/2 to the server.
+	HTTP2 bool `json:"http2,omitempty"`
+	// Unresolved is the server standing for an HTTP rule's backendRefs that could not be used:
+	// the proxy answers 500 in its place. It has no Service, address or port.
+	Unresolved bool `json:"unresolved,omitempty"`
 }
 
 // BackendTLS is how the proxy opens TLS to a server and verifies it (a BackendTLSPolicy).

@@ -88,7 +88,7 @@ func (r *routeResult) presentClientCertificate(gateways map[types.NamespacedName
 			}
 		}
 		b.Refs = refs
-		b.Servers = Servers(refs, in.slicesByService)
+		b.Servers = BackendServers(b, in.slicesByService)
 		r.backends[i] = b
 	}
 }

@@ -30,7 +30,10 @@ type weightedEndpoints struct {
 	weight    int32
 	tls       *model.BackendTLS
 	proxy     model.ProxyProtocol
+	http2     bool
 	endpoints []endpoint
+	// unresolved stands for backendRefs that could not be used: one server that answers 500.
+	unresolved bool
 }
 
 type endpoint struct {
@@ -62,17 +65,21 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 		}
 		b.Refs = append(b.Refs, usable)
 	}
-	b.Servers = Servers(b.Refs, in.slicesByService)
+	b.Servers = BackendServers(b, in.slicesByService)
 	return b, problem
 }
 
-// Servers are the servers of a backend's Service ports, from the EndpointSlices of each Service
-// ("namespace/name").
-func Servers(refs []model.ServiceRef, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
-	groups := make([]weightedEndpoints, len(refs))
-	for i, ref := range refs {
-		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxy: ref.ProxyProtocol,
+// BackendServers are the servers of a backend's Service ports, from the EndpointSlices of each
+// Service ("namespace/name"), and the server answering 500 in place of the backendRefs that
+// could not be used (UnresolvedWeight), which takes their share.
+func BackendServers(b model.Backend, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
+	groups := make([]weightedEndpoints, len(b.Refs), len(b.Refs)+1)
+	for i, ref := range b.Refs {
+		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxy: ref.ProxyProtocol, http2: ref.HTTP2,
 			endpoints: servingEndpoints(slicesByService[ref.Key()], ref.PortName)}
+	}
+	if b.UnresolvedWeight > 0 {
+		groups = append(groups, weightedEndpoints{weight: b.UnresolvedWeight, unresolved: true, endpoints: []endpoint{{}}})
 	}
 	return servers(groups)
 }
@@ -118,7 +125,8 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 		weight = *ref.Weight
 	}
 	port := svc.Spec.Ports[servicePort]
-	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: proxyProtocolOf(port)}, nil
+	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: proxyProtocolOf(port),
+		HTTP2: id.Kind == kindHTTPRoute && port.AppProtocol != nil && *port.AppProtocol == AppProtocolH2C}, nil
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:
@@ -197,13 +205,14 @@ func servers(groups []weightedEndpoints) []model.Server {
 		}
 	}
 	var out []model.Server
-	// The same endpoint through ports with and without TLS, or with and without a PROXY header,
-	// is two servers.
+	// The same endpoint through ports with and without TLS, with and without a PROXY header, or
+	// with HTTP/1 and HTTP/2, is two servers.
 	type key struct {
 		service, address string
 		port             int32
 		tls              *model.BackendTLS
 		proxy            model.ProxyProtocol
+		http2            bool
 	}
 	seen := map[key]bool{}
 	for i, g := range groups {
@@ -212,12 +221,12 @@ func servers(groups []weightedEndpoints) []model.Server {
 			weight = max(1, int32(math.Round(perServer[i]/largest*maxServerWeight)))
 		}
 		for _, ep := range g.endpoints {
-			k := key{g.service, ep.address, ep.port, g.tls, g.proxy}
+			k := key{g.service, ep.address, ep.port, g.tls, g.proxy, g.http2}
 			if seen[k] {
 				continue
 			}
 			seen[k] = true
-			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls, ProxyProtocol: g.proxy}
+			server := model.Server{Service: g.service, Address: ep.address, Port: ep.port, Weight: weight, TLS: g.tls, ProxyProtocol: g.proxy, HTTP2: g.http2, Unresolved: g.unresolved}
 			if ep.draining {
 				server.Weight = 0
 			}

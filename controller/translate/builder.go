@@ -286,7 +286,7 @@ func (r *routeResult) withServers(in *index) *routeResult {
 	out := *r
 	out.backends = slices.Clone(r.backends)
 	for i := range out.backends {
-		out.backends[i].Servers = Servers(out.backends[i].Refs, in.slicesByService)
+		out.backends[i].Servers = BackendServers(out.backends[i], in.slicesByService)
 	}
 	return &out
 }

@@ -20,7 +20,7 @@ func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByServic
 		if !slices.ContainsFunc(b.Refs, func(r model.ServiceRef) bool { return services[r.Key()] }) {
 			continue
 		}
-		servers := Servers(b.Refs, slicesByService)
+		servers := BackendServers(b, slicesByService)
 		if slices.Equal(servers, b.Servers) {
 			continue
 		}

@@ -17,6 +17,7 @@ var SupportedFeatures = []string{
 	"BackendTLSPolicy",
 	"Gateway",
 	"GatewayRouteHostnameIntersectionPrecedence",
+	"HTTPRoute",
 	"ReferenceGrant",
 	"TLSRoute",
 	"TLSRouteModeMixed",

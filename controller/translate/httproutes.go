@@ -2,12 +2,14 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -40,31 +42,37 @@ func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*ga
 	return r
 }
 
-// httpBackend builds the backend of one HTTPRoute rule. With no usable backendRef at all the
-// rule answers 500, as the spec asks.
+// httpBackend builds the backend of one HTTPRoute rule. The requests that would have gone to a
+// backendRef that cannot be used get 500, in proportion to its weight; all of them when the rule
+// has no usable backendRef at all, as the spec asks.
 func httpBackend(id model.BackendID, refs []gatewayv1.HTTPBackendRef, in *index) (model.Backend, *refProblem) {
 	plain := make([]gatewayv1.BackendRef, 0, len(refs))
+	var unresolved int32
 	usable := 0
 	for _, ref := range refs {
 		plain = append(plain, ref.BackendRef)
-		if _, p := resolveBackendRef(id, ref.BackendRef, in); p == nil {
+		if _, p := resolveBackendRef(id, ref.BackendRef, in); p != nil {
+			unresolved += ptr.Deref(ref.Weight, 1)
+		} else {
 			usable++
 		}
 	}
 	b, problem := backend(id, plain, in)
 	b.HTTP = true
-	b.Unresolved = usable == 0
-	if b.Unresolved {
-		b.Servers = nil
+	if usable == 0 {
+		b.Refs, unresolved = nil, 1
 	}
+	b.UnresolvedWeight = unresolved
+	b.Servers = BackendServers(b, in.slicesByService)
 	return b, problem
 }
 
 // httpMatches turns a rule's matches into data plane rules, or says what it uses that is not
 // served. A rule without matches matches every path.
 func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model.HTTPRule, string) {
-	if len(rule.Filters) > 0 {
-		return nil, fmt.Sprintf("filter %s is not supported", rule.Filters[0].Type)
+	filters, why := httpFilters(rule.Filters)
+	if why != "" {
+		return nil, why
 	}
 	for _, ref := range rule.BackendRefs {
 		if len(ref.Filters) > 0 {
@@ -76,8 +84,8 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 		matches = []gatewayv1.HTTPRouteMatch{{}}
 	}
 	var out []model.HTTPRule
-	for _, m := range matches {
-		r := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: backend}
+	for i, m := range matches {
+		r := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: backend, Match: i, Filters: filters}
 		if m.Path != nil {
 			if m.Path.Type != nil {
 				switch *m.Path.Type {
@@ -99,11 +107,11 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 				}
 			}
 		}
-		if len(m.QueryParams) > 0 {
-			return nil, "query parameter matches are not supported"
-		}
 		if err := syntax.Path(r.Path); err != nil {
 			return nil, "path match: " + err.Error()
+		}
+		if r.PathType != model.PathPrefix && replacesPrefix(filters) {
+			return nil, "ReplacePrefixMatch needs PathPrefix matches"
 		}
 		if m.Method != nil {
 			r.Method = string(*m.Method)
@@ -126,12 +134,72 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 				r.Headers = append(r.Headers, model.HeaderMatch{Name: strings.ToLower(string(h.Name)), Value: h.Value})
 			}
 		}
-		if err := syntax.HeaderMatches(len(r.Headers)); err != nil {
+		for _, q := range m.QueryParams {
+			if q.Type != nil && *q.Type != gatewayv1.QueryParamMatchExact {
+				return nil, fmt.Sprintf("query parameter match type %s is not supported", *q.Type)
+			}
+			if err := syntax.HeaderName(string(q.Name)); err != nil {
+				return nil, "query parameter match: " + err.Error()
+			}
+			if err := syntax.HeaderValue(q.Value); err != nil {
+				return nil, fmt.Sprintf("query parameter match %s: %v", syntax.Printable(string(q.Name)), err)
+			}
+			// Query parameter names are case-sensitive; the first match of a name counts.
+			if !slices.ContainsFunc(r.QueryParams, func(x model.QueryParamMatch) bool { return x.Name == string(q.Name) }) {
+				r.QueryParams = append(r.QueryParams, model.QueryParamMatch{Name: string(q.Name), Value: q.Value})
+			}
+		}
+		if err := syntax.RuleSize(ruleStrings(r)); err != nil {
 			return nil, err.Error()
 		}
 		out = append(out, r)
 	}
 	return out, ""
+}
+
+func replacesPrefix(f *model.HTTPFilters) bool {
+	if f == nil {
+		return false
+	}
+	return f.Redirect != nil && f.Redirect.Path != nil && f.Redirect.Path.Type == model.ReplacePrefixMatch ||
+		f.Rewrite != nil && f.Rewrite.Path != nil && f.Rewrite.Path.Type == model.ReplacePrefixMatch
+}
+
+// ruleStrings are the strings of a rule that the proxy keeps with it, for its size.
+func ruleStrings(r model.HTTPRule) []string {
+	out := []string{r.Method}
+	for _, h := range r.Headers {
+		out = append(out, h.Name, h.Value)
+	}
+	for _, q := range r.QueryParams {
+		out = append(out, q.Name, q.Value)
+	}
+	f := r.Filters
+	if f == nil {
+		return out
+	}
+	for _, m := range []*model.HeaderModifier{f.RequestHeaders, f.ResponseHeaders} {
+		if m == nil {
+			continue
+		}
+		for _, h := range append(slices.Clone(m.Set), m.Add...) {
+			out = append(out, h.Name, h.Value)
+		}
+		out = append(out, m.Remove...)
+	}
+	if f.Redirect != nil {
+		out = append(out, f.Redirect.Scheme, f.Redirect.Hostname)
+		if f.Redirect.Path != nil {
+			out = append(out, f.Redirect.Path.Value)
+		}
+	}
+	if f.Rewrite != nil {
+		out = append(out, f.Rewrite.Hostname)
+		if f.Rewrite.Path != nil {
+			out = append(out, f.Rewrite.Path.Value)
+		}
+	}
+	return out
 }
 
 func containsHeader(headers []model.HeaderMatch, name string) bool {

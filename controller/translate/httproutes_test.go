@@ -2,7 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -12,36 +11,40 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// TestHeaderMatchesFitOneLine: a match becomes one line of haproxy.cfg, which HAProxy reads up to
-// its 64th word, so a match with more header matches than fit is refused (a rule with 9 made
-// "haproxy -c" fail). Header names that differ only in case count once, as only the first is used.
-func TestHeaderMatchesFitOneLine(t *testing.T) {
-	headers := func(names ...string) []gatewayv1.HTTPHeaderMatch {
+// TestRuleSizeLimit: a match is one entry of a map file and one runtime API command, so the
+// strings of a match and its filters together are bounded (syntax.MaxRuleSize); the 16 header
+// matches Gateway API allows fit, and header names that differ only in case count once, as only
+// the first is used.
+func TestRuleSizeLimit(t *testing.T) {
+	headers := func(value string, names ...string) []gatewayv1.HTTPHeaderMatch {
 		var out []gatewayv1.HTTPHeaderMatch
 		for _, n := range names {
-			out = append(out, gatewayv1.HTTPHeaderMatch{Name: gatewayv1.HTTPHeaderName(n), Value: "v"})
+			out = append(out, gatewayv1.HTTPHeaderMatch{Name: gatewayv1.HTTPHeaderName(n), Value: value})
 		}
 		return out
 	}
-	var most []string
-	for i := range syntax.MaxHeaderMatches {
-		most = append(most, fmt.Sprintf("x-h%d", i))
+	var sixteen []string
+	for i := range 16 {
+		sixteen = append(sixteen, fmt.Sprintf("x-h%d", i))
 	}
+	long := strings.Repeat("v", syntax.MaxRuleSize/2)
 	for _, c := range []struct {
+		value string
 		names []string
 		ok    bool
 	}{
-		{most, true},
-		{append(slices.Clone(most), "x-more"), false},
-		{append(slices.Clone(most), strings.ToUpper(most[0])), true},
+		{"v", sixteen, true},
+		{long, []string{"x-a"}, true},
+		{long, []string{"x-a", "x-b"}, false},
+		{long, []string{"x-a", "X-A"}, true},
 	} {
 		rule := gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
-			Method: ptr.To(gatewayv1.HTTPMethodGet), Headers: headers(c.names...),
+			Method: ptr.To(gatewayv1.HTTPMethodGet), Headers: headers(c.value, c.names...),
 			Path: &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To("/api")},
 		}}}
 		rules, why := httpMatches(rule, model.BackendID{Kind: kindHTTPRoute, Namespace: "default", Name: "web"})
 		if (why == "") != c.ok || (c.ok && len(rules) != 1) {
-			t.Errorf("%d header names: rules %v, refusal %q; want accepted=%v", len(c.names), rules, why, c.ok)
+			t.Errorf("%d header names, values of %d bytes: rules %v, refusal %q; want accepted=%v", len(c.names), len(c.value), rules, why, c.ok)
 		}
 	}
 }

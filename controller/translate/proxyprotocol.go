@@ -17,6 +17,10 @@ const AppProtocolProxyV2 = "haproxy-gateway.io/proxy-v2"
 // was verified, and its subject's CN, so a backend can tell which client it serves.
 const AppProtocolProxyV2SSL = "haproxy-gateway.io/proxy-v2-ssl"
 
+// AppProtocolH2C is the Service port appProtocol (Kubernetes' own) of servers that speak HTTP/2
+// without TLS: the proxy sends them HTTP/2 (feature HTTPRouteBackendProtocolH2C).
+const AppProtocolH2C = "kubernetes.io/h2c"
+
 // proxyProtocolOf is the header the servers of a Service port get: only for exactly one of the
 // values above.
 func proxyProtocolOf(port corev1.ServicePort) model.ProxyProtocol {

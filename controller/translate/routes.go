@@ -146,7 +146,7 @@ func (r *routeResult) passthroughPlain(gateways map[types.NamespacedName]*gatewa
 			}
 		}
 		b.Refs = refs
-		b.Servers = Servers(refs, in.slicesByService)
+		b.Servers = BackendServers(b, in.slicesByService)
 		r.backends[i] = b
 	}
 }

@@ -19,7 +19,7 @@ func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listene
 	}
 	for _, a := range sortAttachments(attachments) {
 		served := 0
-		for _, h := range a.hostnames {
+		for k, h := range a.hostnames {
 			if owner := selectListener(socketListeners, h); owner != l {
 				a.verdict.shadowed(h, owner)
 				continue
@@ -27,6 +27,7 @@ func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listene
 			served++
 			vh := virtualHost(sock, h, string(l.spec.Name))
 			for _, r := range a.rules {
+				r.HostnameRank = a.specificity[k]
 				// The same route seen through two listeners of one socket adds its rules once.
 				if !slices.ContainsFunc(vh.Rules, func(x model.HTTPRule) bool { return equalRules(x, r) }) {
 					vh.Rules = append(vh.Rules, r)
@@ -51,20 +52,24 @@ func virtualHost(sock *model.Socket, hostname, listener string) *model.VirtualHo
 	return &sock.VirtualHosts[i]
 }
 
+// equalRules reports whether two rules are one match of one route rule.
 func equalRules(a, b model.HTTPRule) bool {
-	return a.PathType == b.PathType && a.Path == b.Path && a.Method == b.Method && a.Backend == b.Backend && slices.Equal(a.Headers, b.Headers)
+	return a.Backend == b.Backend && a.Match == b.Match
 }
 
-// sortRules orders rules by the spec's precedence: an exact path, then the longest prefix, then a
-// method match, then the most header matches. Ties keep their order, which is the routes' age
+// sortRules orders rules by the spec's precedence: the route naming the host most precisely
+// (GEP-3567), then an exact path, then the longest prefix, then a method match, then the most
+// header matches, then the most query parameter matches. Ties keep their order, which is the routes' age
 // and then the rules' order within a route, as the spec asks.
 func sortRules(rules []model.HTTPRule) {
 	slices.SortStableFunc(rules, func(a, b model.HTTPRule) int {
 		return cmp.Or(
+			-cmp.Compare(a.HostnameRank, b.HostnameRank),
 			-cmp.Compare(rank(a.PathType), rank(b.PathType)),
 			-cmp.Compare(len(a.Path), len(b.Path)),
 			-cmp.Compare(hasMethod(a), hasMethod(b)),
 			-cmp.Compare(len(a.Headers), len(b.Headers)),
+			-cmp.Compare(len(a.QueryParams), len(b.QueryParams)),
 		)
 	})
 }

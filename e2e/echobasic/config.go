@@ -1,7 +1,7 @@
 // Package echobasic runs, in-process, servers that answer the way the Gateway API conformance
 // suite's echo-basic image does, so the suite's backend pods can be served without containers.
-// A pod's resolved environment picks the mode (HTTP echo by default, TCP echo with
-// TCP_ECHO_SERVER) exactly as the image reads it; files named by the environment (certificates
+// A pod's resolved environment picks the mode (HTTP echo by default, gRPC echo with
+// GRPC_ECHO_SERVER, TCP echo with TCP_ECHO_SERVER) exactly as the image reads it; files named by the environment (certificates
 // and keys) are looked up in the pod's resolved volumes first, so keys need not touch the disk.
 package echobasic
 
@@ -18,9 +18,9 @@ type Mode string
 const (
 	ModeHTTP Mode = "http"
 	ModeTCP  Mode = "tcp"
-	// ModeGRPC and ModeUDP are recognised but not served: the tests that need them are not run here.
 	ModeGRPC Mode = "grpc"
-	ModeUDP  Mode = "udp"
+	// ModeUDP is recognised but not served: the tests that need it (GATEWAY-UDP) are not run here.
+	ModeUDP Mode = "udp"
 )
 
 // Pod is what the image learns from its environment and mounted files.

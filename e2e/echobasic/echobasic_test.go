@@ -2,6 +2,7 @@ package echobasic
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,13 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	"golang.org/x/net/websocket"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	pb "sigs.k8s.io/gateway-api-conformance-images/echo-basic/grpcechoserver"
 )
 
 // loopbackIP returns a random 127.x.y.z so parallel runs and other software on the fixed ports
@@ -186,6 +195,41 @@ func TestHTTPEcho(t *testing.T) {
 	})
 }
 
+// TestHTTPEchoOfRepeatedHeaders sends what the suite's client sends through a gateway that appends a
+// header (RequestHeaderModifier add): the name twice, and X-Echo-Set-Header even when empty. The
+// suite joins the echoed values with "," and compares the result to "orig,added".
+func TestHTTPEchoOfRepeatedHeaders(t *testing.T) {
+	ip := loopbackIP()
+	start(t, ip, Pod{Env: map[string]string{"POD_NAME": "p", "NAMESPACE": "n"}})
+	conn, err := net.DialTimeout("tcp", ip+":3000", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, "GET /add HTTP/1.1\r\nHost: gw\r\nx-header-add: orig\r\nX-Header-Add: added\r\n"+
+		"X-Echo-Set-Header: \r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a echoAnswer
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d: %v", resp.StatusCode, err)
+	}
+	if got := strings.Join(a.Headers["X-Header-Add"], ","); got != "orig,added" {
+		t.Errorf("echoed X-Header-Add = %q (headers %v)", got, a.Headers)
+	}
+	for name := range resp.Header {
+		if name == "" {
+			t.Errorf("an empty X-Echo-Set-Header produced a nameless response header: %v", resp.Header)
+		}
+	}
+}
+
 func TestHTTPRetry(t *testing.T) {
 	ip := loopbackIP()
 	start(t, ip, Pod{Env: map[string]string{"POD_NAME": "p", "NAMESPACE": "n"}})
@@ -319,9 +363,104 @@ func TestMissingKeyFailsAndLeavesNothingListening(t *testing.T) {
 	}
 }
 
-func TestGRPCModeServesNothing(t *testing.T) {
-	s := start(t, loopbackIP(), Pod{Env: map[string]string{"GRPC_ECHO_SERVER": "1"}})
-	if s.Mode != ModeGRPC || len(s.Addrs) != 0 {
-		t.Errorf("gRPC mode: %s %v", s.Mode, s.Addrs)
+func TestUDPModeServesNothing(t *testing.T) {
+	s := start(t, loopbackIP(), Pod{Env: map[string]string{"UDP_ECHO_SERVER": "1"}})
+	if s.Mode != ModeUDP || len(s.Addrs) != 0 {
+		t.Errorf("UDP mode: %s %v", s.Mode, s.Addrs)
+	}
+}
+
+func TestGRPCEcho(t *testing.T) {
+	ip := loopbackIP()
+	files, pool := certFiles(t, "abc.example.com")
+	s := start(t, ip, Pod{
+		Env: map[string]string{
+			"POD_NAME": "grpc-infra-backend-v1-abc", "NAMESPACE": "gateway-conformance-infra", "GRPC_ECHO_SERVER": "1",
+			"TLS_SERVER_CERT": "/etc/secret-volume/crt", "TLS_SERVER_PRIV_KEY": "/etc/secret-volume/key",
+		},
+		Files: files,
+	})
+	if s.Mode != ModeGRPC || len(s.Addrs) != 2 {
+		t.Fatalf("gRPC mode: %s %v", s.Mode, s.Addrs)
+	}
+	call := func(t *testing.T, port string, opts ...grpc.DialOption) pb.GrpcEchoClient {
+		conn, err := grpc.NewClient(net.JoinHostPort(ip, port), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = conn.Close() })
+		return pb.NewGrpcEchoClient(conn)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, "x-custom", "v")
+
+	plain := call(t, "3000", grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example.com"))
+	resp, err := plain.EchoTwo(ctx, &pb.EchoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := resp.GetAssertions()
+	if a.GetFullyQualifiedMethod() != "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/EchoTwo" || a.GetAuthority() != "grpc.example.com" ||
+		a.GetContext().GetPod() != "grpc-infra-backend-v1-abc" || a.GetContext().GetNamespace() != "gateway-conformance-infra" || a.GetTlsAssertions() != nil {
+		t.Errorf("EchoTwo assertions = %v", a)
+	}
+	if !slices.ContainsFunc(a.GetHeaders(), func(h *pb.Header) bool { return h.GetKey() == "x-custom" && h.GetValue() == "v" }) {
+		t.Errorf("x-custom not echoed: %v", a.GetHeaders())
+	}
+	if _, err := plain.EchoThree(ctx, &pb.EchoRequest{}); status.Code(err) != codes.Unimplemented {
+		t.Errorf("EchoThree: %v, want Unimplemented", err)
+	}
+
+	secure := call(t, "8443", grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, ServerName: "abc.example.com"})))
+	resp, err = secure.Echo(ctx, &pb.EchoRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := resp.GetAssertions(); a.GetFullyQualifiedMethod() != "/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo" || a.GetAuthority() != "abc.example.com" ||
+		a.GetTlsAssertions().GetServerName() != "abc.example.com" || a.GetTlsAssertions().GetVersion() != "TLSv1.3" ||
+		a.GetTlsAssertions().GetNegotiatedProtocol() != "h2" {
+		t.Errorf("Echo over TLS assertions = %v", a)
+	}
+
+	s.Close()
+	if _, err := net.DialTimeout("tcp", net.JoinHostPort(ip, "3000"), time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("after Close, dial 3000: %v, want connection refused", err)
+	}
+}
+
+// TestEveryAddressServes gives a pod an IPv4 and an IPv6 address, as a dual-stack pod has, and
+// expects each port on both with the state of one pod: retry attempts count across addresses.
+func TestEveryAddressServes(t *testing.T) {
+	v4, v6 := loopbackIP(), "::1"
+	if l, err := net.Listen("tcp", net.JoinHostPort(v6, "0")); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	} else {
+		_ = l.Close()
+	}
+	s, err := StartOn([]string{v4, v6}, Pod{Env: map[string]string{"POD_NAME": "dual", "NAMESPACE": "n"}})
+	if err != nil {
+		// Another test or program may hold [::1]:3000, which every run shares.
+		t.Skipf("start on %s and %s: %v", v4, v6, err)
+	}
+	t.Cleanup(s.Close)
+	if len(s.Addrs) != 4 {
+		t.Errorf("listening on %v, want HTTP and h2c on both addresses", s.Addrs)
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	for i, ip := range []string{v4, v6, v6} {
+		want := []int{503, 503, 200}[i]
+		r, err := c.Get("http://" + net.JoinHostPort(ip, "3000") + "/retry/?uuid=u&succeedAfter=2&responseCode=503")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = r.Body.Close()
+		if r.StatusCode != want {
+			t.Errorf("attempt %d on %s = %d, want %d", i, ip, r.StatusCode, want)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+net.JoinHostPort(v6, "3000")+"/v6", nil)
+	if _, a := getJSON(t, c, req); a.Path != "/v6" || a.Pod != "dual" {
+		t.Errorf("echo on %s = %+v", v6, a)
 	}
 }

@@ -36,18 +36,18 @@ type httpEcho struct {
 	retries  retryCounter
 }
 
-func (s *Server) startHTTP(ip string, pod Pod) error {
+func (s *Server) startHTTP(ips []string, pod Pod) error {
 	e := &httpEcho{identity: pod.identity(), httpPort: pod.port("HTTP_PORT", "3000"), retries: retryCounter{attempts: map[string]int{}}}
 	mux := e.mux()
 
-	if err := s.serve(ip, e.httpPort, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, false); err != nil {
+	if err := s.serve(ips, e.httpPort, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, false); err != nil {
 		return err
 	}
 
 	h2c := &http.Server{Handler: http.HandlerFunc(e.h2cOnly), ReadHeaderTimeout: time.Second, Protocols: new(http.Protocols)}
 	h2c.Protocols.SetHTTP1(true)
 	h2c.Protocols.SetUnencryptedHTTP2(true)
-	if err := s.serve(ip, pod.port("H2C_PORT", "3001"), h2c, false); err != nil {
+	if err := s.serve(ips, pod.port("H2C_PORT", "3001"), h2c, false); err != nil {
 		return err
 	}
 
@@ -65,17 +65,21 @@ func (s *Server) startHTTP(ip string, pod Pod) error {
 		cfg.ClientAuth, cfg.ClientCAs = tls.VerifyClientCertIfGiven, pool
 	}
 	// ServeTLS offers h2 and http/1.1 through ALPN, as ListenAndServeTLS does in the image.
-	return s.serve(ip, pod.port("HTTPS_PORT", "8443"), &http.Server{Handler: mux, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second}, true)
+	return s.serve(ips, pod.port("HTTPS_PORT", "8443"), &http.Server{Handler: mux, TLSConfig: cfg, ReadHeaderTimeout: 10 * time.Second}, true)
 }
 
-func (s *Server) serve(ip, port string, h *http.Server, useTLS bool) error {
-	l, err := listen(ip, port)
-	if err != nil {
-		return err
-	}
+// serve runs h on port of every address in ips; one server for all of them keeps state such as
+// retry counts per pod, as the image's single wildcard listener does.
+func (s *Server) serve(ips []string, port string, h *http.Server, useTLS bool) error {
 	s.httpServers = append(s.httpServers, h)
-	s.Addrs = append(s.Addrs, l.Addr().String())
-	go serveHTTP(h, l, useTLS)
+	for _, ip := range ips {
+		l, err := listen(ip, port)
+		if err != nil {
+			return err
+		}
+		s.Addrs = append(s.Addrs, l.Addr().String())
+		go serveHTTP(h, l, useTLS)
+	}
 	return nil
 }
 

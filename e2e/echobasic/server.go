@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"google.golang.org/grpc"
 )
 
 // Server is one pod's set of listeners. Close stops all of them.
@@ -15,21 +17,33 @@ type Server struct {
 	Addrs []string
 
 	httpServers []*http.Server
+	grpcServers []*grpc.Server
 	tcp         []*tcpListener
 	closeOnce   sync.Once
 }
 
 // Start serves pod on ip (an address this process can bind) in the mode the environment selects.
-// gRPC and UDP modes start nothing and return a Server without addresses. If any listener cannot
-// start, the ones already started are closed and the error is returned.
+// UDP mode starts nothing and returns a Server without addresses. If any listener cannot start,
+// the ones already started are closed and the error is returned.
 func Start(ip string, pod Pod) (*Server, error) {
+	return StartOn([]string{ip}, pod)
+}
+
+// StartOn is Start for a pod with several addresses (one per IP family): every port is served on
+// each of them, by the same handlers, as the image's wildcard listeners would.
+func StartOn(ips []string, pod Pod) (*Server, error) {
+	if len(ips) == 0 {
+		return nil, errors.New("no address to serve on")
+	}
 	s := &Server{Mode: ModeOf(pod.Env)}
 	var err error
 	switch s.Mode {
 	case ModeHTTP:
-		err = s.startHTTP(ip, pod)
+		err = s.startHTTP(ips, pod)
 	case ModeTCP:
-		err = s.startTCP(ip, pod)
+		err = s.startTCP(ips, pod)
+	case ModeGRPC:
+		err = s.startGRPC(ips, pod)
 	}
 	if err != nil {
 		s.Close()
@@ -43,6 +57,9 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		for _, h := range s.httpServers {
 			_ = h.Close()
+		}
+		for _, g := range s.grpcServers {
+			g.Stop()
 		}
 		for _, l := range s.tcp {
 			l.close()

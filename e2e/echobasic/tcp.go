@@ -44,7 +44,7 @@ type tcpListener struct {
 
 // startTCP serves plain on TCP_PORT (3000) and, when TLS_SERVER_CERT and TLS_SERVER_PRIV_KEY are
 // set, TLS on TLS_PORT (8443).
-func (s *Server) startTCP(ip string, pod Pod) error {
+func (s *Server) startTCP(ips []string, pod Pod) error {
 	id := tcpIdentity{identity: pod.identity(), TCPPort: pod.port("TCP_PORT", "3000"), TLSPort: pod.port("TLS_PORT", "8443")}
 	for _, p := range []string{id.TCPPort, id.TLSPort} {
 		if _, err := strconv.Atoi(p); err != nil {
@@ -55,14 +55,22 @@ func (s *Server) startTCP(ip string, pod Pod) error {
 	if err != nil {
 		return err
 	}
-	if err := s.startTCPListener(ip, id.TCPPort, id, nil); err != nil {
-		return err
+	var cfg *tls.Config
+	if cert != nil {
+		cfg = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
 	}
-	if cert == nil {
-		return nil
+	for _, ip := range ips {
+		if err := s.startTCPListener(ip, id.TCPPort, id, nil); err != nil {
+			return err
+		}
+		if cfg == nil {
+			continue
+		}
+		if err := s.startTCPListener(ip, id.TLSPort, id, cfg); err != nil {
+			return err
+		}
 	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
-	return s.startTCPListener(ip, id.TLSPort, id, cfg)
+	return nil
 }
 
 func (s *Server) startTCPListener(ip, port string, id tcpIdentity, cfg *tls.Config) error {

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
+	pb "sigs.k8s.io/gateway-api-conformance-images/echo-basic/grpcechoserver"
 	"sigs.k8s.io/gateway-api/conformance"
 	suitek8s "sigs.k8s.io/gateway-api/conformance/utils/kubernetes"
 )
@@ -110,11 +114,13 @@ func TestSuiteBaseManifestsBecomeReady(t *testing.T) {
 				checkHTTPSEcho(t, p.Status.PodIP, caPool, ns, p.Name)
 			case "tcp-backend":
 				checkTCPEcho(t, p.Status.PodIP, []byte(caConfigMap.Data["ca.crt"]), p.Name)
+			case "grpc-infra-backend-v1":
+				checkGRPCEcho(t, p.Status.PodIP, caPool, ns, p.Name)
 			}
 		}
 	}
 	// Two of each: the spot checks above must have had something to check.
-	for _, app := range []string{"infra-backend-v1", "web-backend", "tls-backend", "tcp-backend"} {
+	for _, app := range []string{"infra-backend-v1", "web-backend", "tls-backend", "tcp-backend", "grpc-infra-backend-v1"} {
 		if checked[app] != 2 {
 			t.Errorf("%d pods of %s, want 2", checked[app], app)
 		}
@@ -198,5 +204,31 @@ func checkHTTPSEcho(t *testing.T, ip string, ca *x509.CertPool, namespace, pod s
 	}
 	if echo.Namespace != namespace || echo.Pod != pod || echo.Proto != "HTTP/2.0" || echo.TLS == nil || echo.TLS.ServerName != "abc.example.com" {
 		t.Errorf("HTTPS echo of pod %s = %+v", pod, echo)
+	}
+}
+
+// checkGRPCEcho calls the gRPC echo over h2c and over TLS with the suite's CA-signed certificate.
+func checkGRPCEcho(t *testing.T, ip string, ca *x509.CertPool, namespace, pod string) {
+	t.Helper()
+	for port, creds := range map[string]credentials.TransportCredentials{
+		"3000": insecure.NewCredentials(),
+		"8443": credentials.NewTLS(&tls.Config{RootCAs: ca, ServerName: "abc.example.com"}),
+	} {
+		conn, err := grpc.NewClient(net.JoinHostPort(ip, port), grpc.WithTransportCredentials(creds))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		resp, err := pb.NewGrpcEchoClient(conn).Echo(ctx, &pb.EchoRequest{})
+		cancel()
+		_ = conn.Close()
+		if err != nil {
+			t.Errorf("gRPC echo of pod %s on %s: %v", pod, port, err)
+			continue
+		}
+		got := resp.GetAssertions().GetContext()
+		if got.GetPod() != pod || got.GetNamespace() != namespace || (port == "8443") != (resp.GetAssertions().GetTlsAssertions() != nil) {
+			t.Errorf("gRPC echo of pod %s on %s = %v", pod, port, resp.GetAssertions())
+		}
 	}
 }

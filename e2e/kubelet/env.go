@@ -12,7 +12,7 @@ import (
 // resolveEnv computes a container's environment the way the kubelet does for the sources the
 // tests use: envFrom, literal values, the pod's own fields, and Secret or ConfigMap keys.
 // $(VAR) references are not expanded.
-func resolveEnv(ctx context.Context, data *keyedData, pod *corev1.Pod, c *corev1.Container, podIP, hostIP string) (map[string]string, error) {
+func resolveEnv(ctx context.Context, data *keyedData, pod *corev1.Pod, c *corev1.Container, podIPs []string, hostIP string) (map[string]string, error) {
 	env := map[string]string{}
 	for _, from := range c.EnvFrom {
 		var kind, name string
@@ -38,7 +38,7 @@ func resolveEnv(ctx context.Context, data *keyedData, pod *corev1.Pod, c *corev1
 			env[e.Name] = e.Value
 			continue
 		}
-		v, ok, err := resolveEnvSource(ctx, data, pod, e.ValueFrom, podIP, hostIP)
+		v, ok, err := resolveEnvSource(ctx, data, pod, e.ValueFrom, podIPs, hostIP)
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -50,10 +50,10 @@ func resolveEnv(ctx context.Context, data *keyedData, pod *corev1.Pod, c *corev1
 }
 
 // resolveEnvSource returns ok=false for an optional reference that does not resolve.
-func resolveEnvSource(ctx context.Context, data *keyedData, pod *corev1.Pod, src *corev1.EnvVarSource, podIP, hostIP string) (string, bool, error) {
+func resolveEnvSource(ctx context.Context, data *keyedData, pod *corev1.Pod, src *corev1.EnvVarSource, podIPs []string, hostIP string) (string, bool, error) {
 	switch {
 	case src.FieldRef != nil:
-		v, err := podField(pod, src.FieldRef.FieldPath, podIP, hostIP)
+		v, err := podField(pod, src.FieldRef.FieldPath, podIPs, hostIP)
 		return v, err == nil, err
 	case src.SecretKeyRef != nil:
 		r := src.SecretKeyRef
@@ -68,8 +68,9 @@ func resolveEnvSource(ctx context.Context, data *keyedData, pod *corev1.Pod, src
 	return "", false, nil
 }
 
-// podField answers the downward API's fieldRef paths.
-func podField(pod *corev1.Pod, path, podIP, hostIP string) (string, error) {
+// podField answers the downward API's fieldRef paths. podIPs has the primary address first; the
+// plural paths list every address, comma-separated, as the kubelet does.
+func podField(pod *corev1.Pod, path string, podIPs []string, hostIP string) (string, error) {
 	switch path {
 	case "metadata.name":
 		return pod.Name, nil
@@ -81,8 +82,13 @@ func podField(pod *corev1.Pod, path, podIP, hostIP string) (string, error) {
 		return pod.Spec.NodeName, nil
 	case "spec.serviceAccountName":
 		return pod.Spec.ServiceAccountName, nil
-	case "status.podIP", "status.podIPs":
-		return podIP, nil
+	case "status.podIP":
+		if len(podIPs) == 0 {
+			return "", nil
+		}
+		return podIPs[0], nil
+	case "status.podIPs":
+		return strings.Join(podIPs, ","), nil
 	case "status.hostIP", "status.hostIPs":
 		return hostIP, nil
 	}

@@ -22,10 +22,17 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, Options{})
+}
+
+// newTestEnvWith is newTestEnv with kubelet options; heartbeats and logs are the tests' own.
+func newTestEnvWith(t *testing.T, opts Options) *testEnv {
+	t.Helper()
 	c := cluster.StartForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	k, err := Start(ctx, c.RestConfig, Options{HeartbeatInterval: 2 * time.Second, Logf: t.Logf})
+	opts.HeartbeatInterval, opts.Logf = 2*time.Second, t.Logf
+	k, err := Start(ctx, c.RestConfig, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

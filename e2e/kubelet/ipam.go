@@ -64,3 +64,25 @@ func (p *addressPool) release(a netip.Addr) {
 func (p *addressPool) usable(a netip.Addr) bool {
 	return p.prefix.Contains(a) && a.Compare(p.first) >= 0 && a.Next().IsValid() && p.prefix.Contains(a.Next())
 }
+
+// parseV6Range checks an IPv6 pod range has room for a whole IPv4 address in its host part.
+func parseV6Range(cidr string) (netip.Prefix, error) {
+	prefix, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("IPv6 pod CIDR: %w", err)
+	}
+	prefix = prefix.Masked()
+	if !prefix.Addr().Is6() || prefix.Addr().Is4In6() || prefix.Bits() > 96 {
+		return netip.Prefix{}, fmt.Errorf("IPv6 pod CIDR %s: need an IPv6 range of at least /96", prefix)
+	}
+	return prefix, nil
+}
+
+// v6For is the IPv6 address of the pod with IPv4 address v4: the range's prefix with v4 in the
+// last 32 bits. Deriving it keeps one pool, and both addresses of a pod are released together.
+func v6For(prefix netip.Prefix, v4 netip.Addr) netip.Addr {
+	b := prefix.Addr().As16()
+	four := v4.As4()
+	copy(b[12:], four[:])
+	return netip.AddrFrom16(b)
+}

@@ -59,3 +59,18 @@ func TestAddressPoolDoesNotReuseAtOnce(t *testing.T) {
 		t.Errorf("released %s and got it back at once", a)
 	}
 }
+
+func TestV6ForEmbedsTheIPv4Address(t *testing.T) {
+	prefix, err := parseV6Range(DefaultPodCIDRv6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v6For(prefix, netip.MustParseAddr("10.244.128.9")); got.String() != "fd00:10:244::af4:8009" {
+		t.Errorf("v6For = %s", got)
+	}
+	for _, bad := range []string{"fd00::/112", "10.0.0.0/8", "::ffff:0:0/96", "not-a-cidr"} {
+		if _, err := parseV6Range(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}

@@ -1,10 +1,11 @@
 // Package kubelet is a "loopback kubelet" for end-to-end tests on a machine without a container
 // runtime. It stands in for the scheduler, the kubelet and the runtime at once: it registers a
-// Ready Node, binds unscheduled pods to it, gives each pod an address from a local range, resolves
-// the pod's environment and Secret/ConfigMap volumes, and, for the conformance suite's echo-basic
-// image, runs in-process servers that answer as that image does (package echobasic). Other images
-// are reported Ready without serving anything. Run it inside e2e/netns.sh, which routes the default
-// pod range to the loopback device so the servers can bind pod addresses.
+// Ready Node, binds unscheduled pods to it, gives each pod an address from a local range (and an
+// IPv6 one as well for dual-stack pods), resolves the pod's environment and Secret/ConfigMap
+// volumes, and, for the conformance suite's echo-basic image, runs in-process servers that answer
+// as that image does (package echobasic). Other images are reported Ready without serving
+// anything. Run it inside e2e/netns.sh, which routes the default pod ranges to the loopback device
+// so the servers can bind pod addresses.
 package kubelet
 
 import (
@@ -28,6 +29,9 @@ import (
 // the lower addresses, so the two never meet.
 const DefaultPodCIDR = "10.244.128.0/17"
 
+// DefaultPodCIDRv6 is the IPv6 range e2e/netns.sh routes to the loopback device for dual-stack pods.
+const DefaultPodCIDRv6 = "fd00:10:244::/96"
+
 // Options configures Start. The zero value is usable.
 type Options struct {
 	// NodeName is the Node to register and bind pods to. Default "loopback".
@@ -35,6 +39,10 @@ type Options struct {
 	// PodCIDR is where pod addresses come from. Its first address after the network address is the
 	// node's; pods get the ones after it. Default DefaultPodCIDR.
 	PodCIDR string
+	// PodCIDRv6, when set, makes pods dual-stack: each pod also gets the address of this IPv6 range
+	// (a /96 or wider) whose last 32 bits are its IPv4 address, and serves on both. Pods stay
+	// single-stack IPv4 without it. DefaultPodCIDRv6 is the range e2e/netns.sh makes local.
+	PodCIDRv6 string
 	// HeartbeatInterval is how often the Node's Ready condition and Lease are renewed. Default 10s.
 	HeartbeatInterval time.Duration
 	// RetryInterval is how soon a pod whose Secret, ConfigMap or listener is not available yet is
@@ -50,6 +58,8 @@ type Kubelet struct {
 	client kubernetes.Interface
 	nodeIP string
 	ips    *addressPool
+	// v6 is PodCIDRv6, or the zero prefix for single-stack pods.
+	v6 netip.Prefix
 
 	pods    corelisters.PodLister
 	queue   workqueue.TypedRateLimitingInterface[string]
@@ -87,6 +97,12 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Kubelet, error
 	if err != nil {
 		return nil, err
 	}
+	var v6 netip.Prefix
+	if opts.PodCIDRv6 != "" {
+		if v6, err = parseV6Range(opts.PodCIDRv6); err != nil {
+			return nil, err
+		}
+	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -96,6 +112,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (*Kubelet, error
 		client:  client,
 		nodeIP:  nodeIP.String(),
 		ips:     pool,
+		v6:      v6,
 		queue:   workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
 		running: map[string]*podRuntime{},
 	}

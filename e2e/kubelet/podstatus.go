@@ -1,14 +1,20 @@
 package kubelet
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // runningStatus is the status a kubelet reports once all containers run and are ready.
-func (k *Kubelet) runningStatus(pod *corev1.Pod, podIP string) corev1.PodStatus {
+// podIPs has the primary address first.
+func (k *Kubelet) runningStatus(pod *corev1.Pod, podIPs []string) corev1.PodStatus {
 	s := k.baseStatus(pod, corev1.PodRunning, "")
-	s.PodIP, s.PodIPs = podIP, []corev1.PodIP{{IP: podIP}}
+	s.PodIP = podIPs[0]
+	for _, ip := range podIPs {
+		s.PodIPs = append(s.PodIPs, corev1.PodIP{IP: ip})
+	}
 	for i := range s.ContainerStatuses {
 		cs := &s.ContainerStatuses[i]
 		cs.Ready, cs.Started = true, new(true)
@@ -77,7 +83,8 @@ func condition(pod *corev1.Pod, t corev1.PodConditionType, status corev1.Conditi
 // sameStatus compares what this kubelet writes, ignoring timestamps, so an unchanged pod is not
 // written again (every write would come back as an update event and loop).
 func sameStatus(a, b corev1.PodStatus) bool {
-	if a.Phase != b.Phase || a.PodIP != b.PodIP || a.HostIP != b.HostIP || len(a.Conditions) != len(b.Conditions) || len(a.ContainerStatuses) != len(b.ContainerStatuses) {
+	if a.Phase != b.Phase || a.PodIP != b.PodIP || a.HostIP != b.HostIP || len(a.Conditions) != len(b.Conditions) || len(a.ContainerStatuses) != len(b.ContainerStatuses) ||
+		!slices.Equal(a.PodIPs, b.PodIPs) {
 		return false
 	}
 	conds := map[corev1.PodConditionType]corev1.PodCondition{}

@@ -14,7 +14,7 @@ import (
 // $(VAR) references in the container's arguments are left to the caller.
 func ResolveContainer(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, c *corev1.Container, podIP string) (env map[string]string, files map[string][]byte, err error) {
 	data := &keyedData{k: &Kubelet{client: client}, namespace: pod.Namespace, cache: map[string]map[string][]byte{}}
-	if env, err = resolveEnv(ctx, data, pod, c, podIP, ""); err != nil {
+	if env, err = resolveEnv(ctx, data, pod, c, []string{podIP}, ""); err != nil {
 		return nil, nil, fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	if files, err = resolveFiles(ctx, data, pod, c); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echobasic"
@@ -16,13 +17,23 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// podRuntime is what runs for one pod: its address and its containers' servers.
+// podRuntime is what runs for one pod: its addresses and its containers' servers.
 type podRuntime struct {
-	uid     types.UID
-	ip      netip.Addr
+	uid types.UID
+	ip  netip.Addr
+	// ip6 is the pod's IPv6 address when pods are dual-stack, else the zero Addr.
+	ip6     netip.Addr
 	pool    *addressPool
 	servers []*echobasic.Server
 	started bool // all containers are running
+}
+
+// addrs are the pod's addresses, IPv4 (the primary one) first, as status.podIPs lists them.
+func (rt *podRuntime) addrs() []string {
+	if !rt.ip6.IsValid() {
+		return []string{rt.ip.String()}
+	}
+	return []string{rt.ip.String(), rt.ip6.String()}
 }
 
 // stop closes the servers and gives the address back.
@@ -76,9 +87,9 @@ func (k *Kubelet) syncPod(ctx context.Context, key string) (retryIn time.Duratio
 			}
 			return k.opts.RetryInterval, k.writeStatus(ctx, pod, k.waitingStatus(pod, err.Error()))
 		}
-		k.opts.Logf("pod %s: running at %s", key, rt.ip)
+		k.opts.Logf("pod %s: running at %s", key, strings.Join(rt.addrs(), " and "))
 	}
-	return 0, k.writeStatus(ctx, pod, k.runningStatus(pod, rt.ip.String()))
+	return 0, k.writeStatus(ctx, pod, k.runningStatus(pod, rt.addrs()))
 }
 
 // bind does the scheduler's one job here: put the pod on this node.
@@ -136,6 +147,9 @@ func (k *Kubelet) runtimeFor(key string, pod *corev1.Pod) (*podRuntime, error) {
 		return nil, err
 	}
 	rt := &podRuntime{uid: pod.UID, ip: ip, pool: k.ips}
+	if k.v6.IsValid() {
+		rt.ip6 = v6For(k.v6, ip)
+	}
 	k.running[key] = rt
 	return rt, nil
 }
@@ -147,7 +161,7 @@ func (k *Kubelet) startContainers(ctx context.Context, rt *podRuntime, pod *core
 	var pods []echobasic.Pod
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
-		env, err := resolveEnv(ctx, data, pod, c, rt.ip.String(), k.nodeIP)
+		env, err := resolveEnv(ctx, data, pod, c, rt.addrs(), k.nodeIP)
 		if err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
@@ -160,7 +174,7 @@ func (k *Kubelet) startContainers(ctx context.Context, rt *podRuntime, pod *core
 		}
 	}
 	for _, p := range pods {
-		s, err := echobasic.Start(rt.ip.String(), p)
+		s, err := echobasic.StartOn(rt.addrs(), p)
 		if err != nil {
 			for _, started := range rt.servers {
 				started.Close()

@@ -134,16 +134,20 @@ func HeaderValue(v string) error {
 	return nil
 }
 
-// MaxHeaderMatches is how many header matches one HTTPRoute match may have. A match becomes one
-// line of haproxy.cfg, and HAProxy reads at most 64 words on a line: "use_backend <backend> if",
-// the virtual host (6 words), the method and the path (4 each) leave room for 7 header matches
-// of 6 words each. Gateway API allows 16.
-const MaxHeaderMatches = 7
+// MaxRuleSize is how large the strings of one HTTPRoute match (its conditions and its rule's
+// filters) may be together. A match is one line of a map file and one runtime API command, each
+// read into a buffer of tune.bufsize (16 KiB): percent-encoded, the strings may triple in size,
+// and the key, the backend name and the command's own words need room too.
+const MaxRuleSize = 4096
 
-// HeaderMatches checks how many header matches one route match has.
-func HeaderMatches(n int) error {
-	if n > MaxHeaderMatches {
-		return fmt.Errorf("%d header matches, more than the %d that fit on one line of haproxy.cfg", n, MaxHeaderMatches)
+// RuleSize checks the strings of one route match against MaxRuleSize.
+func RuleSize(strs []string) error {
+	n := 0
+	for _, s := range strs {
+		n += len(s) + 1
+	}
+	if n > MaxRuleSize {
+		return fmt.Errorf("the match and its filters hold %d bytes of names and values, more than the %d one map entry takes", n, MaxRuleSize)
 	}
 	return nil
 }

@@ -68,9 +68,9 @@ func TestObjectNames(t *testing.T) {
 	}
 }
 
-func TestHeaderMatches(t *testing.T) {
-	if HeaderMatches(MaxHeaderMatches) != nil || HeaderMatches(MaxHeaderMatches+1) == nil {
-		t.Errorf("HeaderMatches takes up to %d header matches, no more", MaxHeaderMatches)
+func TestRuleSize(t *testing.T) {
+	if RuleSize([]string{strings.Repeat("a", MaxRuleSize-1)}) != nil || RuleSize([]string{strings.Repeat("a", MaxRuleSize)}) == nil {
+		t.Errorf("RuleSize takes strings of up to %d bytes with their separators, no more", MaxRuleSize)
 	}
 }
 

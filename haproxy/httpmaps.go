@@ -1,0 +1,115 @@
+package haproxy
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// HTTP requests are routed through maps, so that a route change is a map edit, never a reload.
+// The Lua action in router.lua (templates/router.lua.tmpl) reads them for each request:
+//   - a socket's routes map lists, for a virtual host and a path, the rules to try in precedence
+//     order: "<listener>@<virtual host>|E<path>" for exact paths and "...|P<path>" for path
+//     prefixes. The action looks up the request's exact path, then its prefixes from the longest,
+//     one map lookup a step (at most "|depth" steps, the most segments a prefix has), so the cost
+//     of a request does not grow with the number of routes. Where routes name a virtual host
+//     with different precision ("a.example.com" and "*.example.com" both serving a.example.com),
+//     the more precise ones' rules come first whatever their paths (GEP-3567): each precision
+//     is a tier ("...|1E<path>" for the second), and "...|tiers" says how many there are.
+//   - a socket's rules map holds each rule's conditions (method, headers, query parameters), its
+//     filters and its route backend, by rule ID ("<route backend>/<match>").
+//   - the HTTP backends map gives the section of the workers that serves each route backend: its
+//     own, or the spare serving a backend added since the last reload.
+
+// depthKey is the routes map's entry for the most segments a path prefix of the socket has. No
+// virtual host key starts with "|".
+const depthKey = "|depth"
+
+// ruleID names one match of a route rule in the routes and rules maps.
+func ruleID(r model.HTTPRule) string {
+	return backendName(r.Backend) + "/" + strconv.Itoa(r.Match)
+}
+
+// routeKey is the routes map key of a rule in a tier of a virtual host.
+func routeKey(claim string, tier int, r model.HTTPRule) string {
+	base := claim + "|"
+	if tier > 0 {
+		base += strconv.Itoa(tier)
+	}
+	if r.PathType == model.PathExact {
+		return base + "E" + r.Path
+	}
+	return base + "P" + r.Path
+}
+
+// httpMaps are a socket's routes and rules map entries, sorted.
+func httpMaps(sock model.Socket) (routes, rules mapLines) {
+	depth := 1
+	for _, vh := range sock.VirtualHosts {
+		claim := vh.Listener + "@" + vh.Hostname
+		// A virtual host's rules are in precedence order: each key lists its rules in that order.
+		// Rules of routes that name the host less precisely form later tiers.
+		var keys []string
+		lists := map[string][]string{}
+		tier := 0
+		for i, r := range vh.Rules {
+			if i > 0 && r.HostnameRank != vh.Rules[i-1].HostnameRank {
+				tier++
+			}
+			id, key := ruleID(r), routeKey(claim, tier, r)
+			if _, ok := lists[key]; !ok {
+				keys = append(keys, key)
+			}
+			lists[key] = append(lists[key], id)
+			backend := backendName(r.Backend)
+			if r.Filters != nil && r.Filters.Redirect != nil {
+				backend = ""
+			}
+			rules.set(id, encodeRule(r, backend))
+			if r.PathType == model.PathPrefix {
+				depth = max(depth, strings.Count(strings.TrimSuffix(r.Path, "/"), "/"))
+			}
+		}
+		for _, k := range keys {
+			routes.set(k, strings.Join(lists[k], ","))
+		}
+		if tier > 0 {
+			routes.set(claim+"|tiers", strconv.Itoa(tier+1))
+		}
+	}
+	routes.set(depthKey, strconv.Itoa(depth))
+	return routes.final(), rules.final()
+}
+
+// httpBackendEntries are the HTTP backends map's entries: each HTTP route backend by its name.
+func httpBackendEntries(dp model.DataPlane) mapLines {
+	var out mapLines
+	for _, b := range dp.Backends {
+		if b.HTTP {
+			name := backendName(b.ID)
+			out.set(name, name)
+		}
+	}
+	return out.final()
+}
+
+// addMap writes a map file of entries (final: sorted, one per key).
+func addMap(cfg *Config, path string, entries mapLines) {
+	size := 0
+	for _, e := range entries {
+		size += len(e.key) + len(e.value) + 2
+	}
+	content := make([]byte, 0, size)
+	for _, e := range entries {
+		content = append(append(append(append(content, e.key...), ' '), e.value...), '\n')
+	}
+	cfg.Files[path] = File{Content: content}
+	cfg.Maps[path] = true
+}
+
+// httpMapPaths are the paths of a socket's routes and rules maps.
+func httpMapPaths(dir, stem string) (routes, rules string) {
+	return filepath.Join(dir, "maps", stem+".http-routes.map"), filepath.Join(dir, "maps", stem+".http-rules.map")
+}

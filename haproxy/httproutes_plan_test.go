@@ -1,0 +1,96 @@
+package haproxy
+
+import (
+	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+)
+
+// withHTTPRule adds a rule to the first virtual host of withHTTP's socket.
+func withHTTPRule(r model.HTTPRule) func(*model.DataPlane) {
+	return func(dp *model.DataPlane) {
+		vh := &dp.Sockets[len(dp.Sockets)-1].VirtualHosts[0]
+		vh.Rules = append(vh.Rules, r)
+	}
+}
+
+// withHTTPRoute adds an HTTPRoute "name" with one prefix rule on web.example.com and one server.
+func withHTTPRoute(name, path, address string) func(*model.DataPlane) {
+	return func(dp *model.DataPlane) {
+		id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: name}
+		withHTTPRule(model.HTTPRule{PathType: model.PathPrefix, Path: path, Backend: id})(dp)
+		dp.Backends = append(dp.Backends, model.Backend{ID: id, HTTP: true,
+			Servers: []model.Server{{Service: name, Address: address, Port: 3000, Weight: 1}}})
+	}
+}
+
+// Plan tables for HTTP routing: withHTTP's socket routes web.example.com through maps, so adding,
+// changing and removing HTTPRoutes is map entries and spare backends, never a reload.
+func TestPlanHTTPRoutes(t *testing.T) {
+	http := plane(withHTTP()).Sockets[1]
+	stem := fileStem(http)
+	routes, rules := httpMapPaths("/d", stem)
+	web := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
+	runPlanCases(t, []planCase{
+		{
+			name: "an HTTPRoute added: a spare serves its backend, then the map entries that lead to it",
+			from: plane(withHTTP("10.244.2.1")), to: plane(withHTTP("10.244.2.1"), withHTTPRoute("api", "/api", "10.244.3.1")),
+			commands: []string{
+				"add server http-spare:0/httproute:default:api:rule0:api:10.244.3.1:3000 10.244.3.1:3000 weight 1",
+				"set server http-spare:0/httproute:default:api:rule0:api:10.244.3.1:3000 state ready",
+				"add map /d/maps/http-backends.map httproute:default:api:rule0 http-spare:0",
+				"add map " + routes + " @web.example.com|P/api httproute:default:api:rule0/0",
+				"add map " + rules + " httproute:default:api:rule0/0 b=httproute%3Adefault%3Aapi%3Arule0",
+			},
+		},
+		{
+			name: "an HTTPRoute removed: the map entries go, then its servers",
+			from: plane(withHTTP("10.244.2.1"), withHTTPRoute("api", "/api", "10.244.3.1")), to: plane(withHTTP("10.244.2.1")),
+			commands: []string{
+				"del map /d/maps/http-backends.map httproute:default:api:rule0",
+				"del map " + routes + " @web.example.com|P/api",
+				"del map " + rules + " httproute:default:api:rule0/0",
+				"set server httproute:default:api:rule0/api:10.244.3.1:3000 state maint",
+				"shutdown sessions server httproute:default:api:rule0/api:10.244.3.1:3000",
+				"del server httproute:default:api:rule0/api:10.244.3.1:3000",
+			},
+		},
+		{
+			name: "a path and a header match changed: one rule's entries",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				r := &dp.Sockets[1].VirtualHosts[0].Rules[0]
+				r.Path, r.Headers = "/v2", []model.HeaderMatch{{Name: "x-team", Value: "a b"}}
+			}),
+			commands: []string{
+				"add map " + routes + " @web.example.com|P/v2 httproute:default:web:rule0/0",
+				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&h=x-team:a%20b",
+				"del map " + routes + " @web.example.com|P/app",
+			},
+		},
+		{
+			name: "a redirect filter: the rule answers itself",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				dp.Sockets[1].VirtualHosts[0].Rules[0].Filters = &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "https", StatusCode: 301}}
+			}),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 rd=301&rds=https",
+			},
+		},
+		{
+			name: "a backendRef that cannot be used beside a usable one: a server answering 500 takes its share",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				b := &dp.Backends[2]
+				b.UnresolvedWeight = 1
+				b.Servers = append(b.Servers, model.Server{Unresolved: true, Weight: 1})
+			}),
+			commands: []string{
+				"add server httproute:default:web:rule0/unresolved-backendrefs unix@/r/http-500.sock weight 1",
+				"set server httproute:default:web:rule0/unresolved-backendrefs state ready",
+			},
+		},
+	})
+	_ = web
+}
