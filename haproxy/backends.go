@@ -114,6 +114,12 @@ func sameServers(a, b []model.Server) bool {
 	})
 }
 
+// serverTimeoutRule gives a request the "timeout server" its route rule asks for (see
+// serverTimeout), which the router leaves in txn.servertimeout. Every HTTP route backend and spare
+// has it, so that a rule's timeouts change with its map entry, without a reload; it is in the
+// backends because HAProxy 2.6 takes set-timeout only in a section with backend capabilities.
+const serverTimeoutRule = "http-request set-timeout server var(txn.servertimeout) if { var(txn.servertimeout) -m found }"
+
 // appendBackend writes a backend section with the given servers.
 func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 	out = append(out, "\n# "...)
@@ -123,7 +129,7 @@ func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
 	// Why roundrobin, and why 500: the comment above the route backends in the template says it
 	// once (a configuration has thousands of these blocks).
 	if b.HTTP {
-		out = append(out, "\n    mode http\n    balance roundrobin"...)
+		out = append(out, "\n    mode http\n    balance roundrobin\n    "+serverTimeoutRule...)
 	} else {
 		out = append(out, "\n    mode tcp\n    balance roundrobin"...)
 	}

@@ -177,6 +177,8 @@ type templateData struct {
 	ServesHTTP                  bool
 	NotFound                    string
 	RouterLua, UnresolvedSocket string
+	// ServerTimeoutRule is serverTimeoutRule, for the HTTP spares.
+	ServerTimeoutRule string
 	// StatsAuth holds the stats user's name and password, each quoted as one word.
 	StatsAuth *StatsAuth
 }
@@ -265,11 +267,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		return nil, fmt.Errorf("stats address: %w", err)
 	}
 	data := templateData{
-		StatsSocket:   filepath.Join(s.RunDir, "stats.sock"),
-		StatsAddress:  statsAddress,
-		HardStopAfter: duration(s.HardStopAfter),
-		IdleTimeout:   duration(s.IdleTimeout),
-		NotFound:      notFoundBackend,
+		StatsSocket:       filepath.Join(s.RunDir, "stats.sock"),
+		StatsAddress:      statsAddress,
+		HardStopAfter:     duration(s.HardStopAfter),
+		IdleTimeout:       duration(s.IdleTimeout),
+		NotFound:          notFoundBackend,
+		ServerTimeoutRule: serverTimeoutRule,
 	}
 	if s.StatsAuth != nil {
 		if err := s.StatsAuth.Validate(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // withHTTPRule adds a rule to the first virtual host of withHTTP's socket.
@@ -22,6 +24,15 @@ func withHTTPRoute(name, path, address string) func(*model.DataPlane) {
 		dp.Backends = append(dp.Backends, model.Backend{ID: id, HTTP: true,
 			Servers: []model.Server{{Service: name, Address: address, Port: 3000, Weight: 1}}})
 	}
+}
+
+// gwDuration is a Gateway API duration as the build reads it.
+func gwDuration(d string) *metav1.Duration {
+	v, err := syntax.Timeout(d)
+	if err != nil {
+		panic(err)
+	}
+	return &metav1.Duration{Duration: v}
 }
 
 // Plan tables for HTTP routing: withHTTP's socket routes web.example.com through maps, so adding,
@@ -66,6 +77,60 @@ func TestPlanHTTPRoutes(t *testing.T) {
 				"add map " + routes + " @web.example.com|P/v2 httproute:default:web:rule0/0",
 				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&h=x-team:a%20b",
 				"del map " + routes + " @web.example.com|P/app",
+			},
+		},
+		{
+			name: "timeouts: the shorter of request and backendRequest becomes the rule's server timeout, in milliseconds",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				dp.Sockets[1].VirtualHosts[0].Rules[0].Timeouts = &model.HTTPTimeouts{Request: gwDuration("1m30s"), BackendRequest: gwDuration("500ms")}
+			}),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&ts=500",
+			},
+		},
+		{
+			name: "a timeout removed",
+			from: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				dp.Sockets[1].VirtualHosts[0].Rules[0].Timeouts = &model.HTTPTimeouts{Request: gwDuration("2s")}
+			}),
+			to: plane(withHTTP("10.244.2.1")),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0",
+			},
+		},
+		{
+			name: "a timeout of 0s: the longest HAProxy keeps",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				dp.Sockets[1].VirtualHosts[0].Rules[0].Timeouts = &model.HTTPTimeouts{Request: gwDuration("0s")}
+			}),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&ts=2147483647",
+			},
+		},
+		{
+			name: "0s beside a limit: the limit",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				r := &dp.Sockets[1].VirtualHosts[0].Rules[0]
+				r.Method = "GET"
+				r.Timeouts = &model.HTTPTimeouts{Request: gwDuration("3s"), BackendRequest: gwDuration("0s")}
+			}),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&m=GET&ts=3000",
+			},
+		},
+		{
+			name: "a redirect with a timeout: no backend, so no timeout",
+			from: plane(withHTTP("10.244.2.1")),
+			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
+				r := &dp.Sockets[1].VirtualHosts[0].Rules[0]
+				r.Filters = &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "https", StatusCode: 301}}
+				r.Timeouts = &model.HTTPTimeouts{Request: gwDuration("1s")}
+			}),
+			commands: []string{
+				"set map " + rules + " httproute:default:web:rule0/0 rd=301&rds=https",
 			},
 		},
 		{

@@ -3,18 +3,30 @@ package haproxy
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
+	"golang.org/x/net/websocket"
 )
 
-// teamEcho answers with its name and the x-team header it received.
+// teamEcho answers with its name and the x-team header it received, after the time a "delay"
+// query parameter names; on a path ending in /ws, it echoes WebSocket messages.
 func teamEcho(t *testing.T, name string) *httptest.Server {
+	ws := websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) })
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/ws") {
+			ws.ServeHTTP(w, r)
+			return
+		}
+		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil {
+			time.Sleep(d)
+		}
 		fmt.Fprintf(w, "%s team=%s", name, r.Header.Get("X-Team"))
 	}))
 	t.Cleanup(s.Close)
@@ -22,8 +34,8 @@ func teamEcho(t *testing.T, name string) *httptest.Server {
 }
 
 // TestNoReloadHTTPRoutes drives a real HAProxy through HTTPRoute changes (a route added, a
-// hostname added, a path changed, weights, a request header filter, a redirect, a backendRef that
-// cannot be used, the route deleted) and checks after each that requests go where the routes say
+// hostname added, a path changed, weights, a request header filter, timeouts, a redirect, a
+// backendRef that cannot be used, the route deleted) and checks after each that requests go where the routes say
 // and the worker PID did not change.
 func TestNoReloadHTTPRoutes(t *testing.T) {
 	r := newRig(t)
@@ -118,6 +130,40 @@ func TestNoReloadHTTPRoutes(t *testing.T) {
 	filtered.Filters = &model.HTTPFilters{RequestHeaders: &model.HeaderModifier{Set: []model.HeaderValue{{Name: "x-team", Value: "blue"}}}}
 	r.applyWithoutReload("a request header filter", routes(both, &filtered, apiBackend, webBackend))
 	expect("header filter", "api.example.com", "/v2", 200, "b team=blue")
+
+	// The route was added after the last reload: a spare serves it, so the spare applies its
+	// timeout too.
+	timed := moved
+	timed.Timeouts = &model.HTTPTimeouts{Request: gwDuration("2s"), BackendRequest: gwDuration("300ms")}
+	r.applyWithoutReload("a backend request timeout", routes(both, &timed, apiBackend, webBackend))
+	expect("timeout", "api.example.com", "/v2?delay=1s", 504, "")
+	expect("timeout", "api.example.com", "/v2?delay=10ms", 200, "b team=")
+	expect("timeout", "web.example.com", "/?delay=1s", 200, "a team=")
+	// A WebSocket opened through the rule is a tunnel once upgraded: the rule's timeout limited
+	// the wait for the upgrade's response, not the quiet times of the connection.
+	conf, err := websocket.NewConfig("ws://api.example.com/v2/ws", "http://api.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := websocket.NewClient(conf, conn)
+	if err != nil {
+		t.Fatalf("WebSocket through a rule with a timeout: %v", err)
+	}
+	time.Sleep(time.Second)
+	var reply string
+	if err := websocket.Message.Send(ws, "after a quiet second"); err != nil {
+		t.Errorf("WebSocket send after a quiet second: %v", err)
+	} else if err := websocket.Message.Receive(ws, &reply); err != nil || reply != "after a quiet second" {
+		t.Errorf("WebSocket echo after a quiet second: %q, %v", reply, err)
+	}
+	ws.Close()
+	timed.Timeouts = &model.HTTPTimeouts{Request: gwDuration("0s")}
+	r.applyWithoutReload("the timeout disabled", routes(both, &timed, apiBackend, webBackend))
+	expect("timeout disabled", "api.example.com", "/v2?delay=1s", 200, "b team=")
 
 	redirected := moved
 	redirected.Filters = &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "https", StatusCode: 301}}

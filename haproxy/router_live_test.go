@@ -123,6 +123,7 @@ func TestRouterLive(t *testing.T) {
 			Set: []model.HeaderValue{{Name: "x-set", Value: "new, value"}}, Add: []model.HeaderValue{{Name: "x-add", Value: "added"}}, Remove: []string{"x-remove"}}}}, "route-a"},
 		"rs": {model.HTTPRule{Filters: &model.HTTPFilters{ResponseHeaders: &model.HeaderModifier{
 			Set: []model.HeaderValue{{Name: "x-resp-set", Value: "new"}}, Add: []model.HeaderValue{{Name: "x-resp-add", Value: "a:b&c=d"}}, Remove: []string{"x-resp-remove"}}}}, "route-a"},
+		"slow":    {model.HTTPRule{Timeouts: &model.HTTPTimeouts{BackendRequest: gwDuration("200ms")}}, "route-a"},
 		"missing": {model.HTTPRule{}, "route-missing"},
 		"deep":    {model.HTTPRule{}, "route-c"},
 	}
@@ -131,7 +132,7 @@ func TestRouterLive(t *testing.T) {
 		"P/m": "m-post,any-b", "P/h": "h-two,any-b", "P/q": "q-match,any-b", "P/p": "p-first,p-second",
 		"E/r1": "r1", "E/r2": "r2", "E/r3": "r3", "E/r4": "r4", "P/r5": "r5", "E/r6": "r6", "E/r7": "r7", "P/r8": "r8", "E/r9": "r9",
 		"P/rw": "rw", "P/rwroot": "rw-root", "P/rwslash": "rw-slash", "E/rwfull": "rw-full",
-		"P/rq": "rq", "P/rs": "rs", "P/missing": "missing", "P/d1/d2/d3": "deep",
+		"P/rq": "rq", "P/rs": "rs", "P/slow": "slow", "P/missing": "missing", "P/d1/d2/d3": "deep",
 	}
 	routeMap := map[string]string{depthKey: "3"}
 	for k, v := range routes {
@@ -236,6 +237,9 @@ func TestRouterLive(t *testing.T) {
 					t.Errorf("x-resp-remove %q", got)
 				}
 			}},
+		{name: "a server slower than the rule's timeout", target: "/slow?delay=1s", want: want{status: 504}},
+		{name: "a server within the rule's timeout", target: "/slow?delay=10ms", want: want{backend: "a"}},
+		{name: "a rule without a timeout waits", target: "/foo/x?delay=400ms", want: want{backend: "b"}},
 		{name: "backend missing from the backends map", target: "/missing/x", want: want{status: 500}},
 		{name: "no rule", target: "/nothing", want: want{status: 404}},
 		{name: "unknown host", host: "c.example.com", target: "/foo", want: want{status: 404}},
@@ -309,10 +313,15 @@ func TestRouterLive(t *testing.T) {
 }
 
 // startRouterRig writes the maps, the Lua router and haproxy.cfg into a new folder and starts
-// HAProxy on them, with a Go backend that echoes requests as JSON behind three backend sections.
+// HAProxy on them, with a Go backend that echoes requests as JSON (after the time a "delay" query
+// parameter names) behind three backend sections, each with the server timeout rule of route
+// backends.
 func startRouterRig(t *testing.T, binary string, routeMap, ruleMap map[string]string) *routerRig {
 	t.Helper()
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if d, err := time.ParseDuration(req.URL.Query().Get("delay")); err == nil {
+			time.Sleep(d)
+		}
 		w.Header().Set("X-Resp-Set", "orig")
 		w.Header().Set("X-Resp-Add", "orig")
 		w.Header().Set("X-Resp-Remove", "yes")
@@ -381,7 +390,7 @@ backend notfound
     http-request return status 404
 `, luaPath, r.stats, r.addr, r.tlsAddr, certPath, hosts)
 	for _, name := range []string{"a", "b", "c"} {
-		fmt.Fprintf(&cfg, "backend be_%s\n    http-request set-header x-test-backend %s\n    server s %s\n", name, name, echoAddr)
+		fmt.Fprintf(&cfg, "backend be_%s\n    http-request set-header x-test-backend %s\n    %s\n    server s %s\n", name, name, serverTimeoutRule, echoAddr)
 	}
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {

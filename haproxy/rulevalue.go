@@ -3,8 +3,11 @@ package haproxy
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // encodeRule is the value of one rule in a socket's rules map, which the Lua router
@@ -14,11 +17,13 @@ import (
 // Every value is percent-encoded, and a "name:value" pair part by part around a literal ":", so the
 // whole never holds a space, ";", "#", a quote, a backslash or a control byte: it goes into map files
 // and runtime API commands as one word. The order is fixed: the conditions (b, m, h, q) come first,
-// so that the router stops reading a rule at the first key that is not one; then the redirect, the
-// rewrite, and the request and response header changes, each in the model's order.
+// so that the router stops reading a rule at the first key that is not one; then the server
+// timeout, the redirect, the rewrite, and the request and response header changes, each in the
+// model's order.
 //
 //	b    backend name               m    method
 //	h    header name:value          q    query parameter name:value
+//	ts   server timeout in milliseconds (see serverTimeout), only with a backend
 //	rd   redirect status code       rds  scheme      rdh  hostname   rdp  port
 //	rdf  redirect full path         rdx  redirect replacement of the matched prefix
 //	uh   rewrite host               uf   rewrite full path            ux   rewrite prefix
@@ -51,6 +56,9 @@ func encodeRule(r model.HTTPRule, backend string) string {
 	for _, q := range r.QueryParams {
 		two("q", q.Name, q.Value)
 	}
+	if t, ok := serverTimeout(r.Timeouts); ok && backend != "" {
+		put("ts", strconv.FormatInt(t.Milliseconds(), 10))
+	}
 	f := r.Filters
 	if f == nil {
 		return b.String()
@@ -82,6 +90,39 @@ func encodeRule(r model.HTTPRule, backend string) string {
 	headerModifier(one, two, "rqs", "rqa", "rqr", f.RequestHeaders)
 	headerModifier(one, two, "rss", "rsa", "rsr", f.ResponseHeaders)
 	return b.String()
+}
+
+// serverTimeout is how a rule's timeouts become HAProxy's: the "timeout server" of its requests,
+// and whether the rule sets one (without, the idle timeout of haproxy.cfg's defaults applies).
+//
+// HAProxy 2.6 has no deadline for a whole exchange: the timeout it can set per request is "timeout
+// server", how long the server may stay silent, from sending it the request to the response's
+// first bytes and then between the response's reads. Both of Gateway API's timeouts map to it, the
+// shorter when a rule gives both, since one request to the backend is all HAProxy makes of a
+// request (it retries connections that fail, never requests): so a backend slower than either
+// gets 504, as both ask. What it does not count: the time to receive the request headers, before
+// the router runs (timeout http-request, 10s), the time to connect to the server (timeout
+// connect, 5s), and a response that has begun and keeps coming, which is not cut off however long
+// it takes. "0s", which Gateway API says disables a timeout, is MaxTimeout: HAProxy takes no
+// longer one, and its documentation asks for a non-zero value.
+func serverTimeout(t *model.HTTPTimeouts) (time.Duration, bool) {
+	if t == nil {
+		return 0, false
+	}
+	out, ok := time.Duration(0), false
+	for _, d := range []*metav1.Duration{t.Request, t.BackendRequest} {
+		if d == nil {
+			continue
+		}
+		v := d.Duration
+		if v == 0 || v > syntax.MaxTimeout {
+			v = syntax.MaxTimeout
+		}
+		if !ok || v < out {
+			out, ok = v, true
+		}
+	}
+	return out, ok
 }
 
 func pathModifier(one func(key, value string), full, prefix string, p *model.PathModifier) {

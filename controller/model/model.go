@@ -154,6 +154,8 @@ type HTTPRule struct {
 	QueryParams []QueryParamMatch `json:"queryParams,omitempty"`
 	// Filters are the route rule's: every match of a rule shares them.
 	Filters *HTTPFilters `json:"filters,omitempty"`
+	// Timeouts are the route rule's; nil when it sets none.
+	Timeouts *HTTPTimeouts `json:"timeouts,omitempty"`
 	// Backend is the route rule's backend, Match the index of the match within the rule: together
 	// they name the HTTPRule.
 	Backend BackendID `json:"backend"`
@@ -162,6 +164,15 @@ type HTTPRule struct {
 	// more precise: an exact name, then longer wildcards): rules of a more precise route come
 	// first, whatever their paths.
 	HostnameRank int `json:"hostnameRank,omitempty"`
+}
+
+// HTTPTimeouts are a route rule's timeouts. Nil is a timeout the rule does not set; zero ("0s") is
+// one Gateway API says disables it.
+type HTTPTimeouts struct {
+	// Request limits the whole exchange with the client, from the request to the response.
+	Request *metav1.Duration `json:"request,omitempty"`
+	// BackendRequest limits one request to a backend, from sending it to having the response.
+	BackendRequest *metav1.Duration `json:"backendRequest,omitempty"`
 }
 
 // HeaderMatch is one header a request must carry with exactly this value.

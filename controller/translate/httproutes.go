@@ -79,13 +79,17 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 			return nil, fmt.Sprintf("backendRef filter %s is not supported", ref.Filters[0].Type)
 		}
 	}
+	timeouts, why := httpTimeouts(rule.Timeouts)
+	if why != "" {
+		return nil, why
+	}
 	matches := rule.Matches
 	if len(matches) == 0 {
 		matches = []gatewayv1.HTTPRouteMatch{{}}
 	}
 	var out []model.HTTPRule
 	for i, m := range matches {
-		r := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: backend, Match: i, Filters: filters}
+		r := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: backend, Match: i, Filters: filters, Timeouts: timeouts}
 		if m.Path != nil {
 			if m.Path.Type != nil {
 				switch *m.Path.Type {
@@ -155,6 +159,33 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 		out = append(out, r)
 	}
 	return out, ""
+}
+
+// httpTimeouts reads a rule's timeouts, or says which one HAProxy cannot take. Nil when the rule
+// sets none.
+func httpTimeouts(t *gatewayv1.HTTPRouteTimeouts) (*model.HTTPTimeouts, string) {
+	if t == nil || t.Request == nil && t.BackendRequest == nil {
+		return nil, ""
+	}
+	read := func(field string, d *gatewayv1.Duration) (*metav1.Duration, string) {
+		if d == nil {
+			return nil, ""
+		}
+		v, err := syntax.Timeout(string(*d))
+		if err != nil {
+			return nil, "timeouts." + field + ": " + err.Error()
+		}
+		return &metav1.Duration{Duration: v}, ""
+	}
+	var out model.HTTPTimeouts
+	var why string
+	if out.Request, why = read("request", t.Request); why != "" {
+		return nil, why
+	}
+	if out.BackendRequest, why = read("backendRequest", t.BackendRequest); why != "" {
+		return nil, why
+	}
+	return &out, ""
 }
 
 func replacesPrefix(f *model.HTTPFilters) bool {
