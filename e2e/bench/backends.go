@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Backend is a server standing in for the pods behind routes. Passthrough backends terminate TLS
@@ -95,4 +97,38 @@ func handle(conn net.Conn) {
 		}
 		n -= int64(len(chunk))
 	}
+}
+
+// HTTPBackend answers every HTTP request with 200 and "ok\n", keeping connections open for the
+// next request, so that the gateway's idle connections to it are reused.
+type HTTPBackend struct {
+	server *http.Server
+	done   chan struct{}
+}
+
+// ListenHTTPBackend serves HTTP/1.1 on addr.
+func ListenHTTPBackend(addr string) (*HTTPBackend, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	b := &HTTPBackend{done: make(chan struct{})}
+	b.server = &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			_, _ = io.WriteString(w, "ok\n")
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		defer close(b.done)
+		_ = b.server.Serve(l)
+	}()
+	return b, nil
+}
+
+// Close stops listening, ends open connections and waits for the server to return.
+func (b *HTTPBackend) Close() {
+	b.server.Close()
+	<-b.done
 }

@@ -90,11 +90,18 @@ func TestBenchmarks(t *testing.T) {
 		}
 		t.Cleanup(s.Close)
 	}
+	httpServer, err := ListenHTTPBackend(httpBackend + ":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(httpServer.Close)
 	r.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, gatewayClass(), gateway(),
 		tlsSecret("ecdsa-certificate", certs.ecdsa.CertPEM, certs.ecdsa.KeyPEM),
 		tlsSecret("rsa-certificate", certs.rsa.CertPEM, certs.rsa.KeyPEM),
 		service("passthrough", "tls", 9443), service("plain", "tcp", 9080), service("endpoints", "tls", 9443),
+		service("http", "http", 8080),
 		endpointSlice("passthrough", "tls", 9443, passthroughBackend),
+		endpointSlice("http", "http", 8080, httpBackend),
 		endpointSlice("plain", "tcp", 9080, plainBackend),
 		endpointSlice("endpoints", "tls", 9443, passthroughBackend),
 	)
@@ -162,34 +169,42 @@ func TestBenchmarks(t *testing.T) {
 	t.Logf("unrelated objects: %d updates during convergence; rebuilds by cause %v; ignored changes %v",
 		res.Unrelated.Updates, res.Unrelated.Rebuilds, res.Unrelated.Ignored)
 	res.Profiles = append(res.Profiles, r.profileConvergence(p, address, largest), r.profileHeap(p, largest))
-	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: cold start, set-up, endpoints, convergence", largest)))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d TLSRoutes: cold start, set-up, endpoints, convergence", largest)))
 	p.stop()
+	r.deleteTiers("new")
+
+	// The same TLSRoutes with as many HTTPRoutes beside them: HTTP request latency against the
+	// small Gateway, HTTPRoute convergence.
+	httpConv, requests, httpNames := r.httpLargest(largest, passthroughNames[0])
+	res.HTTPConvergence, res.Requests = append(res.HTTPConvergence, httpConv), requests
 	r.deleteTiers("new", "full", "small")
 	if err := r.client.Delete(context.Background(), smallGateway()); err != nil {
 		t.Fatal(err)
 	}
 
-	// 1,000 routes: convergence.
-	p, address = r.warmStart("mid", midRoutes, passthroughNames[0])
+	// 1,000 routes of each kind: convergence of each.
+	p, address = r.warmStart("mid", 2*midRoutes, passthroughNames[0], httpNames[0])
 	res.Convergence = append(res.Convergence, r.convergence(address, midRoutes))
-	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: convergence", midRoutes)))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d TLSRoutes and %d HTTPRoutes: TLSRoute convergence", midRoutes, midRoutes)))
+	res.HTTPConvergence = append(res.HTTPConvergence, r.httpPhaseConvergence(p, address, midRoutes))
 	p.stop()
 	r.deleteTiers("new", "mid")
 
-	// 10 routes: endpoints, data-plane overhead.
-	p, address = r.warmStart("few", fewRoutes, passthroughNames[0])
+	// 10 routes of each kind: endpoints, data-plane overhead.
+	p, address = r.warmStart("few", 2*fewRoutes, passthroughNames[0], httpNames[0])
 	res.Endpoints = append(res.Endpoints, r.endpointPropagation(p, fewRoutes))
 	res.Throughput = r.throughput(p, address, passthroughNames[0])
 	res.Handshakes = r.handshakes(p, address, certs)
-	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d routes: endpoints, throughput, handshakes", fewRoutes)))
+	res.Reloads = append(res.Reloads, r.reloads(p, fmt.Sprintf("%d TLSRoutes and %d HTTPRoutes: endpoints, throughput, handshakes", fewRoutes, fewRoutes)))
 	res.Burst = r.burst(p, address, fewRoutes)
 	p.stop()
 	r.deleteTiers("few", "burst")
 
-	// No routes: convergence.
-	p, address = r.warmStart("none", 0, "")
+	// No routes: convergence of each kind.
+	p, address = r.warmStart("none", 0, "", "")
 	res.Convergence = append(res.Convergence, r.convergence(address, 0))
-	res.Reloads = append(res.Reloads, r.reloads(p, "0 routes: convergence"))
+	res.Reloads = append(res.Reloads, r.reloads(p, "0 TLSRoutes and 0 HTTPRoutes: TLSRoute convergence"))
+	res.HTTPConvergence = append(res.HTTPConvergence, r.httpPhaseConvergence(p, address, 0))
 	p.stop()
 
 	if largest == fullRoutes {
@@ -199,6 +214,8 @@ func TestBenchmarks(t *testing.T) {
 	slices.SortFunc(res.Convergence, func(a, b Convergence) int { return a.Existing - b.Existing })
 	slices.SortFunc(res.Endpoints, func(a, b EndpointPropagation) int { return a.Routes - b.Routes })
 	slices.SortFunc(res.Setup, func(a, b SetupLatency) int { return a.Routes - b.Routes })
+	slices.SortFunc(res.HTTPConvergence, func(a, b HTTPConvergence) int { return a.Existing - b.Existing })
+	slices.SortFunc(res.Requests, func(a, b RequestLatency) int { return a.Routes - b.Routes })
 	res.Duration = time.Since(res.Started)
 	res.EndLoadAverage = DescribeMachine().LoadAverage
 	raw, _ := json.MarshalIndent(res, "", "  ")
@@ -259,7 +276,7 @@ func (r *rig) coldStart(routes, others int, passthroughNames []string, bound tim
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	// The small Gateway's routes are there too, and are counted.
-	accepted := r.watchRoutesAccepted(ctx, routes+others)
+	accepted := r.watchRoutesAccepted(ctx, &gatewayv1.TLSRouteList{}, routes+others)
 	cpuBefore := ProcessTreeCPU()
 	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
 	apiProfiled := make(chan error, 1)
@@ -392,21 +409,28 @@ func (r *rig) memory(p *controllerProcess, cs *ColdStart) {
 }
 
 // warmStart starts the controller on routes whose status was written before, and waits until
-// the Gateway is Programmed with all of them and one answers.
-func (r *rig) warmStart(phase string, routes int, hostname string) (*controllerProcess, string) {
+// the Gateway is Programmed with attached routes and a TLSRoute's hostname (tlsName) and an
+// HTTPRoute's (httpName) answer, each unless empty.
+func (r *rig) warmStart(phase string, attached int, tlsName, httpName string) (*controllerProcess, string) {
 	r.t.Helper()
 	p := r.startController(phase)
 	var address string
-	r.eventually(fmt.Sprintf("Gateway Programmed with %d routes", routes), 3*time.Minute, func() error {
+	r.eventually(fmt.Sprintf("Gateway Programmed with %d routes", attached), 3*time.Minute, func() error {
 		var err error
-		address, err = r.gatewayReady(int32(routes))
+		address, err = r.gatewayReady(int32(attached))
 		return err
 	})
-	if routes > 0 {
-		r.eventually("a route answers", time.Minute, func() error { return Reach(address+":443", hostname, time.Second) })
+	if tlsName != "" {
+		r.eventually("a TLSRoute answers", time.Minute, func() error { return Reach(address+":443", tlsName, time.Second) })
+	}
+	if httpName != "" {
+		r.eventually("an HTTPRoute answers", time.Minute, func() error {
+			_, err := WaitHTTPRoutable(time.Now(), address+":80", httpName, requestPath, time.Millisecond, time.Second)
+			return err
+		})
 	}
 	r.phaseStarted(p)
-	r.t.Logf("%d routes: controller ready", routes)
+	r.t.Logf("%s: controller ready with %d routes", phase, attached)
 	return p, address
 }
 

@@ -40,7 +40,7 @@ func (r *rig) burst(p *controllerProcess, address string, existing int) Burst {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	accepted := r.watchRoutesAccepted(ctx, existing+burstRoutes)
+	accepted := r.watchRoutesAccepted(ctx, &gatewayv1.TLSRouteList{}, existing+burstRoutes)
 	r.phaseStarted(p)
 
 	kubectl := filepath.Join(r.cluster.BinDir, "kubectl")

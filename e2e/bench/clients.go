@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,4 +125,105 @@ func HandshakeRate(addr, sni string, workers int, duration time.Duration) (perSe
 		return 0, bad.Load(), errors.Join(errors.New("no connection succeeded"), e)
 	}
 	return float64(ok.Load()) / elapsed.Seconds(), bad.Load(), nil
+}
+
+// HTTPConn is one HTTP/1.1 connection to addr that carries requests one at a time and stays open
+// between them (keep-alive). It dials again when the last request failed or the server closed it.
+type HTTPConn struct {
+	addr    string
+	timeout time.Duration
+	conn    net.Conn
+	r       *bufio.Reader
+}
+
+// NewHTTPConn dials addr on the first request; timeout bounds each dial and each request.
+func NewHTTPConn(addr string, timeout time.Duration) *HTTPConn {
+	return &HTTPConn{addr: addr, timeout: timeout}
+}
+
+// Dial opens the connection unless it is open.
+func (c *HTTPConn) Dial() error {
+	if c.conn != nil {
+		return nil
+	}
+	conn, err := net.DialTimeout("tcp", c.addr, c.timeout)
+	if err != nil {
+		return err
+	}
+	c.conn, c.r = conn, bufio.NewReader(conn)
+	return nil
+}
+
+// Close closes the connection; the next request dials again.
+func (c *HTTPConn) Close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn, c.r = nil, nil
+	}
+}
+
+// Get sends GET path with Host host and reads the whole response, returning its status code.
+func (c *HTTPConn) Get(host, path string) (int, error) {
+	if err := c.Dial(); err != nil {
+		return 0, err
+	}
+	_ = c.conn.SetDeadline(time.Now().Add(c.timeout))
+	if _, err := fmt.Fprintf(c.conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host); err != nil {
+		c.Close()
+		return 0, err
+	}
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		c.Close()
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		c.Close()
+	}
+	return resp.StatusCode, err
+}
+
+// WaitHTTPRoutable requests path with Host host on addr every `every`, over one keep-alive
+// connection, until the answer is 200, and returns how long after start that was. It gives up at
+// bound.
+func WaitHTTPRoutable(start time.Time, addr, host, path string, every, bound time.Duration) (time.Duration, error) {
+	c := NewHTTPConn(addr, time.Second)
+	defer c.Close()
+	var last error
+	for time.Since(start) < bound {
+		status, err := c.Get(host, path)
+		if err == nil && status == http.StatusOK {
+			return time.Since(start), nil
+		}
+		last = err
+		if err == nil {
+			last = fmt.Errorf("status %d", status)
+		}
+		time.Sleep(every)
+	}
+	return 0, fmt.Errorf("%s not routable within %s: %v", host, bound, last)
+}
+
+// RequestLatencies times n sequential requests for path over c, cycling through hosts as the
+// Host header, each from writing the request to the end of the response body; a request that
+// fails or is not answered 200 is counted in failed. A connection c has to open again is opened
+// before the request is timed. It stops early at bound.
+func RequestLatencies(c *HTTPConn, hosts []string, path string, n int, bound time.Duration) (samples []time.Duration, failed int) {
+	deadline := time.Now().Add(bound)
+	for i := 0; i < n && time.Now().Before(deadline); i++ {
+		if err := c.Dial(); err != nil {
+			failed++
+			continue
+		}
+		start := time.Now()
+		status, err := c.Get(hosts[i%len(hosts)], path)
+		if err != nil || status != http.StatusOK {
+			failed++
+			continue
+		}
+		samples = append(samples, time.Since(start))
+	}
+	return samples, failed
 }

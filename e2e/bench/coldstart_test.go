@@ -13,12 +13,13 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// watchRoutesAccepted returns a channel that receives the time at which every one of want
-// TLSRoutes has our parent entry Accepted and ResolvedRefs for its current generation. It
-// watches instead of listing, so thousands of routes cost the API server one stream.
-func (r *rig) watchRoutesAccepted(ctx context.Context, want int) <-chan time.Time {
+// watchRoutesAccepted returns a channel that receives the time at which every one of want routes
+// of list's kind (TLSRouteList or HTTPRouteList) has our parent entry Accepted and ResolvedRefs for
+// its current generation. It watches instead of listing, so thousands of routes cost the API
+// server one stream.
+func (r *rig) watchRoutesAccepted(ctx context.Context, list client.ObjectList, want int) <-chan time.Time {
 	r.t.Helper()
-	w, err := r.client.Watch(ctx, &gatewayv1.TLSRouteList{}, client.InNamespace(namespace))
+	w, err := r.client.Watch(ctx, list, client.InNamespace(namespace))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -28,14 +29,14 @@ func (r *rig) watchRoutesAccepted(ctx context.Context, want int) <-chan time.Tim
 		accepted := map[string]bool{}
 		count := 0
 		for ev := range w.ResultChan() {
-			route, ok := ev.Object.(*gatewayv1.TLSRoute)
+			route, ok := ev.Object.(client.Object)
 			// Routes created while the statuses are written are not the ones waited for.
-			if !ok || route.Labels[tierLabel] == "new" {
+			if !ok || route.GetLabels()[tierLabel] == "new" {
 				continue
 			}
 			now := ev.Type != watch.Deleted && routeAccepted(route)
-			if now != accepted[route.Name] {
-				accepted[route.Name] = now
+			if now != accepted[route.GetName()] {
+				accepted[route.GetName()] = now
 				if now {
 					count++
 				} else {
@@ -51,14 +52,23 @@ func (r *rig) watchRoutesAccepted(ctx context.Context, want int) <-chan time.Tim
 	return done
 }
 
-func routeAccepted(route *gatewayv1.TLSRoute) bool {
-	for _, p := range route.Status.Parents {
+// routeAccepted reports whether a TLSRoute or HTTPRoute has our parent entry Accepted and
+// ResolvedRefs for its current generation.
+func routeAccepted(route client.Object) bool {
+	var parents []gatewayv1.RouteParentStatus
+	switch o := route.(type) {
+	case *gatewayv1.TLSRoute:
+		parents = o.Status.Parents
+	case *gatewayv1.HTTPRoute:
+		parents = o.Status.Parents
+	}
+	for _, p := range parents {
 		if p.ControllerName != controllerID {
 			continue
 		}
 		for _, ct := range []string{"Accepted", "ResolvedRefs"} {
 			c := meta.FindStatusCondition(p.Conditions, ct)
-			if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != route.Generation {
+			if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != route.GetGeneration() {
 				return false
 			}
 		}

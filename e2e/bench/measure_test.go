@@ -106,9 +106,24 @@ func (r *rig) convergence(address string, existing int) Convergence {
 // watched times the same creates to their events at a watch of the benchmark's own.
 func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) (routable, watched Summary) {
 	r.t.Helper()
+	return r.timeNewRoutes(&gatewayv1.TLSRouteList{}, done, func(i int) (client.Object, func(time.Time) (time.Duration, error)) {
+		route := passthroughRoute(prefix, i, "new")
+		return route, func(start time.Time) (time.Duration, error) {
+			return WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
+		}
+	})
+}
+
+// timeNewRoutes creates up to newRoutes routes of list's kind from next, which also says how to
+// wait until each is routable, one at a time, convergencePause apart, and times each from just
+// before its create. It stops early when done is closed (nil: never) or after 5 minutes. watched
+// times the same creates to their events at a watch of the benchmark's own; next's routes are in
+// the "new" tier, which that watch follows.
+func (r *rig) timeNewRoutes(list client.ObjectList, done <-chan struct{}, next func(i int) (client.Object, func(start time.Time) (time.Duration, error))) (routable, watched Summary) {
+	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	arrivals := r.watchArrivals(ctx, &gatewayv1.TLSRouteList{}, client.InNamespace(namespace), client.MatchingLabels{tierLabel: "new"})
+	arrivals := r.watchArrivals(ctx, list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: "new"})
 	var samples, events []time.Duration
 	failed, unseen := 0, 0
 	deadline := time.Now().Add(5 * time.Minute)
@@ -118,17 +133,17 @@ func (r *rig) newRoutesRoutable(prefix, address string, done <-chan struct{}) (r
 			return Summarize(samples, failed), Summarize(events, unseen)
 		default:
 		}
-		route := passthroughRoute(prefix, i, "new")
+		route, wait := next(i)
 		start := time.Now()
 		r.create(route)
-		d, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
+		d, err := wait(start)
 		if err != nil {
 			failed++
-			r.t.Logf("%s: %v", prefix, err)
+			r.t.Logf("%s: %v", route.GetName(), err)
 		} else {
 			samples = append(samples, d)
 		}
-		if d, ok := arrivals.since(start, route.ResourceVersion); ok {
+		if d, ok := arrivals.since(start, route.GetResourceVersion()); ok {
 			events = append(events, d)
 		} else {
 			unseen++

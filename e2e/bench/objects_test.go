@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -9,8 +10,9 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// The benchmark's objects live in one namespace; one Gateway has a Passthrough listener on 443
-// and Terminate listeners with an ECDSA P-256 and an RSA-2048 certificate on 8443 and 8444.
+// The benchmark's objects live in one namespace; one Gateway has a Passthrough listener on 443,
+// Terminate listeners with an ECDSA P-256 and an RSA-2048 certificate on 8443 and 8444, and an HTTP
+// listener on 80.
 const (
 	namespace   = "bench"
 	gatewayName = "bench"
@@ -23,6 +25,7 @@ const (
 	// Backends inside the network namespace (10.244.0.0/16 is routed to its loopback).
 	passthroughBackend = "10.244.1.1" // terminates TLS itself, port 9443
 	plainBackend       = "10.244.1.3" // receives what the gateway decrypted, port 9080
+	httpBackend        = "10.244.1.4" // answers HTTP requests, port 8080
 
 	// tierLabel groups routes so each phase can delete down to the size it needs in one call.
 	tierLabel = "bench.haproxy-gateway.io/tier"
@@ -39,11 +42,13 @@ func gatewayClass() *gatewayv1.GatewayClass {
 	}
 }
 
-// smallGateway has only a Passthrough listener.
+// smallGateway has only the Passthrough and the HTTP listener.
 func smallGateway() *gatewayv1.Gateway {
 	g := gateway()
 	g.Name = smallGatewayName
-	g.Spec.Listeners = g.Spec.Listeners[:1]
+	g.Spec.Listeners = slices.DeleteFunc(g.Spec.Listeners, func(l gatewayv1.Listener) bool {
+		return l.Name != "passthrough" && l.Name != httpListener
+	})
 	return g
 }
 
@@ -70,6 +75,7 @@ func gateway() *gatewayv1.Gateway {
 				listener("passthrough", 443, "", &passthrough, ""),
 				listener("terminate-ecdsa", 8443, "ecdsa.bench.test", &terminate, "ecdsa-certificate"),
 				listener("terminate-rsa", 8444, "rsa.bench.test", &terminate, "rsa-certificate"),
+				{Name: httpListener, Port: 80, Protocol: gatewayv1.HTTPProtocolType},
 			},
 		},
 	}
@@ -136,3 +142,45 @@ func passthroughRoute(prefix string, i int, tier string) *gatewayv1.TLSRoute {
 }
 
 func hostnameOf(routeName string) string { return routeName + ".bench.test" }
+
+// HTTPRoutes: one hostname and one rule each, PathPrefix appPrefix, to the HTTP backend. Each
+// Gateway also has one route whose PathPrefix is deepPrefix: the routes map of a listener's socket
+// is then walked from requestPath's full length down to appPrefix (the exact path, then
+// /app/items/42, /app/items and /app), as a Gateway whose routes split paths finely would be.
+const (
+	httpListener = "http"
+	appPrefix    = "/app"
+	deepPrefix   = "/app/v2/deep/path"
+	requestPath  = "/app/items/42"
+)
+
+// httpRouteOn routes hostname on the HTTP listener of Gateway gw: requests whose path starts
+// with prefix go to the HTTP backend.
+func httpRouteOn(gw, name, tier, hostname, prefix string) *gatewayv1.HTTPRoute {
+	section := gatewayv1.SectionName(httpListener)
+	port := gatewayv1.PortNumber(8080)
+	pathType := gatewayv1.PathMatchPathPrefix
+	r := &gatewayv1.HTTPRoute{
+		ObjectMeta: objectMeta(name),
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: gatewayv1.ObjectName(gw), SectionName: &section}}},
+			Hostnames:       []gatewayv1.Hostname{gatewayv1.Hostname(hostname)},
+			Rules: []gatewayv1.HTTPRouteRule{{
+				Matches: []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Type: &pathType, Value: &prefix}}},
+				BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{
+					BackendObjectReference: gatewayv1.BackendObjectReference{Name: "http", Port: &port},
+				}}},
+			}},
+		},
+	}
+	r.Labels = map[string]string{tierLabel: tier}
+	return r
+}
+
+// httpRoute is HTTPRoute number i of a tier on the large Gateway, PathPrefix appPrefix.
+func httpRoute(prefix string, i int, tier string) *gatewayv1.HTTPRoute {
+	name := fmt.Sprintf("%s-%05d", prefix, i)
+	return httpRouteOn(gatewayName, name, tier, httpHostnameOf(name), appPrefix)
+}
+
+func httpHostnameOf(routeName string) string { return routeName + ".bench.example.com" }

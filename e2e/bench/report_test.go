@@ -46,21 +46,24 @@ func Render(w io.Writer, res *Results) error {
 	p("```")
 	p("")
 	p("- The spare pool is the default (`-spare-backends 256`, a quarter of the route backends above that, and")
-	p("  room for a burst once it ran out): a convergence figure adds %d routes (plus up to 100 while profiling).", newRoutes)
+	p("  room for a burst once it ran out; HTTP route backends have a pool of their own): a convergence figure")
+	p("  adds %d routes (plus up to 100 while profiling).", newRoutes)
 	p("  Coalescing is the default too (`-coalesce 0`): a change is built at once when the controller is idle,")
 	p("  and changes that arrive while a rebuild runs are taken together by the next one.")
-	p("- One Gateway (address from `-address-pool`) with a Passthrough listener on 443 and Terminate listeners")
-	p("  on 8443 (ECDSA P-256 certificate) and 8444 (RSA-2048). Passthrough routes go to a Go TLS server at")
-	p("  %s:9443, Terminate routes to a plain TCP server at %s:9080, through Services without selectors", passthroughBackend, plainBackend)
-	p("  and EndpointSlices written by the benchmark.")
-	p("- Phases, each with a fresh controller and HAProxy: %s routes (cold start, connection set-up, endpoint",
-		count(res.ColdStart.Routes))
-	p("  propagation, convergence, profile), then %s (convergence), %s (endpoints, data-plane overhead),",
-		count(midRoutes), count(fewRoutes))
-	p("  then 0 (convergence), then %s created anew (cold start, convergence, memory: section 9). Routes", count(scaleRoutes))
-	p("  are created with client-go, 32 at a time; between phases the controller is stopped and routes")
-	p("  are deleted down to the next size. During the first phase a second Gateway with %d Passthrough", fewSetupRoutes)
-	p("  routes is served by the same HAProxy, for connection set-up.")
+	p("- One Gateway (address from `-address-pool`) with a Passthrough listener on 443, Terminate listeners")
+	p("  on 8443 (ECDSA P-256 certificate) and 8444 (RSA-2048), and an HTTP listener on 80. Passthrough routes")
+	p("  go to a Go TLS server at %s:9443, Terminate routes to a plain TCP server at %s:9080, HTTPRoutes", passthroughBackend, plainBackend)
+	p("  to a Go net/http server at %s:8080, through Services without selectors and EndpointSlices written", httpBackend)
+	p("  by the benchmark.")
+	p("- Phases, each with a fresh controller and HAProxy: %s TLSRoutes (cold start, connection set-up,", count(res.ColdStart.Routes))
+	p("  endpoint propagation, convergence, profile); then the same TLSRoutes with as many HTTPRoutes beside")
+	p("  them, created while no controller ran, measured once every HTTPRoute is Accepted (HTTP request")
+	p("  latency, HTTPRoute convergence: section 10); then %s of each kind (convergence of each), %s of", count(midRoutes), count(fewRoutes))
+	p("  each (endpoints, data-plane overhead, burst), then 0 (convergence of each), then %s TLSRoutes", count(scaleRoutes))
+	p("  created anew (cold start, convergence, memory: section 9). Routes are created with client-go, 32")
+	p("  at a time; between phases the controller is stopped and routes are deleted down to the next size.")
+	p("  During the first two phases a second Gateway with %d Passthrough routes (and %d HTTPRoutes in the", fewSetupRoutes, fewSetupRoutes)
+	p("  second) is served by the same HAProxy, for connection set-up and request latency.")
 	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
 	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
 	p("  figure, then its heap in use after a garbage collection. Raw results, profiles and the")
@@ -183,7 +186,7 @@ func Render(w io.Writer, res *Results) error {
 	p("")
 	p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
 	p("| --- | --- | --- | --- | --- |")
-	for _, r := range res.Reloads {
+	for _, r := range phaseReloads(res) {
 		p("%s", reloadRow(r))
 	}
 	p("")
@@ -223,6 +226,9 @@ func Render(w io.Writer, res *Results) error {
 	if sc := res.Scale; sc != nil {
 		renderScale(p, sc)
 	}
+	if len(res.HTTPConvergence) > 0 || len(res.Requests) > 0 {
+		renderHTTP(p, res)
+	}
 
 	if len(unmet) > 0 {
 		renderUnmet(p, res, unmet)
@@ -255,11 +261,15 @@ func countsByKey(counts map[string]float64) string {
 
 // reloadRow is one phase's row of a reload table, reasons sorted.
 func reloadRow(r ReloadCount) string {
-	reasons := "0"
-	if len(r.MetricReloads) > 0 {
-		reasons = countsByKey(r.MetricReloads)
+	return fmt.Sprintf("| %s | %s | %d | %t | %.0f |", r.Phase, countsOrZero(r.MetricReloads), r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
+}
+
+// countsOrZero is countsByKey, "0" when empty.
+func countsOrZero(counts map[string]float64) string {
+	if len(counts) == 0 {
+		return "0"
 	}
-	return fmt.Sprintf("| %s | %s | %d | %t | %.0f |", r.Phase, reasons, r.MasterReloads, r.WorkerChanged, r.RuntimeOperations)
+	return countsByKey(counts)
 }
 
 func floats(values []float64) string {
@@ -299,5 +309,54 @@ func renderScale(p func(string, ...any), sc *ScalePoint) {
 	p("| Phase | controller reloads | master reloads | worker changed | runtime API commands instead |")
 	p("| --- | --- | --- | --- | --- |")
 	p("%s", reloadRow(sc.Reloads))
+	p("")
+}
+
+// renderHTTP writes section 10: HTTPRoute convergence and HTTP request latency.
+func renderHTTP(p func(string, ...any), res *Results) {
+	p("## 10. HTTPRoutes")
+	p("")
+	p("Every HTTPRoute has one hostname (`<route name>.bench.example.com`) and one rule, PathPrefix `%s`,", appPrefix)
+	p("to the HTTP backend. Each Gateway has one route more, whose PathPrefix `%s` makes the", deepPrefix)
+	p("router walk every request's path, `%s`, from its whole length down to `%s`: four lookups in", requestPath, appPrefix)
+	p("the socket's routes map, as on a Gateway whose routes split paths finely. HTTPRoutes are as many")
+	p("as the TLSRoutes beside them in each phase.")
+	p("")
+	p("### Route convergence")
+	p("")
+	p("From just before the API create of a new HTTPRoute to the first `GET %s` with its hostname", requestPath)
+	p("that the backend answers (200) through the Gateway, over one keep-alive connection, tried every 1 ms (HAProxy")
+	p("answers 404 for a hostname until the route is in its maps). %d new routes one at a time, %s apart,", newRoutes, convergencePause)
+	p("with the given number of HTTPRoutes (and as many TLSRoutes) on the Gateway. The watch event is the")
+	p("API server's part, as in section 1. Reloads are counted from the phase's start (every HTTPRoute")
+	p("Accepted) to the end of the figure; at the largest size that includes the request latency figure.")
+	p("")
+	p("| HTTPRoutes present | p50 | p99 | min | max | samples | failed | watch event p50 | controller reloads | master reloads |")
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, c := range res.HTTPConvergence {
+		l := c.Latency
+		p("| %s | %s | %s | %s | %s | %d | %d | %s | %s | %d |", count(c.Existing), ms(l.P50), ms(l.P99), ms(l.Min), ms(l.Max), l.N, l.Failed,
+			watchedP50(c.Watched), countsOrZero(c.Reloads.MetricReloads), c.Reloads.MasterReloads)
+	}
+	p("")
+	if len(res.Requests) == 0 {
+		return
+	}
+	p("### Request latency")
+	p("")
+	p("`GET %s` requests one at a time, each Gateway's over one keep-alive connection, so that", requestPath)
+	p("what is timed is routing the request and the backend's answer, not connection set-up: from writing the request")
+	p("to the last byte of the response. %d requests to each of two Gateways served by the same HAProxy at", requestSamples)
+	p("the same time, alternating in %d batches. Each Gateway's requests cycle through %d hostnames: the", requestBatches, fewSetupRoutes-1)
+	p("small Gateway's routes but the deep one, and as many of the large one's spread over all of them, so")
+	p("that HAProxy reuses its idle connections to as many backends on both; a first round, not timed,")
+	p("opens them.")
+	p("")
+	p("| HTTPRoutes on the Gateway | p50 | p99 | min | max | samples | failed |")
+	p("| --- | --- | --- | --- | --- | --- | --- |")
+	for _, q := range res.Requests {
+		l := q.Latency
+		p("| %s | %s | %s | %s | %s | %d | %d |", count(q.Routes), micros(l.P50), micros(l.P99), micros(l.Min), micros(l.Max), l.N, l.Failed)
+	}
 	p("")
 }

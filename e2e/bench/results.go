@@ -1,6 +1,7 @@
 // Package bench measures the gateway against its performance targets (route convergence, endpoint
-// propagation, cold start, connection set-up, data-plane overhead, reloads) with the real
-// controller binary, kube-apiserver and HAProxy, and renders the figures as BENCHMARKS.md.
+// propagation, cold start, connection set-up, HTTP request latency, data-plane overhead, reloads)
+// with the real controller binary, kube-apiserver and HAProxy, and renders the figures as
+// BENCHMARKS.md.
 package bench
 
 import "time"
@@ -28,6 +29,32 @@ type Results struct {
 	Profiles    []Profile
 	// Scale is the last phase, at scaleRoutes; nil when the run did not reach it.
 	Scale *ScalePoint
+
+	// HTTPConvergence is route convergence of HTTPRoutes, each with the reloads of its phase;
+	// Requests is HTTP request latency through two Gateways' HTTP listeners.
+	HTTPConvergence []HTTPConvergence
+	Requests        []RequestLatency
+}
+
+// HTTPConvergence is route convergence with Existing HTTPRoutes (and as many TLSRoutes) already
+// present: API create of a new HTTPRoute to the first request with its hostname that the backend
+// answers through the gateway.
+type HTTPConvergence struct {
+	Existing int
+	Latency  Summary
+	// Watched is from the same creates to their events at a watch of the benchmark's own.
+	Watched Summary
+	// Reloads is what happened to HAProxy from the phase's start (once every HTTPRoute was
+	// Accepted) to the end of this figure; at the largest size it covers Requests too.
+	Reloads ReloadCount
+}
+
+// RequestLatency is HTTP requests through the HTTP listener of a Gateway with Routes HTTPRoutes,
+// one at a time over one keep-alive connection, each from writing the request to the last byte
+// of the response.
+type RequestLatency struct {
+	Routes  int
+	Latency Summary
 }
 
 // ScalePoint is the controller started cold on the largest number of routes, then route
@@ -150,7 +177,7 @@ type ReloadCount struct {
 	// changes that went to HAProxy without a rebuild.
 	EndpointUpdates float64
 	// RouteUpdates is the rise of haproxy_gateway_route_updates_total: TLSRoute changes that went
-	// to HAProxy without a rebuild.
+	// to HAProxy without a rebuild (HTTPRoute changes always rebuild).
 	RouteUpdates float64
 	// StageSeconds and StagePasses are the rise of haproxy_gateway_pass_stage_seconds' sum and
 	// count, by stage: the time passes spent in each stage, and how many passes.

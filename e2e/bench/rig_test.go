@@ -109,24 +109,31 @@ func (r *rig) createConcurrently(objects []client.Object, workers int) {
 	}
 }
 
-// deleteTiers deletes every TLSRoute labelled with one of tiers, in one call per tier, and waits
-// until they are gone.
+// deleteTiers deletes every TLSRoute and HTTPRoute labelled with one of tiers, in one call per
+// tier and kind, and waits until they are gone.
 func (r *rig) deleteTiers(tiers ...string) {
 	r.t.Helper()
 	ctx := context.Background()
+	kinds := []struct {
+		route client.Object
+		list  client.ObjectList
+	}{{&gatewayv1.TLSRoute{}, &gatewayv1.TLSRouteList{}}, {&gatewayv1.HTTPRoute{}, &gatewayv1.HTTPRouteList{}}}
 	for _, tier := range tiers {
-		if err := r.client.DeleteAllOf(ctx, &gatewayv1.TLSRoute{}, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}); err != nil {
-			r.t.Fatalf("delete routes of tier %s: %v", tier, err)
+		for _, k := range kinds {
+			if err := r.client.DeleteAllOf(ctx, k.route, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}); err != nil {
+				r.t.Fatalf("delete %T of tier %s: %v", k.route, tier, err)
+			}
 		}
 	}
 	r.eventually("routes deleted", 2*time.Minute, func() error {
 		for _, tier := range tiers {
-			var list gatewayv1.TLSRouteList
-			if err := r.client.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}, client.Limit(1)); err != nil {
-				return err
-			}
-			if len(list.Items) > 0 {
-				return fmt.Errorf("tier %s still has routes", tier)
+			for _, k := range kinds {
+				if err := r.client.List(ctx, k.list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}, client.Limit(1)); err != nil {
+					return err
+				}
+				if meta.LenList(k.list) > 0 {
+					return fmt.Errorf("tier %s still has a %T", tier, k.route)
+				}
 			}
 		}
 		return nil

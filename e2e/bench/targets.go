@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -21,13 +22,7 @@ func Targets(res *Results) []Target {
 		}
 	}
 	conv := largest.Latency
-	reloads := 0
-	for _, r := range res.Reloads {
-		reloads += r.MasterReloads
-		for _, v := range r.MetricReloads {
-			reloads += int(v)
-		}
-	}
+	reloads := reloadTotal(res.Reloads)
 	out = append(out, Target{
 		Figure:   fmt.Sprintf("1. Route convergence at %s routes", count(largest.Existing)),
 		Goal:     "p50 <= 15 ms, p99 <= 60 ms, zero reloads",
@@ -101,11 +96,12 @@ func Targets(res *Results) []Target {
 			Met:      h.Ratio >= 0.95 && h.Failed == 0,
 		})
 	}
+	allReloads := reloadTotal(phaseReloads(res))
 	out = append(out, Target{
 		Figure:   "6. Reloads during all of the above",
 		Goal:     "zero apart from creating listeners",
-		Measured: fmt.Sprintf("%d", reloads),
-		Met:      len(res.Reloads) > 0 && reloads == 0,
+		Measured: fmt.Sprintf("%d", allReloads),
+		Met:      len(res.Reloads) > 0 && allReloads == 0,
 	})
 	u := res.Unrelated
 	unrelatedRebuilds := u.Rebuilds["Secret"] + u.Rebuilds["EndpointSlice"]
@@ -123,7 +119,7 @@ func Targets(res *Results) []Target {
 		Measured: fmt.Sprintf("%d reloads, all routable %s and Accepted %s after it", burstReloads, secs(b.Routable), secs(b.Accepted)),
 		Met:      b.Routes > 0 && burstReloads <= 1 && b.Routable <= 5*time.Second,
 	})
-	return out
+	return append(out, httpTargets(res)...)
 }
 
 // ms keeps two decimals below 10 ms, where connection set-up latencies are.
@@ -133,6 +129,11 @@ func ms(d time.Duration) string {
 		return fmt.Sprintf("%.2f ms", v)
 	}
 	return fmt.Sprintf("%.1f ms", v)
+}
+
+// micros is for keep-alive request latencies, tens of microseconds.
+func micros(d time.Duration) string {
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
@@ -167,4 +168,71 @@ func scaleTarget(sc *ScalePoint) Target {
 	t.Met = c.N > 0 && c.Failed == 0 && sc.Routable > 0 && sc.Accepted > 0 && sc.VerifyFailed == 0 &&
 		sc.ControllerPeakRSSKiB > 0 && sc.ControllerPeakRSSKiB <= 300*1024
 	return t
+}
+
+// reloadTotal adds the controller's and the master's reload counts of phases.
+func reloadTotal(phases []ReloadCount) int {
+	n := 0
+	for _, r := range phases {
+		n += r.MasterReloads
+		for _, v := range r.MetricReloads {
+			n += int(v)
+		}
+	}
+	return n
+}
+
+// phaseReloads is every phase's reload count: the TLSRoute phases in the order they ran, then the
+// HTTPRoute convergence ones by size.
+func phaseReloads(res *Results) []ReloadCount {
+	out := slices.Clone(res.Reloads)
+	for _, c := range res.HTTPConvergence {
+		out = append(out, c.Reloads)
+	}
+	return out
+}
+
+// httpTargets are the HTTPRoute figures: convergence at the largest size, with no reload in any
+// HTTPRoute phase, and request latency at the largest size against the smallest.
+func httpTargets(res *Results) []Target {
+	conv := Target{
+		Figure:   "10. HTTPRoute convergence",
+		Goal:     "p50 <= 15 ms, p99 <= 60 ms, zero reloads",
+		Measured: "not measured",
+	}
+	if len(res.HTTPConvergence) > 0 {
+		largest := res.HTTPConvergence[0]
+		var phases []ReloadCount
+		for _, c := range res.HTTPConvergence {
+			if c.Existing > largest.Existing {
+				largest = c
+			}
+			phases = append(phases, c.Reloads)
+		}
+		l, reloads := largest.Latency, reloadTotal(phases)
+		conv.Figure = fmt.Sprintf("10. HTTPRoute convergence at %s HTTPRoutes", count(largest.Existing))
+		conv.Measured = fmt.Sprintf("p50 %s, p99 %s, %d failed; %d reloads", ms(l.P50), ms(l.P99), l.Failed, reloads)
+		conv.Met = l.N > 0 && l.Failed == 0 && l.P50 <= 15*time.Millisecond && l.P99 <= 60*time.Millisecond && reloads == 0
+	}
+	requests := Target{
+		Figure:   "10. HTTP request latency, many vs few HTTPRoutes",
+		Goal:     "p50 ratio <= 1.1",
+		Measured: "not measured",
+	}
+	if len(res.Requests) >= 2 {
+		few, many := res.Requests[0], res.Requests[0]
+		for _, q := range res.Requests {
+			if q.Routes < few.Routes {
+				few = q
+			}
+			if q.Routes > many.Routes {
+				many = q
+			}
+		}
+		ratio := float64(many.Latency.P50) / float64(few.Latency.P50)
+		requests.Figure = fmt.Sprintf("10. HTTP request latency, %s vs %s HTTPRoutes", count(many.Routes), count(few.Routes))
+		requests.Measured = fmt.Sprintf("%.3f (p50 %s vs %s; %d and %d failed)", ratio, micros(many.Latency.P50), micros(few.Latency.P50), many.Latency.Failed, few.Latency.Failed)
+		requests.Met = many.Latency.N > 0 && few.Latency.N > 0 && many.Latency.Failed == 0 && few.Latency.Failed == 0 && ratio <= 1.1
+	}
+	return []Target{conv, requests}
 }

@@ -32,8 +32,8 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("patched), planned (reused backends compared by pointer, patched maps' entry ops taken from the")
 		p("render) and published (status looked up only for routes whose desired parents changed).")
 		p("")
-		renderAPIShare(p, res)
-		renderStages(p, res)
+		renderAPIShare(p, "sections 1 and 2", tlsShares(res))
+		renderStages(p, res.Reloads)
 		p("A CPU profile taken while routes were added one at a time to the largest Gateway:")
 		p("")
 		for _, prof := range res.Profiles {
@@ -111,6 +111,22 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("port gains a Passthrough route.")
 		p("")
 	}
+	if anyFigure(unmet, "10. HTTPRoute convergence") {
+		p("### HTTPRoute convergence: a full pass per change")
+		p("")
+		p("Only a change of TLSRoutes alone or of EndpointSlices alone skips the snapshot; a change of an")
+		p("HTTPRoute is a full pass over every object, TLSRoutes included: snapshot, build (each route's own")
+		p("result reused unless its objects changed), then render, plan and publish as for a TLSRoute.")
+		p("")
+		var shares []apiShare
+		var phases []ReloadCount
+		for _, c := range res.HTTPConvergence {
+			shares = append(shares, apiShare{fmt.Sprintf("new HTTPRoute, %s HTTPRoutes present", count(c.Existing)), c.Latency, c.Watched})
+			phases = append(phases, c.Reloads)
+		}
+		renderAPIShare(p, "section 10", shares)
+		renderStages(p, phases)
+	}
 	if anyFigure(unmet, "6.") {
 		p("### Reloads")
 		p("")
@@ -119,27 +135,39 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 	}
 }
 
-// renderAPIShare splits each convergence and endpoint figure at the event a watcher of the API
-// server gets: before it, the API server's part, which no controller can shorten; after it, the
-// controller's and HAProxy's.
-func renderAPIShare(p func(string, ...any), res *Results) {
-	p("Each median, split at the event a watch of the benchmark's own receives (sections 1 and 2):")
+// apiShare is one figure to split at the watch event: its samples and its watch events.
+type apiShare struct {
+	figure         string
+	total, watched Summary
+}
+
+// renderAPIShare splits each figure's median at the event a watcher of the API server gets:
+// before it, the API server's part, which no controller can shorten; after it, the controller's
+// and HAProxy's.
+func renderAPIShare(p func(string, ...any), sections string, figures []apiShare) {
+	p("Each median, split at the event a watch of the benchmark's own receives (%s):", sections)
 	p("")
 	p("| Figure | p50 | API server: request to watch event, p50 | the rest: controller and HAProxy |")
 	p("| --- | --- | --- | --- |")
-	row := func(figure string, total, watched Summary) {
-		if total.N == 0 || watched.N == 0 {
-			return
+	for _, f := range figures {
+		if f.total.N == 0 || f.watched.N == 0 {
+			continue
 		}
-		p("| %s | %s | %s | %s |", figure, ms(total.P50), ms(watched.P50), ms(total.P50-watched.P50))
-	}
-	for _, c := range res.Convergence {
-		row(fmt.Sprintf("new route, %s routes present", count(c.Existing)), c.Latency, c.Watched)
-	}
-	for _, e := range res.Endpoints {
-		row(fmt.Sprintf("EndpointSlice change, %s routes present", count(e.Routes)), e.Latency, e.Watched)
+		p("| %s | %s | %s | %s |", f.figure, ms(f.total.P50), ms(f.watched.P50), ms(f.total.P50-f.watched.P50))
 	}
 	p("")
+}
+
+// tlsShares are the TLSRoute convergence and endpoint propagation figures, for renderAPIShare.
+func tlsShares(res *Results) []apiShare {
+	var out []apiShare
+	for _, c := range res.Convergence {
+		out = append(out, apiShare{fmt.Sprintf("new route, %s routes present", count(c.Existing)), c.Latency, c.Watched})
+	}
+	for _, e := range res.Endpoints {
+		out = append(out, apiShare{fmt.Sprintf("EndpointSlice change, %s routes present", count(e.Routes)), e.Latency, e.Watched})
+	}
+	return out
 }
 
 // passStages are the stages of haproxy_gateway_pass_stage_seconds, in pass order.
@@ -147,12 +175,12 @@ var passStages = []string{"snapshot", "build", "apply", "publish", "endpoints"}
 
 // renderStages writes the mean time per pass in each stage, by phase, from the controller's own
 // histogram.
-func renderStages(p func(string, ...any), res *Results) {
+func renderStages(p func(string, ...any), phases []ReloadCount) {
 	p("Mean time per pass in each stage (`haproxy_gateway_pass_stage_seconds`), with the number of passes:")
 	p("")
 	p("| Phase | %s |", strings.Join(passStages, " | "))
 	p("|%s", strings.Repeat(" --- |", len(passStages)+1))
-	for _, r := range res.Reloads {
+	for _, r := range phases {
 		cells := []string{r.Phase}
 		for _, stage := range passStages {
 			if n := r.StagePasses[stage]; n > 0 {
@@ -166,13 +194,11 @@ func renderStages(p func(string, ...any), res *Results) {
 	p("")
 }
 
-// updatesWithoutRebuild is how many EndpointSlice changes went to HAProxy without a rebuild, over all
-// phases, or "some" when the phases did not count them.
 // updatesWithoutRebuild counts the changes of EndpointSlices alone and of TLSRoutes alone over
 // all phases.
 func updatesWithoutRebuild(res *Results) (endpoints, routes string) {
 	var e, r float64
-	for _, rc := range res.Reloads {
+	for _, rc := range phaseReloads(res) {
 		e, r = e+rc.EndpointUpdates, r+rc.RouteUpdates
 	}
 	say := func(n float64) string {
