@@ -79,6 +79,12 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 			return nil, fmt.Sprintf("backendRef filter %s is not supported", ref.Filters[0].Type)
 		}
 	}
+	switch {
+	case rule.Retry != nil:
+		return nil, "retry is not supported"
+	case rule.SessionPersistence != nil:
+		return nil, "sessionPersistence is not supported"
+	}
 	timeouts, why := httpTimeouts(rule.Timeouts)
 	if why != "" {
 		return nil, why

@@ -48,3 +48,21 @@ func TestRuleSizeLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestUnservedRuleFieldsRefused: a rule asking for what the proxy does not do is refused whole,
+// never served without it.
+func TestUnservedRuleFieldsRefused(t *testing.T) {
+	backend := model.BackendID{Kind: kindHTTPRoute, Namespace: "default", Name: "web"}
+	for want, rule := range map[string]gatewayv1.HTTPRouteRule{
+		"retry is not supported":              {Retry: &gatewayv1.HTTPRouteRetry{Attempts: ptr.To(2)}},
+		"sessionPersistence is not supported": {SessionPersistence: &gatewayv1.SessionPersistence{}},
+		"filter RequestMirror is not supported": {Filters: []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestMirror,
+			RequestMirror: &gatewayv1.HTTPRequestMirrorFilter{}}}},
+		"backendRef filter RequestHeaderModifier is not supported": {BackendRefs: []gatewayv1.HTTPBackendRef{{
+			Filters: []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier}}}}},
+	} {
+		if rules, why := httpMatches(rule, backend); why != want || rules != nil {
+			t.Errorf("got %v, %q; want no rules and %q", rules, why, want)
+		}
+	}
+}
