@@ -11,10 +11,12 @@ import (
 
 // SupportedFeatures are the Gateway API feature names (sigs.k8s.io/gateway-api/pkg/features) this
 // controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed:
-// HTTPRoute routing works, but the HTTPRoute feature also means its core filters
-// (RequestHeaderModifier, RequestRedirect), which are not served yet.
+// a route kind's feature means every core match and filter of that kind.
 var SupportedFeatures = []string{
 	"BackendTLSPolicy",
+	"GRPCRoute",
+	"GRPCRouteNamedRouteRule",
+	"GRPCRouteRequestHeaderModifier",
 	"Gateway",
 	"GatewayRouteHostnameIntersectionPrecedence",
 	"HTTPRoute",
