@@ -76,8 +76,9 @@ e2e: deps build controlplane
 	@bash deploy/helm/build-helm.sh >/dev/null
 	HAPROXY_GATEWAY_E2E=1 bash e2e/netns.sh $(GO) test -count=1 -timeout 20m -v $(E2E_PACKAGES) 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok |panic|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
 
-# The Gateway API conformance suite, profile GATEWAY-TLS, against the controller binary in the test
-# control plane with the loopback kubelet; the suite's report goes to e2e/conformance/report.yaml.
+# The Gateway API conformance suite, profiles GATEWAY-TLS, GATEWAY-HTTP and GATEWAY-GRPC, against
+# the controller binary in the test control plane with the loopback kubelet; the suite's report goes
+# to e2e/conformance/report.yaml.
 # One line per test (the suite skips tests of features not claimed, unlisted), then the report's
 # summary; the whole log is in bin/conformance.log.
 CONFORMANCE_REPORT := $(CURDIR)/e2e/conformance/report.yaml

@@ -65,7 +65,7 @@ func backendsDiffering(prev, next []model.Backend, out map[routeKey]bool) {
 		switch {
 		case b == nil:
 			out[routeOf(a.ID)] = true
-		case a == nil || a.HTTP != b.HTTP || a.UnresolvedWeight != b.UnresolvedWeight || !slices.Equal(a.Servers, b.Servers):
+		case a == nil || a.HTTP != b.HTTP || a.GRPC != b.GRPC || a.UnresolvedWeight != b.UnresolvedWeight || !slices.Equal(a.Servers, b.Servers):
 			out[routeOf(b.ID)] = true
 		}
 	})

@@ -45,6 +45,9 @@ var supportedFeatures = []features.FeatureName{
 	features.SupportGatewayHTTPSListenerDetectMisdirectedRequests,
 	features.SupportGatewayPort8080,
 	features.SupportGatewayRouteHostnameIntersectionPrecedence,
+	features.SupportGRPCRoute,
+	features.SupportGRPCRouteNamedRouteRule,
+	features.SupportGRPCRouteRequestHeaderModifier,
 	features.SupportHTTPRoute,
 	features.SupportHTTPRoute303RedirectStatusCode,
 	features.SupportHTTPRoute307RedirectStatusCode,
@@ -72,13 +75,14 @@ var supportedFeatures = []features.FeatureName{
 
 // defaultConformanceProfiles are the profiles TestConformance reports on unless
 // HAPROXY_GATEWAY_CONFORMANCE_PROFILES names others.
-var defaultConformanceProfiles = []suite.ConformanceProfileName{suite.GatewayTLSConformanceProfileName, suite.GatewayHTTPConformanceProfileName}
+var defaultConformanceProfiles = []suite.ConformanceProfileName{suite.GatewayTLSConformanceProfileName, suite.GatewayHTTPConformanceProfileName,
+	suite.GatewayGRPCConformanceProfileName}
 
 // TestConformance runs the Gateway API conformance suite against the controller binary in a real
 // control plane with the loopback kubelet running the suite's pods, and writes the suite's report
 // to HAPROXY_GATEWAY_CONFORMANCE_REPORT. `make conformance` runs it. The environment chooses:
 //   - HAPROXY_GATEWAY_CONFORMANCE_PROFILES: comma-separated profile names (GATEWAY-TLS,
-//     GATEWAY-HTTP, GATEWAY-GRPC, ...), GATEWAY-TLS and GATEWAY-HTTP when unset;
+//     GATEWAY-HTTP, GATEWAY-GRPC, ...), GATEWAY-TLS, GATEWAY-HTTP and GATEWAY-GRPC when unset;
 //   - HAPROXY_GATEWAY_CONFORMANCE_TEST: one test's short name, to run only that one;
 //   - HAPROXY_GATEWAY_CONFORMANCE_DUAL_STACK=1: pods get an IPv6 address too, so that
 //     HTTPRouteServiceTypes fills its IPv6 EndpointSlices, as it does on a dual-stack cluster.

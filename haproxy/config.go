@@ -173,10 +173,10 @@ type templateData struct {
 	Sockets                   []socketData
 	Spares, HTTPSpares        []string
 	// ServesHTTP is true when some socket routes HTTP: the router is loaded, the not-found backend
-	// and the frontend answering 500 are declared.
-	ServesHTTP                  bool
-	NotFound                    string
-	RouterLua, UnresolvedSocket string
+	// and the frontends answering 500 and 503 (gRPC) are declared.
+	ServesHTTP                                     bool
+	NotFound                                       string
+	RouterLua, UnresolvedSocket, UnavailableSocket string
 	// ServerTimeoutRule is serverTimeoutRule, for the HTTP spares.
 	ServerTimeoutRule string
 	// StatsAuth holds the stats user's name and password, each quoted as one word.
@@ -359,6 +359,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		data.RouterLua = filepath.Join(s.Dir, "router.lua")
 		cfg.Files[data.RouterLua] = File{Content: lua}
 		data.UnresolvedSocket = "unix@" + unresolvedSocketPath(s.RunDir)
+		data.UnavailableSocket = "unix@" + unavailableSocketPath(s.RunDir)
 	}
 	reuse := reusableBlocks(prev)
 	// A few route backends change at a time: the server lines by name start as the earlier

@@ -94,10 +94,14 @@ func terminateSocketPath(runDir string, s model.Socket) string {
 }
 
 // unresolvedServer is the server of an HTTP route backend that stands for its backendRefs that
-// could not be used; it connects to unresolvedSocketPath, where the proxy answers 500.
+// could not be used; it connects to unresolvedSocketPath, where the proxy answers 500, or in a
+// GRPC backend to unavailableSocketPath, where it answers 503 (which gRPC clients read as
+// UNAVAILABLE).
 const unresolvedServer = "unresolved-backendrefs"
 
 func unresolvedSocketPath(runDir string) string { return runDir + "/http-500.sock" }
+
+func unavailableSocketPath(runDir string) string { return runDir + "/http-503.sock" }
 
 // httpsSocketPath is where a socket's HTTPS names are terminated.
 func httpsSocketPath(runDir string, s model.Socket) string {

@@ -66,7 +66,11 @@ func serverLines(b model.Backend, dir, runDir string) ([]ServerLine, []caFile) {
 	var cas []caFile
 	for _, srv := range b.Servers {
 		if srv.Unresolved {
-			out = append(out, ServerLine{Name: unresolvedServer, Address: "unix@" + unresolvedSocketPath(runDir), Weight: srv.Weight})
+			path := unresolvedSocketPath(runDir)
+			if b.GRPC {
+				path = unavailableSocketPath(runDir)
+			}
+			out = append(out, ServerLine{Name: unresolvedServer, Address: "unix@" + path, Weight: srv.Weight})
 			continue
 		}
 		line := ServerLine{Name: serverName(srv), Address: hostPort(srv.Address, srv.Port), Weight: srv.Weight, Proxy: srv.ProxyProtocol, HTTP2: srv.HTTP2}

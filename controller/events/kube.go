@@ -68,6 +68,8 @@ func newObject(kind string) client.Object {
 		return &gatewayv1.TLSRoute{}
 	case "HTTPRoute":
 		return &gatewayv1.HTTPRoute{}
+	case "GRPCRoute":
+		return &gatewayv1.GRPCRoute{}
 	}
 	return nil
 }

@@ -311,9 +311,13 @@ type Backend struct {
 	ID BackendID `json:"id"`
 	// HTTP backends take HTTP requests; the others a byte stream.
 	HTTP bool `json:"http,omitempty"`
+	// GRPC backends are HTTP backends taking gRPC calls (a GRPCRoute's): the share of calls their
+	// unusable backendRefs stand for is answered UNAVAILABLE (HTTP 503), as GRPCRoute asks,
+	// instead of 500.
+	GRPC bool `json:"grpc,omitempty"`
 	// UnresolvedWeight is the weight of the backendRefs of an HTTP rule that could not be used
-	// (at least 1 when none could, or the rule has none): that share of the requests gets 500,
-	// as the spec asks, from a server of its own.
+	// (at least 1 when none could, or the rule has none): that share of the requests gets 500
+	// (503 for GRPC), as the spec asks, from a server of its own.
 	UnresolvedWeight int32    `json:"unresolvedWeight,omitempty"`
 	Servers          []Server `json:"servers,omitempty"`
 	// Refs are the Service ports the servers come from, in backendRef order: a change of
@@ -335,7 +339,8 @@ type ServiceRef struct {
 	// every connection to its servers starts with it.
 	ProxyProtocol ProxyProtocol `json:"proxyProtocol,omitempty"`
 	// HTTP2 is set when the proxy speaks HTTP/2 to the servers of an HTTP route (h2c, or h2 over
-	// TLS): the Service port's appProtocol says so (kubernetes.io/h2c).
+	// TLS): always for a GRPCRoute, for an HTTPRoute when the Service port's appProtocol says so
+	// (kubernetes.io/h2c).
 	HTTP2 bool `json:"http2,omitempty"`
 }
 
@@ -368,7 +373,7 @@ type Server struct {
 	// HTTP2 is its ServiceRef's: the proxy speaks HTTP/2 to the server.
 	HTTP2 bool `json:"http2,omitempty"`
 	// Unresolved is the server standing for an HTTP rule's backendRefs that could not be used:
-	// the proxy answers 500 in its place. It has no Service, address or port.
+	// the proxy answers 500 (503 in a GRPC backend) in its place. It has no Service, address or port.
 	Unresolved bool `json:"unresolved,omitempty"`
 }
 

@@ -231,7 +231,7 @@ func routeContent(dp model.DataPlane, s model.Socket, route RouteRef) []any {
 	}
 	for _, b := range dp.Backends {
 		if mine(b.ID) {
-			content = append(content, b.ID, b.HTTP, b.UnresolvedWeight)
+			content = append(content, b.ID, b.HTTP, b.GRPC, b.UnresolvedWeight)
 		}
 	}
 	return content

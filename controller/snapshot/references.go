@@ -19,7 +19,8 @@ type References struct {
 }
 
 // ReferencesOf collects what gateways and routes name.
-func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute, policies []gatewayv1.BackendTLSPolicy) References {
+func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute, grpcRoutes []gatewayv1.GRPCRoute,
+	policies []gatewayv1.BackendTLSPolicy) References {
 	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}, ConfigMaps: map[string]bool{}}
 	for i := range policies {
 		for _, ref := range policies[i].Spec.Validation.CACertificateRefs {
@@ -93,6 +94,13 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 		for _, rule := range httpRoutes[i].Spec.Rules {
 			for _, b := range rule.BackendRefs {
 				addBackend(httpRoutes[i].Namespace, b.BackendObjectReference)
+			}
+		}
+	}
+	for i := range grpcRoutes {
+		for _, rule := range grpcRoutes[i].Spec.Rules {
+			for _, b := range rule.BackendRefs {
+				addBackend(grpcRoutes[i].Namespace, b.BackendObjectReference)
 			}
 		}
 	}

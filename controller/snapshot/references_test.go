@@ -40,17 +40,23 @@ func TestReferencesOf(t *testing.T) {
 			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "site", Kind: kind("Service")}}},
 		}}}},
 	}}
-	refs := ReferencesOf(gateways, routes, httpRoutes, nil)
+	grpcRoutes := []gatewayv1.GRPCRoute{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "rpc", Name: "g"},
+		Spec: gatewayv1.GRPCRouteSpec{Rules: []gatewayv1.GRPCRouteRule{{BackendRefs: []gatewayv1.GRPCBackendRef{
+			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "echo"}}},
+		}}}},
+	}}
+	refs := ReferencesOf(gateways, routes, httpRoutes, grpcRoutes, nil)
 	if got, want := slices.Sorted(maps.Keys(refs.Secrets)), []string{"certs/other-namespace", "infra/core-group", "infra/own-namespace"}; !slices.Equal(got, want) {
 		t.Errorf("Secrets %v, want %v", got, want)
 	}
-	if got, want := slices.Sorted(maps.Keys(refs.Services)), []string{"platform/shared", "team/app", "web/site"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(refs.Services)), []string{"platform/shared", "rpc/echo", "team/app", "web/site"}; !slices.Equal(got, want) {
 		t.Errorf("Services %v, want %v", got, want)
 	}
 	if !refs.NamespaceLabels {
 		t.Error("a listener admitting routes by namespace selector does not make Namespace labels count")
 	}
-	if ReferencesOf(nil, routes, nil, nil).NamespaceLabels {
+	if ReferencesOf(nil, routes, nil, nil, nil).NamespaceLabels {
 		t.Error("Namespace labels count without any selector")
 	}
 }

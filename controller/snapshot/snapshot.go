@@ -19,6 +19,7 @@ type Snapshot struct {
 	Gateways        []gatewayv1.Gateway
 	TLSRoutes       []gatewayv1.TLSRoute
 	HTTPRoutes      []gatewayv1.HTTPRoute
+	GRPCRoutes      []gatewayv1.GRPCRoute
 	Services        []corev1.Service
 	EndpointSlices  []discoveryv1.EndpointSlice
 	Secrets         []corev1.Secret
@@ -41,6 +42,7 @@ func (s *Snapshot) Sort() {
 	sortObjects(s.Gateways, func(o *gatewayv1.Gateway) metav1.Object { return o })
 	sortObjects(s.TLSRoutes, func(o *gatewayv1.TLSRoute) metav1.Object { return o })
 	sortObjects(s.HTTPRoutes, func(o *gatewayv1.HTTPRoute) metav1.Object { return o })
+	sortObjects(s.GRPCRoutes, func(o *gatewayv1.GRPCRoute) metav1.Object { return o })
 	sortObjects(s.Services, func(o *corev1.Service) metav1.Object { return o })
 	sortObjects(s.EndpointSlices, func(o *discoveryv1.EndpointSlice) metav1.Object { return o })
 	sortObjects(s.Secrets, func(o *corev1.Secret) metav1.Object { return o })
@@ -96,6 +98,7 @@ func (s *Snapshot) DeepCopy() *Snapshot {
 		Gateways:           copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
 		TLSRoutes:          copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
 		HTTPRoutes:         copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
+		GRPCRoutes:         copyEach(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy),
 		Services:           copyEach(s.Services, (*corev1.Service).DeepCopy),
 		EndpointSlices:     copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
 		Secrets:            copyEach(s.Secrets, (*corev1.Secret).DeepCopy),

@@ -233,6 +233,9 @@ func add(snap *snapshot.Snapshot, obj runtime.Object) bool {
 	case *gatewayv1.HTTPRoute:
 		defaultNamespace(&o.Namespace)
 		snap.HTTPRoutes = append(snap.HTTPRoutes, *o)
+	case *gatewayv1.GRPCRoute:
+		defaultNamespace(&o.Namespace)
+		snap.GRPCRoutes = append(snap.GRPCRoutes, *o)
 	case *gatewayv1.ReferenceGrant:
 		defaultNamespace(&o.Namespace)
 		snap.ReferenceGrants = append(snap.ReferenceGrants, *o)

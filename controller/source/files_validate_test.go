@@ -45,6 +45,19 @@ type: kubernetes.io/tls
 stringData: {tls.crt: PRIVATE-MATERIAL}
 `,
 		"d-service.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 443}]}\n",
+		"e-grpc.yaml": `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: echo}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{matches: [{method: {service: echo.v1.Echo, method: Echo}}], backendRefs: [{name: svc, port: 443}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: no-method}
+spec:
+  rules: [{matches: [{method: {type: Exact}}]}]
+`,
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -64,9 +77,9 @@ stringData: {tls.crt: PRIVATE-MATERIAL}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.TLSRoutes) != 1 || len(snap.Services) != 1 || len(snap.HTTPRoutes) != 0 || len(snap.Secrets) != 0 {
-		t.Errorf("passed on %d TLSRoutes, %d Services, %d HTTPRoutes, %d Secrets; want 1, 1, 0, 0",
-			len(snap.TLSRoutes), len(snap.Services), len(snap.HTTPRoutes), len(snap.Secrets))
+	if len(snap.TLSRoutes) != 1 || len(snap.Services) != 1 || len(snap.HTTPRoutes) != 0 || len(snap.GRPCRoutes) != 1 || len(snap.Secrets) != 0 {
+		t.Errorf("passed on %d TLSRoutes, %d Services, %d HTTPRoutes, %d GRPCRoutes, %d Secrets; want 1, 1, 0, 1, 0",
+			len(snap.TLSRoutes), len(snap.Services), len(snap.HTTPRoutes), len(snap.GRPCRoutes), len(snap.Secrets))
 	}
 	type where struct {
 		file           string
@@ -84,12 +97,14 @@ stringData: {tls.crt: PRIVATE-MATERIAL}
 		{"a-routes.yaml", 3, "HTTPRoute", "default", "../../x"},
 		{"b-broken.yaml", 1, "", "", ""},
 		{"c-secret.yaml", 1, "Secret", "web", "cert"},
+		{"e-grpc.yaml", 2, "GRPCRoute", "default", "no-method"},
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(where{})); diff != "" {
 		t.Errorf("rejected (-want +got):\n%s", diff)
 	}
 	out := logs.String()
-	for _, s := range []string{`file=`, `a-routes.yaml`, `kind=HTTPRoute`, `object=default/../../x`, `Unsupported value: \"GET\\nX: y\"`, `object=web/cert`, `data[tls.key]: Required value`} {
+	for _, s := range []string{`file=`, `a-routes.yaml`, `kind=HTTPRoute`, `object=default/../../x`, `Unsupported value: \"GET\\nX: y\"`, `object=web/cert`, `data[tls.key]: Required value`,
+		`One or both of 'service' or 'method' must be specified`} {
 		if !strings.Contains(out, s) {
 			t.Errorf("log lacks %s:\n%s", s, out)
 		}

@@ -74,6 +74,7 @@ func watchedKinds() []client.Object {
 		&gatewayv1.Gateway{},
 		&gatewayv1.TLSRoute{},
 		&gatewayv1.HTTPRoute{},
+		&gatewayv1.GRPCRoute{},
 		&gatewayv1.ReferenceGrant{},
 		&corev1.Service{},
 		&discoveryv1.EndpointSlice{},
@@ -256,7 +257,7 @@ func statusOnly(oldObj, newObj any) bool {
 		return false
 	}
 	switch n := n.(type) {
-	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GatewayClass, *gatewayv1.BackendTLSPolicy:
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute, *gatewayv1.GatewayClass, *gatewayv1.BackendTLSPolicy:
 		return true
 	case *gatewayv1.Gateway:
 		o, ok := o.(*gatewayv1.Gateway)

@@ -171,6 +171,8 @@ func watchedKind(obj any) string {
 		return "TLSRoute"
 	case *gatewayv1.HTTPRoute:
 		return "HTTPRoute"
+	case *gatewayv1.GRPCRoute:
+		return "GRPCRoute"
 	case *gatewayv1.ReferenceGrant:
 		return "ReferenceGrant"
 	case *corev1.Service:

@@ -20,6 +20,7 @@ import (
 type routeStores struct {
 	tls  routeStore[gatewayv1.TLSRoute, *gatewayv1.TLSRoute]
 	http routeStore[gatewayv1.HTTPRoute, *gatewayv1.HTTPRoute]
+	grpc routeStore[gatewayv1.GRPCRoute, *gatewayv1.GRPCRoute]
 }
 
 // observe records a route's new state, or its deletion; other kinds are left alone.
@@ -32,6 +33,8 @@ func (s *routeStores) observe(obj any, deleted bool) {
 		s.tls.observe(o, deleted)
 	case *gatewayv1.HTTPRoute:
 		s.http.observe(o, deleted)
+	case *gatewayv1.GRPCRoute:
+		s.grpc.observe(o, deleted)
 	}
 }
 

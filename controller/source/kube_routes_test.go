@@ -24,6 +24,7 @@ func TestRouteStoresKeepSnapshotOrder(t *testing.T) {
 	s.observe(toolscache.DeletedFinalStateUnknown{Key: "c/gone", Obj: route("c", "gone", "1")}, true)
 	s.observe(route("b", "never-added", "1"), true)
 	s.observe(&gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "h"}}, false)
+	s.observe(&gatewayv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "g"}}, false)
 
 	got := s.tls.list()
 	want := &snapshot.Snapshot{TLSRoutes: []gatewayv1.TLSRoute{*route("b", "x", "1"), *route("a", "y", "1"), *route("a", "z", "2"), *route("a-b", "x", "1")}}
@@ -34,6 +35,9 @@ func TestRouteStoresKeepSnapshotOrder(t *testing.T) {
 	}
 	if http := s.http.list(); len(http) != 1 || http[0].Name != "h" {
 		t.Errorf("HTTPRoutes %v", http)
+	}
+	if grpc := s.grpc.list(); len(grpc) != 1 || grpc[0].Name != "g" {
+		t.Errorf("GRPCRoutes %v", grpc)
 	}
 }
 

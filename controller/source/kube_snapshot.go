@@ -51,8 +51,8 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 			return nil, fmt.Errorf("kube source: list %T: %w", list, err)
 		}
 	}
-	tlsRoutes, httpRoutes := k.routes.tls.list(), k.routes.http.list()
-	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes, httpRoutes, policies.Items)
+	tlsRoutes, httpRoutes, grpcRoutes := k.routes.tls.list(), k.routes.http.list(), k.routes.grpc.list()
+	refs := snapshot.ReferencesOf(gateways.Items, tlsRoutes, httpRoutes, grpcRoutes, policies.Items)
 	// Before the dependent kinds are listed: see interest.
 	k.interest.set(refs)
 	snap := &snapshot.Snapshot{
@@ -60,6 +60,7 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 		Gateways:           gateways.Items,
 		TLSRoutes:          tlsRoutes,
 		HTTPRoutes:         httpRoutes,
+		GRPCRoutes:         grpcRoutes,
 		ReferenceGrants:    grants.Items,
 		Namespaces:         namespaces.Items,
 		BackendTLSPolicies: policies.Items,

@@ -36,4 +36,7 @@ func setGenerations(s *snapshot.Snapshot) {
 	for i := range s.HTTPRoutes {
 		s.HTTPRoutes[i].Generation = max(s.HTTPRoutes[i].Generation, 1)
 	}
+	for i := range s.GRPCRoutes {
+		s.GRPCRoutes[i].Generation = max(s.GRPCRoutes[i].Generation, 1)
+	}
 }

@@ -219,34 +219,37 @@ type routeKey struct{ kind, namespace, name string }
 // cachedRouteStatus is a route's status in the cache, not copied: it must only be read. False
 // when it cannot be read; the route then goes through update.
 func (w *KubeWriter) cachedRouteStatus(ctx context.Context, r model.Route) (*gatewayv1.RouteStatus, bool) {
-	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-	switch r.Kind {
-	case "TLSRoute":
-		var route gatewayv1.TLSRoute
-		if err := w.client.Get(ctx, key, &route, client.UnsafeDisableDeepCopy); err == nil {
-			return &route.Status.RouteStatus, true
-		}
-	case "HTTPRoute":
-		var route gatewayv1.HTTPRoute
-		if err := w.client.Get(ctx, key, &route, client.UnsafeDisableDeepCopy); err == nil {
-			return &route.Status.RouteStatus, true
-		}
+	obj, status := newRoute(r.Kind)
+	if obj == nil {
+		return nil, false
 	}
-	return nil, false
+	if err := w.client.Get(ctx, types.NamespacedName{Namespace: r.Namespace, Name: r.Name}, obj, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, false
+	}
+	return status, true
+}
+
+// newRoute returns an empty route of a kind and where its status is; nil for a kind that is not
+// a route this controller serves.
+func newRoute(kind string) (client.Object, *gatewayv1.RouteStatus) {
+	switch kind {
+	case "TLSRoute":
+		route := &gatewayv1.TLSRoute{}
+		return route, &route.Status.RouteStatus
+	case "HTTPRoute":
+		route := &gatewayv1.HTTPRoute{}
+		return route, &route.Status.RouteStatus
+	case "GRPCRoute":
+		route := &gatewayv1.GRPCRoute{}
+		return route, &route.Status.RouteStatus
+	}
+	return nil, nil
 }
 
 func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.Time) error {
 	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
-	var obj client.Object
-	var status *gatewayv1.RouteStatus
-	switch r.Kind {
-	case "TLSRoute":
-		route := &gatewayv1.TLSRoute{}
-		obj, status = route, &route.Status.RouteStatus
-	case "HTTPRoute":
-		route := &gatewayv1.HTTPRoute{}
-		obj, status = route, &route.Status.RouteStatus
-	default:
+	obj, status := newRoute(r.Kind)
+	if obj == nil {
 		return fmt.Errorf("%s %s: unsupported route kind", r.Kind, key)
 	}
 	return w.update(ctx, r.Kind, obj, key, func() bool {

@@ -65,8 +65,8 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 	return unknown, true
 }
 
-// compareInModel orders routes as a model lists them: TLSRoutes, then HTTPRoutes, then other
-// kinds by name, each by namespace and name.
+// compareInModel orders routes as a model lists them: TLSRoutes, then HTTPRoutes, then GRPCRoutes,
+// then other kinds by name, each by namespace and name.
 func compareInModel(a, b *model.Route) int {
 	if a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name {
 		return 0
@@ -81,6 +81,8 @@ func kindRank(kind string) int {
 		return 0
 	case "HTTPRoute":
 		return 1
+	case "GRPCRoute":
+		return 2
 	}
-	return 2
+	return 3
 }

@@ -126,7 +126,20 @@ func resolveBackendRef(id model.BackendID, ref gatewayv1.BackendRef, in *index) 
 	}
 	port := svc.Spec.Ports[servicePort]
 	return model.ServiceRef{Namespace: namespace, Name: string(ref.Name), PortName: port.Name, Weight: weight, ProxyProtocol: proxyProtocolOf(port),
-		HTTP2: id.Kind == kindHTTPRoute && port.AppProtocol != nil && *port.AppProtocol == AppProtocolH2C}, nil
+		HTTP2: speaksHTTP2(id.Kind, port)}, nil
+}
+
+// speaksHTTP2 reports whether the proxy speaks HTTP/2 to the servers of a Service port a route of
+// kind sends to: always for a GRPCRoute (gRPC is HTTP/2 only), for an HTTPRoute when the port's
+// appProtocol asks for h2c.
+func speaksHTTP2(kind string, port corev1.ServicePort) bool {
+	switch kind {
+	case kindGRPCRoute:
+		return true
+	case kindHTTPRoute:
+		return port.AppProtocol != nil && *port.AppProtocol == AppProtocolH2C
+	}
+	return false
 }
 
 // servingEndpoints lists the addresses with the target port of the named Service port, sorted:

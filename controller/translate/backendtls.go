@@ -220,6 +220,12 @@ func (ps *backendPolicies) usesIn(s *snapshot.Snapshot, in *index) policyUses {
 			uses[routeKey{kindHTTPRoute, r.Namespace, r.Name}] = targets
 		}
 	}
+	for i := range s.GRPCRoutes {
+		r := &s.GRPCRoutes[i]
+		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
+			uses[routeKey{kindGRPCRoute, r.Namespace, r.Name}] = targets
+		}
+	}
 	return uses
 }
 

@@ -80,8 +80,8 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 		ordered = append(ordered, g)
 	}
 
-	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
-	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes))
+	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes))
+	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes))
 	add := func(kind string, route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
 		p := r.place(route, len(backends), gateways)
 		backends = append(backends, r.backends...)
@@ -98,6 +98,10 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	for i := range s.HTTPRoutes {
 		route := &s.HTTPRoutes[i]
 		add(kindHTTPRoute, route, route.Status.Parents, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
+	}
+	for i := range s.GRPCRoutes {
+		route := &s.GRPCRoutes[i]
+		add(kindGRPCRoute, route, route.Status.Parents, b.result(kindGRPCRoute, route, in, func() *routeResult { return grpcRoute(route, gateways, in, opts) }))
 	}
 
 	// The data plane decides which route serves each hostname; route and listener status follow.

@@ -307,6 +307,12 @@ func backendRefsOf(route metav1.Object) []gatewayv1.BackendObjectReference {
 				out = append(out, ref.BackendObjectReference)
 			}
 		}
+	case *gatewayv1.GRPCRoute:
+		for _, rule := range r.Spec.Rules {
+			for _, ref := range rule.BackendRefs {
+				out = append(out, ref.BackendObjectReference)
+			}
+		}
 	}
 	return out
 }

@@ -57,7 +57,7 @@ func TestBuilderEqualsBuild(t *testing.T) {
 					t.Fatalf("seed %d: %d routes built again with nothing changed", seed, b.Built)
 				}
 			}
-			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes) > 1 {
+			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes)+len(c.snap.GRPCRoutes) > 1 {
 				t.Fatal("no route result was ever reused")
 			}
 			if updated == 0 && len(c.snap.TLSRoutes) > 0 {
@@ -178,6 +178,12 @@ func newWorld(s *snapshot.Snapshot) *world {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
+	for i := range s.GRPCRoutes {
+		add(&s.GRPCRoutes[i])
+		for _, h := range s.GRPCRoutes[i].Spec.Hostnames {
+			w.hostnames = append(w.hostnames, string(h))
+		}
+	}
 	for i := range s.Services {
 		add(&s.Services[i])
 		w.services = append(w.services, s.Services[i].Name)
@@ -268,6 +274,8 @@ func (w *world) changeObject(rng *rand.Rand, o client.Object) string {
 		case *gatewayv1.TLSRoute:
 			o.Status.Parents = parents
 		case *gatewayv1.HTTPRoute:
+			o.Status.Parents = parents
+		case *gatewayv1.GRPCRoute:
 			o.Status.Parents = parents
 		}
 		w.put(next)
@@ -384,6 +392,25 @@ func (w *world) mutate(rng *rand.Rand, o client.Object) string {
 			}
 		}
 		return age()
+	case *gatewayv1.GRPCRoute:
+		switch rng.IntN(5) {
+		case 0:
+			o.Spec.Hostnames = hostnames()
+			return "hostnames"
+		case 1:
+			return parentRefs(o.Spec.ParentRefs)
+		case 2:
+			if len(o.Spec.Rules) > 0 && len(o.Spec.Rules[0].BackendRefs) > 0 {
+				return backendRef(&o.Spec.Rules[0].BackendRefs[0].BackendObjectReference)
+			}
+		case 3:
+			if len(o.Spec.Rules) > 0 {
+				o.Spec.Rules[0].Matches = []gatewayv1.GRPCRouteMatch{{Method: &gatewayv1.GRPCMethodMatch{
+					Service: ptr.To(pick(rng, []string{"a.A", "b.B"})), Method: pick(rng, []*string{nil, ptr.To("Get")})}}}
+				return "method match"
+			}
+		}
+		return age()
 	case *corev1.Service:
 		if len(o.Spec.Ports) > 0 {
 			o.Spec.Ports[0].Port = pick(rng, w.ports)
@@ -459,6 +486,8 @@ func (w *world) snapshot() *snapshot.Snapshot {
 			s.TLSRoutes = append(s.TLSRoutes, *o)
 		case *gatewayv1.HTTPRoute:
 			s.HTTPRoutes = append(s.HTTPRoutes, *o)
+		case *gatewayv1.GRPCRoute:
+			s.GRPCRoutes = append(s.GRPCRoutes, *o)
 		case *corev1.Service:
 			s.Services = append(s.Services, *o)
 		case *discoveryv1.EndpointSlice:

@@ -10,10 +10,14 @@ import (
 )
 
 // SupportedFeatures are the Gateway API feature names (sigs.k8s.io/gateway-api/pkg/features) this
-// controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed,
-// and the conformance suite passes every test of each.
+// controller serves, sorted, as GatewayClass status publishes them. Only what is served is claimed
+// (a route kind's feature means every core match and filter of that kind), and the conformance
+// suite passes every test of each.
 var SupportedFeatures = []string{
 	"BackendTLSPolicy",
+	"GRPCRoute",
+	"GRPCRouteNamedRouteRule",
+	"GRPCRouteRequestHeaderModifier",
 	"Gateway",
 	"GatewayBackendClientCertificate",
 	"GatewayFrontendClientCertificateValidation",

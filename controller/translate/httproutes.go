@@ -14,51 +14,73 @@ import (
 )
 
 // httpRoute decides an HTTPRoute on its own: the backend of each of its rules, and the listeners
+// it attaches to.
+func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) *routeResult {
+	return routeOfHTTPRules(kindHTTPRoute, route, route.Spec.ParentRefs, route.Spec.Hostnames, len(route.Spec.Rules), gateways, in, opts,
+		func(id model.BackendID) (model.Backend, *refProblem, []model.HTTPRule, string) {
+			rule := route.Spec.Rules[id.Rule]
+			refs := make([]gatewayv1.BackendRef, 0, len(rule.BackendRefs))
+			for _, ref := range rule.BackendRefs {
+				refs = append(refs, ref.BackendRef)
+			}
+			b, problem := httpBackend(id, refs, in)
+			rules, why := httpMatches(rule, id)
+			return b, problem, rules, why
+		})
+}
+
+// ruleDecision is what one rule of a route served as HTTP rules comes to: its backend, how a
+// backendRef failed to resolve, its data plane rules, and what it uses that is not served ("" for
+// nothing).
+type ruleDecision func(id model.BackendID) (b model.Backend, problem *refProblem, rules []model.HTTPRule, unsupported string)
+
+// routeOfHTTPRules decides a route whose rules the proxy serves as HTTP rules (an HTTPRoute, or a
+// GRPCRoute, whose calls are HTTP/2 requests): the backend of each of its rules, and the listeners
 // it attaches to. A route using a filter or match this controller does not serve is not accepted
 // at all: serving it without that part would send requests where its author did not mean them to go.
-func httpRoute(route *gatewayv1.HTTPRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) *routeResult {
-	gen := route.Generation
+func routeOfHTTPRules(kind string, route metav1.Object, parentRefs []gatewayv1.ParentReference, hostnames []gatewayv1.Hostname, rules int,
+	gateways map[types.NamespacedName]*gateway, in *index, opts Options, decide ruleDecision) *routeResult {
+	gen := route.GetGeneration()
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
-	r := &routeResult{backends: make([]model.Backend, 0, len(route.Spec.Rules))}
+	r := &routeResult{backends: make([]model.Backend, 0, rules)}
+	r.what.kind = kind
 	unsupported := ""
-	for i, rule := range route.Spec.Rules {
-		id := model.BackendID{Kind: kindHTTPRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
-		b, problem := httpBackend(id, rule.BackendRefs, in)
+	for i := range rules {
+		id := model.BackendID{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName(), Rule: i}
+		b, problem, ruleMatches, why := decide(id)
 		r.addBackend(b, problem, &resolved, gen)
-		ruleMatches, why := httpMatches(rule, id)
 		if why != "" && unsupported == "" {
 			unsupported = fmt.Sprintf("rule %d: %s", i, why)
 		}
 		r.what.rules = append(r.what.rules, ruleMatches...)
 	}
-	r.routeStatus(kindHTTPRoute, route, route.Spec.ParentRefs, gateways, opts, resolved,
+	r.routeStatus(kind, route, parentRefs, gateways, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			if unsupported != "" {
 				return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil
 			}
-			return attachListeners(kindHTTPRoute, route, route.Spec.Hostnames, ref, gw, in)
+			return attachListeners(kind, route, hostnames, ref, gw, in)
 		})
 	r.presentClientCertificate(gateways, in)
 	return r
 }
 
-// httpBackend builds the backend of one HTTPRoute rule. The requests that would have gone to a
-// backendRef that cannot be used get 500, in proportion to its weight; all of them when the rule
-// has no usable backendRef at all, as the spec asks.
-func httpBackend(id model.BackendID, refs []gatewayv1.HTTPBackendRef, in *index) (model.Backend, *refProblem) {
-	plain := make([]gatewayv1.BackendRef, 0, len(refs))
+// httpBackend builds the backend of one rule served as HTTP. The requests that would have gone to
+// a backendRef that cannot be used get 500 (a gRPC call UNAVAILABLE), in proportion to its
+// weight; all of them when the rule has no usable backendRef at all, as the spec asks.
+func httpBackend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.Backend, *refProblem) {
 	var unresolved int32
 	usable := 0
 	for _, ref := range refs {
-		plain = append(plain, ref.BackendRef)
-		if _, p := resolveBackendRef(id, ref.BackendRef, in); p != nil {
+		if _, p := resolveBackendRef(id, ref, in); p != nil {
 			unresolved += ptr.Deref(ref.Weight, 1)
 		} else {
 			usable++
 		}
 	}
-	b, problem := backend(id, plain, in)
+	b, problem := backend(id, refs, in)
 	b.HTTP = true
+	b.GRPC = id.Kind == kindGRPCRoute
 	if usable == 0 {
 		b.Refs, unresolved = nil, 1
 	}
@@ -133,15 +155,8 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 			if h.Type != nil && *h.Type != gatewayv1.HeaderMatchExact {
 				return nil, fmt.Sprintf("header match type %s is not supported", *h.Type)
 			}
-			if err := syntax.HeaderName(string(h.Name)); err != nil {
-				return nil, "header match: " + err.Error()
-			}
-			if err := syntax.HeaderValue(h.Value); err != nil {
-				return nil, fmt.Sprintf("header match %s: %v", syntax.Printable(string(h.Name)), err)
-			}
-			// Header names are case-insensitive; the first match of a name is the one that counts.
-			if !containsHeader(r.Headers, string(h.Name)) {
-				r.Headers = append(r.Headers, model.HeaderMatch{Name: strings.ToLower(string(h.Name)), Value: h.Value})
+			if why := addHeaderMatch(&r, string(h.Name), h.Value); why != "" {
+				return nil, why
 			}
 		}
 		for _, q := range m.QueryParams {
@@ -192,6 +207,22 @@ func httpTimeouts(t *gatewayv1.HTTPRouteTimeouts) (*model.HTTPTimeouts, string) 
 		return nil, why
 	}
 	return &out, ""
+}
+
+// addHeaderMatch adds the condition that a request carry a header with exactly value, or says why
+// it cannot be served. Header names are case-insensitive; the first match of a name is the one
+// that counts.
+func addHeaderMatch(r *model.HTTPRule, name, value string) string {
+	if err := syntax.HeaderName(name); err != nil {
+		return "header match: " + err.Error()
+	}
+	if err := syntax.HeaderValue(value); err != nil {
+		return fmt.Sprintf("header match %s: %v", syntax.Printable(name), err)
+	}
+	if !containsHeader(r.Headers, name) {
+		r.Headers = append(r.Headers, model.HeaderMatch{Name: strings.ToLower(name), Value: value})
+	}
+	return ""
 }
 
 func replacesPrefix(f *model.HTTPFilters) bool {

@@ -14,13 +14,17 @@ import (
 const (
 	kindTLSRoute  = "TLSRoute"
 	kindHTTPRoute = "HTTPRoute"
+	kindGRPCRoute = "GRPCRoute"
 )
 
-// routeKindsByProtocol lists the route kinds each supported listener protocol takes.
+// routeKindsByProtocol lists the route kinds each supported listener protocol takes. GRPCRoutes
+// need HTTP/2 from clients without an upgrade: HTTPS listeners offer it through ALPN, and plain
+// HTTP listeners take HTTP/2 with prior knowledge (h2c) beside HTTP/1, telling them apart by the
+// connection preface.
 var routeKindsByProtocol = map[gatewayv1.ProtocolType][]string{
 	gatewayv1.TLSProtocolType:   {kindTLSRoute},
-	gatewayv1.HTTPProtocolType:  {kindHTTPRoute},
-	gatewayv1.HTTPSProtocolType: {kindHTTPRoute},
+	gatewayv1.HTTPProtocolType:  {kindHTTPRoute, kindGRPCRoute},
+	gatewayv1.HTTPSProtocolType: {kindHTTPRoute, kindGRPCRoute},
 }
 
 // socketProtocol is what a listener's socket reads first. TLS and HTTPS listeners both start

@@ -12,8 +12,9 @@ import (
 )
 
 // attachment is a route bound to one listener, with the hostnames it serves there: a TLSRoute's
-// backend, or an HTTPRoute's rules.
+// backend, or an HTTPRoute's or GRPCRoute's rules.
 type attachment struct {
+	kind      string
 	route     metav1.Object
 	hostnames []string
 	// specificity is the route's claim on each of hostnames (boundListener.specificity).
@@ -95,6 +96,7 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 	gen := route.Generation
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
 	r := &routeResult{backends: make([]model.Backend, 0, len(route.Spec.Rules))}
+	r.what.kind = kindTLSRoute
 	for i, rule := range route.Spec.Rules {
 		id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
 		b, problem := backend(id, rule.BackendRefs, in)

@@ -11,18 +11,37 @@ import (
 // addHTTPListener adds an HTTP or HTTPS listener to its socket: an HTTPS listener claims its
 // hostname (or every name) for TLS ending at the proxy, with its certificates; the rules of its
 // routes join the virtual host of each hostname they serve there, unless a more specific listener
-// of the socket selects that hostname. Routes of one listener share a hostname: their rules merge.
+// of the socket selects that hostname. Routes of one kind on a listener share a hostname: their
+// rules merge. HTTPRoutes and GRPCRoutes do not: GRPCRoute forbids merging their rules, and
+// lets an implementation give a hostname both claim to the oldest route (then the first by
+// namespace/name), which is what happens here; the other kind's routes lose that hostname.
 func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listener, attachments []attachment, used []bool) {
 	if l.spec.Protocol == gatewayv1.HTTPSProtocolType {
 		sock.HTTPS = append(sock.HTTPS, claimName(l))
 		sock.HTTPSCertificates = append(sock.HTTPSCertificates, l.certificates...)
 	}
-	for _, a := range sortAttachments(attachments) {
+	sorted := sortAttachments(attachments)
+	// first is the oldest route serving each hostname here, whose kind the hostname takes; kept
+	// only while the listener has routes of both kinds.
+	var first map[string]*attachment
+	if slices.ContainsFunc(sorted, func(a attachment) bool { return a.kind != sorted[0].kind }) {
+		first = map[string]*attachment{}
+	}
+	for i := range sorted {
+		a := &sorted[i]
 		served := 0
 		for k, h := range a.hostnames {
 			if owner := selectListener(socketListeners, h); owner != l {
 				a.verdict.shadowed(h, owner)
 				continue
+			}
+			if first != nil {
+				if older, ok := first[h]; !ok {
+					first[h] = a
+				} else if older.kind != a.kind {
+					a.verdict.kindTaken(h, l, older)
+					continue
+				}
 			}
 			served++
 			vh := virtualHost(sock, h, string(l.spec.Name))

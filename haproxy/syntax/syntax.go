@@ -179,6 +179,36 @@ func Path(p string) error {
 	return nil
 }
 
+// grpcServicePattern and grpcMethodPattern are the names GRPCRoute's schema allows for an Exact
+// match: a service is dot-separated identifiers (a leading dot allowed), a method one identifier.
+// Neither may hold "/", which separates them in the request path "/<service>/<method>".
+var (
+	grpcServicePattern = regexp.MustCompile(`^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$`)
+	grpcMethodPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z_0-9]*$`)
+)
+
+// GRPCService checks a gRPC service name to match exactly.
+func GRPCService(s string) error {
+	switch {
+	case len(s) > maxPath:
+		return fmt.Errorf("gRPC service is %d characters long, more than %d", len(s), maxPath)
+	case !grpcServicePattern.MatchString(s):
+		return fmt.Errorf("gRPC service %s is not dot-separated identifiers", Printable(s))
+	}
+	return nil
+}
+
+// GRPCMethod checks a gRPC method name to match exactly.
+func GRPCMethod(m string) error {
+	switch {
+	case len(m) > maxPath:
+		return fmt.Errorf("gRPC method is %d characters long, more than %d", len(m), maxPath)
+	case !grpcMethodPattern.MatchString(m):
+		return fmt.Errorf("gRPC method %s is not an identifier", Printable(m))
+	}
+	return nil
+}
+
 // Port checks a port number.
 func Port(p int32) error {
 	if p < 1 || p > 65535 {

@@ -56,6 +56,20 @@ func TestHeaderNameValueMethodPath(t *testing.T) {
 	}
 }
 
+func TestGRPCNames(t *testing.T) {
+	for service, ok := range map[string]bool{"Echo": true, "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho": true, ".pkg.Svc": true, "_a.B_9": true,
+		"": false, "a/b": false, "a..b": false, "a.": false, "9a": false, "a b": false, "a-b": false, "a\nb": false, strings.Repeat("a", 1025): false} {
+		if err := GRPCService(service); (err == nil) != ok {
+			t.Errorf("GRPCService(%q) = %v, want ok=%v", service, err, ok)
+		}
+	}
+	for method, ok := range map[string]bool{"Echo": true, "_x9": true, "": false, "a.b": false, "a/b": false, "9a": false, strings.Repeat("a", 1025): false} {
+		if err := GRPCMethod(method); (err == nil) != ok {
+			t.Errorf("GRPCMethod(%q) = %v, want ok=%v", method, err, ok)
+		}
+	}
+}
+
 func TestObjectNames(t *testing.T) {
 	long := strings.Repeat("a", 253)
 	for name, ok := range map[string]bool{"gw": true, "a.b-c": true, long: true, long + "a": false, "../../x": false, "a/b": false, "A": false, "a_b": false, "": false} {

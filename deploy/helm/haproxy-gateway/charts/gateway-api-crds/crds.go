@@ -10,11 +10,12 @@ package gatewayapicrds
 
 import "embed"
 
-// FS holds the CRDs of the kinds standalone mode reads; the others (GRPCRoute, TCPRoute, ...)
+// FS holds the CRDs of the kinds standalone mode reads; the others (TCPRoute, UDPRoute, ...)
 // would only add to the binary.
 //
 //go:embed crds/gateway.networking.k8s.io_gatewayclasses.yaml
 //go:embed crds/gateway.networking.k8s.io_gateways.yaml
+//go:embed crds/gateway.networking.k8s.io_grpcroutes.yaml
 //go:embed crds/gateway.networking.k8s.io_httproutes.yaml
 //go:embed crds/gateway.networking.k8s.io_referencegrants.yaml
 //go:embed crds/gateway.networking.k8s.io_tlsroutes.yaml
