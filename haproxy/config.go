@@ -5,6 +5,7 @@ package haproxy
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -204,9 +205,11 @@ type socketData struct {
 	ClientValidation          string
 	HostMaps                  lookupData
 	HostLookup, SNIHostLookup lookupData
-	// RouterID names the socket's routes and rules maps to the router's action.
-	RouterID string
-	NotFound string
+	// RouterID names the socket's routes and rules maps to the router's action; ListenerPort is
+	// the port clients connect to, which redirects keep.
+	RouterID     string
+	ListenerPort int32
+	NotFound     string
 }
 
 type lookupData struct {
@@ -302,6 +305,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			HTTPSCrtList:      filepath.Join(s.Dir, "crt-lists", stem+".https.crtlist"),
 			HostMaps:          maps("host"),
 			RouterID:          id,
+			ListenerPort:      cmp.Or(sock.ListenerPort, sock.Port),
 			NotFound:          notFoundBackend,
 			Gateway:           sock.Gateway,
 			Address:           sock.Address,
@@ -350,7 +354,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		data.Sockets = append(data.Sockets, sd)
 	}
 	if data.ServesHTTP {
-		backends := filepath.Join(s.Dir, "maps", "http-backends.map")
+		backends := filepath.Join(s.Dir, "maps", httpBackendsMapName)
 		addMap(cfg, backends, httpBackendEntries(dp))
 		lua, err := renderRouter(backends, routers)
 		if err != nil {

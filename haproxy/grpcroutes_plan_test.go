@@ -36,8 +36,8 @@ func TestPlanGRPCRoutes(t *testing.T) {
 				"add server http-spare:0/grpcroute:default:echo:rule0:echo:10.244.3.1:3000:h2 10.244.3.1:3000 weight 1 proto h2",
 				"set server http-spare:0/grpcroute:default:echo:rule0:echo:10.244.3.1:3000:h2 state ready",
 				"add map /d/maps/http-backends.map grpcroute:default:echo:rule0 http-spare:0",
-				"add map " + routes + " @web.example.com|E/echo.v1.Echo/Echo grpcroute:default:echo:rule0/0",
 				"add map " + rules + " grpcroute:default:echo:rule0/0 b=grpcroute%3Adefault%3Aecho%3Arule0",
+				"add map " + routes + " @web.example.com|E/echo.v1.Echo/Echo grpcroute:default:echo:rule0/0",
 			},
 		},
 		{
@@ -53,9 +53,9 @@ func TestPlanGRPCRoutes(t *testing.T) {
 			name: "a GRPCRoute removed: the map entries go, then its servers",
 			from: plane(withHTTP("10.244.2.1"), withGRPCRoute("echo", "10.244.3.1", false)), to: plane(withHTTP("10.244.2.1")),
 			commands: []string{
-				"del map /d/maps/http-backends.map grpcroute:default:echo:rule0",
 				"del map " + routes + " @web.example.com|E/echo.v1.Echo/Echo",
 				"del map " + rules + " grpcroute:default:echo:rule0/0",
+				"del map /d/maps/http-backends.map grpcroute:default:echo:rule0",
 				"set server grpcroute:default:echo:rule0/echo:10.244.3.1:3000:h2 state maint",
 				"shutdown sessions server grpcroute:default:echo:rule0/echo:10.244.3.1:3000:h2",
 				"del server grpcroute:default:echo:rule0/echo:10.244.3.1:3000:h2",

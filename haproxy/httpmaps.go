@@ -109,7 +109,13 @@ func addMap(cfg *Config, path string, entries mapLines) {
 	cfg.Maps[path] = true
 }
 
+// The HTTP backends map's file name, and the end of every rules map's.
+const (
+	httpBackendsMapName = "http-backends.map"
+	httpRulesMapSuffix  = ".http-rules.map"
+)
+
 // httpMapPaths are the paths of a socket's routes and rules maps.
 func httpMapPaths(dir, stem string) (routes, rules string) {
-	return filepath.Join(dir, "maps", stem+".http-routes.map"), filepath.Join(dir, "maps", stem+".http-rules.map")
+	return filepath.Join(dir, "maps", stem+".http-routes.map"), filepath.Join(dir, "maps", stem+httpRulesMapSuffix)
 }

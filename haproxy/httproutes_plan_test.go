@@ -1,6 +1,9 @@
 package haproxy
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
@@ -41,7 +44,6 @@ func TestPlanHTTPRoutes(t *testing.T) {
 	http := plane(withHTTP()).Sockets[1]
 	stem := fileStem(http)
 	routes, rules := httpMapPaths("/d", stem)
-	web := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
 	runPlanCases(t, []planCase{
 		{
 			name: "an HTTPRoute added: a spare serves its backend, then the map entries that lead to it",
@@ -50,17 +52,17 @@ func TestPlanHTTPRoutes(t *testing.T) {
 				"add server http-spare:0/httproute:default:api:rule0:api:10.244.3.1:3000 10.244.3.1:3000 weight 1",
 				"set server http-spare:0/httproute:default:api:rule0:api:10.244.3.1:3000 state ready",
 				"add map /d/maps/http-backends.map httproute:default:api:rule0 http-spare:0",
-				"add map " + routes + " @web.example.com|P/api httproute:default:api:rule0/0",
 				"add map " + rules + " httproute:default:api:rule0/0 b=httproute%3Adefault%3Aapi%3Arule0",
+				"add map " + routes + " @web.example.com|P/api httproute:default:api:rule0/0",
 			},
 		},
 		{
-			name: "an HTTPRoute removed: the map entries go, then its servers",
+			name: "an HTTPRoute removed: the entries that lead to its rule, then the rule, then its backend's entry, then its servers",
 			from: plane(withHTTP("10.244.2.1"), withHTTPRoute("api", "/api", "10.244.3.1")), to: plane(withHTTP("10.244.2.1")),
 			commands: []string{
-				"del map /d/maps/http-backends.map httproute:default:api:rule0",
 				"del map " + routes + " @web.example.com|P/api",
 				"del map " + rules + " httproute:default:api:rule0/0",
+				"del map /d/maps/http-backends.map httproute:default:api:rule0",
 				"set server httproute:default:api:rule0/api:10.244.3.1:3000 state maint",
 				"shutdown sessions server httproute:default:api:rule0/api:10.244.3.1:3000",
 				"del server httproute:default:api:rule0/api:10.244.3.1:3000",
@@ -74,8 +76,8 @@ func TestPlanHTTPRoutes(t *testing.T) {
 				r.Path, r.Headers = "/v2", []model.HeaderMatch{{Name: "x-team", Value: "a b"}}
 			}),
 			commands: []string{
-				"add map " + routes + " @web.example.com|P/v2 httproute:default:web:rule0/0",
 				"set map " + rules + " httproute:default:web:rule0/0 b=httproute%3Adefault%3Aweb%3Arule0&h=x-team:a%20b",
+				"add map " + routes + " @web.example.com|P/v2 httproute:default:web:rule0/0",
 				"del map " + routes + " @web.example.com|P/app",
 			},
 		},
@@ -157,5 +159,53 @@ func TestPlanHTTPRoutes(t *testing.T) {
 			},
 		},
 	})
-	_ = web
+}
+
+// withHTTPRoutes adds n HTTPRoutes "r<i>" with prefix "/r<i>" on web.example.com.
+func withHTTPRoutes(n int) func(*model.DataPlane) {
+	return func(dp *model.DataPlane) {
+		for i := range n {
+			withHTTPRoute(fmt.Sprintf("r%02d", i), fmt.Sprintf("/r%02d", i), fmt.Sprintf("10.244.4.%d", i+1))(dp)
+		}
+	}
+}
+
+// TestPlanManyHTTPRoutesRemoved: maps with many changes are replaced whole, and still in the order
+// that never lets an entry lead to one that is gone: the routes map loses the routes' paths first,
+// then the rules map its rules, then the HTTP backends map the backends, then the servers go.
+func TestPlanManyHTTPRoutesRemoved(t *testing.T) {
+	http := plane(withHTTP()).Sockets[1]
+	routes, rules := httpMapPaths("/d", fileStem(http))
+	from := plane(withHTTP("10.244.2.1"), withHTTPRoutes(40))
+	p := PlanChange(Started(mustRender(t, from)), mustRender(t, plane(withHTTP("10.244.2.1"))))
+	if p.Reload {
+		t.Fatalf("reload: %v", p.Reasons)
+	}
+	var maps []string
+	for _, op := range p.Ops {
+		switch op.Kind {
+		case ReplaceMap, AddMapEntry, SetMapEntry, DelMapEntry:
+			maps = append(maps, op.Command())
+		}
+	}
+	want := []string{
+		fmt.Sprintf("prepare map %s; add map @<version> %s <<(2 entries); commit map @<version> %s", routes, routes, routes),
+		fmt.Sprintf("prepare map %s; add map @<version> %s <<(1 entries); commit map @<version> %s", rules, rules, rules),
+		"prepare map /d/maps/http-backends.map; add map @<version> /d/maps/http-backends.map <<(1 entries); commit map @<version> /d/maps/http-backends.map",
+	}
+	if !slices.Equal(maps, want) {
+		t.Errorf("map commands:\n  %s\nwant:\n  %s", strings.Join(maps, "\n  "), strings.Join(want, "\n  "))
+	}
+	if last := p.Ops[len(p.Ops)-1]; last.Kind != DelServer {
+		t.Errorf("the last op is %s, want the servers deleted after the maps", last.Command())
+	}
+}
+
+func mustRender(t *testing.T, dp model.DataPlane) *Config {
+	t.Helper()
+	cfg, err := Render(dp, planSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

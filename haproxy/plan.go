@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -330,36 +331,84 @@ func serverOps(running, wanted map[string][]ServerLine) (added, removed []Op) {
 	return added, removed
 }
 
-// mapOps turns map file differences into entry changes: additions and changes first, then
-// removals, each map in path order and each entry in key order. Values name the backends of the
-// workers. A map with many changes is replaced whole, atomically.
+// mapOps turns map file differences into entry changes: additions and changes first, removals
+// last, each entry in key order. Values name the backends of the workers. A map with many changes
+// is replaced whole, atomically. Maps point at each other: a routes map entry names rules, a rule names an HTTP route
+// backend in the HTTP backends map. So additions go to what is pointed at first (the HTTP backends
+// map, then the rules maps, then the others) and removals the other way round: at no moment does
+// an entry lead to one that is not there. A map replaced whole keeps the entries it loses until
+// the removals, when it is replaced again without them.
 func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]string) []Op {
-	var upserts, dels []Op
+	var upserts, dels [mapRanks][]Op
 	moved := movedBackends(runningSpares, wantedSpares)
 	edited := wanted.editedFrom == running.id && onlyNewOrGone(moved, running, wanted)
 	for _, path := range sortedKeys(wanted.Maps) {
+		rank := mapRank(path)
 		if edits, ok := wanted.mapEdits[path]; ok && edited && len(edits) < replaceMapAbove {
 			up, del := editOps(path, edits, runningSpares, wantedSpares)
-			upserts, dels = append(upserts, up...), append(dels, del...)
+			upserts[rank], dels[rank] = append(upserts[rank], up...), append(dels[rank], del...)
 			continue
 		}
 		if sameEntries(running.Files[path].Content, wanted.Files[path].Content, moved) {
 			continue
 		}
 		if up, del, ok := entryDiff(path, running.Files[path].Content, wanted.Files[path].Content, runningSpares, wantedSpares); ok && len(up)+len(del) < replaceMapAbove {
-			upserts, dels = append(upserts, up...), append(dels, del...)
+			upserts[rank], dels[rank] = append(upserts[rank], up...), append(dels[rank], del...)
 			continue
 		}
 		old := mapEntries(running.Files[path].Content, runningSpares)
 		now := mapEntries(wanted.Files[path].Content, wantedSpares)
 		if changes := countChanges(old, now); changes >= replaceMapAbove {
-			upserts = append(upserts, Op{Kind: ReplaceMap, Map: path, Entries: now})
+			if rank == pointingMaps {
+				upserts[rank] = append(upserts[rank], Op{Kind: ReplaceMap, Map: path, Entries: now})
+				continue
+			}
+			// A map pointed at gains its new entries with the additions and loses the old ones
+			// with the removals.
+			kept, gone := maps.Clone(now), false
+			for k, v := range old {
+				if _, ok := now[k]; !ok {
+					kept[k], gone = v, true
+				}
+			}
+			if changes > len(kept)-len(now) {
+				upserts[rank] = append(upserts[rank], Op{Kind: ReplaceMap, Map: path, Entries: kept})
+			}
+			if gone {
+				dels[rank] = append(dels[rank], Op{Kind: ReplaceMap, Map: path, Entries: now})
+			}
 			continue
 		}
 		up, del := entryOps(path, old, now)
-		upserts, dels = append(upserts, up...), append(dels, del...)
+		upserts[rank], dels[rank] = append(upserts[rank], up...), append(dels[rank], del...)
 	}
-	return append(upserts, dels...)
+	var out []Op
+	for rank := range mapRanks {
+		out = append(out, upserts[rank]...)
+	}
+	for rank := mapRanks - 1; rank >= 0; rank-- {
+		out = append(out, dels[rank]...)
+	}
+	return out
+}
+
+// Map ranks: what is pointed at comes first.
+const (
+	httpBackendsRank = iota
+	httpRulesRank
+	// pointingMaps are the maps nothing points at: host, SNI and routes maps.
+	pointingMaps
+	mapRanks
+)
+
+func mapRank(path string) int {
+	switch {
+	case filepath.Base(path) == httpBackendsMapName:
+		return httpBackendsRank
+	case strings.HasSuffix(path, httpRulesMapSuffix):
+		return httpRulesRank
+	}
+	return pointingMaps
 }
 
 // entryOps are the entry changes from old to now, each in key order.

@@ -145,7 +145,8 @@ func TestRouterLive(t *testing.T) {
 		ruleMap[id] = encodeRule(r.r, r.backend)
 	}
 	r := startRouterRig(t, binary, routeMap, ruleMap)
-	port, tlsPort := strconv.Itoa(r.port), strconv.Itoa(r.tlsPort)
+	// The listener ports haproxy.cfg gives the router.
+	port, tlsPort := "8081", "8444"
 
 	type want struct {
 		status   int
@@ -382,7 +383,10 @@ frontend f
     bind %s
     bind %s ssl crt %s
     http-request set-var(txn.hostclaim) req.hdr(host),lower,regsub(:[0-9]*$,),map(%s)
-    http-request lua.http-route s1
+    # The listener ports differ from the ports bound, as behind a Service per Gateway: redirects
+    # keep the listener's.
+    http-request lua.http-route s1 8081 if !{ ssl_fc }
+    http-request lua.http-route s1 8444 if { ssl_fc }
     use_backend %%[var(txn.backend)] if { var(txn.backend) -m found }
     default_backend notfound
     http-response lua.http-response-filters

@@ -85,8 +85,11 @@ const (
 // routing after the proxy terminated TLS with HTTPSCertificates. An HTTP socket routes plain HTTP.
 // Both route HTTP requests through VirtualHosts.
 type Socket struct {
-	Address      string         `json:"address"`
+	Address string `json:"address"`
+	// Port is the port the proxy binds; ListenerPort the listeners' port, which clients connect
+	// to: another behind a Service per Gateway.
 	Port         int32          `json:"port"`
+	ListenerPort int32          `json:"listenerPort,omitempty"`
 	Gateway      string         `json:"gateway"`
 	Protocol     SocketProtocol `json:"protocol"`
 	Passthrough  []SNIRoute     `json:"passthrough,omitempty"`

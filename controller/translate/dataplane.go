@@ -34,7 +34,8 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 			}
 			port := g.placement.bindPort(int32(l.spec.Port))
 			if sockets[port] == nil {
-				sockets[port] = &model.Socket{Address: g.placement.bindAddress, Port: port, Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
+				sockets[port] = &model.Socket{Address: g.placement.bindAddress, Port: port, ListenerPort: int32(l.spec.Port),
+					Gateway: g.key(), Protocol: socketProtocol(l.spec.Protocol)}
 				ports = append(ports, port)
 			}
 			listeners[port] = append(listeners[port], l)
