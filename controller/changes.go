@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -91,6 +92,13 @@ func sameSocket(a, b *model.Socket) bool {
 		reflect.DeepEqual(a.VirtualHosts, b.VirtualHosts)
 }
 
+// ruleText prints an HTTP rule with what its pointers point at (filters, timeouts), so that two
+// builds of one rule print the same.
+func ruleText(r model.HTTPRule) string {
+	text, _ := json.Marshal(r)
+	return string(text)
+}
+
 // routeEntry is one thing a route serves on a socket.
 type routeEntry struct {
 	mode, hostname, listener string
@@ -168,7 +176,7 @@ func socketRoutes(s *model.Socket) map[routeKey][]routeEntry {
 	}
 	for _, vh := range s.VirtualHosts {
 		for _, rule := range vh.Rules {
-			e := routeEntry{mode: "http", hostname: vh.Hostname, listener: vh.Listener, rule: rule.Backend.Rule, http: fmt.Sprintf("%+v", rule)}
+			e := routeEntry{mode: "http", hostname: vh.Hostname, listener: vh.Listener, rule: rule.Backend.Rule, http: ruleText(rule)}
 			out[routeOf(rule.Backend)] = append(out[routeOf(rule.Backend)], e)
 		}
 	}

@@ -98,3 +98,22 @@ func TestSpareBackendsNamedInMetricsAndLog(t *testing.T) {
 		t.Errorf("spareNames: %q", got)
 	}
 }
+
+// TestTouchedComparesHTTPRuleValues: two builds give an HTTP rule's filters and timeouts new
+// pointers; an unchanged rule is not reported.
+func TestTouchedComparesHTTPRuleValues(t *testing.T) {
+	plane := func() model.DataPlane {
+		rule := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: model.BackendID{Kind: "HTTPRoute", Namespace: "ns", Name: "web"},
+			Filters: &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "https", StatusCode: 301}}}
+		return model.DataPlane{Sockets: []model.Socket{{Address: "10.250.0.1", Port: 80, Gateway: "ns/gw", Protocol: model.SocketHTTP,
+			VirtualHosts: []model.VirtualHost{{Hostname: "*", Listener: "http", Rules: []model.HTTPRule{rule}}}}}}
+	}
+	if _, routes := touched(plane(), plane()); len(routes) != 0 {
+		t.Errorf("an unchanged HTTP rule is reported: %v", routes)
+	}
+	changed := plane()
+	changed.Sockets[0].VirtualHosts[0].Rules[0].Filters = &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "http", StatusCode: 301}}
+	if _, routes := touched(plane(), changed); len(routes) != 1 {
+		t.Errorf("a changed redirect is not reported: %v", routes)
+	}
+}

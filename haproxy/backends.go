@@ -15,13 +15,13 @@ import (
 // rules, each is rendered on its own, and a change of endpoints re-renders only its backends (see
 // Config.withServers), so the cost of a change follows its size.
 
-// backendBlock is one route backend's text in haproxy.cfg. Its text in the skeleton is nothing:
-// maps name route backends, never haproxy.cfg, and a spare serves a new one without a reload.
+// backendBlock is one route backend's text in haproxy.cfg. The skeleton has none of it: maps name
+// route backends, never haproxy.cfg, and a spare serves a new one without a reload.
 type backendBlock struct {
 	// from is the model backend the block was rendered from.
-	from           model.Backend
-	data           backendData
-	text, skeleton []byte
+	from model.Backend
+	data backendData
+	text []byte
 	// caFiles are the CA files its servers name, by path; clientCerts the certificates they
 	// present.
 	caFiles     []caFile
@@ -158,25 +158,17 @@ func (c *Config) writeText(w io.Writer) error {
 }
 
 // assemble joins the parts of haproxy.cfg: what the template wrote up to the route backends, the
-// route backends (their full text, or their skeleton), and the spares.
-func assemble(head []byte, blocks []*backendBlock, tail []byte, skeleton bool) []byte {
+// route backends, and the spares.
+func assemble(head []byte, blocks []*backendBlock, tail []byte) []byte {
 	size := len(head) + len(tail)
 	for _, b := range blocks {
-		if skeleton {
-			size += len(b.skeleton)
-		} else {
-			size += len(b.text)
-		}
+		size += len(b.text)
 	}
 	var out bytes.Buffer
 	out.Grow(size)
 	out.Write(head)
 	for _, b := range blocks {
-		if skeleton {
-			out.Write(b.skeleton)
-		} else {
-			out.Write(b.text)
-		}
+		out.Write(b.text)
 	}
 	out.Write(tail)
 	return out.Bytes()

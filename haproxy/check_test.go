@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/haproxybin"
-	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
 // TestBuildInputsPassHAProxyCheck builds every input of the build goldens, hostile ones included
@@ -42,28 +40,6 @@ func TestBuildInputsPassHAProxyCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-	}
-}
-
-// TestLargestRulePassesHAProxyCheck renders the largest rule the build takes (syntax.MaxRuleSize
-// bytes of header values, each byte one that percent-encoding triples) and runs "haproxy -c" on
-// it: the map entry it becomes is read whole, and the router loads.
-func TestLargestRulePassesHAProxyCheck(t *testing.T) {
-	binary := haproxyBinary(t)
-	id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
-	r := model.HTTPRule{PathType: model.PathPrefix, Path: "/api", Method: "GET", Backend: id}
-	for i := range 4 {
-		name := fmt.Sprintf("x-h%d", i)
-		r.Headers = append(r.Headers, model.HeaderMatch{Name: name, Value: strings.Repeat(`"`, syntax.MaxRuleSize/4-len(name)-2)})
-	}
-	dp := model.DataPlane{
-		Sockets: []model.Socket{{Address: "127.0.0.1", Port: 80, Gateway: "default/gw", Protocol: model.SocketHTTP,
-			Listeners:    []model.ListenerClaim{{Listener: "http", Hostname: "*", Mode: model.ListenerHTTP}},
-			VirtualHosts: []model.VirtualHost{{Hostname: "*", Listener: "http", Rules: []model.HTTPRule{r}}}}},
-		Backends: []model.Backend{{ID: id, HTTP: true}},
-	}
-	if err := checkDataPlane(t, binary, nil, dp); err != nil {
-		t.Errorf("a rule of %d bytes: %v", syntax.MaxRuleSize, err)
 	}
 }
 

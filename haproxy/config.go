@@ -41,7 +41,8 @@ type Settings struct {
 	// and the pool is full again.
 	SpareBackends int
 	// HTTPSpareBackends are the same for HTTP route backends (in "mode http"), declared when a
-	// socket routes HTTP.
+	// socket routes HTTP. The Manager sizes both pools at each reload, each from the route
+	// backends of its kind with SpareBackends as the floor (sparePool); there is no flag for it.
 	HTTPSpareBackends int
 	// StatsAuth, when set, is the user the stats page and /metrics ask for.
 	StatsAuth *StatsAuth
@@ -128,7 +129,7 @@ func (f File) Format(s fmt.State, verb rune) {
 // Like the rest of a Config, it is not for concurrent use.
 func (c *Config) Text() []byte {
 	if c.text == nil {
-		c.text = assemble(c.head, c.backends, c.tail, false)
+		c.text = assemble(c.head, c.backends, c.tail)
 	}
 	return c.text
 }
@@ -434,7 +435,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
-	cfg.Skeleton = assemble(cfg.head, cfg.backends, cfg.tail, true)
+	cfg.Skeleton = slices.Concat(cfg.head, cfg.tail)
 	return cfg, nil
 }
 

@@ -73,7 +73,7 @@ func httpMaps(sock model.Socket) (routes, rules mapLines) {
 			}
 		}
 		for _, k := range keys {
-			routes.set(k, strings.Join(lists[k], ","))
+			setRuleList(&routes, k, lists[k])
 		}
 		if tier > 0 {
 			routes.set(claim+"|tiers", strconv.Itoa(tier+1))
@@ -81,6 +81,35 @@ func httpMaps(sock model.Socket) (routes, rules mapLines) {
 	}
 	routes.set(depthKey, strconv.Itoa(depth))
 	return routes.final(), rules.final()
+}
+
+// maxRuleList is how long one routes map value may be: a map line and a runtime API command are
+// read into buffers of tune.bufsize (16 KiB), with the key and the command's words beside it.
+const maxRuleList = 8 << 10
+
+// setRuleList sets the list of rule IDs under key: in one entry, or, when longer than maxRuleList,
+// in parts under key>1, key>2, ..., each part but the last ending in ",>". However many rules share
+// a host and path, no entry outgrows what HAProxy reads whole.
+func setRuleList(routes *mapLines, key string, ids []string) {
+	part, value := 0, ""
+	for _, id := range ids {
+		if value != "" && len(value)+1+len(id)+2 > maxRuleList {
+			routes.set(partKey(key, part), value+",>")
+			part, value = part+1, ""
+		}
+		if value != "" {
+			value += ","
+		}
+		value += id
+	}
+	routes.set(partKey(key, part), value)
+}
+
+func partKey(key string, part int) string {
+	if part == 0 {
+		return key
+	}
+	return key + ">" + strconv.Itoa(part)
 }
 
 // httpBackendEntries are the HTTP backends map's entries: each HTTP route backend by its name.

@@ -336,8 +336,11 @@ func (m *Manager) liveSettings() Settings {
 // for what comes next (see sparePool).
 func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config, plan Plan) Result {
 	s := m.settings
-	s.SpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, false), ranOut(plan))
-	s.HTTPSpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, true), ranOut(plan))
+	s.SpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, false), ranOut(plan, false))
+	s.HTTPSpareBackends = 0
+	if servesHTTP(dp) {
+		s.HTTPSpareBackends = sparePool(m.settings.SpareBackends, routeBackends(dp, true), ranOut(plan, true))
+	}
 	if s.SpareBackends != wanted.spareCount(false) || s.HTTPSpareBackends != wanted.spareCount(true) {
 		var err error
 		if wanted, err = renderFrom(wanted, dp, s); err != nil {

@@ -37,14 +37,16 @@ type ReasonKind string
 
 const (
 	FirstConfiguration ReasonKind = "first-configuration"
-	// ConfigChanged is a change to haproxy.cfg beyond route backends' servers: addresses, ports,
-	// TLS rules, HTTP rules and HTTP backends.
+	// ConfigChanged is a change to haproxy.cfg beyond route backends: addresses, ports, frontends
+	// and their binds.
 	ConfigChanged    ReasonKind = "config-changed"
 	FileChanged      ReasonKind = "file-changed"
 	CrtListAmbiguous ReasonKind = "crt-list-ambiguous"
 	// CAFileTooLarge is a CA file servers need that is too large to send through the runtime API.
-	CAFileTooLarge   ReasonKind = "ca-file-too-large"
-	SparesUsedUp     ReasonKind = "spare-backends-used-up"
+	CAFileTooLarge ReasonKind = "ca-file-too-large"
+	SparesUsedUp   ReasonKind = "spare-backends-used-up"
+	// HTTPSparesUsedUp is SparesUsedUp for the spares of HTTP route backends.
+	HTTPSparesUsedUp ReasonKind = "http-spare-backends-used-up"
 	RuntimeFailed    ReasonKind = "runtime-api-failed"
 	RuntimeDisagrees ReasonKind = "runtime-state-differs"
 	// WriteFailed is a runtime change whose files could not be written: the reload writes them.
@@ -66,12 +68,12 @@ func reload(kind ReasonKind, detail string) Plan {
 //
 // Without a reload: servers added, removed or re-weighted, or given new TLS settings (as new
 // servers, with the CA files they name); map entries added, changed or removed (new hostnames, a
-// hostname moving between passthrough and terminate); certificates added, rotated or removed
-// with their crt-list lines; route backends added (served by a spare backend) or removed. With a
-// reload (ConfigChanged): anything else in haproxy.cfg (sockets, rules), which includes every
-// HTTP routing change: virtual hosts, path, method and header rules, and HTTP backends
-// appearing, going or turning to answer 500, since rules name them; and new route backends when
-// no spare is left; and a CA file too large for the runtime API (CAFileTooLarge).
+// hostname moving between passthrough and terminate, and every HTTP routing change: virtual
+// hosts, paths, conditions, filters, rule order); certificates added, rotated or removed with
+// their crt-list lines; route backends added (served by a spare backend of their kind) or
+// removed. With a reload (ConfigChanged): anything else in haproxy.cfg (sockets, binds); new
+// route backends when no spare of their kind is left; a CA file too large for the runtime API
+// (CAFileTooLarge).
 func PlanChange(live *Live, wanted *Config) Plan {
 	if live == nil {
 		return reload(FirstConfiguration, "first configuration")
@@ -101,9 +103,7 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	}
 	before, after, fresh := changedServers(running, wanted)
 	spares, short := assignSpares(live, wanted, fresh)
-	if short != "" {
-		reasons = append(reasons, Reason{SparesUsedUp, short})
-	}
+	reasons = append(reasons, short...)
 	if len(reasons) > 0 {
 		return Plan{Reload: true, Reasons: reasons}
 	}
@@ -126,7 +126,7 @@ func PlanChange(live *Live, wanted *Config) Plan {
 // (of fresh, the wanted ones the running configuration lacks) a free one, unless the workers
 // still hold a section of that name. A spare freed by this change is reused only by a later one,
 // once its servers are gone. When spares run short it says so instead.
-func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string, string) {
+func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string, []Reason) {
 	spares := map[string]string{}
 	for name, s := range live.Spares {
 		if _, ok := wanted.Servers[name]; ok {
@@ -140,22 +140,25 @@ func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string
 			added[b2i(http)] = append(added[b2i(http)], name)
 		}
 	}
+	var short []Reason
 	for _, http := range []bool{false, true} {
 		names := added[b2i(http)]
 		sort.Strings(names)
 		free := live.freeSpares(http)
-		if len(names) > len(free) {
-			kind := ""
-			if http {
-				kind = "HTTP "
-			}
-			return nil, fmt.Sprintf("%d new %sroute backends, %d spare backends left", len(names), kind, len(free))
+		switch {
+		case len(names) > len(free) && http:
+			short = append(short, Reason{HTTPSparesUsedUp, fmt.Sprintf("%d new HTTP route backends, %d HTTP spare backends left", len(names), len(free))})
+		case len(names) > len(free):
+			short = append(short, Reason{SparesUsedUp, fmt.Sprintf("%d new route backends, %d spare backends left", len(names), len(free))})
 		}
-		for i, name := range names {
+		for i, name := range names[:min(len(names), len(free))] {
 			spares[name] = free[i]
 		}
 	}
-	return spares, ""
+	if short != nil {
+		return nil, short
+	}
+	return spares, nil
 }
 
 func b2i(b bool) int {

@@ -58,6 +58,16 @@ func routeBackends(dp model.DataPlane, http bool) int {
 	return n
 }
 
+// servesHTTP reports whether some socket of dp routes HTTP: only then are HTTP spares declared.
+func servesHTTP(dp model.DataPlane) bool {
+	for _, s := range dp.Sockets {
+		if s.Protocol == model.SocketHTTP || len(s.HTTPS) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // spareCount is how many spares for HTTP route backends, or for the others, c declares.
 func (c *Config) spareCount(http bool) int {
 	n := 0
@@ -70,17 +80,21 @@ func (c *Config) spareCount(http bool) int {
 }
 
 // ranOut reports whether a plan reloads only because new route backends outnumber the free
-// spares: a burst outran the pool. A reload that was due anyway (the first configuration with
-// routes, as on a cold start, or new listeners) sizes the pool as usual: the routes it brings are
-// no sign of a burst going on, and doubling the backends would double HAProxy's parse time and
-// memory.
-func ranOut(p Plan) bool {
+// spares, and among them those of one kind (HTTP route backends or the others): a burst outran
+// that pool. A reload that was due anyway (the first configuration with routes, as on a cold
+// start, or new listeners) sizes the pools as usual: the routes it brings are no sign of a burst
+// going on, and doubling the backends would double HAProxy's parse time and memory.
+func ranOut(p Plan, http bool) bool {
 	ran := false
 	for _, r := range p.Reasons {
-		if r.Kind != SparesUsedUp {
+		switch r.Kind {
+		case SparesUsedUp:
+			ran = ran || !http
+		case HTTPSparesUsedUp:
+			ran = ran || http
+		default:
 			return false
 		}
-		ran = true
 	}
 	return ran
 }

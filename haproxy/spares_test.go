@@ -24,19 +24,23 @@ func TestSparePool(t *testing.T) {
 
 func TestRanOutOnlyWhenSparesAloneReload(t *testing.T) {
 	used := Reason{SparesUsedUp, "20 new route backends, 16 spare backends left"}
+	httpUsed := Reason{HTTPSparesUsedUp, "20 new HTTP route backends, 16 HTTP spare backends left"}
 	changed := Reason{ConfigChanged, "haproxy.cfg changed beyond route backends"}
 	for _, tt := range []struct {
-		name    string
-		reasons []Reason
-		want    bool
+		name          string
+		reasons       []Reason
+		tcp, httpWant bool
 	}{
-		{"a burst outran the pool", []Reason{used}, true},
-		{"a cold start or new listeners: due anyway", []Reason{changed, used}, false},
-		{"no spares needed", []Reason{changed}, false},
-		{"no reload", nil, false},
+		{"a burst outran the pool", []Reason{used}, true, false},
+		{"a burst of HTTP routes outran theirs", []Reason{httpUsed}, false, true},
+		{"both outran", []Reason{used, httpUsed}, true, true},
+		{"a cold start or new listeners: due anyway", []Reason{changed, used}, false, false},
+		{"no spares needed", []Reason{changed}, false, false},
+		{"no reload", nil, false, false},
 	} {
-		if got := ranOut(Plan{Reload: len(tt.reasons) > 0, Reasons: tt.reasons}); got != tt.want {
-			t.Errorf("%s: ranOut = %v, want %v", tt.name, got, tt.want)
+		p := Plan{Reload: len(tt.reasons) > 0, Reasons: tt.reasons}
+		if got, gotHTTP := ranOut(p, false), ranOut(p, true); got != tt.tcp || gotHTTP != tt.httpWant {
+			t.Errorf("%s: ranOut = %v, for HTTP %v; want %v, %v", tt.name, got, gotHTTP, tt.tcp, tt.httpWant)
 		}
 	}
 }

@@ -38,6 +38,10 @@ func encodeState(w io.Writer, st *savedState) error {
 	}
 	e.name("sparePool")
 	e.value(st.SparePool)
+	if st.HTTPSparePool != 0 {
+		e.name("httpSparePool")
+		e.value(st.HTTPSparePool)
+	}
 	b.WriteByte('}')
 	if e.err != nil {
 		return e.err

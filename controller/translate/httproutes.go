@@ -142,6 +142,11 @@ func httpMatches(rule gatewayv1.HTTPRouteRule, backend model.BackendID) ([]model
 		if err := syntax.Path(r.Path); err != nil {
 			return nil, "path match: " + err.Error()
 		}
+		if r.PathType == model.PathPrefix {
+			if err := syntax.PrefixSegments(r.Path); err != nil {
+				return nil, "path match: " + err.Error()
+			}
+		}
 		if r.PathType != model.PathPrefix && replacesPrefix(filters) {
 			return nil, "ReplacePrefixMatch needs PathPrefix matches"
 		}

@@ -105,8 +105,8 @@ func serviceName(name string) error {
 // tchar is an HTTP token character (RFC 9110).
 var tokenPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
-// HeaderName checks an HTTP header name: a token. Every token is allowed, "#" and "'" included;
-// HeaderFetch writes it so haproxy.cfg reads it back whole.
+// HeaderName checks an HTTP header name: a token. Every token is allowed, "#" and "'" included:
+// names reach the router percent-encoded.
 func HeaderName(name string) error {
 	switch {
 	case name == "":
@@ -119,9 +119,9 @@ func HeaderName(name string) error {
 	return nil
 }
 
-// HeaderValue checks a header value to match exactly: any bytes a request can carry, so no
-// control characters but tab. A value may start with "-" or hold "{", "}", "#" or quotes:
-// HeaderValueHex writes it so that no character has a meaning in haproxy.cfg.
+// HeaderValue checks a header value to match or to set: any bytes a request can carry, so no
+// control characters but tab. A value may start with "-" or hold "{", "}", "#" or quotes: values
+// reach the router percent-encoded, where no character of theirs means anything.
 func HeaderValue(v string) error {
 	switch {
 	case len(v) > maxHeaderValue:
@@ -205,6 +205,19 @@ func GRPCMethod(m string) error {
 		return fmt.Errorf("gRPC method is %d characters long, more than %d", len(m), maxPath)
 	case !grpcMethodPattern.MatchString(m):
 		return fmt.Errorf("gRPC method %s is not an identifier", Printable(m))
+	}
+	return nil
+}
+
+// MaxPrefixSegments is how many segments a PathPrefix match may have. The router looks a request
+// path's prefixes up one segment at a time, down from as many segments as the socket's deepest
+// prefix has: one route's deep prefix costs every request on the socket that many lookups.
+const MaxPrefixSegments = 32
+
+// PrefixSegments checks the depth of a PathPrefix match.
+func PrefixSegments(prefix string) error {
+	if n := strings.Count(strings.TrimSuffix(prefix, "/"), "/"); n > MaxPrefixSegments {
+		return fmt.Errorf("path prefix has %d segments, more than %d", n, MaxPrefixSegments)
 	}
 	return nil
 }

@@ -137,3 +137,10 @@ func TestIsDNSNameIsThePattern(t *testing.T) {
 		check(string(b))
 	}
 }
+
+func TestPrefixSegments(t *testing.T) {
+	deepest := strings.Repeat("/a", MaxPrefixSegments)
+	if PrefixSegments(deepest) != nil || PrefixSegments(deepest+"/") != nil || PrefixSegments(deepest+"/a") == nil {
+		t.Errorf("PrefixSegments takes prefixes of up to %d segments, no more", MaxPrefixSegments)
+	}
+}
