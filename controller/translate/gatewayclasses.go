@@ -14,6 +14,7 @@ import (
 // and the conformance suite passes every test of each.
 var SupportedFeatures = []string{
 	"BackendTLSPolicy",
+	"ClusterTrustBundle",
 	"Gateway",
 	"GatewayBackendClientCertificate",
 	"GatewayFrontendClientCertificateValidation",
