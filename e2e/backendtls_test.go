@@ -146,8 +146,8 @@ func closedFor(address, hostname string) func() error {
 }
 
 // waitPolicy waits until the BackendTLSPolicy's ancestor entry for secure-gateway has the
-// condition, for the policy's current generation.
-func (e *env) waitPolicy(name, conditionType string, status metav1.ConditionStatus, reason string) {
+// condition, for the policy's current generation, with each of words in its message.
+func (e *env) waitPolicy(name, conditionType string, status metav1.ConditionStatus, reason string, words ...string) {
 	e.t.Helper()
 	e.eventually(fmt.Sprintf("BackendTLSPolicy %s %s=%s (%s)", name, conditionType, status, reason), 20*time.Second, func() error {
 		var p gatewayv1.BackendTLSPolicy
@@ -158,7 +158,7 @@ func (e *env) waitPolicy(name, conditionType string, status metav1.ConditionStat
 			if a.AncestorRef.Name != "secure-gateway" || string(a.ControllerName) != controllerName {
 				continue
 			}
-			return conditionIs(a.Conditions, p.Generation, conditionType, status, reason)
+			return conditionIs(a.Conditions, p.Generation, conditionType, status, reason, words...)
 		}
 		return fmt.Errorf("no ancestor entry for secure-gateway: %+v", p.Status.Ancestors)
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/kubelet"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +38,7 @@ const controllerName = "haproxy-gateway.io/gatewayclass-controller"
 // profile it belongs to.
 var supportedFeatures = []features.FeatureName{
 	features.SupportBackendTLSPolicy,
+	features.SupportClusterTrustBundle,
 	features.SupportGateway,
 	features.SupportGatewayBackendClientCertificate,
 	features.SupportGatewayFrontendClientCertificateValidation,
@@ -176,6 +178,18 @@ func conformanceProfiles(list string) ([]suite.ConformanceProfileName, error) {
 		return defaultConformanceProfiles, nil
 	}
 	return profiles, nil
+}
+
+// TestSupportedFeaturesAreTheGatewayClasses: the suite is told exactly what GatewayClass status
+// claims, so no claim goes untested and no test runs for a feature not claimed.
+func TestSupportedFeaturesAreTheGatewayClasses(t *testing.T) {
+	var names []string
+	for _, f := range supportedFeatures {
+		names = append(names, string(f))
+	}
+	if !slices.Equal(names, translate.SupportedFeatures) {
+		t.Errorf("suite features %v\nGatewayClass features %v", names, translate.SupportedFeatures)
+	}
 }
 
 func TestConformanceProfilesList(t *testing.T) {

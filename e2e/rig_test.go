@@ -44,7 +44,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	c := cluster.StartForTest(t)
+	return newEnvWith(t, cluster.Options{})
+}
+
+// newEnvWith is newEnv on a control plane started with opts.
+func newEnvWith(t *testing.T, opts cluster.Options) *env {
+	t.Helper()
+	c := cluster.StartForTestWith(t, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := c.InstallGatewayAPICRDs(ctx); err != nil {

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -13,6 +14,9 @@ type References struct {
 	// Secrets, Services and ConfigMaps are "namespace/name" keys. ConfigMaps are those that
 	// BackendTLSPolicies and Gateways' client certificate validation name for CA certificates.
 	Secrets, Services, ConfigMaps map[string]bool
+	// ClusterTrustBundles are names (the kind is cluster-scoped) that the same CA certificate
+	// references name.
+	ClusterTrustBundles map[string]bool
 	// NamespaceLabels is set when some listener admits routes by namespace label: then a
 	// Namespace's labels are read.
 	NamespaceLabels bool
@@ -21,11 +25,14 @@ type References struct {
 // ReferencesOf collects what gateways and routes name.
 func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute, grpcRoutes []gatewayv1.GRPCRoute,
 	policies []gatewayv1.BackendTLSPolicy) References {
-	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}, ConfigMaps: map[string]bool{}}
+	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}, ConfigMaps: map[string]bool{}, ClusterTrustBundles: map[string]bool{}}
 	for i := range policies {
 		for _, ref := range policies[i].Spec.Validation.CACertificateRefs {
-			if isCore(&ref.Group) && ref.Kind == "ConfigMap" {
+			switch {
+			case isCore(&ref.Group) && ref.Kind == "ConfigMap":
 				refs.ConfigMaps[policies[i].Namespace+"/"+string(ref.Name)] = true
+			case NamesClusterTrustBundle(ref.Group, ref.Kind):
+				refs.ClusterTrustBundles[string(ref.Name)] = true
 			}
 		}
 	}
@@ -47,8 +54,11 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 					continue
 				}
 				for _, ref := range v.CACertificateRefs {
-					if isCore(&ref.Group) && ref.Kind == "ConfigMap" {
+					switch {
+					case isCore(&ref.Group) && ref.Kind == "ConfigMap":
 						refs.ConfigMaps[key(ref.Namespace, gw.Namespace, ref.Name)] = true
+					case NamesClusterTrustBundle(ref.Group, ref.Kind):
+						refs.ClusterTrustBundles[string(ref.Name)] = true
 					}
 				}
 			}
@@ -110,6 +120,15 @@ func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, 
 // CACertificateKey is where a ConfigMap holds a CA bundle, for BackendTLSPolicies and client
 // certificate validation alike.
 const CACertificateKey = "ca.crt"
+
+// ClusterTrustBundleKind is the kind of certificates.k8s.io trust bundles a CA certificate
+// reference may name.
+const ClusterTrustBundleKind = "ClusterTrustBundle"
+
+// NamesClusterTrustBundle reports whether a CA certificate reference names a ClusterTrustBundle.
+func NamesClusterTrustBundle(group gatewayv1.Group, kind gatewayv1.Kind) bool {
+	return group == certificatesv1.GroupName && kind == ClusterTrustBundleKind
+}
 
 // NamesService reports whether a backendRef names a Service (a core group object of kind Service).
 func NamesService(ref gatewayv1.BackendObjectReference) bool {

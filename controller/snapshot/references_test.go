@@ -46,12 +46,33 @@ func TestReferencesOf(t *testing.T) {
 			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "echo"}}},
 		}}}},
 	}}
-	refs := ReferencesOf(gateways, routes, httpRoutes, grpcRoutes, nil)
+	gateways[0].Spec.TLS = &gatewayv1.GatewayTLSConfig{Frontend: &gatewayv1.FrontendTLSConfig{
+		Default: gatewayv1.TLSConfig{Validation: &gatewayv1.FrontendTLSValidation{CACertificateRefs: []gatewayv1.ObjectReference{
+			{Kind: "ConfigMap", Name: "client-ca"},
+			{Group: "certificates.k8s.io", Kind: "ClusterTrustBundle", Name: "client-roots"},
+		}}},
+	}}
+	policies := []gatewayv1.BackendTLSPolicy{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "p"},
+		Spec: gatewayv1.BackendTLSPolicySpec{Validation: gatewayv1.BackendTLSPolicyValidation{CACertificateRefs: []gatewayv1.LocalObjectReference{
+			{Kind: "ConfigMap", Name: "backend-ca"},
+			{Group: "certificates.k8s.io", Kind: "ClusterTrustBundle", Name: "backend-roots"},
+			// The core group has no ClusterTrustBundle: nothing to read.
+			{Kind: "ClusterTrustBundle", Name: "core-group"},
+		}}},
+	}}
+	refs := ReferencesOf(gateways, routes, httpRoutes, grpcRoutes, policies)
 	if got, want := slices.Sorted(maps.Keys(refs.Secrets)), []string{"certs/other-namespace", "infra/core-group", "infra/own-namespace"}; !slices.Equal(got, want) {
 		t.Errorf("Secrets %v, want %v", got, want)
 	}
 	if got, want := slices.Sorted(maps.Keys(refs.Services)), []string{"platform/shared", "rpc/echo", "team/app", "web/site"}; !slices.Equal(got, want) {
 		t.Errorf("Services %v, want %v", got, want)
+	}
+	if got, want := slices.Sorted(maps.Keys(refs.ConfigMaps)), []string{"infra/client-ca", "team/backend-ca"}; !slices.Equal(got, want) {
+		t.Errorf("ConfigMaps %v, want %v", got, want)
+	}
+	if got, want := slices.Sorted(maps.Keys(refs.ClusterTrustBundles)), []string{"backend-roots", "client-roots"}; !slices.Equal(got, want) {
+		t.Errorf("ClusterTrustBundles %v, want %v", got, want)
 	}
 	if !refs.NamespaceLabels {
 		t.Error("a listener admitting routes by namespace selector does not make Namespace labels count")

@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"slices"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,9 +26,15 @@ type Snapshot struct {
 	Secrets         []corev1.Secret
 	ReferenceGrants []gatewayv1.ReferenceGrant
 	Namespaces      []corev1.Namespace
-	// BackendTLSPolicies are every BackendTLSPolicy; ConfigMaps those their caCertificateRefs name.
-	BackendTLSPolicies []gatewayv1.BackendTLSPolicy
-	ConfigMaps         []corev1.ConfigMap
+	// BackendTLSPolicies are every BackendTLSPolicy; ConfigMaps and ClusterTrustBundles those their
+	// caCertificateRefs, or those of Gateways' client certificate validation, name.
+	BackendTLSPolicies  []gatewayv1.BackendTLSPolicy
+	ConfigMaps          []corev1.ConfigMap
+	ClusterTrustBundles []certificatesv1.ClusterTrustBundle
+	// NoClusterTrustBundles, when set, says why no ClusterTrustBundle can be read at all (the API
+	// server does not serve the kind, or does not let the controller list it): a reference to one
+	// cannot resolve, for that reason rather than because the bundle is missing.
+	NoClusterTrustBundles string
 	// CRDBundleVersion is the gateway.networking.k8s.io/bundle-version annotation of the installed
 	// GatewayClass CRD; empty when unknown (standalone mode).
 	CRDBundleVersion string
@@ -50,6 +57,7 @@ func (s *Snapshot) Sort() {
 	sortObjects(s.Namespaces, func(o *corev1.Namespace) metav1.Object { return o })
 	sortObjects(s.BackendTLSPolicies, func(o *gatewayv1.BackendTLSPolicy) metav1.Object { return o })
 	sortObjects(s.ConfigMaps, func(o *corev1.ConfigMap) metav1.Object { return o })
+	sortObjects(s.ClusterTrustBundles, func(o *certificatesv1.ClusterTrustBundle) metav1.Object { return o })
 }
 
 // sortObjects orders items by namespace, then name. Objects are large structs: sorting them in
@@ -94,20 +102,22 @@ func sortObjects[T any](items []T, meta func(*T) metav1.Object) {
 // DeepCopy returns a snapshot sharing no memory with s.
 func (s *Snapshot) DeepCopy() *Snapshot {
 	return &Snapshot{
-		GatewayClasses:     copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
-		Gateways:           copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
-		TLSRoutes:          copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
-		HTTPRoutes:         copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
-		GRPCRoutes:         copyEach(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy),
-		Services:           copyEach(s.Services, (*corev1.Service).DeepCopy),
-		EndpointSlices:     copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
-		Secrets:            copyEach(s.Secrets, (*corev1.Secret).DeepCopy),
-		ReferenceGrants:    copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
-		Namespaces:         copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
-		BackendTLSPolicies: copyEach(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy),
-		ConfigMaps:         copyEach(s.ConfigMaps, (*corev1.ConfigMap).DeepCopy),
-		CRDBundleVersion:   s.CRDBundleVersion,
-		Rejected:           copyRejected(s.Rejected),
+		GatewayClasses:        copyEach(s.GatewayClasses, (*gatewayv1.GatewayClass).DeepCopy),
+		Gateways:              copyEach(s.Gateways, (*gatewayv1.Gateway).DeepCopy),
+		TLSRoutes:             copyEach(s.TLSRoutes, (*gatewayv1.TLSRoute).DeepCopy),
+		HTTPRoutes:            copyEach(s.HTTPRoutes, (*gatewayv1.HTTPRoute).DeepCopy),
+		GRPCRoutes:            copyEach(s.GRPCRoutes, (*gatewayv1.GRPCRoute).DeepCopy),
+		Services:              copyEach(s.Services, (*corev1.Service).DeepCopy),
+		EndpointSlices:        copyEach(s.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy),
+		Secrets:               copyEach(s.Secrets, (*corev1.Secret).DeepCopy),
+		ReferenceGrants:       copyEach(s.ReferenceGrants, (*gatewayv1.ReferenceGrant).DeepCopy),
+		Namespaces:            copyEach(s.Namespaces, (*corev1.Namespace).DeepCopy),
+		BackendTLSPolicies:    copyEach(s.BackendTLSPolicies, (*gatewayv1.BackendTLSPolicy).DeepCopy),
+		ConfigMaps:            copyEach(s.ConfigMaps, (*corev1.ConfigMap).DeepCopy),
+		ClusterTrustBundles:   copyEach(s.ClusterTrustBundles, (*certificatesv1.ClusterTrustBundle).DeepCopy),
+		NoClusterTrustBundles: s.NoClusterTrustBundles,
+		CRDBundleVersion:      s.CRDBundleVersion,
+		Rejected:              copyRejected(s.Rejected),
 	}
 }
 

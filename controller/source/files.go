@@ -15,6 +15,8 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/source/validate"
 	"github.com/sirupsen/logrus"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -263,6 +265,12 @@ func add(snap *snapshot.Snapshot, obj runtime.Object) bool {
 	case *corev1.ConfigMap:
 		defaultNamespace(&o.Namespace)
 		snap.ConfigMaps = append(snap.ConfigMaps, *o)
+	case *certificatesv1.ClusterTrustBundle:
+		o.Namespace = ""
+		snap.ClusterTrustBundles = append(snap.ClusterTrustBundles, *o)
+	case *certificatesv1beta1.ClusterTrustBundle:
+		o.Namespace = ""
+		snap.ClusterTrustBundles = append(snap.ClusterTrustBundles, trustBundleV1(o))
 	default:
 		return false
 	}

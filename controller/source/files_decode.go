@@ -96,7 +96,7 @@ func decodeDocument(ctx context.Context, v *validate.Validator, doc []byte) (run
 	u := &unstructured.Unstructured{Object: raw}
 	refused := func(messages ...string) *snapshot.Rejected {
 		namespace := u.GetNamespace()
-		if namespace == "" && u.GetKind() != "GatewayClass" && u.GetKind() != "Namespace" {
+		if namespace == "" && !clusterScoped[u.GetKind()] {
 			namespace = "default" // where it would have gone, as add fills it in
 		}
 		return &snapshot.Rejected{Kind: kindOf(u), Namespace: namespace, Name: u.GetName(), Messages: messages}
@@ -114,6 +114,9 @@ func decodeDocument(ctx context.Context, v *validate.Validator, doc []byte) (run
 	}
 	return obj, nil
 }
+
+// clusterScoped are the kinds read from files that have no namespace.
+var clusterScoped = map[string]bool{"GatewayClass": true, "Namespace": true, "ClusterTrustBundle": true}
 
 // kindOf names the kind for a report; "unknown" keeps a rejection of a readable object apart from
 // an unreadable document.

@@ -55,6 +55,8 @@ type Kube struct {
 	clock    *changeClock
 	interest *interest
 	routes   routeStores
+	// trustBundleAPI is the ClusterTrustBundle version watched, or why none is.
+	trustBundleAPI trustBundleAPI
 	// handlers are the event handlers' registrations: Start waits until each has seen every
 	// object its informer listed, so the route stores are whole before the first snapshot.
 	handlers []toolscache.ResourceEventHandlerRegistration
@@ -67,7 +69,8 @@ type Kube struct {
 	bundleAt time.Time
 }
 
-// watchedKinds are the objects a build reads; one informer each.
+// watchedKinds are the objects a build reads; one informer each. ClusterTrustBundles come on top
+// where the API server serves them (see trustBundleAPI).
 func watchedKinds() []client.Object {
 	return []client.Object{
 		&gatewayv1.GatewayClass{},
@@ -115,7 +118,8 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// NewKube prepares the cache and its informers; nothing talks to the API server until Start.
+// NewKube prepares the cache and its informers. It asks the API server only which kinds it serves
+// (discovery); listing and watching begin with Start.
 func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	log := opts.Log
 	if log == nil {
@@ -139,6 +143,25 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	}
 	scheme := Scheme()
 	health, clock := &apiHealth{log: log}, newChangeClock()
+	trustBundles, err := discoverTrustBundles(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	if trustBundles.obj != nil {
+		gvk, _ := apiutil.GVKForObject(trustBundles.obj, scheme)
+		log.Infof("kube source: ClusterTrustBundles read through %s", gvk.GroupVersion())
+	} else {
+		log.Infof("kube source: ClusterTrustBundles cannot be read, %s; CA certificate references to one do not resolve", trustBundles.unavailable)
+	}
+	byObject := map[client.Object]cache.ByObject{
+		// Only certificate Secrets can be used, so only they are listed, watched and cached:
+		// the API server filters the rest out, and other Secrets never reach this process.
+		&corev1.Secret{}:    {Field: tlsSecrets()},
+		&corev1.ConfigMap{}: {Transform: caBundleOnly(clock.transform)},
+	}
+	if trustBundles.obj != nil {
+		byObject[trustBundles.obj] = cache.ByObject{Transform: trustBundleOnly(clock.transform)}
+	}
 	c, err := cache.New(cfg, cache.Options{
 		HTTPClient: httpClient,
 		Scheme:     scheme,
@@ -150,12 +173,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		DefaultWatchErrorHandler: health.watchError,
 		// The cache's readers deep-copy by default (DefaultUnsafeDisableDeepCopy stays unset): the
 		// status writer gets private copies it may change. Snapshot asks for shared objects.
-		ByObject: map[client.Object]cache.ByObject{
-			// Only certificate Secrets can be used, so only they are listed, watched and cached:
-			// the API server filters the rest out, and other Secrets never reach this process.
-			&corev1.Secret{}:    {Field: tlsSecrets()},
-			&corev1.ConfigMap{}: {Transform: caBundleOnly(clock.transform)},
-		},
+		ByObject: byObject,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kube source: cache: %w", err)
@@ -174,7 +192,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		return nil, fmt.Errorf("kube source: apiextensions client: %w", err)
 	}
 	k := &Kube{log: log, timeout: opts.SyncTimeout, scheme: scheme, cache: c, client: cl, crds: crds, changes: newNotifier(),
-		health: health, clock: clock, interest: newInterest(opts.ServiceNamespace, opts.OnIgnored)}
+		health: health, clock: clock, interest: newInterest(opts.ServiceNamespace, opts.OnIgnored), trustBundleAPI: trustBundles}
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
@@ -230,7 +248,11 @@ func (k *Kube) addHandlers() error {
 			}
 		},
 	}
-	for _, obj := range watchedKinds() {
+	kinds := watchedKinds()
+	if k.trustBundleAPI.obj != nil {
+		kinds = append(kinds, k.trustBundleAPI.obj)
+	}
+	for _, obj := range kinds {
 		inf, err := k.cache.GetInformer(context.Background(), obj)
 		if err != nil {
 			return fmt.Errorf("kube source: informer for %T: %w", obj, err)

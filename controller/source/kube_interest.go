@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	certificatesv1 "k8s.io/api/certificates/v1"
+	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,6 +134,10 @@ func (in *interest) matters(obj any) bool {
 		return in.refs.NamespaceLabels
 	case *corev1.ConfigMap:
 		return in.refs.ConfigMaps[o.Namespace+"/"+o.Name]
+	case *certificatesv1.ClusterTrustBundle:
+		return in.refs.ClusterTrustBundles[o.Name]
+	case *certificatesv1beta1.ClusterTrustBundle:
+		return in.refs.ClusterTrustBundles[o.Name]
 	}
 	return true
 }
@@ -187,6 +193,8 @@ func watchedKind(obj any) string {
 		return "BackendTLSPolicy"
 	case *corev1.ConfigMap:
 		return "ConfigMap"
+	case *certificatesv1.ClusterTrustBundle, *certificatesv1beta1.ClusterTrustBundle:
+		return "ClusterTrustBundle"
 	}
 	return "other"
 }

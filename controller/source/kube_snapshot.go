@@ -79,6 +79,10 @@ func (k *Kube) Snapshot(ctx context.Context) (*snapshot.Snapshot, error) {
 	if snap.ConfigMaps, err = getNamed[corev1.ConfigMap](ctx, k.cache, sortedKeys(refs.ConfigMaps)); err != nil {
 		return nil, err
 	}
+	if snap.ClusterTrustBundles, err = k.trustBundles(ctx, refs.ClusterTrustBundles); err != nil {
+		return nil, err
+	}
+	snap.NoClusterTrustBundles = k.trustBundleAPI.unavailable
 	snap.Sort()
 	return snap, nil
 }
@@ -119,7 +123,7 @@ func (k *Kube) EndpointSlices(ctx context.Context, services map[string]bool) ([]
 // shared reads objects from the cache without copying them (see Snapshot).
 var shared = client.UnsafeDisableDeepCopy
 
-// getNamed reads the objects of keys ("namespace/name") from the cache, sharing them (see
+// getNamed reads the objects of keys ("namespace/name", "/name" when cluster-scoped) from the cache, sharing them (see
 // Snapshot); one that does not exist is left out.
 func getNamed[T any, PT interface {
 	*T

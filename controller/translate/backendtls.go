@@ -46,10 +46,10 @@ type backendPolicies struct {
 	byTarget map[policyTarget]*backendPolicy
 }
 
-func newBackendPolicies(policies []gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.ConfigMap) *backendPolicies {
+func newBackendPolicies(policies []gatewayv1.BackendTLSPolicy, cas caSources) *backendPolicies {
 	out := &backendPolicies{byTarget: map[policyTarget]*backendPolicy{}}
 	for i := range policies {
-		out.all = append(out.all, judgePolicy(&policies[i], configMaps))
+		out.all = append(out.all, judgePolicy(&policies[i], cas))
 	}
 	// The older policy takes precedence, then the first by namespace/name (the snapshot's order).
 	byPrecedence := slices.Clone(out.all)
@@ -79,7 +79,7 @@ func newBackendPolicies(policies []gatewayv1.BackendTLSPolicy, configMaps map[st
 }
 
 // judgePolicy resolves a policy's CA certificates, then checks the rest of its fields.
-func judgePolicy(p *gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.ConfigMap) *backendPolicy {
+func judgePolicy(p *gatewayv1.BackendTLSPolicy, cas caSources) *backendPolicy {
 	gen := p.Generation
 	out := &backendPolicy{spec: p,
 		accepted: condition(string(gatewayv1.PolicyConditionAccepted), true, string(gatewayv1.PolicyReasonAccepted), "Policy accepted", gen)}
@@ -98,7 +98,7 @@ func judgePolicy(p *gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.Co
 		var problems []string
 		reason := gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef
 		for _, ref := range v.CACertificateRefs {
-			pem, problem, kindProblem := caCertificates(p.Namespace, ref, configMaps)
+			pem, problem, kindProblem := caCertificates(p.Namespace, ref, cas)
 			if problem != "" {
 				problems = append(problems, problem)
 				if kindProblem {
@@ -145,33 +145,18 @@ func judgePolicy(p *gatewayv1.BackendTLSPolicy, configMaps map[string]*corev1.Co
 	return out
 }
 
-// caCertificates reads the CA bundle one caCertificateRef of a policy names. Otherwise it says why
-// not, and whether the kind is the problem.
-func caCertificates(namespace string, ref gatewayv1.LocalObjectReference, configMaps map[string]*corev1.ConfigMap) ([]byte, string, bool) {
-	if ref.Group != "" && ref.Group != corev1.GroupName || ref.Kind != "ConfigMap" {
-		return nil, fmt.Sprintf("caCertificateRef %s: kind %s is not supported; supported: core ConfigMap",
-			ref.Name, strings.TrimPrefix(string(ref.Group)+"/"+string(ref.Kind), "/")), true
+// caCertificates reads the CA bundle one caCertificateRef of a policy names: a ConfigMap in the
+// policy's namespace, or a ClusterTrustBundle by name. Otherwise it says why not, and whether the
+// kind is the problem.
+func caCertificates(namespace string, ref gatewayv1.LocalObjectReference, cas caSources) ([]byte, string, bool) {
+	switch {
+	case namesConfigMap(ref.Group, ref.Kind):
+		pem, problem := cas.configMap(namespace, string(ref.Name))
+		return pem, problem, false
+	case snapshot.NamesClusterTrustBundle(ref.Group, ref.Kind):
+		return cas.trustBundle(string(ref.Name))
 	}
-	pem, problem := configMapCAs(namespace, string(ref.Name), configMaps)
-	return pem, problem, false
-}
-
-// configMapCAs reads a ConfigMap's ca.crt, checked the way HAProxy loads a CA file, or says why
-// it cannot.
-func configMapCAs(namespace, name string, configMaps map[string]*corev1.ConfigMap) ([]byte, string) {
-	cm, ok := configMaps[namespace+"/"+name]
-	if !ok {
-		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap not found", name)
-	}
-	data, ok := cm.Data[snapshot.CACertificateKey]
-	if !ok {
-		return nil, fmt.Sprintf("caCertificateRef %s: ConfigMap has no key %s", name, snapshot.CACertificateKey)
-	}
-	pem, err := syntax.CABundle([]byte(data))
-	if err != nil {
-		return nil, fmt.Sprintf("caCertificateRef %s: %v", name, err)
-	}
-	return pem, ""
+	return nil, unsupportedKind(string(ref.Name), ref.Group, ref.Kind), true
 }
 
 // forPort is the policy that serves a Service port: the one naming the port, else the one naming

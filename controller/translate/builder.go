@@ -200,9 +200,9 @@ func (b *Builder) compareServices(in *index) {
 // their status, which the controller itself writes after every change of attachedRoutes, is no
 // input of a route's result.
 func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
-	out := make([]string, 0, 1+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets)+
-		len(s.BackendTLSPolicies)+len(s.ConfigMaps))
-	out = append(out, s.CRDBundleVersion)
+	out := make([]string, 0, 2+len(s.GatewayClasses)+len(s.Gateways)+len(s.ReferenceGrants)+len(s.Namespaces)+len(s.Secrets)+
+		len(s.BackendTLSPolicies)+len(s.ConfigMaps)+len(s.ClusterTrustBundles))
+	out = append(out, s.CRDBundleVersion, s.NoClusterTrustBundles)
 	versioned := true
 	add := func(kind string, o metav1.Object, version string) {
 		versioned = versioned && o.GetResourceVersion() != ""
@@ -228,6 +228,9 @@ func worldVersions(s *snapshot.Snapshot) ([]string, bool) {
 	}
 	for i := range s.ConfigMaps {
 		add("ConfigMap", &s.ConfigMaps[i], s.ConfigMaps[i].ResourceVersion)
+	}
+	for i := range s.ClusterTrustBundles {
+		add("ClusterTrustBundle", &s.ClusterTrustBundles[i], s.ClusterTrustBundles[i].ResourceVersion)
 	}
 	return out, versioned
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
+	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -144,6 +145,9 @@ type world struct {
 	version   int
 	bundle    string
 	rejected  []snapshot.Rejected
+	// noTrustBundles is the snapshot's NoClusterTrustBundles; trustBundles the input's names.
+	noTrustBundles string
+	trustBundles   []string
 	// pools of values the input uses, so changes meet the objects' own names.
 	hostnames, services, sections, labels, caBundles []string
 	ports                                            []int32
@@ -213,6 +217,11 @@ func newWorld(s *snapshot.Snapshot) *world {
 		add(&s.ConfigMaps[i])
 		w.caBundles = append(w.caBundles, s.ConfigMaps[i].Data["ca.crt"])
 	}
+	for i := range s.ClusterTrustBundles {
+		add(&s.ClusterTrustBundles[i])
+		w.caBundles = append(w.caBundles, s.ClusterTrustBundles[i].Spec.TrustBundle)
+		w.trustBundles = append(w.trustBundles, s.ClusterTrustBundles[i].Name)
+	}
 	w.caBundles = append(w.caBundles, "not a certificate")
 	w.hostnames = append(w.hostnames, "*.example.com", "a.example.com", "*")
 	w.services = append(w.services, "missing")
@@ -244,6 +253,15 @@ func pick[T any](rng *rand.Rand, from []T) T { return from[rng.IntN(len(from))] 
 
 // change makes one random change, says what it was and returns the object as first read.
 func (w *world) change(rng *rand.Rand) (string, client.Object) {
+	if len(w.trustBundles) > 0 && rng.IntN(20) == 0 {
+		// The source learns, or no longer learns, ClusterTrustBundles at all.
+		if w.noTrustBundles == "" {
+			w.noTrustBundles = "the API server does not serve them"
+		} else {
+			w.noTrustBundles = ""
+		}
+		return "ClusterTrustBundles readable: " + strconv.FormatBool(w.noTrustBundles == ""), nil
+	}
 	o := pick(rng, w.originals)
 	return w.changeObject(rng, o), o
 }
@@ -452,6 +470,9 @@ func (w *world) mutate(rng *rand.Rand, o client.Object) string {
 	case *corev1.ConfigMap:
 		o.Data = map[string]string{"ca.crt": pick(rng, w.caBundles)}
 		return "CA bundle"
+	case *certificatesv1.ClusterTrustBundle:
+		o.Spec.TrustBundle = pick(rng, w.caBundles)
+		return "trust bundle"
 	case *corev1.Namespace:
 		k, v, _ := cutLabel(pick(rng, w.labels))
 		if o.Labels[k] == v {
@@ -475,7 +496,7 @@ func cutLabel(s string) (string, string, bool) {
 
 // snapshot is the current objects, as a source hands them to a build.
 func (w *world) snapshot() *snapshot.Snapshot {
-	s := &snapshot.Snapshot{CRDBundleVersion: w.bundle, Rejected: w.rejected}
+	s := &snapshot.Snapshot{CRDBundleVersion: w.bundle, Rejected: w.rejected, NoClusterTrustBundles: w.noTrustBundles}
 	for _, o := range w.current {
 		switch o := o.(type) {
 		case *gatewayv1.GatewayClass:
@@ -502,6 +523,8 @@ func (w *world) snapshot() *snapshot.Snapshot {
 			s.BackendTLSPolicies = append(s.BackendTLSPolicies, *o)
 		case *corev1.ConfigMap:
 			s.ConfigMaps = append(s.ConfigMaps, *o)
+		case *certificatesv1.ClusterTrustBundle:
+			s.ClusterTrustBundles = append(s.ClusterTrustBundles, *o)
 		}
 	}
 	s.Sort()

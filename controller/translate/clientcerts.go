@@ -7,14 +7,15 @@ import (
 	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
-	corev1 "k8s.io/api/core/v1"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // A Gateway's spec.tls.frontend asks the clients of its terminating listeners for certificates:
 // perPort settings for the listeners of a port, default for the others. The proxy verifies them
-// against the CA bundles of the validation's ConfigMaps, on each listener's crt-list lines.
+// against the CA bundles of the validation's ConfigMaps and ClusterTrustBundles, on each
+// listener's crt-list lines.
 
 // frontendValidation is the validation that applies to a listener, or nil.
 func frontendValidation(gw *gatewayv1.Gateway, l *gatewayv1.Listener) *gatewayv1.FrontendTLSValidation {
@@ -48,13 +49,29 @@ func resolveClientValidation(l *listener, in *index) {
 	var problems []string
 	reason := gatewayv1.ListenerReasonInvalidCACertificateRef
 	for _, ref := range v.CACertificateRefs {
+		if snapshot.NamesClusterTrustBundle(ref.Group, ref.Kind) {
+			// Cluster-scoped: no namespace to take it from, and no ReferenceGrant to ask.
+			if ref.Namespace != nil && *ref.Namespace != "" {
+				problems = append(problems, fmt.Sprintf("caCertificateRef %s/%s: a ClusterTrustBundle is cluster-scoped; namespace must be unset", *ref.Namespace, ref.Name))
+				continue
+			}
+			pem, problem, kindProblem := in.cas.trustBundle(string(ref.Name))
+			if problem != "" {
+				problems = append(problems, problem)
+				if kindProblem {
+					reason = gatewayv1.ListenerReasonInvalidCACertificateKind
+				}
+				continue
+			}
+			bundle = append(bundle, pem...)
+			continue
+		}
 		namespace := l.gateway.Namespace
 		if ref.Namespace != nil && *ref.Namespace != "" {
 			namespace = string(*ref.Namespace)
 		}
-		if ref.Group != "" && ref.Group != corev1.GroupName || ref.Kind != "ConfigMap" {
-			problems = append(problems, fmt.Sprintf("caCertificateRef %s/%s: kind %s is not supported; supported: core ConfigMap",
-				namespace, ref.Name, strings.TrimPrefix(string(ref.Group)+"/"+string(ref.Kind), "/")))
+		if !namesConfigMap(ref.Group, ref.Kind) {
+			problems = append(problems, unsupportedKind(namespace+"/"+string(ref.Name), ref.Group, ref.Kind))
 			reason = gatewayv1.ListenerReasonInvalidCACertificateKind
 			continue
 		}
@@ -64,7 +81,7 @@ func resolveClientValidation(l *listener, in *index) {
 			reason = gatewayv1.ListenerReasonRefNotPermitted
 			continue
 		}
-		pem, problem := configMapCAs(namespace, string(ref.Name), in.configMaps)
+		pem, problem := in.cas.configMap(namespace, string(ref.Name))
 		if problem != "" {
 			problems = append(problems, problem)
 			continue

@@ -15,6 +15,7 @@ import (
 // suite passes every test of each.
 var SupportedFeatures = []string{
 	"BackendTLSPolicy",
+	"ClusterTrustBundle",
 	"GRPCRoute",
 	"GRPCRouteNamedRouteRule",
 	"GRPCRouteRequestHeaderModifier",

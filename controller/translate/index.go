@@ -21,7 +21,7 @@ type index struct {
 	slicesByService map[string][]*discoveryv1.EndpointSlice
 	secrets         map[string]*corev1.Secret
 	namespaceLabels map[string]map[string]string
-	configMaps      map[string]*corev1.ConfigMap
+	cas             caSources
 	policies        *backendPolicies
 }
 
@@ -42,12 +42,9 @@ func newIndex(s *snapshot.Snapshot) *index {
 	for i := range s.Namespaces {
 		in.namespaceLabels[s.Namespaces[i].Name] = s.Namespaces[i].Labels
 	}
-	in.configMaps = make(map[string]*corev1.ConfigMap, len(s.ConfigMaps))
-	for i := range s.ConfigMaps {
-		in.configMaps[s.ConfigMaps[i].Namespace+"/"+s.ConfigMaps[i].Name] = &s.ConfigMaps[i]
-	}
+	in.cas = newCASources(s)
 	if len(s.BackendTLSPolicies) > 0 {
-		in.policies = newBackendPolicies(s.BackendTLSPolicies, in.configMaps)
+		in.policies = newBackendPolicies(s.BackendTLSPolicies, in.cas)
 	}
 	return in
 }

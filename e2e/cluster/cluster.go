@@ -32,6 +32,9 @@ type Options struct {
 	// LogWriter receives the output of all processes, each line prefixed with "[name] ".
 	// Nil: one file per process in WorkDir/logs.
 	LogWriter io.Writer
+	// WithoutClusterTrustBundles starts an API server that does not serve ClusterTrustBundles, as
+	// a 1.36 cluster's does by default.
+	WithoutClusterTrustBundles bool
 }
 
 // Cluster is a running control plane. Stop it with Stop.
@@ -110,7 +113,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	args := apiserverArgs(c.WorkDir, pki, c.EtcdURL, apiPort)
+	args := apiserverArgs(c.WorkDir, pki, c.EtcdURL, apiPort, !opts.WithoutClusterTrustBundles)
 	c.startAPIServer = func() (*process, error) { return c.run(opts, binDir, "kube-apiserver", args) }
 	apiserver, err := c.startAPIServer()
 	if err != nil {

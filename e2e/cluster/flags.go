@@ -35,8 +35,16 @@ func etcdArgs(workDir string, clientPort, peerPort int) []string {
 	}
 }
 
-func apiserverArgs(workDir string, p *pki, etcdURL string, port int) []string {
-	return []string{
+// trustBundleArgs make a 1.36 API server serve ClusterTrustBundles (certificates.k8s.io/v1beta1,
+// beta but off by default until v1 in 1.37): BackendTLSPolicies and Gateways may name them for CA
+// certificates.
+var trustBundleArgs = []string{
+	"--feature-gates=ClusterTrustBundle=true",
+	"--runtime-config=certificates.k8s.io/v1beta1/clustertrustbundles=true",
+}
+
+func apiserverArgs(workDir string, p *pki, etcdURL string, port int, trustBundles bool) []string {
+	args := []string{
 		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
@@ -57,6 +65,10 @@ func apiserverArgs(workDir string, p *pki, etcdURL string, port int) []string {
 		"--service-account-key-file=" + p.SAPublicKeyFile,
 		"--service-account-signing-key-file=" + p.SAPrivateKeyFile,
 	}
+	if trustBundles {
+		args = append(args, trustBundleArgs...)
+	}
+	return args
 }
 
 func controllerManagerArgs(workDir string, p *pki, kubeconfig string) []string {

@@ -20,10 +20,16 @@ func SkipUnlessRunnable(t testing.TB) {
 // test where none can run.
 func StartForTest(t testing.TB) *Cluster {
 	t.Helper()
+	return StartForTestWith(t, Options{})
+}
+
+// StartForTestWith is StartForTest with options.
+func StartForTestWith(t testing.TB, opts Options) *Cluster {
+	t.Helper()
 	SkipUnlessRunnable(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	c, err := Start(ctx, Options{})
+	c, err := Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestCABundle(t *testing.T) {
 		bundle []byte
 		want   string
 	}{
-		"empty":       {nil, "holds no certificate"},
+		"empty":       {nil, "no certificate"},
 		"not PEM":     {[]byte("not a certificate"), "block 1 is not PEM"},
 		"private key": {append(block("CERTIFICATE", ca1), block("PRIVATE KEY", keyDER)...), "block 2 is a PRIVATE KEY"},
 		"bad DER":     {block("CERTIFICATE", []byte{0x30, 0x03, 0x02, 0x01, 0x01}), "certificate 1"},

@@ -2,7 +2,8 @@
 // stores them, so that standalone mode passes on only what a cluster would have accepted:
 //   - Gateway API kinds against their CRDs: the OpenAPI v3 schema and the CEL rules
 //     (x-kubernetes-validations), run by k8s.io/apiextensions-apiserver, the API server's own code;
-//   - Service, EndpointSlice, Secret and ConfigMap against Kubernetes' rules for the fields the controller reads;
+//   - Service, EndpointSlice, Secret, ConfigMap and ClusterTrustBundle against Kubernetes' rules for the fields the
+//     controller reads;
 //   - the metadata of every object against the API server's ObjectMeta rules and the kind's name rule.
 package validate
 
@@ -12,6 +13,8 @@ import (
 	"io/fs"
 	"slices"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
+	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -90,11 +93,13 @@ type coreKind struct {
 }
 
 var coreKinds = map[schema.GroupVersionKind]coreKind{
-	corev1.SchemeGroupVersion.WithKind("Namespace"):          {false, apimachineryvalidation.ValidateNamespaceName, nil},
-	corev1.SchemeGroupVersion.WithKind("ConfigMap"):          {true, apimachineryvalidation.NameIsDNSSubdomain, typed(configMap)},
-	corev1.SchemeGroupVersion.WithKind("Secret"):             {true, apimachineryvalidation.NameIsDNSSubdomain, typed(secret)},
-	corev1.SchemeGroupVersion.WithKind("Service"):            {true, apimachineryvalidation.NameIsDNS1035Label, typed(service)},
-	discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice"): {true, apimachineryvalidation.NameIsDNSSubdomain, typed(endpointSlice)},
+	corev1.SchemeGroupVersion.WithKind("Namespace"):                       {false, apimachineryvalidation.ValidateNamespaceName, nil},
+	corev1.SchemeGroupVersion.WithKind("ConfigMap"):                       {true, apimachineryvalidation.NameIsDNSSubdomain, typed(configMap)},
+	corev1.SchemeGroupVersion.WithKind("Secret"):                          {true, apimachineryvalidation.NameIsDNSSubdomain, typed(secret)},
+	corev1.SchemeGroupVersion.WithKind("Service"):                         {true, apimachineryvalidation.NameIsDNS1035Label, typed(service)},
+	discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice"):              {true, apimachineryvalidation.NameIsDNSSubdomain, typed(endpointSlice)},
+	certificatesv1.SchemeGroupVersion.WithKind("ClusterTrustBundle"):      {false, nameBySpec, typed(trustBundleV1)},
+	certificatesv1beta1.SchemeGroupVersion.WithKind("ClusterTrustBundle"): {false, nameBySpec, typed(trustBundleV1beta1)},
 }
 
 // typed converts an object to its Go type before check sees it.
