@@ -16,7 +16,7 @@ type ServerUpdater interface {
 	ApplyServers(ctx context.Context, dp model.DataPlane, changed []model.BackendID) ApplyResult
 }
 
-// keyedPass handles a change of EndpointSlices or TLSRoutes alone (or of both) without a
+// keyedPass handles a change of EndpointSlices or routes alone (or of both) without a
 // snapshot of everything: see endpointPass and routePass. False means a full pass must run:
 // something else changed too, the last pass did not finish, parts are held back after a refusal,
 // or the data plane did not take the change.
@@ -26,7 +26,8 @@ func (r *Runner) keyedPass(ctx context.Context, seen, changed time.Time) bool {
 		return false
 	}
 	c := src.TakeChanged()
-	if c.Other || !r.settled || r.isolation.held.Len() > 0 || r.builder == nil || len(c.Endpoints)+len(c.TLSRoutes) == 0 {
+	tlsRoutes, httpRoutes := routesChanged(c)
+	if c.Other || !r.settled || r.isolation.held.Len() > 0 || r.builder == nil || len(c.Endpoints)+tlsRoutes+httpRoutes == 0 {
 		return false
 	}
 	if len(c.Endpoints) > 0 {
@@ -35,11 +36,11 @@ func (r *Runner) keyedPass(ctx context.Context, seen, changed time.Time) bool {
 		}
 		r.Metrics.observeEndpointPass()
 	}
-	if len(c.TLSRoutes) > 0 {
-		if !r.routePass(ctx, src, c.TLSRoutes, seen, changed) {
+	if tlsRoutes+httpRoutes > 0 {
+		if !r.routePass(ctx, src, c, seen, changed) {
 			return false
 		}
-		r.Metrics.observeRoutePass()
+		r.Metrics.observeRoutePass(httpRoutes > 0)
 	}
 	return true
 }

@@ -197,6 +197,7 @@ type rebuildCauses struct {
 	rebuilds, ignored *prometheus.CounterVec
 	endpointPasses    prometheus.Counter
 	routePasses       prometheus.Counter
+	httpRoutePasses   prometheus.Counter
 }
 
 func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
@@ -217,9 +218,13 @@ func newRebuildCauses(registry *prometheus.Registry) rebuildCauses {
 	})
 	c.routePasses = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "haproxy_gateway_route_updates_total",
-		Help: "Changes of TLSRoutes alone that went to HAProxy without a rebuild: only the changed routes, and the hostnames they claim, were decided again.",
+		Help: "Changes of routes alone that went to HAProxy without a rebuild: only the changed routes, and the hostnames they claim, were decided again.",
 	})
-	registry.MustRegister(c.rebuilds, c.ignored, c.endpointPasses, c.routePasses)
+	c.httpRoutePasses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "haproxy_gateway_http_route_updates_total",
+		Help: "Those of haproxy_gateway_route_updates_total that changed HTTPRoutes or GRPCRoutes: only the virtual hosts of their hostnames were built again.",
+	})
+	registry.MustRegister(c.rebuilds, c.ignored, c.endpointPasses, c.routePasses, c.httpRoutePasses)
 	return c
 }
 
@@ -230,10 +235,15 @@ func (m *Metrics) observeEndpointPass() {
 	}
 }
 
-// observeRoutePass counts one change of TLSRoutes handled without a rebuild.
-func (m *Metrics) observeRoutePass() {
-	if m != nil {
-		m.routePasses.Inc()
+// observeRoutePass counts one change of routes handled without a rebuild; http when it changed
+// HTTPRoutes or GRPCRoutes.
+func (m *Metrics) observeRoutePass(http bool) {
+	if m == nil {
+		return
+	}
+	m.routePasses.Inc()
+	if http {
+		m.httpRoutePasses.Inc()
 	}
 }
 

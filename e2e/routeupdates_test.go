@@ -79,3 +79,71 @@ func (e *env) waitTLSRoute(route *gatewayv1.TLSRoute, status metav1.ConditionSta
 		return conditionIs(now.Status.Parents[0].Conditions, now.Generation, "Accepted", status, reason, words...)
 	})
 }
+
+// TestHTTPRouteChangesNeedNoRebuild: on a Gateway already serving an HTTPRoute, an HTTPRoute
+// created, moved to another backend, given another hostname and deleted reaches HAProxy through
+// the route update each time, with no rebuild of everything, and traffic follows each step.
+func TestHTTPRouteChangesNeedNoRebuild(t *testing.T) {
+	s := newSharedGateway(t)
+	c := s.forCase(t, 1)
+	one, two := c.httpBackend("default", "one"), c.httpBackend("default", "two")
+	addr := c.gateway("routes", httpListener("web", 80)) + ":80"
+	parent := parentRef("", "routes", "")
+	// A route naming both Services first: a route naming a Service no route named is a rebuild.
+	c.create(httpRoute("default", "first", parent, []string{"first.example.com"}, rule(one), rule(two, [2]string{"x-to", "two"})))
+	c.reaches(httpRequest{addr: addr, host: "first.example.com"}, "one")
+	c.reaches(httpRequest{addr: addr, host: "first.example.com", headers: [][2]string{{"x-to", "two"}}}, "two")
+
+	const updates, rebuilds = "haproxy_gateway_http_route_updates_total", `haproxy_gateway_rebuilds_total{cause="HTTPRoute"}`
+	updatesBefore, rebuildsBefore := c.metric(updates), c.metric(rebuilds)
+
+	second := httpRoute("default", "second", parent, []string{"second.example.com"}, rule(one))
+	c.create(second)
+	c.reaches(httpRequest{addr: addr, host: "second.example.com"}, "one")
+
+	update := func(change func(*gatewayv1.HTTPRoute)) {
+		t.Helper()
+		if err := c.client.Get(context.Background(), client.ObjectKeyFromObject(second), second); err != nil {
+			t.Fatal(err)
+		}
+		change(second)
+		if err := c.client.Update(context.Background(), second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(r *gatewayv1.HTTPRoute) { r.Spec.Rules = []gatewayv1.HTTPRouteRule{rule(two)} })
+	c.reaches(httpRequest{addr: addr, host: "second.example.com"}, "two")
+
+	update(func(r *gatewayv1.HTTPRoute) { r.Spec.Hostnames = []gatewayv1.Hostname{"third.example.com"} })
+	c.reaches(httpRequest{addr: addr, host: "third.example.com"}, "two")
+	c.eventually("second.example.com no longer routed", 10*time.Second, func() error {
+		a, err := httpRequest{addr: addr, host: "second.example.com"}.send()
+		if err != nil {
+			return err
+		}
+		if a.status != 404 {
+			return fmt.Errorf("answered %d by %q", a.status, a.pod)
+		}
+		return nil
+	})
+
+	if err := c.client.Delete(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually("third.example.com no longer routed", 10*time.Second, func() error {
+		a, err := httpRequest{addr: addr, host: "third.example.com"}.send()
+		if err != nil {
+			return err
+		}
+		if a.status != 404 {
+			return fmt.Errorf("answered %d by %q", a.status, a.pod)
+		}
+		return nil
+	})
+	c.reaches(httpRequest{addr: addr, host: "first.example.com"}, "one")
+
+	// Four changes of HTTPRoutes alone: created, changed twice, deleted.
+	if got, rebuilt := c.metric(updates)-updatesBefore, c.metric(rebuilds)-rebuildsBefore; got < 4 || rebuilt != 0 {
+		t.Errorf("the four HTTPRoute changes made %v HTTP route updates and %v rebuilds; want at least 4 and none", got, rebuilt)
+	}
+}

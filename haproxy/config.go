@@ -83,7 +83,9 @@ type Config struct {
 	// configuration editedFrom (see mapedits.go).
 	id, editedFrom uint64
 	socketMaps     map[string]*socketMaps
-	mapEdits       map[string][]mapEdit
+	// httpMaps are the HTTP sockets' routes and rules map entries by socket ID.
+	httpMaps map[string]*httpSocketMaps
+	mapEdits map[string][]mapEdit
 }
 
 // configIDs numbers configurations.
@@ -262,7 +264,8 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}, CAFiles: map[string]int{},
-		dir: s.Dir, runDir: s.RunDir, httpBackends: map[string]bool{}, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{}, mapEdits: map[string][]mapEdit{}}
+		dir: s.Dir, runDir: s.RunDir, httpBackends: map[string]bool{}, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{},
+		httpMaps: map[string]*httpSocketMaps{}, mapEdits: map[string][]mapEdit{}}
 	if prev != nil {
 		cfg.editedFrom = prev.id
 	}
@@ -329,9 +332,13 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			addMaps(cfg, sd.HostMaps, hostClaims(sock).final())
 			router := routerSocket{ID: id}
 			router.Routes, router.Rules = httpMapPaths(s.Dir, stem)
-			routes, rules := httpMaps(sock)
-			addMap(cfg, router.Routes, routes)
-			addMap(cfg, router.Rules, rules)
+			entries, routeEdits, ruleEdits, patched := httpSocketMapsFrom(prev, sock)
+			cfg.httpMaps[socketID(sock)] = entries
+			addMap(cfg, router.Routes, entries.routes)
+			addMap(cfg, router.Rules, entries.rules)
+			if patched {
+				cfg.mapEdits[router.Routes], cfg.mapEdits[router.Rules] = routeEdits, ruleEdits
+			}
 			routers = append(routers, router)
 		}
 		if sd.HTTP {

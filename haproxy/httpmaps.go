@@ -3,7 +3,6 @@ package haproxy
 import (
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -42,45 +41,6 @@ func routeKey(claim string, tier int, r model.HTTPRule) string {
 		return base + "E" + r.Path
 	}
 	return base + "P" + r.Path
-}
-
-// httpMaps are a socket's routes and rules map entries, sorted.
-func httpMaps(sock model.Socket) (routes, rules mapLines) {
-	depth := 1
-	for _, vh := range sock.VirtualHosts {
-		claim := vh.Listener + "@" + vh.Hostname
-		// A virtual host's rules are in precedence order: each key lists its rules in that order.
-		// Rules of routes that name the host less precisely form later tiers.
-		var keys []string
-		lists := map[string][]string{}
-		tier := 0
-		for i, r := range vh.Rules {
-			if i > 0 && r.HostnameRank != vh.Rules[i-1].HostnameRank {
-				tier++
-			}
-			id, key := ruleID(r), routeKey(claim, tier, r)
-			if _, ok := lists[key]; !ok {
-				keys = append(keys, key)
-			}
-			lists[key] = append(lists[key], id)
-			backend := backendName(r.Backend)
-			if r.Filters != nil && r.Filters.Redirect != nil {
-				backend = ""
-			}
-			rules.set(id, encodeRule(r, backend))
-			if r.PathType == model.PathPrefix {
-				depth = max(depth, strings.Count(strings.TrimSuffix(r.Path, "/"), "/"))
-			}
-		}
-		for _, k := range keys {
-			setRuleList(&routes, k, lists[k])
-		}
-		if tier > 0 {
-			routes.set(claim+"|tiers", strconv.Itoa(tier+1))
-		}
-	}
-	routes.set(depthKey, strconv.Itoa(depth))
-	return routes.final(), rules.final()
 }
 
 // maxRuleList is how long one routes map value may be: a map line and a runtime API command are

@@ -48,9 +48,8 @@ func TestTiers(t *testing.T) {
 		{PathType: model.PathPrefix, Path: "/longer/path", Backend: id("wildcard"), HostnameRank: 3},
 		{PathType: model.PathPrefix, Path: "/", Backend: id("any")},
 	}}}}
-	routes, _ := httpMaps(sock)
 	var got []string
-	for _, e := range routes {
+	for _, e := range httpMaps(sock).routes {
 		got = append(got, e.key+" "+e.value)
 	}
 	want := []string{

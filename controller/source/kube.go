@@ -307,6 +307,16 @@ func (k *Kube) TLSRoutes(keys map[types.NamespacedName]bool) map[types.Namespace
 	return k.routes.tls.get(keys)
 }
 
+// HTTPRoutes implements KeyedChanges, from the route store.
+func (k *Kube) HTTPRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.HTTPRoute {
+	return k.routes.http.get(keys)
+}
+
+// GRPCRoutes implements KeyedChanges, from the route store.
+func (k *Kube) GRPCRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.GRPCRoute {
+	return k.routes.grpc.get(keys)
+}
+
 // TakeChangeCauses implements ChangeCauses.
 func (k *Kube) TakeChangeCauses() map[string]int { return k.interest.takeCauses() }
 

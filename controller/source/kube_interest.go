@@ -73,6 +73,10 @@ func (in *interest) change(old, obj any) bool {
 		}
 	case "TLSRoute":
 		in.changed.TLSRoutes[objectKey(obj)] = true
+	case "HTTPRoute":
+		in.changed.HTTPRoutes[objectKey(obj)] = true
+	case "GRPCRoute":
+		in.changed.GRPCRoutes[objectKey(obj)] = true
 	default:
 		in.changed.Other = true
 	}
@@ -80,7 +84,8 @@ func (in *interest) change(old, obj any) bool {
 }
 
 func newChanged(other bool) Changed {
-	return Changed{Endpoints: map[string]bool{}, TLSRoutes: map[types.NamespacedName]bool{}, Other: other}
+	return Changed{Endpoints: map[string]bool{}, TLSRoutes: map[types.NamespacedName]bool{}, HTTPRoutes: map[types.NamespacedName]bool{},
+		GRPCRoutes: map[types.NamespacedName]bool{}, Other: other}
 }
 
 // objectKey is the namespace and name of an object or of a tombstone's object.

@@ -39,7 +39,7 @@ type ChangeCauses interface {
 }
 
 // KeyedChanges is implemented by sources that tell which objects changed, so that a change of
-// EndpointSlices alone, or of TLSRoutes alone, is handled without a snapshot of everything.
+// EndpointSlices alone, or of routes alone, is handled without a snapshot of everything.
 type KeyedChanges interface {
 	// TakeChanged returns what changed since the last call, and forgets it.
 	TakeChanged() Changed
@@ -48,14 +48,17 @@ type KeyedChanges interface {
 	// TLSRoutes reads the TLSRoutes of keys as they are now, shared as a snapshot's objects are;
 	// one that is gone is nil.
 	TLSRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.TLSRoute
+	// HTTPRoutes and GRPCRoutes read those routes the same way.
+	HTTPRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.HTTPRoute
+	GRPCRoutes(keys map[types.NamespacedName]bool) map[types.NamespacedName]*gatewayv1.GRPCRoute
 }
 
 // Changed is what changed since the last TakeChanged, by key.
 type Changed struct {
 	// Endpoints are the Services ("namespace/name") whose EndpointSlices changed.
 	Endpoints map[string]bool
-	// TLSRoutes are the TLSRoutes created, changed or deleted.
-	TLSRoutes map[types.NamespacedName]bool
+	// TLSRoutes, HTTPRoutes and GRPCRoutes are the routes of each kind created, changed or deleted.
+	TLSRoutes, HTTPRoutes, GRPCRoutes map[types.NamespacedName]bool
 	// Other is set when anything else changed, or nothing was taken yet: only a full pass covers it.
 	Other bool
 }

@@ -44,11 +44,11 @@ type Builder struct {
 	// kept counts the results of this build that are kept for the next one: those left over were
 	// not seen, and go.
 	kept int
-	// last is what the last build left for UpdateRoutes; tls and named are the TLSRoutes and
-	// the Services routes name of the build under way.
-	last  *lastBuild
-	tls   []placedRoute
-	named map[string]bool
+	// last is what the last build left for UpdateRoutes; placedRoutes and named are the routes
+	// and the Services routes name of the build under way.
+	last         *lastBuild
+	placedRoutes []placedRoute
+	named        map[string]bool
 	// updated is what the last UpdateRoutes decided again.
 	updated updatedNames
 }
@@ -84,7 +84,7 @@ func (b *Builder) Build(s *snapshot.Snapshot) *model.Model {
 		clear(b.routes)
 	}
 	b.world, b.versioned = world, versioned
-	b.last, b.tls, b.named = nil, make([]placedRoute, 0, len(s.TLSRoutes)), map[string]bool{}
+	b.last, b.placedRoutes, b.named = nil, make([]placedRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes)), map[string]bool{}
 	m := build(s, b.opts, b)
 	if len(b.routes) > b.kept {
 		for key, c := range b.routes {
@@ -115,9 +115,9 @@ func (b *Builder) remember(ordered []*gateway, gateways map[types.NamespacedName
 	if b == nil {
 		return
 	}
-	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, tls: b.tls, named: b.named, staleServers: map[string]bool{},
+	b.last = &lastBuild{model: m, in: in, gateways: gateways, ordered: ordered, placed: b.placedRoutes, named: b.named, staleServers: map[string]bool{},
 		policyUses: uses}
-	b.tls, b.named = nil, nil
+	b.placedRoutes, b.named = nil, nil
 	b.attached = make(map[types.NamespacedName][]int, len(ordered))
 	for _, g := range ordered {
 		sizes := make([]int, len(g.listeners))

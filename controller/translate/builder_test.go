@@ -32,7 +32,7 @@ func TestBuilderEqualsBuild(t *testing.T) {
 	const seeds, steps = 8, 60
 	for _, c := range goldenCases(t) {
 		t.Run(c.name, func(t *testing.T) {
-			reused, updated := 0, 0
+			reused, updated := 0, map[string]int{}
 			for seed := uint64(1); seed <= seeds; seed++ {
 				rng := rand.New(rand.NewPCG(seed, 0))
 				w := newWorld(c.snap)
@@ -44,7 +44,7 @@ func TestBuilderEqualsBuild(t *testing.T) {
 					snap := w.snapshot()
 					got, how := w.follow(t, rng, b, snap, changed)
 					if how == "UpdateRoutes" {
-						updated++
+						updated[fmt.Sprintf("%T", changed)]++
 					}
 					if want := golden(t, translate.Build(snap, c.opts)); !bytes.Equal(got, want) {
 						t.Fatalf("seed %d, step %d; changes so far:\n%s\nthe Builder's model (by %s) differs from Build's (-Build +Builder):\n%s",
@@ -61,8 +61,10 @@ func TestBuilderEqualsBuild(t *testing.T) {
 			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes)+len(c.snap.GRPCRoutes) > 1 {
 				t.Fatal("no route result was ever reused")
 			}
-			if updated == 0 && len(c.snap.TLSRoutes) > 0 {
-				t.Fatal("UpdateRoutes never made a model")
+			for kind, n := range map[string]int{"*v1.TLSRoute": len(c.snap.TLSRoutes), "*v1.HTTPRoute": len(c.snap.HTTPRoutes), "*v1.GRPCRoute": len(c.snap.GRPCRoutes)} {
+				if n > 0 && updated[kind] == 0 {
+					t.Errorf("UpdateRoutes never made a model for a change of a %s", kind)
+				}
 			}
 		})
 	}
@@ -76,13 +78,13 @@ func TestBuilderEqualsBuild(t *testing.T) {
 func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap *snapshot.Snapshot, changed client.Object) ([]byte, string) {
 	t.Helper()
 	switch o := changed.(type) {
-	case *gatewayv1.TLSRoute:
+	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute:
 		if rng.IntN(4) == 0 {
 			break
 		}
 		changes := []translate.RouteChange{w.routeChange(o)}
 		if rng.IntN(3) == 0 {
-			changes = append(changes, w.routeChange(pick(rng, w.tlsRoutes())))
+			changes = append(changes, w.routeChange(pick(rng, w.routes())))
 		}
 		if rng.IntN(4) == 0 {
 			changes = append(changes, changes[0])
@@ -101,7 +103,7 @@ func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap 
 		}
 		// Every route again, unchanged: each result kept must have the new servers.
 		var changes []translate.RouteChange
-		for _, r := range w.tlsRoutes() {
+		for _, r := range w.routes() {
 			changes = append(changes, w.routeChange(r))
 		}
 		if m, ok := b.UpdateRoutes(changes); ok {
@@ -111,18 +113,31 @@ func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap 
 	return golden(t, b.Build(snap)), "Build"
 }
 
-// routeChange is a TLSRoute as it is now, nil in Route when it is gone.
-func (w *world) routeChange(o *gatewayv1.TLSRoute) translate.RouteChange {
-	now, _ := w.current[objectKey(o)].(*gatewayv1.TLSRoute)
-	return translate.RouteChange{Namespace: o.Namespace, Name: o.Name, Route: now}
+// routeChange is a route as it is now, without the route when it is gone.
+func (w *world) routeChange(o client.Object) translate.RouteChange {
+	c := translate.RouteChange{Namespace: o.GetNamespace(), Name: o.GetName()}
+	now := w.current[objectKey(o)]
+	switch o.(type) {
+	case *gatewayv1.TLSRoute:
+		c.Kind = translate.KindTLSRoute
+		c.TLSRoute, _ = now.(*gatewayv1.TLSRoute)
+	case *gatewayv1.HTTPRoute:
+		c.Kind = translate.KindHTTPRoute
+		c.HTTPRoute, _ = now.(*gatewayv1.HTTPRoute)
+	case *gatewayv1.GRPCRoute:
+		c.Kind = translate.KindGRPCRoute
+		c.GRPCRoute, _ = now.(*gatewayv1.GRPCRoute)
+	}
+	return c
 }
 
-// tlsRoutes are the TLSRoutes of the input, as first read.
-func (w *world) tlsRoutes() []*gatewayv1.TLSRoute {
-	var out []*gatewayv1.TLSRoute
+// routes are the routes of the input, of every kind, as first read.
+func (w *world) routes() []client.Object {
+	var out []client.Object
 	for _, o := range w.originals {
-		if r, ok := o.(*gatewayv1.TLSRoute); ok {
-			out = append(out, r)
+		switch o.(type) {
+		case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute:
+			out = append(out, o)
 		}
 	}
 	return out
@@ -392,24 +407,7 @@ func (w *world) mutate(rng *rand.Rand, o client.Object) string {
 		}
 		return age()
 	case *gatewayv1.HTTPRoute:
-		switch rng.IntN(5) {
-		case 0:
-			o.Spec.Hostnames = hostnames()
-			return "hostnames"
-		case 1:
-			return parentRefs(o.Spec.ParentRefs)
-		case 2:
-			if len(o.Spec.Rules) > 0 && len(o.Spec.Rules[0].BackendRefs) > 0 {
-				return backendRef(&o.Spec.Rules[0].BackendRefs[0].BackendObjectReference)
-			}
-		case 3:
-			if len(o.Spec.Rules) > 0 {
-				o.Spec.Rules[0].Matches = []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{
-					Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To(pick(rng, []string{"/", "/a", "/b/"}))}}}
-				return "path match"
-			}
-		}
-		return age()
+		return w.mutateHTTPRoute(rng, o, hostnames, parentRefs, backendRef, age)
 	case *gatewayv1.GRPCRoute:
 		switch rng.IntN(5) {
 		case 0:
@@ -554,12 +552,12 @@ func TestUpdateRoutesLeavesUnreadServicesToBuild(t *testing.T) {
 				return r
 			}
 			unread := gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(unnamed.Name), Port: ptr.To[gatewayv1.PortNumber](443)}
-			if _, ok := b.UpdateRoutes([]translate.RouteChange{{Namespace: unnamed.Namespace, Name: "names-unread", Route: route("names-unread", unread)}}); ok {
+			if _, ok := b.UpdateRoutes([]translate.RouteChange{{Kind: translate.KindTLSRoute, Namespace: unnamed.Namespace, Name: "names-unread", TLSRoute: route("names-unread", unread)}}); ok {
 				t.Error("UpdateRoutes took a route naming a Service no route of the last build named")
 			}
 			b.Build(w.snapshot())
 			r := route("names-read", c.snap.TLSRoutes[0].Spec.Rules[0].BackendRefs[0].BackendObjectReference)
-			m, ok := b.UpdateRoutes([]translate.RouteChange{{Namespace: r.Namespace, Name: r.Name, Route: r}})
+			m, ok := b.UpdateRoutes([]translate.RouteChange{{Kind: translate.KindTLSRoute, Namespace: r.Namespace, Name: r.Name, TLSRoute: r}})
 			if !ok {
 				t.Fatal("UpdateRoutes left a route naming a Service the last build read to Build")
 			}
@@ -568,4 +566,71 @@ func TestUpdateRoutesLeavesUnreadServicesToBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mutateHTTPRoute changes an HTTPRoute's hostnames, parentRefs, paths, header matches, filters,
+// rules or backends.
+func (w *world) mutateHTTPRoute(rng *rand.Rand, o *gatewayv1.HTTPRoute, hostnames func() []gatewayv1.Hostname,
+	parentRefs func([]gatewayv1.ParentReference) string, backendRef func(*gatewayv1.BackendObjectReference) string, age func() string) string {
+	rule := func() *gatewayv1.HTTPRouteRule {
+		if len(o.Spec.Rules) == 0 {
+			o.Spec.Rules = append(o.Spec.Rules, gatewayv1.HTTPRouteRule{})
+		}
+		return &o.Spec.Rules[rng.IntN(len(o.Spec.Rules))]
+	}
+	switch rng.IntN(9) {
+	case 0:
+		o.Spec.Hostnames = hostnames()
+		return "hostnames"
+	case 1:
+		return parentRefs(o.Spec.ParentRefs)
+	case 2:
+		if r := rule(); len(r.BackendRefs) > 0 {
+			return backendRef(&r.BackendRefs[0].BackendObjectReference)
+		}
+	case 3:
+		rule().Matches = []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{
+			Type:  ptr.To(pick(rng, []gatewayv1.PathMatchType{gatewayv1.PathMatchPathPrefix, gatewayv1.PathMatchExact})),
+			Value: ptr.To(pick(rng, []string{"/", "/a", "/b/", "/a/b"}))}}}
+		return "path match"
+	case 4:
+		r := rule()
+		m := gatewayv1.HTTPRouteMatch{Headers: []gatewayv1.HTTPHeaderMatch{{Name: "X-Env", Value: pick(rng, []string{"a", "b"})}}}
+		if rng.IntN(2) == 0 {
+			m.Method = ptr.To(gatewayv1.HTTPMethodGet)
+		}
+		r.Matches = append(r.Matches, m)
+		return "header match"
+	case 5:
+		r := rule()
+		if len(r.Filters) > 0 {
+			r.Filters = nil
+			return "filters removed"
+		}
+		r.Filters = []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+			RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{Name: "X-Via", Value: "gw"}}}}}
+		if rng.IntN(3) == 0 {
+			// Not served: the route is not accepted.
+			r.Filters = []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterExtensionRef,
+				ExtensionRef: &gatewayv1.LocalObjectReference{Group: "example.com", Kind: "Filter", Name: "f"}}}
+		}
+		return "filters"
+	case 6:
+		if len(o.Spec.Rules) > 1 {
+			o.Spec.Rules = o.Spec.Rules[1:]
+			return "first rule removed"
+		}
+		r := *rule().DeepCopy()
+		r.Name = nil
+		r.Matches = []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Type: ptr.To(gatewayv1.PathMatchPathPrefix), Value: ptr.To("/second")}}}
+		o.Spec.Rules = append(o.Spec.Rules, r)
+		return "rule added"
+	case 7:
+		r := rule()
+		ref := gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{
+			Name: gatewayv1.ObjectName(pick(rng, w.services)), Port: ptr.To(gatewayv1.PortNumber(pick(rng, w.ports)))}, Weight: ptr.To(int32(rng.IntN(3)))}}
+		r.BackendRefs = append(r.BackendRefs, ref)
+		return "backendRef added"
+	}
+	return age()
 }

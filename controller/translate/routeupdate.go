@@ -15,22 +15,49 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// A change of TLSRoutes alone is the most common change on a shared gateway, and it touches a few
+// A change of routes alone is the most common change on a shared gateway, and it touches a few
 // hostnames of a few sockets. UpdateRoutes gives the model a build would give for it, starting
 // from the last model: the changed routes are decided again, and of what weighs routes against
 // each other only the hostnames they claim are weighed again. Which routes claim a hostname of a
-// socket is kept by hostname, in the order the build places routes in (older first), so a change
-// costs its own hostnames, not the socket's.
+// socket is kept by hostname, in the order the build places routes in, so a change costs its own
+// hostnames, not the socket's: for TLSRoutes the SNI entry of each hostname (below), for
+// HTTPRoutes and GRPCRoutes the virtual host of each (vhostupdate.go).
 //
 // TestBuilderEqualsBuild checks, after random sequences of changes, that the model UpdateRoutes
 // gives is Build's.
 
-// RouteChange is a TLSRoute created, changed or deleted since the Builder's last model.
+// RouteChange is a route created, changed or deleted since the Builder's last model.
 type RouteChange struct {
+	// Kind is KindTLSRoute, KindHTTPRoute or KindGRPCRoute.
+	Kind            string
 	Namespace, Name string
-	// Route is the route as it is now; nil when it is gone.
-	Route *gatewayv1.TLSRoute
+	// The route as it is now, in the field of its kind; every field is nil when it is gone.
+	TLSRoute  *gatewayv1.TLSRoute
+	HTTPRoute *gatewayv1.HTTPRoute
+	GRPCRoute *gatewayv1.GRPCRoute
 }
+
+// The kinds of routes a RouteChange names.
+const (
+	KindTLSRoute  = kindTLSRoute
+	KindHTTPRoute = kindHTTPRoute
+	KindGRPCRoute = kindGRPCRoute
+)
+
+// route is the changed route as it is now, nil when it is gone.
+func (c RouteChange) route() metav1.Object {
+	switch {
+	case c.TLSRoute != nil:
+		return c.TLSRoute
+	case c.HTTPRoute != nil:
+		return c.HTTPRoute
+	case c.GRPCRoute != nil:
+		return c.GRPCRoute
+	}
+	return nil
+}
+
+func (c RouteChange) key() routeKey { return routeKey{c.Kind, c.Namespace, c.Name} }
 
 // lastBuild is what the last build left for UpdateRoutes: its model, what it read, and its
 // Gateways and listeners as placed (the listeners' attachedRoutes counts included).
@@ -39,11 +66,12 @@ type lastBuild struct {
 	in       *index
 	gateways map[types.NamespacedName]*gateway
 	ordered  []*gateway
-	// tls are the build's TLSRoutes in snapshot order, with their results.
-	tls []placedRoute
+	// placed are the build's routes in the order it placed them (TLSRoutes, HTTPRoutes, then
+	// GRPCRoutes, each in snapshot order), with their results.
+	placed []placedRoute
 	// policyUses are the BackendTLSPolicy targets each route uses; nil without policies.
 	policyUses policyUses
-	// claims is made from tls at the first UpdateRoutes, then kept up to date.
+	// claims is made from placed at the first UpdateRoutes, then kept up to date.
 	claims *claimIndex
 	// staleServers are the Services whose EndpointSlices changed since the build (see
 	// ServersChanged): a result that read one has its servers resolved again when it is used.
@@ -54,20 +82,20 @@ type lastBuild struct {
 	named map[string]bool
 }
 
-// placedRoute is a TLSRoute as the last model has it.
+// placedRoute is a route as the last model has it.
 type placedRoute struct {
 	key       routeKey
 	created   time.Time
 	result    *routeResult
 	hasStatus bool
 	// counted are the listeners whose attachedRoutes count the route, once per attachment; used
-	// is set when its backend is in the data plane (it serves some hostname).
+	// is set when its backends are in the data plane (it serves some hostname).
 	counted []*listener
 	used    bool
 }
 
-// claimIndex is, per socket of the TLS listeners, which routes claim each hostname, in the
-// build's order: the first one serves it.
+// claimIndex is, per socket of the served listeners, which routes claim each hostname, in the
+// build's order: for SNI the first one serves it; for a virtual host the first one's kind does.
 type claimIndex struct {
 	gateways map[types.NamespacedName]*gateway
 	sockets  map[*listener]*claimSocket
@@ -75,12 +103,15 @@ type claimIndex struct {
 }
 
 // claimSocket is one socket of a Gateway: its served listeners of every protocol (together they
-// decide which listener a hostname selects) and the claims on the hostnames of its TLS listeners.
+// decide which listener a hostname selects), the claims of TLSRoutes on the hostnames of its TLS
+// listeners, and those of HTTPRoutes and GRPCRoutes on the virtual hosts of its HTTP and HTTPS
+// listeners.
 type claimSocket struct {
 	gateway, address string
 	port             int32
 	listeners        []*listener
 	claims           map[string][]claim
+	hosts            map[string][]claim
 }
 
 // claim is a route's claim on one hostname, through the bound-th listener of its parent-th
@@ -102,8 +133,8 @@ func compareClaims(a, b claim) int {
 		cmp.Compare(a.parent, b.parent), cmp.Compare(a.bound, b.bound))
 }
 
-// placed records a route of the build under way for UpdateRoutes: the Services it names, and a
-// TLSRoute's result.
+// placed records a route of the build under way for UpdateRoutes: the Services it names, and its
+// result.
 func (b *Builder) placed(kind string, route metav1.Object, r *routeResult, hasStatus bool) {
 	if b == nil {
 		return
@@ -113,10 +144,8 @@ func (b *Builder) placed(kind string, route metav1.Object, r *routeResult, hasSt
 			b.named[serviceKey(route.GetNamespace(), ref)] = true
 		}
 	}
-	if kind == kindTLSRoute {
-		b.tls = append(b.tls, placedRoute{key: routeKey{kind, route.GetNamespace(), route.GetName()},
-			created: route.GetCreationTimestamp().Time, result: r, hasStatus: hasStatus})
-	}
+	b.placedRoutes = append(b.placedRoutes, placedRoute{key: routeKey{kind, route.GetNamespace(), route.GetName()},
+		created: route.GetCreationTimestamp().Time, result: r, hasStatus: hasStatus})
 }
 
 // ServersChanged tells the Builder that the EndpointSlices of services changed and are now those
@@ -155,10 +184,10 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 	changes = lastOfEach(changes)
 	results := make([]*routeResult, len(changes))
 	for i, c := range changes {
-		if c.Route == nil {
+		if c.route() == nil {
 			continue
 		}
-		r, ok := b.updatedResult(c.Route)
+		r, ok := b.updatedResult(c)
 		if !ok {
 			return nil, false
 		}
@@ -173,22 +202,20 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 	// Take the changed routes' claims out and put their new ones in, noting for each hostname
 	// touched which route served it before.
 	served := map[hostOf]*placedRoute{}
-	note := func(s *claimSocket, h string) {
-		if _, ok := served[hostOf{s, h}]; !ok {
-			served[hostOf{s, h}] = s.head(h)
+	note := func(h hostOf) {
+		if _, ok := served[h]; !ok {
+			served[h] = h.head()
 		}
 	}
 	before := map[routeKey]settled{}
 	dirty := map[routeKey]*placedRoute{}
 	for i, c := range changes {
-		key := routeKey{kindTLSRoute, c.Namespace, c.Name}
+		key := c.key()
 		if p := idx.routes[key]; p != nil {
 			before[key] = p.settled()
-			idx.eachClaim(p, func(s *claimSocket, h string, _ claim) {
-				note(s, h)
-				if s.claims[h] = slices.DeleteFunc(s.claims[h], func(x claim) bool { return x.route == p }); len(s.claims[h]) == 0 {
-					delete(s.claims, h)
-				}
+			idx.eachClaim(p, func(h hostOf, _ claim) {
+				note(h)
+				h.set(slices.DeleteFunc(h.claims(), func(x claim) bool { return x.route == p }))
 			})
 			delete(idx.routes, key)
 			delete(b.routes, key)
@@ -196,27 +223,29 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 			before[key] = settled{}
 		}
 		dirty[key] = nil
-		if c.Route == nil {
+		route := c.route()
+		if route == nil {
 			continue
 		}
-		p := &placedRoute{key: key, created: c.Route.CreationTimestamp.Time, result: results[i],
-			hasStatus: results[i].hasStatus(c.Route.Status.Parents, b.opts.ControllerName)}
+		p := &placedRoute{key: key, created: route.GetCreationTimestamp().Time, result: results[i],
+			hasStatus: results[i].hasStatus(statusParentsOf(route), b.opts.ControllerName)}
 		idx.routes[key], dirty[key] = p, p
-		b.routes[key] = &cachedRoute{uid: c.Route.UID, generation: c.Route.Generation, seen: b.pass, result: p.result}
+		b.routes[key] = &cachedRoute{uid: route.GetUID(), generation: route.GetGeneration(), seen: b.pass, result: p.result}
 		b.Built++
-		idx.eachClaim(p, func(s *claimSocket, h string, x claim) {
-			note(s, h)
-			at, _ := slices.BinarySearchFunc(s.claims[h], x, compareClaims)
-			s.claims[h] = slices.Insert(s.claims[h], at, x)
+		idx.eachClaim(p, func(h hostOf, x claim) {
+			note(h)
+			list := h.claims()
+			at, _ := slices.BinarySearchFunc(list, x, h.compare())
+			h.set(slices.Insert(list, at, x))
 		})
 	}
 	// Where another route serves a hostname now, every claimant's verdict changes: it names the
 	// route that serves it.
 	for host, was := range served {
-		if host.socket.head(host.hostname) == was {
+		if host.head() == was {
 			continue
 		}
-		for _, x := range host.socket.claims[host.hostname] {
+		for _, x := range host.claims() {
 			if _, ok := before[x.route.key]; !ok {
 				before[x.route.key] = x.route.settled()
 			}
@@ -231,8 +260,8 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		for _, l := range was.counted {
 			l.attached--
 		}
-		if was.used {
-			patch.removeBackend(model.BackendID{Kind: kindTLSRoute, Namespace: key.namespace, Name: key.name})
+		for _, id := range was.backends {
+			patch.removeBackend(id)
 		}
 		if p == nil {
 			if was.hasStatus {
@@ -247,7 +276,9 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 			l.attached++
 		}
 		if p.used {
-			patch.addBackend(p.result.backends[0])
+			for _, backend := range p.result.usedBackends() {
+				patch.addBackend(backend)
+			}
 		}
 		switch {
 		case p.hasStatus:
@@ -257,7 +288,11 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		}
 	}
 	for host := range served {
-		patch.setSNI(host.socket, host.hostname)
+		if host.http {
+			patch.setVirtualHost(host.socket, host.hostname)
+		} else {
+			patch.setSNI(host.socket, host.hostname)
+		}
 	}
 	m.Gateways = make([]model.Gateway, 0, len(last.ordered))
 	for _, g := range last.ordered {
@@ -267,10 +302,10 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		// A policy's ancestors follow the routes using its Services, those changed and those
 		// settled again alike.
 		for _, c := range changes {
-			key := routeKey{kindTLSRoute, c.Namespace, c.Name}
+			key := c.key()
 			delete(last.policyUses, key)
-			if c.Route != nil {
-				if targets := last.in.policies.usesOf(c.Namespace, backendRefsOf(c.Route), last.in); len(targets) > 0 {
+			if route := c.route(); route != nil {
+				if targets := last.in.policies.usesOf(c.Namespace, backendRefsOf(route), last.in); len(targets) > 0 {
 					last.policyUses[key] = targets
 				}
 			}
@@ -307,11 +342,10 @@ func namesOf(dirty map[routeKey]*placedRoute, served map[hostOf]*placedRoute) up
 
 // lastOfEach keeps the last change of each route.
 func lastOfEach(changes []RouteChange) []RouteChange {
-	seen := make(map[types.NamespacedName]bool, len(changes))
+	seen := make(map[routeKey]bool, len(changes))
 	out := make([]RouteChange, 0, len(changes))
 	for i := len(changes) - 1; i >= 0; i-- {
-		key := types.NamespacedName{Namespace: changes[i].Namespace, Name: changes[i].Name}
-		if !seen[key] {
+		if key := changes[i].key(); !seen[key] {
 			seen[key] = true
 			out = append(out, changes[i])
 		}
@@ -319,28 +353,50 @@ func lastOfEach(changes []RouteChange) []RouteChange {
 	return out
 }
 
-// updatedResult is a changed TLSRoute's result: the one kept when its spec is the same, or one
-// made anew. False when it names a Service the last build did not read: whether that exists is
-// not known here.
-func (b *Builder) updatedResult(route *gatewayv1.TLSRoute) (*routeResult, bool) {
-	key := routeKey{kindTLSRoute, route.Namespace, route.Name}
-	if c := b.routes[key]; c != nil && c.uid == route.UID && c.generation == route.Generation {
-		return c.result, true
+// updatedResult is a changed route's result: the one kept when its spec is the same, or one made
+// anew. False when it names a Service the last build did not read: whether that exists is not
+// known here.
+func (b *Builder) updatedResult(c RouteChange) (*routeResult, bool) {
+	route := c.route()
+	if cached := b.routes[c.key()]; cached != nil && cached.uid == route.GetUID() && cached.generation == route.GetGeneration() {
+		return cached.result, true
 	}
-	if route.ResourceVersion == "" {
+	if route.GetResourceVersion() == "" {
 		return nil, false
 	}
-	for _, ref := range backendRefsOf(route) {
+	refs := backendRefsOf(route)
+	for _, ref := range refs {
 		if !snapshot.NamesService(ref) {
 			continue
 		}
-		if !b.last.named[serviceKey(route.Namespace, ref)] {
+		if !b.last.named[serviceKey(c.Namespace, ref)] {
 			return nil, false
 		}
 	}
-	r := tlsRoute(route, b.last.gateways, b.last.in, b.opts)
-	r.services = serviceKeys(route.Namespace, backendRefsOf(route))
+	var r *routeResult
+	switch {
+	case c.TLSRoute != nil:
+		r = tlsRoute(c.TLSRoute, b.last.gateways, b.last.in, b.opts)
+	case c.HTTPRoute != nil:
+		r = httpRoute(c.HTTPRoute, b.last.gateways, b.last.in, b.opts)
+	default:
+		r = grpcRoute(c.GRPCRoute, b.last.gateways, b.last.in, b.opts)
+	}
+	r.services = serviceKeys(c.Namespace, refs)
 	return r, true
+}
+
+// statusParentsOf is the status a route has now, as it was read.
+func statusParentsOf(route metav1.Object) []gatewayv1.RouteParentStatus {
+	switch r := route.(type) {
+	case *gatewayv1.TLSRoute:
+		return r.Status.Parents
+	case *gatewayv1.HTTPRoute:
+		return r.Status.Parents
+	case *gatewayv1.GRPCRoute:
+		return r.Status.Parents
+	}
+	return nil
 }
 
 // refreshServers resolves the servers of a route's result again when it read a Service whose
@@ -357,32 +413,88 @@ func (b *Builder) refreshServers(p *placedRoute) {
 
 // settled is what a route contributed to the last model.
 type settled struct {
-	counted   []*listener
-	used      bool
+	counted []*listener
+	// backends are the route's backends in the data plane.
+	backends  []model.BackendID
 	hasStatus bool
 }
 
 func (p *placedRoute) settled() settled {
-	return settled{counted: p.counted, used: p.used, hasStatus: p.hasStatus}
+	s := settled{counted: p.counted, hasStatus: p.hasStatus}
+	if p.used {
+		for _, b := range p.result.usedBackends() {
+			s.backends = append(s.backends, b.ID)
+		}
+	}
+	return s
 }
 
+// usedBackends are the backends a route puts in the data plane when it serves some hostname: a
+// TLSRoute's first, the backend of each rule an HTTPRoute or GRPCRoute serves.
+func (r *routeResult) usedBackends() []model.Backend {
+	if len(r.backends) == 0 {
+		return nil
+	}
+	if r.what.kind == kindTLSRoute {
+		return r.backends[:1]
+	}
+	var out []model.Backend
+	for _, rule := range r.what.rules {
+		if b := r.backends[rule.Backend.Rule]; !slices.ContainsFunc(out, func(x model.Backend) bool { return x.ID == b.ID }) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// hostOf is a hostname of a socket: its SNI entry, or with http its virtual host.
 type hostOf struct {
 	socket   *claimSocket
 	hostname string
+	http     bool
 }
 
-// head is the route that serves hostname on the socket, nil when none.
-func (s *claimSocket) head(hostname string) *placedRoute {
-	if list := s.claims[hostname]; len(list) > 0 {
+// claims are the claims on the hostname, in the build's order.
+func (h hostOf) claims() []claim {
+	if h.http {
+		return h.socket.hosts[h.hostname]
+	}
+	return h.socket.claims[h.hostname]
+}
+
+// set makes list the claims on the hostname.
+func (h hostOf) set(list []claim) {
+	claims := h.socket.claims
+	if h.http {
+		claims = h.socket.hosts
+	}
+	if len(list) == 0 {
+		delete(claims, h.hostname)
+		return
+	}
+	claims[h.hostname] = list
+}
+
+// compare is the order of the claims on the hostname.
+func (h hostOf) compare() func(a, b claim) int {
+	if h.http {
+		return compareHostClaims
+	}
+	return compareClaims
+}
+
+// head is the route of the first claim on the hostname, nil when none.
+func (h hostOf) head() *placedRoute {
+	if list := h.claims(); len(list) > 0 {
 		return list[0].route
 	}
 	return nil
 }
 
-// newClaimIndex lays the last build's TLSRoutes onto its sockets, as dataPlane does.
+// newClaimIndex lays the last build's routes onto its sockets, as dataPlane does.
 func (last *lastBuild) newClaimIndex() *claimIndex {
 	idx := &claimIndex{gateways: last.gateways, sockets: map[*listener]*claimSocket{},
-		routes: make(map[routeKey]*placedRoute, len(last.tls))}
+		routes: make(map[routeKey]*placedRoute, len(last.placed))}
 	for _, g := range last.ordered {
 		if !g.placement.bound {
 			continue
@@ -395,27 +507,28 @@ func (last *lastBuild) newClaimIndex() *claimIndex {
 			port := g.placement.bindPort(int32(l.spec.Port))
 			s := byPort[port]
 			if s == nil {
-				s = &claimSocket{gateway: g.key(), address: g.placement.bindAddress, port: port, claims: map[string][]claim{}}
+				s = &claimSocket{gateway: g.key(), address: g.placement.bindAddress, port: port, claims: map[string][]claim{}, hosts: map[string][]claim{}}
 				byPort[port] = s
 			}
 			s.listeners = append(s.listeners, l)
-			if l.spec.Protocol == gatewayv1.TLSProtocolType {
-				idx.sockets[l] = s
-			}
+			idx.sockets[l] = s
 		}
 	}
-	for i := range last.tls {
-		p := &last.tls[i]
+	for i := range last.placed {
+		p := &last.placed[i]
 		idx.routes[p.key] = p
-		idx.eachClaim(p, func(s *claimSocket, h string, x claim) { s.claims[h] = append(s.claims[h], x) })
+		idx.eachClaim(p, func(h hostOf, x claim) { h.set(append(h.claims(), x)) })
 	}
 	for _, s := range idx.sockets {
 		for _, list := range s.claims {
 			slices.SortFunc(list, compareClaims)
 		}
+		for _, list := range s.hosts {
+			slices.SortFunc(list, compareHostClaims)
+		}
 	}
-	for i := range last.tls {
-		p := &last.tls[i]
+	for i := range last.placed {
+		p := &last.placed[i]
 		p.counted, p.used, _ = idx.settle(p)
 	}
 	return idx
@@ -423,7 +536,8 @@ func (last *lastBuild) newClaimIndex() *claimIndex {
 
 // eachClaim calls fn for each hostname the route claims: on each listener it is bound to that
 // has a socket, the hostnames that select that listener.
-func (idx *claimIndex) eachClaim(p *placedRoute, fn func(*claimSocket, string, claim)) {
+func (idx *claimIndex) eachClaim(p *placedRoute, fn func(hostOf, claim)) {
+	http := p.key.kind != kindTLSRoute
 	for i, bound := range p.result.bound {
 		for j, bl := range bound {
 			l := idx.gateways[bl.gateway].listeners[bl.listener]
@@ -433,7 +547,7 @@ func (idx *claimIndex) eachClaim(p *placedRoute, fn func(*claimSocket, string, c
 			}
 			for k, h := range bl.hostnames {
 				if selectListener(s.listeners, h) == l {
-					fn(s, h, claim{route: p, parent: i, bound: j, listener: l, specificity: bl.specificity[k]})
+					fn(hostOf{s, h, http}, claim{route: p, parent: i, bound: j, listener: l, specificity: bl.specificity[k]})
 				}
 			}
 		}
@@ -441,7 +555,7 @@ func (idx *claimIndex) eachClaim(p *placedRoute, fn func(*claimSocket, string, c
 }
 
 // settle decides, as dataPlane does, what became of the route's hostnames: the listeners that
-// count it, whether its backend is used, and its status.
+// count it, whether its backends are used, and its status.
 func (idx *claimIndex) settle(p *placedRoute) (counted []*listener, used bool, status model.Route) {
 	r := p.result
 	pending := pendingRoute{status: r.status, verdicts: make([]*verdict, len(r.bound))}
@@ -475,7 +589,13 @@ func (idx *claimIndex) settle(p *placedRoute) (counted []*listener, used bool, s
 					v.shadowed(h, owner)
 					continue
 				}
-				if head := s.claims[h][0]; head.route != p || head.parent != i || head.bound != j {
+				if p.key.kind != kindTLSRoute {
+					// Every route of the kind that serves the virtual host first serves it.
+					if head := s.hosts[h][0].route; head.key.kind != p.key.kind {
+						v.kindTaken(h, l, head.key.kind, head.key.namespace, head.key.name)
+						continue
+					}
+				} else if head := s.claims[h][0]; head.route != p || head.parent != i || head.bound != j {
 					v.taken(h, l, head.route.key.namespace, head.route.key.name)
 					continue
 				}
@@ -497,17 +617,17 @@ type modelPatch struct {
 	routesCopied, backendsCopied       bool
 	socketsCopied                      bool
 	passthroughCopied, terminateCopied map[int]bool
+	virtualHostsCopied                 map[int]bool
 }
 
-// setStatus sets (or with nil removes) a TLSRoute's status among the model's routes, where
-// TLSRoutes come first, in snapshot order.
+// setStatus sets (or with nil removes) a route's status among the model's routes, which are
+// TLSRoutes, HTTPRoutes, then GRPCRoutes, each in snapshot order.
 func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 	if !p.routesCopied {
 		p.m.Routes, p.routesCopied = cloneWithRoom(p.m.Routes), true
 	}
-	tls := sort.Search(len(p.m.Routes), func(i int) bool { return p.m.Routes[i].Kind != kindTLSRoute })
-	i, found := slices.BinarySearchFunc(p.m.Routes[:tls], key, func(r model.Route, k routeKey) int {
-		return cmp.Or(cmp.Compare(r.Namespace, k.namespace), cmp.Compare(r.Name, k.name))
+	i, found := slices.BinarySearchFunc(p.m.Routes, key, func(r model.Route, k routeKey) int {
+		return cmp.Or(cmp.Compare(kindOrder(r.Kind), kindOrder(k.kind)), cmp.Compare(r.Namespace, k.namespace), cmp.Compare(r.Name, k.name))
 	})
 	switch {
 	case status == nil && found:
@@ -518,6 +638,17 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 	default:
 		p.m.Routes = slices.Insert(p.m.Routes, i, *status)
 	}
+}
+
+// kindOrder is where a build places routes of a kind: TLSRoutes, HTTPRoutes, then GRPCRoutes.
+func kindOrder(kind string) int {
+	switch kind {
+	case kindTLSRoute:
+		return 0
+	case kindHTTPRoute:
+		return 1
+	}
+	return 2
 }
 
 func (p *modelPatch) backends() []model.Backend {
@@ -557,15 +688,9 @@ func compareBackendTo(b model.Backend, id model.BackendID) int {
 // setSNI makes a hostname's entry in the socket's SNI routes name the route that serves it now,
 // or removes it.
 func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
-	at := slices.IndexFunc(p.m.DataPlane.Sockets, func(x model.Socket) bool {
-		return x.Gateway == s.gateway && x.Address == s.address && x.Port == s.port
-	})
+	at := p.socket(s)
 	if at < 0 {
 		return
-	}
-	if !p.socketsCopied {
-		p.m.DataPlane.Sockets, p.socketsCopied = slices.Clone(p.m.DataPlane.Sockets), true
-		p.passthroughCopied, p.terminateCopied = map[int]bool{}, map[int]bool{}
 	}
 	sock := &p.m.DataPlane.Sockets[at]
 	for _, list := range []struct {

@@ -74,10 +74,10 @@ func (v *verdict) shadowed(hostname string, by *listener) {
 
 // kindTaken records a hostname whose rules on the listener are an older route's of the other
 // HTTP kind (HTTPRoute or GRPCRoute).
-func (v *verdict) kindTaken(hostname string, l *listener, older *attachment) {
+func (v *verdict) kindTaken(hostname string, l *listener, kind, namespace, name string) {
 	v.conflicted = true
 	v.lost = append(v.lost, fmt.Sprintf("hostname %s on listener %s is served by the older %s %s/%s; HTTPRoutes and GRPCRoutes do not share a hostname",
-		hostname, l.spec.Name, older.kind, older.route.GetNamespace(), older.route.GetName()))
+		hostname, l.spec.Name, kind, namespace, name))
 }
 
 // taken records a hostname that the older route namespace/name serves on the listener.

@@ -39,7 +39,7 @@ func addHTTPListener(sock *model.Socket, l *listener, socketListeners []*listene
 				if older, ok := first[h]; !ok {
 					first[h] = a
 				} else if older.kind != a.kind {
-					a.verdict.kindTaken(h, l, older)
+					a.verdict.kindTaken(h, l, older.kind, older.route.GetNamespace(), older.route.GetName())
 					continue
 				}
 			}
