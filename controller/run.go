@@ -170,7 +170,7 @@ func (r *Runner) settle(ctx context.Context) {
 }
 
 // pass runs one build -> apply -> status round over every object; false means it should be tried
-// again. (A change of EndpointSlices or TLSRoutes alone needs no snapshot: see keyedPass.)
+// again. (A change of EndpointSlices or routes alone needs no snapshot: see keyedPass.)
 func (r *Runner) pass(ctx context.Context, seen, changed time.Time) bool {
 	r.settled = r.fullPass(ctx, seen, changed)
 	return r.settled

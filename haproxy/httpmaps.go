@@ -3,6 +3,7 @@ package haproxy
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -48,8 +49,9 @@ func routeKey(claim string, tier int, r model.HTTPRule) string {
 const maxRuleList = 8 << 10
 
 // setRuleList sets the list of rule IDs under key: in one entry, or, when longer than maxRuleList,
-// in parts under key>1, key>2, ..., each part but the last ending in ",>". However many rules share
-// a host and path, no entry outgrows what HAProxy reads whole.
+// in parts under the same key with ">1", ">2", ... before its "E" or "P" (see partKey), each part
+// but the last ending in ",>". However many rules share a host and path, no entry outgrows what
+// HAProxy reads whole.
 func setRuleList(routes *mapLines, key string, ids []string) {
 	part, value := 0, ""
 	for _, id := range ids {
@@ -65,11 +67,18 @@ func setRuleList(routes *mapLines, key string, ids []string) {
 	routes.set(partKey(key, part), value)
 }
 
+// partKey is the key of a part of a rule list: "<claim>|<tier>>2E<path>" for the third part of
+// "<claim>|<tier>E<path>". The router builds every key it looks up from a request's path, which
+// comes after the "E" or "P": no request reaches a part but through the part before it.
 func partKey(key string, part int) string {
 	if part == 0 {
 		return key
 	}
-	return key + ">" + strconv.Itoa(part)
+	i := strings.IndexByte(key, '|') + 1
+	for i < len(key) && '0' <= key[i] && key[i] <= '9' {
+		i++
+	}
+	return key[:i] + ">" + strconv.Itoa(part) + key[i:]
 }
 
 // httpBackendEntries are the HTTP backends map's entries: each HTTP route backend by its name.

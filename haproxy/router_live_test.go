@@ -132,7 +132,7 @@ func TestRouterLive(t *testing.T) {
 		"P/m": "m-post,any-b", "P/h": "h-two,any-b", "P/q": "q-match,any-b", "P/p": "p-first,p-second",
 		"E/r1": "r1", "E/r2": "r2", "E/r3": "r3", "E/r4": "r4", "P/r5": "r5", "E/r6": "r6", "E/r7": "r7", "P/r8": "r8", "E/r9": "r9",
 		"P/rw": "rw", "P/rwroot": "rw-root", "P/rwslash": "rw-slash", "E/rwfull": "rw-full",
-		"P/parts": "p-first,>", "P/parts>1": "p-second,>", "P/parts>2": "deep",
+		"P/parts": "p-first,>", ">1P/parts": "p-second,>", ">2P/parts": "deep",
 		"tiers": "2", "1P/tier": "any-b", "1P/foo/deeper": "deep",
 		"P/rq": "rq", "P/rs": "rs", "P/slow": "slow", "P/missing": "missing", "P/d1/d2/d3": "deep",
 	}
@@ -189,6 +189,7 @@ func TestRouterLive(t *testing.T) {
 		{name: "a list in parts: the first part", target: "/parts", header: http.Header{"X-A": {"1"}}, want: want{backend: "a"}},
 		{name: "a list in parts: the second part", target: "/parts", header: http.Header{"X-B": {"1"}}, want: want{backend: "b"}},
 		{name: "a list in parts: the last part", target: "/parts/x", want: want{backend: "c"}},
+		{name: "no request path reaches a part of a list", target: "/parts>1", header: http.Header{"X-B": {"1"}}, want: want{status: 404}},
 		{name: "the second tier takes what the first leaves", target: "/tier/x", want: want{backend: "b"}},
 		{name: "the first tier's shorter prefix beats the second tier's longer one", target: "/foo/deeper", want: want{backend: "b"}},
 		{name: "redirect to a scheme", target: "/r1?x=1", want: want{status: 301, location: "https://a.example.com/r1?x=1"}},

@@ -71,7 +71,7 @@ func TestBuilderEqualsBuild(t *testing.T) {
 }
 
 // follow brings the Builder up to date with one change as the controller would, and returns its
-// model in golden form and how it was made: a change of TLSRoutes goes through UpdateRoutes (with
+// model in golden form and how it was made: a change of routes goes through UpdateRoutes (with
 // now and then the same change twice, or another route unchanged beside it), a change of
 // EndpointSlices through ServersChanged, anything else through Build. When UpdateRoutes cannot,
 // Build runs.

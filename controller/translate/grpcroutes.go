@@ -39,6 +39,9 @@ func grpcMatches(rule gatewayv1.GRPCRouteRule, backend model.BackendID) ([]model
 			return nil, fmt.Sprintf("backendRef filter %s is not supported", ref.Filters[0].Type)
 		}
 	}
+	if rule.SessionPersistence != nil {
+		return nil, "sessionPersistence is not supported"
+	}
 	matches := rule.Matches
 	if len(matches) == 0 {
 		matches = []gatewayv1.GRPCRouteMatch{{}}

@@ -188,8 +188,9 @@ func (r *routeResult) hasStatus(current []gatewayv1.RouteParentStatus, controlle
 	return len(r.status.Parents) > 0 || hasStatusFrom(current, controllerName)
 }
 
-// reasonHostnameConflict is the Accepted=False reason of a route all of whose hostnames older
-// routes of the same listener already serve. Gateway API names no reason for this.
+// reasonHostnameConflict is the Accepted=False reason of a route all of whose hostnames other
+// routes of the same listener serve: older ones, ones that name them more precisely, or, between
+// HTTPRoutes and GRPCRoutes, older ones of the other kind. Gateway API names no reason for this.
 const reasonHostnameConflict = "HostnameConflict"
 
 // finish settles each parent's Accepted condition with its verdict: a route none of whose

@@ -23,7 +23,7 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		endpoints, routes := updatesWithoutRebuild(res)
 		p("A change of EndpointSlices alone takes no build: the servers of the backends of its Services are")
 		p("resolved again and only their runtime commands go out (%s changes went this way in the", endpoints)
-		p("phases above). A change of TLSRoutes alone takes no snapshot: the changed routes are decided")
+		p("phases above). A change of routes alone takes no snapshot: the changed routes are decided")
 		p("again from the last model, with the routes that claim the same hostnames (%s changes; its", routes)
 		p("\"build\" below). Any other change is one pass: snapshot (routes copied in order from the route")
 		p("stores, objects shared with the cache), build (each route's own result reused unless its objects")
@@ -112,11 +112,11 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("")
 	}
 	if anyFigure(unmet, "10. HTTPRoute convergence") {
-		p("### HTTPRoute convergence: a full pass per change")
+		p("### HTTPRoute convergence: where a change spends its time")
 		p("")
-		p("Only a change of TLSRoutes alone or of EndpointSlices alone skips the snapshot; a change of an")
-		p("HTTPRoute is a full pass over every object, TLSRoutes included: snapshot, build (each route's own")
-		p("result reused unless its objects changed), then render, plan and publish as for a TLSRoute.")
+		p("A change of HTTPRoutes alone takes no snapshot, as one of TLSRoutes: the changed routes are")
+		p("decided again from the last model, with the virtual hosts of the hostnames they claim; then")
+		p("render, plan and publish as for a TLSRoute.")
 		p("")
 		var shares []apiShare
 		var phases []ReloadCount
@@ -194,8 +194,8 @@ func renderStages(p func(string, ...any), phases []ReloadCount) {
 	p("")
 }
 
-// updatesWithoutRebuild counts the changes of EndpointSlices alone and of TLSRoutes alone over
-// all phases.
+// updatesWithoutRebuild counts the changes of EndpointSlices alone and of routes alone over all
+// phases.
 func updatesWithoutRebuild(res *Results) (endpoints, routes string) {
 	var e, r float64
 	for _, rc := range phaseReloads(res) {
