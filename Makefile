@@ -93,7 +93,7 @@ conformance: deps build controlplane
 test: lint unit fuzz demo-check helm-check e2e conformance
 
 # Benchmarks against the real control plane, controller binary and HAProxy (not part of `make
-# test`; about 12 minutes on 2 cores): writes BENCHMARKS.md. One line per measured figure; the whole
+# test`; about 10 minutes on 2 cores): writes BENCHMARKS.md. One line per measured figure; the whole
 # log is bin/bench.log, and profiles, results.json and controller logs are in bin/bench/.
 bench: deps build controlplane
 	@bash e2e/controlplane/build.sh kubectl >/dev/null
