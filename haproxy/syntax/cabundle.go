@@ -13,7 +13,8 @@ import (
 const maxCACertificates = 512
 
 // CABundle checks a PEM bundle of CA certificates the way HAProxy's OpenSSL will load it as a CA
-// file: one or more CERTIFICATE blocks and nothing else, each a certificate OpenSSL accepts. It
+// file: one or more CERTIFICATE blocks, each a certificate OpenSSL accepts; text between and after
+// the blocks is left out, as OpenSSL and the API server's ClusterTrustBundle validation leave it. It
 // returns the certificates re-encoded as plain PEM blocks, so what HAProxy reads is exactly what
 // was checked. Errors never carry the bundle's bytes, nor say where it came from (a ConfigMap key,
 // a ClusterTrustBundle field): the caller does.
@@ -23,6 +24,9 @@ func CABundle(bundle []byte) ([]byte, error) {
 	for n := 1; len(rest) > 0; n++ {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
+		if block == nil && n > 1 {
+			break
+		}
 		if block == nil {
 			return nil, fmt.Errorf("block %d is not PEM", n)
 		}

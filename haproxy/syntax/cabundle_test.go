@@ -22,10 +22,11 @@ func TestCABundle(t *testing.T) {
 	}
 	weak := issue(t, rsaKey(t, 1024), nil, nil, x509.SHA256WithRSA, true)
 
-	bundle := append(append([]byte("Root one\n"), block("CERTIFICATE", ca1)...), append([]byte("\n\n"), block("CERTIFICATE", ca2)...)...)
+	bundle := append(append([]byte("Root one\n"), block("CERTIFICATE", ca1)...), append([]byte("\nRoot two\n"), block("CERTIFICATE", ca2)...)...)
+	bundle = append(bundle, "That is all.\n"...)
 	got, err := CABundle(bundle)
 	if want := append(block("CERTIFICATE", ca1), block("CERTIFICATE", ca2)...); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("CABundle(two certificates with text) = %q, %v; want the two blocks alone", got, err)
+		t.Errorf("CABundle(two certificates with text before, between and after) = %q, %v; want the two blocks alone", got, err)
 	}
 
 	for name, c := range map[string]struct {
