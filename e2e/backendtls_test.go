@@ -37,22 +37,9 @@ func TestBackendTLSPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backendTLS, _ := backendCert.TLSCertificate()
-	backend, err := echo.Listen("secure-1", "10.244.0.40:9443", &backendTLS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(backend.Close)
-
-	e.create(terminateGateway(t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
-	e.create(
-		service("default", "secure-svc", 443, "https"),
-		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.40"),
+	address := e.reencrypting("secure-1", "10.244.0.40", backendCert,
 		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca"), Data: map[string]string{"ca.crt": string(backendCert.CertPEM)}},
-		verifiedPolicy("secure-backend", "secure-svc"),
-	)
-	e.startController()
-	address := e.gatewayAddress("secure-gateway") + ":8443"
+		verifiedPolicy("secure-backend", "secure-svc"))
 	reencrypted, refused := answeredBy(address, "secure.example.com", "secure-1"), closedFor(address, "secure.example.com")
 	e.eventually("secure.example.com re-encrypted to its backend", 30*time.Second, reencrypted)
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionTrue, string(gatewayv1.PolicyReasonAccepted))
@@ -113,6 +100,28 @@ func TestBackendTLSPolicy(t *testing.T) {
 	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonInvalidCACertificateRef))
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate))
 	e.eventually("a backend without a CA to verify it refused", 20*time.Second, refused)
+}
+
+// reencrypting serves a TLS echo backend named backend at ip:9443 with pair's certificate, creates
+// Gateway secure-gateway terminating secure.example.com on 8443 with its route to port https of
+// secure-svc (that backend), and objects (where its CA comes from, the BackendTLSPolicy); then it
+// starts the controller and returns the listener's address.
+func (e *env) reencrypting(backend, ip string, pair testtls.Pair, objects ...client.Object) string {
+	e.t.Helper()
+	cert, err := pair.TLSCertificate()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	server, err := echo.Listen(backend, ip+":9443", &cert)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(server.Close)
+	e.create(terminateGateway(e.t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
+	e.create(append([]client.Object{service("default", "secure-svc", 443, "https"),
+		endpointSlice("default", "secure-svc", "https", 9443, ip)}, objects...)...)
+	e.startController()
+	return e.gatewayAddress("secure-gateway") + ":8443"
 }
 
 // verifiedPolicy is a BackendTLSPolicy in "default" selecting port "https" of service, verified

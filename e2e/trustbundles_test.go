@@ -38,22 +38,8 @@ func TestBackendTLSPolicyClusterTrustBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backendTLS, _ := backendCert.TLSCertificate()
-	backend, err := echo.Listen("secure-1", "10.244.0.41:9443", &backendTLS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(backend.Close)
-
-	e.create(terminateGateway(t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
-	e.create(
-		service("default", "secure-svc", 443, "https"),
-		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.41"),
-		trustBundle("backend-roots", rightCA.CertPEM),
-		bundlePolicy("secure-backend", "secure-svc", "backend-roots"),
-	)
-	e.startController()
-	address := e.gatewayAddress("secure-gateway") + ":8443"
+	address := e.reencrypting("secure-1", "10.244.0.41", backendCert,
+		trustBundle("backend-roots", rightCA.CertPEM), bundlePolicy("secure-backend", "secure-svc", "backend-roots"))
 	reencrypted, refused := answeredBy(address, "secure.example.com", "secure-1"), closedFor(address, "secure.example.com")
 	e.eventually("secure.example.com re-encrypted, verified against the ClusterTrustBundle", 30*time.Second, reencrypted)
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionTrue, string(gatewayv1.PolicyReasonAccepted))
@@ -100,22 +86,9 @@ func TestBackendTLSPolicyWithoutClusterTrustBundleAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backendTLS, _ := backendCert.TLSCertificate()
-	backend, err := echo.Listen("secure-1", "10.244.0.42:9443", &backendTLS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(backend.Close)
-
-	e.create(terminateGateway(t, "secure", "secure.example.com", "secure-svc", 443, nil)...)
-	e.create(
-		service("default", "secure-svc", 443, "https"),
-		endpointSlice("default", "secure-svc", "https", 9443, "10.244.0.42"),
+	address := e.reencrypting("secure-1", "10.244.0.42", backendCert,
 		&corev1.ConfigMap{ObjectMeta: objectMeta("default", "backend-ca"), Data: map[string]string{"ca.crt": string(backendCert.CertPEM)}},
-		bundlePolicy("secure-backend", "secure-svc", "backend-roots"),
-	)
-	e.startController()
-	address := e.gatewayAddress("secure-gateway") + ":8443"
+		bundlePolicy("secure-backend", "secure-svc", "backend-roots"))
 	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonInvalidKind), "the API server does not serve them")
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate))
 	e.eventually("a backend without a CA to verify it refused", 20*time.Second, closedFor(address, "secure.example.com"))

@@ -21,7 +21,7 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 	hostnames := []string{"*", "*.example.com", "a.example.com", "b.example.com", "c.example.com", "www.example.com", "x.test"}
 	routes := []string{"one", "two", "three", "four"}
 	paths := []string{"/", "/a", "/a/b", "/a/b/c", "/x"}
-	patched, fromNotes := 0, 0
+	patched := 0
 	for seed := range uint64(30) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		// ruleSets are each route's rules as they are now; hosts each host's routes and their
@@ -37,7 +37,7 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 						r.PathType = model.PathExact
 					}
 					if rng.IntN(5) == 0 {
-						r.Filters = &model.HTTPFilters{Redirect: &model.Redirect{Hostname: "elsewhere.test"}}
+						r.Filters = &model.HTTPFilters{Redirect: &model.Redirect{Hostname: "elsewhere.test", StatusCode: 302}}
 					}
 					if rng.IntN(4) == 0 {
 						r.Headers = []model.HeaderMatch{{Name: "x-env", Value: fmt.Sprint(rng.IntN(2))}}
@@ -129,11 +129,10 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 					t.Fatalf("seed %d step %d, %s (-render +patched):\n%s", seed, step, path, diff)
 				}
 			}
+			// A patched render's plan takes its map ops from the notes (mapOps), compared below
+			// with the ops of the files.
 			if len(got.mapEdits) > 0 {
 				patched++
-			}
-			if got.editedFrom == prev.id {
-				fromNotes++
 			}
 			compared := *got
 			compared.editedFrom = 0
@@ -144,8 +143,8 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 			prev = got
 		}
 	}
-	if patched == 0 || fromNotes == 0 {
-		t.Fatalf("%d renders patched their maps, %d plans took ops from the notes: want some of each", patched, fromNotes)
+	if patched == 0 {
+		t.Fatal("no render patched its maps: the notes were never compared with the files")
 	}
-	t.Logf("%d renders patched their maps, %d plans took ops from the notes", patched, fromNotes)
+	t.Logf("%d renders patched their maps", patched)
 }

@@ -25,6 +25,8 @@ func lowerKind(kind string) string {
 		return "tlsroute"
 	case "HTTPRoute":
 		return "httproute"
+	case "GRPCRoute":
+		return "grpcroute"
 	}
 	return strings.ToLower(kind)
 }

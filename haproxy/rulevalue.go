@@ -64,12 +64,7 @@ func encodeRule(r model.HTTPRule, backend string) string {
 		return b.String()
 	}
 	if rd := f.Redirect; rd != nil {
-		status := rd.StatusCode
-		if status == 0 {
-			// Gateway API's default.
-			status = 302
-		}
-		put("rd", strconv.Itoa(status))
+		put("rd", strconv.Itoa(rd.StatusCode))
 		if rd.Scheme != "" {
 			one("rds", rd.Scheme)
 		}

@@ -26,7 +26,7 @@ func TestRuleValue(t *testing.T) {
 			"be", "b=be&m=GET&h=x-version:a%2C%20b&h=x%23y:-1&q=Q:1%202%263%3D4&q=q:"},
 		{"colon and percent stay inside their part", model.HTTPRule{Headers: []model.HeaderMatch{{Name: "x", Value: "a:b%c"}}}, "be", "b=be&h=x:a%3Ab%25c"},
 		{"bytes outside ASCII", model.HTTPRule{Headers: []model.HeaderMatch{{Name: "x", Value: "é\t;#\\'\""}}}, "be", "b=be&h=x:%C3%A9%09%3B%23%5C%27%22"},
-		{"redirect defaults", model.HTTPRule{Filters: &model.HTTPFilters{Redirect: &model.Redirect{}}}, "", "rd=302"},
+		{"redirect with the status alone", model.HTTPRule{Filters: &model.HTTPFilters{Redirect: &model.Redirect{StatusCode: 302}}}, "", "rd=302"},
 		{"redirect everything, prefix", model.HTTPRule{Filters: &model.HTTPFilters{Redirect: &model.Redirect{
 			Scheme: "https", Hostname: "b.example.com", Port: 8443, Path: prefix("/"), StatusCode: 301}}}, "", "rd=301&rds=https&rdh=b.example.com&rdp=8443&rdx=%2F"},
 		{"redirect full path", model.HTTPRule{Method: "POST", Filters: &model.HTTPFilters{Redirect: &model.Redirect{Path: full("/a b"), StatusCode: 308}}}, "",

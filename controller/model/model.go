@@ -44,6 +44,20 @@ type Gateway struct {
 	Listeners  []gatewayv1.ListenerStatus `json:"listeners,omitempty"`
 }
 
+// RouteKindOrder is where a model lists the routes of a kind: TLSRoutes, HTTPRoutes, GRPCRoutes,
+// then any other kind; each kind's routes by namespace and name.
+func RouteKindOrder(kind string) int {
+	switch kind {
+	case "TLSRoute":
+		return 0
+	case "HTTPRoute":
+		return 1
+	case "GRPCRoute":
+		return 2
+	}
+	return 3
+}
+
 // Route is the status a route gets from this controller: one entry per parentRef naming a managed
 // Gateway. Entries written by other controllers are kept by the status writer.
 type Route struct {

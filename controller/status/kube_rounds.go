@@ -71,18 +71,6 @@ func compareInModel(a, b *model.Route) int {
 	if a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name {
 		return 0
 	}
-	return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.Kind, b.Kind),
+	return cmp.Or(cmp.Compare(model.RouteKindOrder(a.Kind), model.RouteKindOrder(b.Kind)), cmp.Compare(a.Kind, b.Kind),
 		cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-}
-
-func kindRank(kind string) int {
-	switch kind {
-	case "TLSRoute":
-		return 0
-	case "HTTPRoute":
-		return 1
-	case "GRPCRoute":
-		return 2
-	}
-	return 3
 }

@@ -627,7 +627,7 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 		p.m.Routes, p.routesCopied = cloneWithRoom(p.m.Routes), true
 	}
 	i, found := slices.BinarySearchFunc(p.m.Routes, key, func(r model.Route, k routeKey) int {
-		return cmp.Or(cmp.Compare(kindOrder(r.Kind), kindOrder(k.kind)), cmp.Compare(r.Namespace, k.namespace), cmp.Compare(r.Name, k.name))
+		return cmp.Or(cmp.Compare(model.RouteKindOrder(r.Kind), model.RouteKindOrder(k.kind)), cmp.Compare(r.Namespace, k.namespace), cmp.Compare(r.Name, k.name))
 	})
 	switch {
 	case status == nil && found:
@@ -638,17 +638,6 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 	default:
 		p.m.Routes = slices.Insert(p.m.Routes, i, *status)
 	}
-}
-
-// kindOrder is where a build places routes of a kind: TLSRoutes, HTTPRoutes, then GRPCRoutes.
-func kindOrder(kind string) int {
-	switch kind {
-	case kindTLSRoute:
-		return 0
-	case kindHTTPRoute:
-		return 1
-	}
-	return 2
 }
 
 func (p *modelPatch) backends() []model.Backend {

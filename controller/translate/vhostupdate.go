@@ -21,7 +21,7 @@ import (
 func compareHostClaims(a, b claim) int {
 	return cmp.Or(a.route.created.Compare(b.route.created),
 		cmp.Compare(a.route.key.namespace, b.route.key.namespace), cmp.Compare(a.route.key.name, b.route.key.name),
-		cmp.Compare(kindOrder(a.route.key.kind), kindOrder(b.route.key.kind)),
+		cmp.Compare(model.RouteKindOrder(a.route.key.kind), model.RouteKindOrder(b.route.key.kind)),
 		cmp.Compare(a.parent, b.parent), cmp.Compare(a.bound, b.bound))
 }
 

@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"math/big"
 	"time"
 )
@@ -56,32 +55,16 @@ func selfSigned(key crypto.Signer, usage x509.KeyUsage, names []string) (Pair, e
 }
 
 func newCertificate(key crypto.Signer, usage x509.KeyUsage, extUsage x509.ExtKeyUsage, names []string) (Pair, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return Pair{}, err
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage:     usage,
-		ExtKeyUsage:  []x509.ExtKeyUsage{extUsage},
+		Subject:     pkix.Name{CommonName: names[0]},
+		DNSNames:    names,
+		NotBefore:   time.Now().Add(-time.Hour),
+		NotAfter:    time.Now().Add(365 * 24 * time.Hour),
+		KeyUsage:    usage,
+		ExtKeyUsage: []x509.ExtKeyUsage{extUsage},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return Pair{}, err
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return Pair{}, err
-	}
-	return Pair{
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		Serial:  serial,
-	}, nil
+	// Self-signed: the template is its own parent.
+	return sign(tmpl, key, tmpl, key)
 }
 
 // TLSCertificate returns the pair for crypto/tls.
