@@ -12,7 +12,6 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -89,16 +88,8 @@ func TestBackendClientCertificate(t *testing.T) {
 		t.Errorf("HAProxy worker %d became %d: a client certificate rotation reloaded", worker, now)
 	}
 
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var gw gatewayv1.Gateway
-		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "authn-gateway"}, &gw); err != nil {
-			return err
-		}
-		gw.Spec.TLS = nil
-		return e.client.Update(ctx, &gw)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	gw := &gatewayv1.Gateway{ObjectMeta: objectMeta("default", "authn-gateway")}
+	e.modify(gw, func() { gw.Spec.TLS = nil })
 	e.eventually("without a client certificate the backend refuses the gateway", 20*time.Second, refused)
 	e.eventually("the Gateway's ResolvedRefs condition removed", 20*time.Second, func() error {
 		var gw gatewayv1.Gateway

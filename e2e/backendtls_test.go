@@ -11,7 +11,6 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -66,16 +65,8 @@ func TestBackendTLSPolicy(t *testing.T) {
 	setHostname := func(hostname gatewayv1.PreciseHostname) {
 		t.Helper()
 		// The controller writes the policy's status meanwhile: read again on a conflict.
-		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var policy gatewayv1.BackendTLSPolicy
-			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "secure-backend"}, &policy); err != nil {
-				return err
-			}
-			policy.Spec.Validation.Hostname = hostname
-			return e.client.Update(ctx, &policy)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		policy := &gatewayv1.BackendTLSPolicy{ObjectMeta: objectMeta("default", "secure-backend")}
+		e.modify(policy, func() { policy.Spec.Validation.Hostname = hostname })
 	}
 	// The echo backend answers any server name: only the gateway's check can refuse it.
 	setHostname("wrong.internal.example.com")

@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -98,16 +97,8 @@ func TestClientCertificates(t *testing.T) {
 
 	setMode := func(mode gatewayv1.FrontendValidationModeType) {
 		t.Helper()
-		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var gw gatewayv1.Gateway
-			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "mutual-gateway"}, &gw); err != nil {
-				return err
-			}
-			gw.Spec.TLS.Frontend.Default.Validation.Mode = mode
-			return e.client.Update(ctx, &gw)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		gw := &gatewayv1.Gateway{ObjectMeta: objectMeta("default", "mutual-gateway")}
+		e.modify(gw, func() { gw.Spec.TLS.Frontend.Default.Validation.Mode = mode })
 	}
 	insecure := func(want bool) func() error {
 		return func() error {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -127,18 +124,12 @@ func TestProxyProtocol(t *testing.T) {
 
 	setAppProtocol := func(value *string) {
 		t.Helper()
-		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var s corev1.Service
-			if err := e.client.Get(context.Background(), client.ObjectKey{Namespace: "default", Name: "proxied-svc"}, &s); err != nil {
-				return err
-			}
+		s := &corev1.Service{ObjectMeta: objectMeta("default", "proxied-svc")}
+		e.modify(s, func() {
 			for i := range s.Spec.Ports {
 				s.Spec.Ports[i].AppProtocol = value
 			}
-			return e.client.Update(context.Background(), &s)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
 	setAppProtocol(nil)
 	headers("appProtocol removed: no header", false)

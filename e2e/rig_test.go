@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -151,6 +152,22 @@ func (e *env) create(objects ...client.Object) {
 		if err := e.client.Create(context.Background(), o); err != nil {
 			e.t.Fatalf("create %T %s: %v", o, o.GetName(), err)
 		}
+	}
+}
+
+// modify reads obj afresh, applies change and updates it, reading again on a conflict: the
+// controller writes the status of Gateways, routes and policies meanwhile.
+func (e *env) modify(obj client.Object, change func()) {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := e.client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		change()
+		return e.client.Update(ctx, obj)
+	}); err != nil {
+		e.t.Fatalf("update %T %s: %v", obj, obj.GetName(), err)
 	}
 }
 

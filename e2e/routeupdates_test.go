@@ -44,13 +44,7 @@ func TestTLSRouteChangesNeedNoRebuild(t *testing.T) {
 		return answersFrom(passthrough, "foo.example.com", "foo-1")
 	})
 
-	if err := e.client.Get(context.Background(), client.ObjectKeyFromObject(baz), baz); err != nil {
-		t.Fatal(err)
-	}
-	baz.Spec.Hostnames = []gatewayv1.Hostname{"qux.example.com"}
-	if err := e.client.Update(context.Background(), baz); err != nil {
-		t.Fatal(err)
-	}
+	e.modify(baz, func() { baz.Spec.Hostnames = []gatewayv1.Hostname{"qux.example.com"} })
 	e.eventually("qux.example.com routable and baz.example.com refused", 10*time.Second, func() error {
 		if err := answersFrom(passthrough, "qux.example.com", "foo-1"); err != nil {
 			return err
@@ -101,20 +95,10 @@ func TestHTTPRouteChangesNeedNoRebuild(t *testing.T) {
 	c.create(second)
 	c.reaches(httpRequest{addr: addr, host: "second.example.com"}, "one")
 
-	update := func(change func(*gatewayv1.HTTPRoute)) {
-		t.Helper()
-		if err := c.client.Get(context.Background(), client.ObjectKeyFromObject(second), second); err != nil {
-			t.Fatal(err)
-		}
-		change(second)
-		if err := c.client.Update(context.Background(), second); err != nil {
-			t.Fatal(err)
-		}
-	}
-	update(func(r *gatewayv1.HTTPRoute) { r.Spec.Rules = []gatewayv1.HTTPRouteRule{rule(two)} })
+	c.modify(second, func() { second.Spec.Rules = []gatewayv1.HTTPRouteRule{rule(two)} })
 	c.reaches(httpRequest{addr: addr, host: "second.example.com"}, "two")
 
-	update(func(r *gatewayv1.HTTPRoute) { r.Spec.Hostnames = []gatewayv1.Hostname{"third.example.com"} })
+	c.modify(second, func() { second.Spec.Hostnames = []gatewayv1.Hostname{"third.example.com"} })
 	c.reaches(httpRequest{addr: addr, host: "third.example.com"}, "two")
 	c.eventually("second.example.com no longer routed", 10*time.Second, func() error {
 		a, err := httpRequest{addr: addr, host: "second.example.com"}.send()

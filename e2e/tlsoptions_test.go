@@ -12,7 +12,6 @@ import (
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -56,17 +55,8 @@ func TestListenerTLSOptions(t *testing.T) {
 
 	setOptions := func(options map[gatewayv1.AnnotationKey]gatewayv1.AnnotationValue) {
 		t.Helper()
-		// The controller writes the Gateway's status meanwhile: read again on a conflict.
-		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var gw gatewayv1.Gateway
-			if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "modern-gateway"}, &gw); err != nil {
-				return err
-			}
-			gw.Spec.Listeners[0].TLS.Options = options
-			return e.client.Update(ctx, &gw)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		gw := &gatewayv1.Gateway{ObjectMeta: objectMeta("default", "modern-gateway")}
+		e.modify(gw, func() { gw.Spec.Listeners[0].TLS.Options = options })
 	}
 	setOptions(map[gatewayv1.AnnotationKey]gatewayv1.AnnotationValue{"haproxy-gateway.io/alpn": "http/1.1"})
 	e.eventually("TLS 1.2 served once the minimum is dropped", 20*time.Second, func() error {

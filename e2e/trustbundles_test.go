@@ -14,8 +14,6 @@ import (
 	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -48,16 +46,8 @@ func TestBackendTLSPolicyClusterTrustBundle(t *testing.T) {
 
 	setBundle := func(pem []byte) {
 		t.Helper()
-		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-			var b certificatesv1beta1.ClusterTrustBundle
-			if err := e.client.Get(ctx, client.ObjectKey{Name: "backend-roots"}, &b); err != nil {
-				return err
-			}
-			b.Spec.TrustBundle = string(pem)
-			return e.client.Update(ctx, &b)
-		}); err != nil {
-			t.Fatal(err)
-		}
+		b := &certificatesv1beta1.ClusterTrustBundle{ObjectMeta: metav1.ObjectMeta{Name: "backend-roots"}}
+		e.modify(b, func() { b.Spec.TrustBundle = string(pem) })
 	}
 	setBundle(wrongCA.CertPEM)
 	e.eventually("a backend the bundle's CA did not sign refused", 20*time.Second, refused)
@@ -81,7 +71,6 @@ func TestBackendTLSPolicyClusterTrustBundle(t *testing.T) {
 // switched to a ConfigMap, the policy serves.
 func TestBackendTLSPolicyWithoutClusterTrustBundleAPI(t *testing.T) {
 	e := newEnvWith(t, cluster.Options{WithoutClusterTrustBundles: true})
-	ctx := context.Background()
 	backendCert, err := testtls.New(backendName)
 	if err != nil {
 		t.Fatal(err)
@@ -93,16 +82,10 @@ func TestBackendTLSPolicyWithoutClusterTrustBundleAPI(t *testing.T) {
 	e.waitPolicy("secure-backend", "Accepted", metav1.ConditionFalse, string(gatewayv1.BackendTLSPolicyReasonNoValidCACertificate))
 	e.eventually("a backend without a CA to verify it refused", 20*time.Second, closedFor(address, "secure.example.com"))
 
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var policy gatewayv1.BackendTLSPolicy
-		if err := e.client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "secure-backend"}, &policy); err != nil {
-			return err
-		}
+	policy := &gatewayv1.BackendTLSPolicy{ObjectMeta: objectMeta("default", "secure-backend")}
+	e.modify(policy, func() {
 		policy.Spec.Validation.CACertificateRefs = []gatewayv1.LocalObjectReference{{Kind: "ConfigMap", Name: "backend-ca"}}
-		return e.client.Update(ctx, &policy)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	e.eventually("the policy naming a ConfigMap re-encrypts", 20*time.Second, answeredBy(address, "secure.example.com", "secure-1"))
 	e.waitPolicy("secure-backend", "ResolvedRefs", metav1.ConditionTrue, string(gatewayv1.BackendTLSPolicyReasonResolvedRefs))
 
@@ -137,7 +120,6 @@ func bundlePolicy(name, service, bundle string) *gatewayv1.BackendTLSPolicy {
 // refused; the bundle replaced by the other CA, the roles swap.
 func TestClientCertificatesClusterTrustBundle(t *testing.T) {
 	e := newEnv(t)
-	ctx := context.Background()
 	rootsA, err := testtls.NewCA("client roots a")
 	if err != nil {
 		t.Fatal(err)
@@ -207,16 +189,8 @@ func TestClientCertificatesClusterTrustBundle(t *testing.T) {
 	e.eventually("no certificate refused", 5*time.Second, refused(nil))
 	e.eventually("dave, whom another CA signed, refused", 5*time.Second, refused(&dave))
 
-	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var b certificatesv1beta1.ClusterTrustBundle
-		if err := e.client.Get(ctx, client.ObjectKey{Name: "client-roots"}, &b); err != nil {
-			return err
-		}
-		b.Spec.TrustBundle = string(rootsB.CertPEM)
-		return e.client.Update(ctx, &b)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	b := &certificatesv1beta1.ClusterTrustBundle{ObjectMeta: metav1.ObjectMeta{Name: "client-roots"}}
+	e.modify(b, func() { b.Spec.TrustBundle = string(rootsB.CertPEM) })
 	e.eventually("the bundle replaced: dave served", 30*time.Second, servedAs(&dave, "dave"))
 	e.eventually("the bundle replaced: carol refused", 5*time.Second, refused(&carol))
 }
