@@ -193,7 +193,7 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 			return nil, false
 		}
 		out.backends[i] = renderBackend(b, c.dir, c.runDir)
-		if !maps.EqualFunc(block.clientCerts, out.backends[i].clientCerts, func(x, y File) bool { return bytes.Equal(x.Content, y.Content) }) {
+		if !maps.EqualFunc(block.clientCerts, out.backends[i].clientCerts, func(x, y File) bool { return bytes.Equal(x.Content(), y.Content()) }) {
 			// Certificates to load or free: the whole plan does that (certificateOps).
 			return nil, false
 		}

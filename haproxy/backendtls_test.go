@@ -31,7 +31,7 @@ func TestGoldenBackendTLS(t *testing.T) {
 	var got bytes.Buffer
 	got.Write(cfg.backends[0].text)
 	for _, path := range sortedKeys(cfg.CAFiles) {
-		fmt.Fprintf(&got, "### %s (named by %d route backend)\n%s", path, cfg.CAFiles[path], cfg.Files[path].Content)
+		fmt.Fprintf(&got, "### %s (named by %d route backend)\n%s", path, cfg.CAFiles[path], cfg.Files[path].Content())
 	}
 	compareGolden(t, filepath.Join("testdata", "backend-tls.cfg"), got.Bytes())
 }

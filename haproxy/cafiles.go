@@ -22,7 +22,7 @@ import (
 func (c *Config) addCAFiles(cas []caFile) {
 	for _, ca := range cas {
 		if c.CAFiles[ca.path]++; c.CAFiles[ca.path] == 1 {
-			c.Files[ca.path] = File{Content: ca.content}
+			c.Files[ca.path] = File{data: ca.content}
 		}
 	}
 }
@@ -44,7 +44,7 @@ func (c *Config) moveCAFiles(dropped, added []caFile) {
 	c.Files, c.CAFiles = maps.Clone(c.Files), maps.Clone(c.CAFiles)
 	for _, ca := range added {
 		if c.CAFiles[ca.path] == 0 {
-			c.Files[ca.path] = File{Content: ca.content}
+			c.Files[ca.path] = File{data: ca.content}
 		}
 	}
 	for path, n := range delta {
@@ -71,7 +71,7 @@ func caFileOps(running, wanted *Config) (in, out []Op, reload string) {
 		if running.CAFiles[path] > 0 {
 			continue
 		}
-		content := wanted.Files[path].Content
+		content := wanted.Files[path].Content()
 		if len(content) > maxCAPayload {
 			return nil, nil, fmt.Sprintf("%s has %d bytes, more than the runtime API takes", filepath.Base(path), len(content))
 		}
@@ -148,7 +148,7 @@ func (r *runtimeAPI) readBackCAFiles(paths map[string]bool, wanted *Config) erro
 	}
 	for _, path := range sortedKeys(paths) {
 		got, loaded := store[path]
-		want, named := distinctCertificates(wanted.Files[path].Content), wanted.CAFiles[path] > 0
+		want, named := distinctCertificates(wanted.Files[path].Content()), wanted.CAFiles[path] > 0
 		if loaded != named || got != want && named {
 			return fmt.Errorf("CA file %s: in the store %t with %d certificates, want %t with %d", path, loaded, got, named, want)
 		}

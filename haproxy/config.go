@@ -76,14 +76,15 @@ type Config struct {
 	inOrder bool
 	// dir is Settings.Dir: server lines name CA files in it; runDir is Settings.RunDir.
 	dir, runDir string
-	// httpBackends are the names of the HTTP route backends: a new one needs a spare of their kind.
-	httpBackends map[string]bool
+	// httpBackends are the HTTP backends map's entries, one per HTTP route backend: a new one
+	// needs a spare of their kind.
+	httpBackends mapLines
 	// id tells configurations apart; socketMaps are the TLS sockets' map entries by socket ID,
 	// and mapEdits what the render changed in the map files it patched, relative to the
 	// configuration editedFrom (see mapedits.go).
 	id, editedFrom uint64
 	socketMaps     map[string]*socketMaps
-	// httpMaps are the HTTP sockets' routes and rules map entries by socket ID.
+	// httpMaps are the HTTP sockets' host, routes and rules map entries by socket ID.
 	httpMaps map[string]*httpSocketMaps
 	mapEdits map[string][]mapEdit
 }
@@ -112,18 +113,46 @@ type ServerLine struct {
 
 // File is one file HAProxy reads. Secret files are written 0600.
 type File struct {
-	Content []byte
-	Secret  bool
+	data []byte
+	// lines are a map file's entries, written out at the first call of Content (see mapfile.go).
+	lines  *mapFile
+	Secret bool
+}
+
+// Content is the file's bytes.
+func (f File) Content() []byte {
+	if f.lines != nil {
+		return f.lines.bytes()
+	}
+	return f.data
+}
+
+// Size is the length of Content, without writing out a map file.
+func (f File) Size() int {
+	if f.lines != nil {
+		return f.lines.size()
+	}
+	return len(f.data)
+}
+
+// sameContent reports whether two files have the same bytes: at once when both are written from
+// the same map entries, which a render keeps for a map no change touched.
+func (f File) sameContent(o File) bool {
+	if f.lines != nil && o.lines != nil && f.lines.part == o.lines.part && len(f.lines.entries) == len(o.lines.entries) &&
+		(len(f.lines.entries) == 0 || &f.lines.entries[0] == &o.lines.entries[0]) {
+		return true
+	}
+	return bytes.Equal(f.Content(), o.Content())
 }
 
 // Format prints a secret file's size instead of its content (a certificate's private key), so
 // that printing a Config never shows it.
 func (f File) Format(s fmt.State, verb rune) {
 	if f.Secret {
-		fmt.Fprintf(s, "{secret, %d bytes}", len(f.Content))
+		fmt.Fprintf(s, "{secret, %d bytes}", f.Size())
 		return
 	}
-	fmt.Fprintf(s, "{%q}", f.Content)
+	fmt.Fprintf(s, "{%q}", f.Content())
 }
 
 // Text is haproxy.cfg. It is joined from its parts at the first call: a change of routes writes
@@ -162,7 +191,7 @@ func (c *Config) Equal(o *Config) bool {
 		return false
 	}
 	for path, f := range c.Files {
-		if g, ok := o.Files[path]; !ok || !bytes.Equal(f.Content, g.Content) || f.Secret != g.Secret {
+		if g, ok := o.Files[path]; !ok || !f.sameContent(g) || f.Secret != g.Secret {
 			return false
 		}
 	}
@@ -264,7 +293,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}, CAFiles: map[string]int{},
-		dir: s.Dir, runDir: s.RunDir, httpBackends: map[string]bool{}, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{},
+		dir: s.Dir, runDir: s.RunDir, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{},
 		httpMaps: map[string]*httpSocketMaps{}, mapEdits: map[string][]mapEdit{}}
 	if prev != nil {
 		cfg.editedFrom = prev.id
@@ -329,15 +358,16 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		sd.SNIHostLookup.From, sd.SNIHostLookup.To = "txn.sni", "txn.sniclaim"
 		if sd.HTTP || sd.HTTPS {
 			data.ServesHTTP = true
-			addMaps(cfg, sd.HostMaps, hostClaims(sock).final())
 			router := routerSocket{ID: id}
 			router.Routes, router.Rules = httpMapPaths(s.Dir, stem)
-			entries, routeEdits, ruleEdits, patched := httpSocketMapsFrom(prev, sock)
+			entries, edits := httpSocketMapsFrom(prev, sock)
 			cfg.httpMaps[socketID(sock)] = entries
+			addMaps(cfg, sd.HostMaps, entries.hosts)
 			addMap(cfg, router.Routes, entries.routes)
 			addMap(cfg, router.Rules, entries.rules)
-			if patched {
-				cfg.mapEdits[router.Routes], cfg.mapEdits[router.Rules] = routeEdits, ruleEdits
+			if edits != nil {
+				noteEdits(cfg, sd.HostMaps, edits.hosts)
+				cfg.mapEdits[router.Routes], cfg.mapEdits[router.Rules] = edits.routes, edits.rules
 			}
 			routers = append(routers, router)
 		}
@@ -346,7 +376,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			continue
 		}
 		if sd.HTTPS {
-			cfg.Files[sd.HTTPSCrtList] = File{Content: addCertificates(cfg, s, sock.HTTPSCertificates)}
+			cfg.Files[sd.HTTPSCrtList] = File{data: addCertificates(cfg, s, sock.HTTPSCertificates)}
 			cfg.CrtLists[sd.HTTPSCrtList] = true
 		}
 		entries, sniEdits, terminateEdits, patched := sniMaps(prev, sock, sd)
@@ -357,19 +387,18 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			noteEdits(cfg, sd.SNIMaps, sniEdits)
 			noteEdits(cfg, sd.TerminateMaps, terminateEdits)
 		}
-		cfg.Files[sd.CrtList] = File{Content: addCertificates(cfg, s, sock.Certificates)}
+		cfg.Files[sd.CrtList] = File{data: addCertificates(cfg, s, sock.Certificates)}
 		cfg.CrtLists[sd.CrtList] = true
 		data.Sockets = append(data.Sockets, sd)
 	}
+	httpBackendsMap := filepath.Join(s.Dir, "maps", httpBackendsMapName)
 	if data.ServesHTTP {
-		backends := filepath.Join(s.Dir, "maps", httpBackendsMapName)
-		addMap(cfg, backends, httpBackendEntries(dp))
-		lua, err := renderRouter(backends, routers)
+		lua, err := renderRouter(httpBackendsMap, routers)
 		if err != nil {
 			return nil, err
 		}
 		data.RouterLua = filepath.Join(s.Dir, "router.lua")
-		cfg.Files[data.RouterLua] = File{Content: lua}
+		cfg.Files[data.RouterLua] = File{data: lua}
 		data.UnresolvedSocket = "unix@" + unresolvedSocketPath(s.RunDir)
 		data.UnavailableSocket = "unix@" + unavailableSocketPath(s.RunDir)
 	}
@@ -383,10 +412,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	cfg.backends = make([]*backendBlock, 0, len(dp.Backends))
 	cfg.inOrder = true
+	var rendered []*backendBlock
 	for i, b := range dp.Backends {
 		block, ok := reuse.find(b)
 		if !ok {
 			block = renderBackend(b, s.Dir, s.RunDir)
+			rendered = append(rendered, block)
 		}
 		if !ok || !cloned {
 			cfg.Servers[block.data.Name] = block.data.Servers
@@ -396,15 +427,21 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Files[path], cfg.Certs[path] = f, true
 		}
 		cfg.backends = append(cfg.backends, block)
-		if b.HTTP {
-			cfg.httpBackends[block.data.Name] = true
-		}
 		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
+	}
+	gone := reuse.unmatched()
+	var httpBackendEdits []mapEdit
+	cfg.httpBackends, httpBackendEdits = httpBackendsFrom(prev, dp, rendered, gone)
+	if data.ServesHTTP {
+		addMap(cfg, httpBackendsMap, cfg.httpBackends)
+		if httpBackendEdits != nil {
+			cfg.mapEdits[httpBackendsMap] = httpBackendEdits
+		}
 	}
 	switch {
 	case cloned && cfg.inOrder:
-		for _, gone := range reuse.unmatched() {
-			delete(cfg.Servers, gone.data.Name)
+		for _, block := range gone {
+			delete(cfg.Servers, block.data.Name)
 		}
 	case cloned:
 		cfg.Servers = make(map[string][]ServerLine, len(cfg.backends))
@@ -455,30 +492,6 @@ func execute(data templateData, part string) ([]byte, error) {
 	return text.Bytes(), nil
 }
 
-// addMaps writes hostname -> backend entries (final: sorted, one per key): exact names (and "*")
-// to one map, wildcards to the other keyed by their suffix with its leading dot (".example.com"
-// for "*.example.com").
-func addMaps(cfg *Config, l lookupData, entries mapLines) {
-	size := 0
-	for _, e := range entries {
-		size += len(e.key) + len(e.value) + 2
-	}
-	// Most names are exact: that file gets the room, the other grows.
-	exact, wildcard := make([]byte, 0, size), []byte(nil)
-	for _, e := range entries {
-		if suffix, ok := strings.CutPrefix(e.key, "*."); ok {
-			wildcard = append(append(append(append(wildcard, '.'), suffix...), ' '), e.value...)
-			wildcard = append(wildcard, '\n')
-		} else {
-			exact = append(append(append(exact, e.key...), ' '), e.value...)
-			exact = append(exact, '\n')
-		}
-	}
-	cfg.Files[l.Exact] = File{Content: exact}
-	cfg.Files[l.Wildcard] = File{Content: wildcard}
-	cfg.Maps[l.Exact], cfg.Maps[l.Wildcard] = true, true
-}
-
 // mapLines are the entries of a map file in the order they were set; where a key is set again,
 // the later value stands.
 type mapLines []mapLine
@@ -505,14 +518,14 @@ func (m mapLines) final() mapLines {
 // The default certificate comes first with a filter no client sends, so it is never chosen.
 func addCertificates(cfg *Config, s Settings, certs []model.Certificate) []byte {
 	defaultPath := filepath.Join(s.Dir, "certs", "default.pem")
-	cfg.Files[defaultPath] = File{Content: s.DefaultCertificate, Secret: true}
+	cfg.Files[defaultPath] = File{data: s.DefaultCertificate, Secret: true}
 	cfg.Certs[defaultPath] = true
 	var list bytes.Buffer
 	fmt.Fprintf(&list, "%s %s\n", defaultPath, DefaultCertificateName)
 	for _, c := range certs {
 		path := filepath.Join(s.Dir, "certs", certFileName(c))
 		pem := joinPEM(c.CertPEM, c.KeyPEM)
-		cfg.Files[path] = File{Content: pem, Secret: true}
+		cfg.Files[path] = File{data: pem, Secret: true}
 		cfg.Certs[path] = true
 		fmt.Fprintf(&list, "%s", path)
 		if opts := crtListOptions(c.Options, s.Dir); opts != "" {

@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +20,7 @@ func writeFiles(cfgPath string, cfg *Config) error {
 func writeChanged(cfgPath string, on, cfg *Config) error {
 	for path, f := range cfg.Files {
 		if on != nil {
-			if old, ok := on.Files[path]; ok && old.Secret == f.Secret && bytes.Equal(old.Content, f.Content) {
+			if old, ok := on.Files[path]; ok && old.Secret == f.Secret && old.sameContent(f) {
 				continue
 			}
 		}
@@ -29,7 +28,7 @@ func writeChanged(cfgPath string, on, cfg *Config) error {
 		if f.Secret {
 			mode = 0o600
 		}
-		if err := writeAtomic(path, f.Content, mode); err != nil {
+		if err := writeAtomic(path, f.Content(), mode); err != nil {
 			return err
 		}
 	}

@@ -11,10 +11,14 @@ import (
 // memory; the files matter only when a process reads them: a reload, a master started again, a
 // controller process that starts beside a running HAProxy. So a runtime change hands its files
 // over (writeLater) and is done, and one goroutine writes them beside the next change, the newest
-// configuration only when several wait. Whatever makes HAProxy read the files first waits for that
-// (write, flush): a reload always reads the files of the configuration it is meant to load.
+// configuration only when several wait, and spaced like the saved state (fileWriteInterval,
+// fileWriteShare): with 10,000 routes they are megabytes, and of a stream of changes only the
+// last one matters. Whatever makes HAProxy read the files first writes what waits (write,
+// flush): a reload always reads the files of the configuration it is meant to load.
 type fileWriter struct {
 	cfgPath string
+	// interval is fileWriteInterval; tests change it.
+	interval time.Duration
 
 	mu   sync.Mutex
 	idle *sync.Cond
@@ -24,15 +28,18 @@ type fileWriter struct {
 	// strays are files a failed write may have left: those of the configuration on disk before it
 	// and of the one it wrote. The next write that succeeds removes those its configuration lacks.
 	strays map[string]bool
-	// busy is set while a write runs; lastWrite is when the last one ended.
+	// busy is set while a write runs; lastWrite is when the last one ended, cost how long it
+	// took. timer is set while a pending configuration waits for its turn.
 	busy      bool
 	lastWrite time.Time
+	cost      time.Duration
+	timer     *time.Timer
 	// err is the last write's error, nil when it succeeded.
 	err error
 }
 
 func newFileWriter(cfgPath string) *fileWriter {
-	w := &fileWriter{cfgPath: cfgPath}
+	w := &fileWriter{cfgPath: cfgPath, interval: fileWriteInterval}
 	w.idle = sync.NewCond(&w.mu)
 	return w
 }
@@ -45,28 +52,62 @@ func (w *fileWriter) known(cfg *Config) {
 	w.on, w.pending = cfg, nil
 }
 
+// The files are written at most once per fileWriteInterval, and the next write waits at least
+// fileWriteShare times as long as the last one took, so that writing takes at most about 5% of a
+// core however large the files.
+const (
+	fileWriteInterval = 250 * time.Millisecond
+	fileWriteShare    = 19
+)
+
 // writeLater hands over cfg, which must not change afterwards, to be written soon.
 func (w *fileWriter) writeLater(cfg *Config) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.pending = cfg
-	if !w.busy {
+	w.schedule()
+}
+
+// schedule starts a write of the pending configuration when its turn comes, with mu held: at
+// once when the last write is old enough, else by a timer. A write under way schedules the next
+// when it ends.
+func (w *fileWriter) schedule() {
+	if w.busy || w.timer != nil || w.pending == nil {
+		return
+	}
+	wait := time.Until(w.lastWrite.Add(max(w.interval, fileWriteShare*w.cost)))
+	if wait <= 0 {
 		w.busy = true
 		go w.writePending()
+		return
+	}
+	w.timer = time.AfterFunc(wait, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.timer = nil
+		w.schedule()
+	})
+}
+
+// stopTimer stops a write waiting for its turn, with mu held: the caller writes.
+func (w *fileWriter) stopTimer() {
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
 	}
 }
 
-// writePending writes the newest pending configuration until none is left, with busy set.
+// writePending writes the newest pending configuration, with busy set, and schedules the next.
 func (w *fileWriter) writePending() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for w.pending != nil {
-		cfg := w.pending
+	if cfg := w.pending; cfg != nil {
 		w.pending = nil
 		w.writeLocked(cfg)
 	}
 	w.busy = false
 	w.idle.Broadcast()
+	w.schedule()
 }
 
 // write writes cfg now, after a write under way; an older configuration still pending is
@@ -75,17 +116,15 @@ func (w *fileWriter) write(cfg *Config) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.pending = nil
+	w.stopTimer()
 	w.waitIdle()
 	w.busy = true
 	w.writeLocked(cfg)
 	err := w.err
-	if w.pending != nil {
-		// Handed over while this write ran: it is newer.
-		go w.writePending()
-	} else {
-		w.busy = false
-		w.idle.Broadcast()
-	}
+	w.busy = false
+	w.idle.Broadcast()
+	// One handed over while this write ran is newer.
+	w.schedule()
 	return err
 }
 
@@ -95,6 +134,7 @@ func (w *fileWriter) write(cfg *Config) error {
 func (w *fileWriter) writeLocked(cfg *Config) {
 	on, strays := w.on, w.strays
 	w.mu.Unlock()
+	start := time.Now()
 	err := writeChanged(w.cfgPath, on, cfg)
 	if err == nil {
 		removeStale(on, cfg)
@@ -106,6 +146,7 @@ func (w *fileWriter) writeLocked(cfg *Config) {
 	}
 	w.mu.Lock()
 	w.err, w.lastWrite = err, time.Now()
+	w.cost = w.lastWrite.Sub(start)
 	if err == nil {
 		w.on, w.strays = cfg, nil
 		return
@@ -123,14 +164,22 @@ func (w *fileWriter) writeLocked(cfg *Config) {
 	w.on = nil
 }
 
-// flush waits for the writes handed over so far. behind reports whether one was pending or under
-// way, or ended after since (a process that read the files since may have read older ones); err
-// is the last write's error.
+// flush writes what was handed over so far, without waiting for its turn. behind reports whether
+// a write was pending or under way, or ended after since (a process that read the files since may
+// have read older ones); err is the last write's error.
 func (w *fileWriter) flush(since time.Time) (behind bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	behind = w.busy || w.pending != nil || w.lastWrite.After(since)
 	w.waitIdle()
+	if cfg := w.pending; cfg != nil {
+		w.pending = nil
+		w.stopTimer()
+		w.busy = true
+		w.writeLocked(cfg)
+		w.busy = false
+		w.idle.Broadcast()
+	}
 	return behind, w.err
 }
 

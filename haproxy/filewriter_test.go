@@ -105,7 +105,7 @@ func TestFileWriterRemovesWhatAFailedWriteLeft(t *testing.T) {
 	config := func(names ...string) *Config {
 		c := &Config{Files: map[string]File{}, text: []byte("# " + strings.Join(names, " ") + "\n")}
 		for _, n := range names {
-			c.Files[path(n)] = File{Content: []byte(n), Secret: strings.HasSuffix(n, ".pem")}
+			c.Files[path(n)] = File{data: []byte(n), Secret: strings.HasSuffix(n, ".pem")}
 		}
 		return c
 	}
@@ -133,5 +133,58 @@ func TestFileWriterRemovesWhatAFailedWriteLeft(t *testing.T) {
 		if _, err := os.Stat(path(name)); (err == nil) != want {
 			t.Errorf("%s on disk: %t, want %t", name, err == nil, want)
 		}
+	}
+}
+
+// TestFileWriterSpacesWrites: the first configuration handed over is written at once; those that
+// follow within the interval wait for it, and only the newest is written; flush writes it at
+// once.
+func TestFileWriterSpacesWrites(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "haproxy.cfg")
+	config := func(name string) *Config {
+		return &Config{Files: map[string]File{filepath.Join(dir, name+".map"): {data: []byte(name)}}, text: []byte("# " + name + "\n")}
+	}
+	onDisk := func() string {
+		b, _ := os.ReadFile(cfgPath)
+		return string(b)
+	}
+	w := newFileWriter(cfgPath)
+	w.interval = time.Hour
+	w.writeLater(config("first"))
+	deadline := time.Now().Add(5 * time.Second)
+	for onDisk() != "# first\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first configuration was not written: haproxy.cfg is %q", onDisk())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.writeLater(config("second"))
+	w.writeLater(config("third"))
+	time.Sleep(50 * time.Millisecond)
+	if got := onDisk(); got != "# first\n" {
+		t.Fatalf("a configuration handed over within the interval was written at once: haproxy.cfg is %q", got)
+	}
+	if behind, err := w.flush(time.Now()); !behind || err != nil {
+		t.Fatalf("flush with a configuration waiting: behind %t, error %v", behind, err)
+	}
+	if got := onDisk(); got != "# third\n" {
+		t.Fatalf("after flush haproxy.cfg is %q, want the newest configuration's", got)
+	}
+	for name, want := range map[string]bool{"first.map": false, "second.map": false, "third.map": true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s on disk: %t, want %t", name, err == nil, want)
+		}
+	}
+
+	// Once the interval has passed, what waits is written without a flush.
+	w.interval = 20 * time.Millisecond
+	w.writeLater(config("fourth"))
+	deadline = time.Now().Add(5 * time.Second)
+	for onDisk() != "# fourth\n" {
+		if time.Now().After(deadline) {
+			t.Fatalf("a configuration handed over after the interval was not written: haproxy.cfg is %q", onDisk())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -26,7 +26,7 @@ func TestPrintingShowsNoKey(t *testing.T) {
 	op := Op{Kind: SetCert, Cert: "/etc/haproxy/certs/default_bar.pem", Payload: payload}
 	plan := Plan{Ops: []Op{op}}
 	cert := model.Certificate{Namespace: "default", Name: "bar", CertPEM: pair.CertPEM, KeyPEM: pair.KeyPEM}
-	cfg := Config{Files: map[string]File{op.Cert: {Content: payload, Secret: true}}}
+	cfg := Config{Files: map[string]File{op.Cert: {data: payload, Secret: true}}}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
 		for _, value := range []any{op, plan, Result{Plan: plan}, cert, model.DataPlane{Sockets: []model.Socket{{Certificates: []model.Certificate{cert}}}}, cfg} {
 			noKey(t, pair, fmt.Sprintf("%s of %T", format, value), fmt.Sprintf(format, value))

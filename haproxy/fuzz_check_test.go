@@ -60,7 +60,7 @@ func configSum(cfg *Config) [32]byte {
 	h := sha256.New()
 	h.Write(cfg.Text())
 	for _, path := range sortedKeys(cfg.Files) {
-		content := cfg.Files[path].Content
+		content := cfg.Files[path].Content()
 		fmt.Fprintf(h, "\x00%s\x00%d\x00", path, len(content))
 		h.Write(content)
 	}
@@ -96,7 +96,7 @@ var mapLinePattern = regexp.MustCompile(`^[!-~]+ [!-~]+$`)
 func checkMapLines(t *testing.T, cfg *Config) {
 	t.Helper()
 	for path := range cfg.Maps {
-		for _, line := range fileLines(cfg.Files[path].Content) {
+		for _, line := range fileLines(cfg.Files[path].Content()) {
 			if !mapLinePattern.MatchString(line) {
 				t.Errorf("map %s has the line %q, not two fields", filepath.Base(path), line)
 			}
@@ -111,7 +111,7 @@ var sniFilterPattern = regexp.MustCompile(`^[a-z0-9*][a-z0-9.*-]*$`)
 func checkCrtListLines(t *testing.T, cfg *Config) {
 	t.Helper()
 	for path := range cfg.CrtLists {
-		for _, line := range fileLines(cfg.Files[path].Content) {
+		for _, line := range fileLines(cfg.Files[path].Content()) {
 			fields := strings.Split(line, " ")
 			if !cfg.Certs[fields[0]] {
 				t.Errorf("crt-list %s names %q, which is not a certificate of the configuration", filepath.Base(path), fields[0])

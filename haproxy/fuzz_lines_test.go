@@ -28,7 +28,7 @@ func checkConfigLines(t *testing.T, dp model.DataPlane, cfg *Config, s Settings)
 			}
 		}
 		_, rulesMap := httpMapPaths(s.Dir, fileStem(sock))
-		if got := len(fileLines(cfg.Files[rulesMap].Content)); got != len(ids) {
+		if got := len(fileLines(cfg.Files[rulesMap].Content())); got != len(ids) {
 			t.Errorf("socket %s: the rules map has %d entries, want %d", socketID(sock), got, len(ids))
 		}
 	}

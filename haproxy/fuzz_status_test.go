@@ -78,7 +78,7 @@ func is(conditions []metav1.Condition, conditionType string, status metav1.Condi
 // mapEntry reports whether some map has an entry with this key whose value starts with prefix.
 func mapEntry(cfg *Config, key, prefix string) bool {
 	for path := range cfg.Maps {
-		for _, line := range fileLines(cfg.Files[path].Content) {
+		for _, line := range fileLines(cfg.Files[path].Content()) {
 			if k, v, _ := strings.Cut(line, " "); (key == "" || k == key) && strings.HasPrefix(v, prefix) {
 				return true
 			}
@@ -90,7 +90,7 @@ func mapEntry(cfg *Config, key, prefix string) bool {
 // mapValueLists reports whether some map entry's value is a list of rule IDs that holds id.
 func mapValueLists(cfg *Config, id string) bool {
 	for path := range cfg.Maps {
-		for _, line := range fileLines(cfg.Files[path].Content) {
+		for _, line := range fileLines(cfg.Files[path].Content()) {
 			if _, v, _ := strings.Cut(line, " "); slices.Contains(strings.Split(v, ","), id) {
 				return true
 			}
@@ -102,7 +102,7 @@ func mapValueLists(cfg *Config, id string) bool {
 // crtListLine reports whether some crt-list has this line.
 func crtListLine(cfg *Config, line string) bool {
 	for path := range cfg.CrtLists {
-		for _, l := range fileLines(cfg.Files[path].Content) {
+		for _, l := range fileLines(cfg.Files[path].Content()) {
 			if l == line {
 				return true
 			}

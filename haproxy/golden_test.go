@@ -126,21 +126,21 @@ func dump(cfg *Config) []byte {
 	for _, p := range paths {
 		f := cfg.Files[p]
 		if f.Secret {
-			fmt.Fprintf(&b, "### %s (secret, mode 0600, %d bytes)\n", p, len(f.Content))
+			fmt.Fprintf(&b, "### %s (secret, mode 0600, %d bytes)\n", p, len(f.Content()))
 			continue
 		}
 		if filepath.Base(p) == "router.lua" {
 			// The router's code is the same in every configuration (TestRouterLive runs it); the
 			// maps it opens are what a configuration decides.
 			fmt.Fprintf(&b, "### %s (the maps it opens)\n", p)
-			for _, line := range strings.SplitAfter(string(f.Content), "\n") {
+			for _, line := range strings.SplitAfter(string(f.Content()), "\n") {
 				if strings.Contains(line, "Map.new(") {
 					b.WriteString(line)
 				}
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "### %s\n%s", p, f.Content)
+		fmt.Fprintf(&b, "### %s\n%s", p, f.Content())
 	}
 	return b.Bytes()
 }

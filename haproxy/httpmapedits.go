@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,12 +18,13 @@ import (
 // TestPatchedHTTPMapsEqualRender checks both against a render from nothing and against comparing
 // the files.
 
-// httpSocketMaps are a socket's routes and rules map entries, sorted by key, with the virtual
-// hosts they were rendered from, how many of them list each rule, and how many path prefixes of
-// each depth they hold.
+// httpSocketMaps are a socket's host, routes and rules map entries, sorted by key, with the
+// listeners and virtual hosts they were rendered from, how many of the virtual hosts list each
+// rule, and how many path prefixes of each depth they hold.
 type httpSocketMaps struct {
-	from          []model.VirtualHost
-	routes, rules mapLines
+	listeners            []model.ListenerClaim
+	from                 []model.VirtualHost
+	hosts, routes, rules mapLines
 	// ruleUses and depths belong to the one configuration that patches these maps next: a patch
 	// takes them over (see patchHTTPMaps).
 	ruleUses map[string]int
@@ -33,23 +35,28 @@ type httpSocketMaps struct {
 // costs a map lookup per entry of each, building one per entry of all.
 const patchAbove = 256
 
-// httpSocketMapsFrom returns a socket's routes and rules map entries: patched from prev's when
-// prev rendered the socket with few other virtual hosts, else built.
-func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, routeEdits, ruleEdits []mapEdit, patched bool) {
+// httpMapEdits are the entries a patch changed in each of a socket's host, routes and rules maps.
+type httpMapEdits struct{ hosts, routes, rules []mapEdit }
+
+// httpSocketMapsFrom returns a socket's host, routes and rules map entries: patched from prev's
+// when prev rendered the socket with the same listeners and few other virtual hosts, else built
+// (then edits is nil).
+func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, edits *httpMapEdits) {
 	if prev != nil {
-		if before := prev.httpMaps[socketID(sock)]; before != nil && before.ruleUses != nil {
+		if before := prev.httpMaps[socketID(sock)]; before != nil && before.ruleUses != nil && slices.Equal(before.listeners, sock.Listeners) {
 			if changed, ok := changedVirtualHosts(before.from, sock.VirtualHosts); ok {
-				maps, routeEdits, ruleEdits = patchHTTPMaps(before, sock.VirtualHosts, changed)
-				return maps, routeEdits, ruleEdits, true
+				return patchHTTPMaps(before, sock, changed)
 			}
 		}
 	}
-	return httpMaps(sock), nil, nil, false
+	return httpMaps(sock), nil
 }
 
-// httpMaps are a socket's routes and rules map entries, built from its virtual hosts.
+// httpMaps are a socket's host, routes and rules map entries, built from its listeners and
+// virtual hosts.
 func httpMaps(sock model.Socket) *httpSocketMaps {
-	out := &httpSocketMaps{from: sock.VirtualHosts, ruleUses: map[string]int{}, depths: map[int]int{}}
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: hostClaims(sock).final(),
+		ruleUses: map[string]int{}, depths: map[int]int{}}
 	for _, vh := range sock.VirtualHosts {
 		routes, rules, depths := virtualHostEntries(vh)
 		out.routes = append(out.routes, routes...)
@@ -150,15 +157,22 @@ func sameVirtualHost(a, b model.VirtualHost) bool {
 		(len(a.Rules) == 0 || &a.Rules[0] == &b.Rules[0])
 }
 
-// patchHTTPMaps is httpMaps for a socket whose virtual hosts changed only where changed says:
-// each pair's entries before are taken out and those now put in, each key once, in key order.
-func patchHTTPMaps(before *httpSocketMaps, now []model.VirtualHost, changed [][2]*model.VirtualHost) (*httpSocketMaps, []mapEdit, []mapEdit) {
-	out := &httpSocketMaps{from: now, routes: before.routes, rules: before.rules, ruleUses: before.ruleUses, depths: before.depths}
+// patchHTTPMaps is httpMaps for a socket whose listeners are those before and whose virtual
+// hosts changed only where changed says: each pair's entries before are taken out and those now
+// put in, each key once, in key order.
+func patchHTTPMaps(before *httpSocketMaps, sock model.Socket, changed [][2]*model.VirtualHost) (*httpSocketMaps, *httpMapEdits) {
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: before.hosts, routes: before.routes, rules: before.rules,
+		ruleUses: before.ruleUses, depths: before.depths}
 	before.ruleUses, before.depths = nil, nil
+	edits := &httpMapEdits{hosts: []mapEdit{}, routes: []mapEdit{}, rules: []mapEdit{}}
 	if len(changed) == 0 {
-		return out, []mapEdit{}, []mapEdit{}
+		return out, edits
 	}
-	routes, rules := map[string]string{}, map[string]string{}
+	hosts, routes, rules := map[string]string{}, map[string]string{}, map[string]string{}
+	for _, pair := range changed {
+		hostname := cmp.Or(pair[0], pair[1]).Hostname
+		hosts[hostname] = hostClaim(sock.Listeners, pair[1], hostname)
+	}
 	for _, pair := range changed {
 		if x := pair[0]; x != nil {
 			r, ids, depths := virtualHostEntries(*x)
@@ -202,8 +216,24 @@ func patchHTTPMaps(before *httpSocketMaps, now []model.VirtualHost, changed [][2
 			delete(rules, id)
 		}
 	}
-	out.routes, out.rules = cloneLines(before.routes), cloneLines(before.rules)
-	return out, putAll(&out.routes, routes), putAll(&out.rules, rules)
+	out.hosts, out.routes, out.rules = cloneLines(before.hosts), cloneLines(before.routes), cloneLines(before.rules)
+	edits.hosts, edits.routes, edits.rules = putAll(&out.hosts, hosts), putAll(&out.routes, routes), putAll(&out.rules, rules)
+	return out, edits
+}
+
+// hostClaim is the host map value of hostname, as hostClaims gives it: its virtual host (nil for
+// none) or else the listener that names it, "" for neither.
+func hostClaim(listeners []model.ListenerClaim, vh *model.VirtualHost, hostname string) string {
+	if vh != nil {
+		return vh.Listener + "@" + vh.Hostname
+	}
+	// The last listener naming it, as the last value set stands.
+	for _, c := range slices.Backward(listeners) {
+		if c.Hostname == hostname {
+			return c.Listener + "@"
+		}
+	}
+	return ""
 }
 
 // cloneLines copies entries with room for the few a patch inserts.

@@ -13,10 +13,11 @@ import (
 
 // TestPatchedHTTPMapsEqualRender changes the virtual hosts of an HTTP socket at random (hosts
 // added, removed, given other routes, routes whose rules change in every host listing them,
-// rules of less precise routes in later tiers, prefixes of several depths, redirects) and renders
-// each step from the one before, keeping the hosts that did not change as the model keeps them:
-// the files must be those of a render from nothing, and the map ops taken from the render's
-// notes those found by comparing the files.
+// rules of less precise routes in later tiers, prefixes of several depths, redirects; a route's
+// backends there while a host lists it) and renders each step from the one before, keeping the
+// hosts that did not change as the model keeps them: the files (host, routes, rules and HTTP
+// backends maps among them) must be those of a render from nothing, and the map ops taken from
+// the render's notes those found by comparing the files.
 func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 	hostnames := []string{"*", "*.example.com", "a.example.com", "b.example.com", "c.example.com", "www.example.com", "x.test"}
 	routes := []string{"one", "two", "three", "four"}
@@ -85,12 +86,17 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 		}
 		dataPlane := func() model.DataPlane {
 			sock := model.Socket{Address: "10.0.0.1", Port: 80, Gateway: "default/gw", Protocol: model.SocketHTTP,
-				Listeners: []model.ListenerClaim{{Listener: "web", Hostname: "*", Mode: model.ListenerHTTP}}}
+				// A listener naming a hostname keeps its host map entry when the virtual host goes.
+				Listeners: []model.ListenerClaim{{Listener: "web", Hostname: "*", Mode: model.ListenerHTTP}, {Listener: "api", Hostname: "b.example.com", Mode: model.ListenerHTTP}}}
+			used := map[string]bool{}
 			for _, name := range slices.Sorted(maps.Keys(hosts)) {
 				sock.VirtualHosts = append(sock.VirtualHosts, hosts[name].vh)
+				for _, route := range hosts[name].routes {
+					used[route] = true
+				}
 			}
 			dp := model.DataPlane{Sockets: []model.Socket{sock}}
-			for _, route := range routes {
+			for _, route := range slices.Sorted(maps.Keys(used)) {
 				for rule := range 2 {
 					dp.Backends = append(dp.Backends, model.Backend{ID: model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: route, Rule: rule}, HTTP: true})
 				}
@@ -125,7 +131,7 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 				t.Fatal(err)
 			}
 			for path, f := range want.Files {
-				if diff := cmp.Diff(string(f.Content), string(got.Files[path].Content)); diff != "" {
+				if diff := cmp.Diff(string(f.Content()), string(got.Files[path].Content())); diff != "" {
 					t.Fatalf("seed %d step %d, %s (-render +patched):\n%s", seed, step, path, diff)
 				}
 			}

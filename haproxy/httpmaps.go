@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,7 +84,7 @@ func partKey(key string, part int) string {
 
 // httpBackendEntries are the HTTP backends map's entries: each HTTP route backend by its name.
 func httpBackendEntries(dp model.DataPlane) mapLines {
-	var out mapLines
+	out := mapLines{}
 	for _, b := range dp.Backends {
 		if b.HTTP {
 			name := backendName(b.ID)
@@ -93,18 +94,35 @@ func httpBackendEntries(dp model.DataPlane) mapLines {
 	return out.final()
 }
 
-// addMap writes a map file of entries (final: sorted, one per key).
-func addMap(cfg *Config, path string, entries mapLines) {
-	size := 0
-	for _, e := range entries {
-		size += len(e.key) + len(e.value) + 2
+// httpBackendsFrom returns the HTTP backends map's entries: patched from prev's at the route
+// backends a render did not reuse from it (rendered) and those of prev it no longer has (gone),
+// with the edits; built when there is no prev (then edits is nil).
+func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backendBlock) (entries mapLines, edits []mapEdit) {
+	if prev == nil || prev.httpBackends == nil {
+		return httpBackendEntries(dp), nil
 	}
-	content := make([]byte, 0, size)
-	for _, e := range entries {
-		content = append(append(append(append(content, e.key...), ' '), e.value...), '\n')
+	values := map[string]string{}
+	for _, b := range gone {
+		values[b.data.Name] = ""
 	}
-	cfg.Files[path] = File{Content: content}
-	cfg.Maps[path] = true
+	// A backend rendered again may have become an HTTP one or stopped being one.
+	for _, b := range rendered {
+		values[b.data.Name] = ""
+		if b.from.HTTP {
+			values[b.data.Name] = b.data.Name
+		}
+	}
+	if len(values) == 0 {
+		return prev.httpBackends, []mapEdit{}
+	}
+	entries = cloneLines(prev.httpBackends)
+	return entries, putAll(&entries, values)
+}
+
+// isHTTPBackend reports whether name is an HTTP route backend of the configuration.
+func (c *Config) isHTTPBackend(name string) bool {
+	_, found := slices.BinarySearchFunc(c.httpBackends, name, func(e mapLine, name string) int { return strings.Compare(e.key, name) })
+	return found
 }
 
 // The HTTP backends map's file name, and the end of every rules map's.

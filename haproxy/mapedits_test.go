@@ -82,7 +82,7 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 				t.Fatal(err)
 			}
 			for path, f := range want.Files {
-				if diff := cmp.Diff(string(f.Content), string(got.Files[path].Content)); diff != "" {
+				if diff := cmp.Diff(string(f.Content()), string(got.Files[path].Content())); diff != "" {
 					t.Fatalf("seed %d step %d, %s (-render +patched):\n%s", seed, step, path, diff)
 				}
 			}

@@ -159,7 +159,11 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 		t.Errorf("terminated foo.example.com answered %q with serial %v", a.Greeting, a.Serial)
 	}
 
-	// What the runtime API changed is on disk too: a reload keeps it.
+	// What the runtime API changed reaches the disk too, spaced from the last write (flush takes
+	// it at once): a reload keeps it.
+	if _, err := r.manager.files.flush(time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	before := r.workerPID()
 	if err := r.manager.Master().Reload(t.Context(), reloadTimeoutForTests); err != nil {
 		t.Fatal(err)

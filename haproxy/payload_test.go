@@ -176,7 +176,7 @@ func TestLargeMapReplacedThroughPayload(t *testing.T) {
 	}
 	var sni string
 	for path := range r.manager.live.Config.Maps {
-		if len(r.manager.live.Config.Files[path].Content) > showWholeMapBelow {
+		if r.manager.live.Config.Files[path].Size() > showWholeMapBelow {
 			sni = path
 		}
 	}

@@ -85,7 +85,10 @@ func PlanChange(live *Live, wanted *Config) Plan {
 	}
 	var changedFiles []string
 	for path, f := range wanted.Files {
-		if old, ok := running.Files[path]; (!ok || !bytes.Equal(old.Content, f.Content)) && !wanted.Maps[path] && !wanted.CrtLists[path] && !wanted.Certs[path] && wanted.CAFiles[path] == 0 {
+		if wanted.Maps[path] || wanted.CrtLists[path] || wanted.Certs[path] || wanted.CAFiles[path] > 0 {
+			continue // changed at runtime
+		}
+		if old, ok := running.Files[path]; !ok || !old.sameContent(f) {
 			changedFiles = append(changedFiles, filepath.Base(path))
 		}
 	}
@@ -136,7 +139,7 @@ func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string
 	var added [2][]string
 	for _, name := range fresh {
 		if _, ok := live.Spares[name]; !ok && !live.Sections[name] {
-			http := wanted.httpBackends[name]
+			http := wanted.isHTTPBackend(name)
 			added[b2i(http)] = append(added[b2i(http)], name)
 		}
 	}
@@ -196,16 +199,16 @@ func bySection(servers map[string][]ServerLine, spares map[string]string) map[st
 func certificateOps(running, wanted *Config) (in, out []Op, reload string) {
 	for _, path := range sortedKeys(wanted.Certs) {
 		old, loaded := running.Files[path]
-		content := wanted.Files[path].Content
+		content := wanted.Files[path].Content()
 		switch {
 		case !loaded:
 			in = append(in, Op{Kind: NewCert, Cert: path}, Op{Kind: SetCert, Cert: path, Payload: content}, Op{Kind: CommitCert, Cert: path})
-		case !bytes.Equal(old.Content, content):
+		case !bytes.Equal(old.Content(), content):
 			in = append(in, Op{Kind: SetCert, Cert: path, Payload: content}, Op{Kind: CommitCert, Cert: path})
 		}
 	}
 	for _, list := range sortedKeys(wanted.CrtLists) {
-		oldLines, newLines := lines(running.Files[list].Content), lines(wanted.Files[list].Content)
+		oldLines, newLines := lines(running.Files[list].Content()), lines(wanted.Files[list].Content())
 		var changed []string
 		for _, l := range newLines {
 			if !slices.Contains(oldLines, l) {
@@ -352,15 +355,15 @@ func mapOps(running, wanted *Config, runningSpares, wantedSpares map[string]stri
 			upserts[rank], dels[rank] = append(upserts[rank], up...), append(dels[rank], del...)
 			continue
 		}
-		if sameEntries(running.Files[path].Content, wanted.Files[path].Content, moved) {
+		if sameEntries(running.Files[path].Content(), wanted.Files[path].Content(), moved) {
 			continue
 		}
-		if up, del, ok := entryDiff(path, running.Files[path].Content, wanted.Files[path].Content, runningSpares, wantedSpares); ok && len(up)+len(del) < replaceMapAbove {
+		if up, del, ok := entryDiff(path, running.Files[path].Content(), wanted.Files[path].Content(), runningSpares, wantedSpares); ok && len(up)+len(del) < replaceMapAbove {
 			upserts[rank], dels[rank] = append(upserts[rank], up...), append(dels[rank], del...)
 			continue
 		}
-		old := mapEntries(running.Files[path].Content, runningSpares)
-		now := mapEntries(wanted.Files[path].Content, wantedSpares)
+		old := mapEntries(running.Files[path].Content(), runningSpares)
+		now := mapEntries(wanted.Files[path].Content(), wantedSpares)
 		if changes := countChanges(old, now); changes >= replaceMapAbove {
 			if rank == pointingMaps {
 				upserts[rank] = append(upserts[rank], Op{Kind: ReplaceMap, Map: path, Entries: now})

@@ -36,7 +36,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 	// whole, which also finds entries changed behind the controller's back.
 	for _, op := range entries {
 		// "get map" takes no empty key.
-		if len(wanted.Files[op.Map].Content) <= showWholeMapBelow || op.Key == "" {
+		if wanted.Files[op.Map].Size() <= showWholeMapBelow || op.Key == "" {
 			mapPaths[op.Map] = true
 		}
 	}
@@ -45,7 +45,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 		if err != nil {
 			return err
 		}
-		if want := mapEntries(wanted.Files[path].Content, spares); !maps.Equal(got, want) {
+		if want := mapEntries(wanted.Files[path].Content(), spares); !maps.Equal(got, want) {
 			return fmt.Errorf("map %s holds %d entries that differ from the %d wanted", path, countChanges(want, got), len(want))
 		}
 	}
@@ -93,7 +93,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 		if err != nil {
 			return err
 		}
-		if want := pemSerial(wanted.Files[path].Content); got != want {
+		if want := pemSerial(wanted.Files[path].Content()); got != want {
 			return fmt.Errorf("certificate %s has serial %s, want %s", path, got, want)
 		}
 	}

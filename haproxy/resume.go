@@ -111,7 +111,7 @@ func onDisk(cfgPath string, cfg *Config) (string, bool) {
 		return cfgPath, false
 	}
 	for _, path := range sortedKeys(cfg.Files) {
-		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, cfg.Files[path].Content) {
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, cfg.Files[path].Content()) {
 			return path, false
 		}
 	}

@@ -54,7 +54,7 @@ func clientCerts(b model.Backend, dir string) map[string]File {
 			out = map[string]File{}
 		}
 		c := srv.TLS.ClientCertificate
-		out[clientCertPath(dir, c)] = File{Content: joinPEM(c.CertPEM, c.KeyPEM), Secret: true}
+		out[clientCertPath(dir, c)] = File{data: joinPEM(c.CertPEM, c.KeyPEM), Secret: true}
 	}
 	return out
 }
