@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs its arguments inside a new private network namespace, so tests can bind pod addresses
-# (10.244.0.0/16) and Gateway addresses (10.250.0.0/16) without touching the host's network.
+# (10.244.0.0/16) and Gateway addresses (10.250.0.0/16, and 10.251.0.0/16 for Traefik in the
+# benchmark) without touching the host's network.
 # "local" routes make every address in those ranges deliverable on lo without adding each one.
 # Dual-stack pods (the loopback kubelet's PodCIDRv6) get fd00:10:244::/96 the same way; IPv6 does
 # not count a local route as an assigned address, so binding one needs ip_nonlocal_bind. Without
@@ -18,6 +19,9 @@ exec unshare -n -- bash -c '
   ip link set lo up
   ip route add local 10.244.0.0/16 dev lo
   ip route add local 10.250.0.0/16 dev lo
+  # The entry points of Traefik in the benchmark: it binds fixed addresses, it does not take them
+  # from a pool.
+  ip route add local 10.251.0.0/16 dev lo
   if [ -d /proc/sys/net/ipv6 ] && ip -6 route add local fd00:10:244::/96 dev lo 2>/dev/null; then
     echo 1 > /proc/sys/net/ipv6/ip_nonlocal_bind
   fi

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -74,37 +72,8 @@ func TestBenchmarks(t *testing.T) {
 	}
 	t.Logf("machine: %+v", res.Machine)
 
-	certs := newCertificates(t)
-	passthroughTLS, _ := certs.passthrough.TLSCertificate()
-	for _, b := range []struct {
-		addr string
-		tls  bool
-	}{{passthroughBackend + ":9443", true}, {plainBackend + ":9080", false}} {
-		cert := &passthroughTLS
-		if !b.tls {
-			cert = nil
-		}
-		s, err := ListenBackend(b.addr, cert)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-	}
-	httpServer, err := ListenHTTPBackend(httpBackend + ":8080")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(httpServer.Close)
-	r.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, gatewayClass(), gateway(),
-		tlsSecret("ecdsa-certificate", certs.ecdsa.CertPEM, certs.ecdsa.KeyPEM),
-		tlsSecret("rsa-certificate", certs.rsa.CertPEM, certs.rsa.KeyPEM),
-		service("passthrough", "tls", 9443), service("plain", "tcp", 9080), service("endpoints", "tls", 9443),
-		service("http", "http", 8080),
-		endpointSlice("passthrough", "tls", 9443, passthroughBackend),
-		endpointSlice("http", "http", 8080, httpBackend),
-		endpointSlice("plain", "tcp", 9080, plainBackend),
-		endpointSlice("endpoints", "tls", 9443, passthroughBackend),
-	)
+	certs := r.setUpBackends()
+	r.create(gatewayClass(), gateway())
 
 	// Routes by tier, so each phase deletes down to its size in one call per tier.
 	var baseline []client.Object

@@ -54,7 +54,10 @@ func (r *rig) watchRoutesAccepted(ctx context.Context, list client.ObjectList, w
 
 // routeAccepted reports whether a TLSRoute or HTTPRoute has our parent entry Accepted and
 // ResolvedRefs for its current generation.
-func routeAccepted(route client.Object) bool {
+func routeAccepted(route client.Object) bool { return routeAcceptedBy(route, controllerID) }
+
+// routeAcceptedBy is routeAccepted for the parent entry of the controller named controller.
+func routeAcceptedBy(route client.Object, controller gatewayv1.GatewayController) bool {
 	var parents []gatewayv1.RouteParentStatus
 	switch o := route.(type) {
 	case *gatewayv1.TLSRoute:
@@ -63,7 +66,7 @@ func routeAccepted(route client.Object) bool {
 		parents = o.Status.Parents
 	}
 	for _, p := range parents {
-		if p.ControllerName != controllerID {
+		if p.ControllerName != controller {
 			continue
 		}
 		for _, ct := range []string{"Accepted", "ResolvedRefs"} {

@@ -35,20 +35,26 @@ func objectMeta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Namespace: namespace, Name: name}
 }
 
-func gatewayClass() *gatewayv1.GatewayClass {
+func gatewayClass() *gatewayv1.GatewayClass { return gatewayClassOf(className, controllerID) }
+
+// gatewayClassOf is GatewayClass name, served by the controller named controller.
+func gatewayClassOf(name string, controller gatewayv1.GatewayController) *gatewayv1.GatewayClass {
 	return &gatewayv1.GatewayClass{
-		ObjectMeta: metav1.ObjectMeta{Name: className},
-		Spec:       gatewayv1.GatewayClassSpec{ControllerName: controllerID},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       gatewayv1.GatewayClassSpec{ControllerName: controller},
 	}
 }
 
 // smallGateway has only the Passthrough and the HTTP listener.
 func smallGateway() *gatewayv1.Gateway {
+	return gatewayOf(smallGatewayName, className, "passthrough", httpListener)
+}
+
+// gatewayOf is gateway() named name, of GatewayClass class, with only the listeners named.
+func gatewayOf(name string, class gatewayv1.ObjectName, listeners ...gatewayv1.SectionName) *gatewayv1.Gateway {
 	g := gateway()
-	g.Name = smallGatewayName
-	g.Spec.Listeners = slices.DeleteFunc(g.Spec.Listeners, func(l gatewayv1.Listener) bool {
-		return l.Name != "passthrough" && l.Name != httpListener
-	})
+	g.Name, g.Spec.GatewayClassName = name, class
+	g.Spec.Listeners = slices.DeleteFunc(g.Spec.Listeners, func(l gatewayv1.Listener) bool { return !slices.Contains(listeners, l.Name) })
 	return g
 }
 

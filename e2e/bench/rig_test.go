@@ -41,6 +41,8 @@ type rig struct {
 	// the current phase's measurements began.
 	phaseProcs   Processes
 	phaseMetrics map[string]float64
+	// traefik is what Traefik's processes share, once the first one is started.
+	traefik *traefikFiles
 }
 
 func newRig(t *testing.T) *rig {
