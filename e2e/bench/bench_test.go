@@ -178,6 +178,9 @@ func TestBenchmarks(t *testing.T) {
 	// The scale point's Gateway counts its own routes alone.
 	r.deleteTiers("new")
 
+	// Our controller and Traefik at once, on the same API server.
+	res.SideBySide = r.sideBySide(certs)
+
 	if largest == fullRoutes {
 		res.Scale = r.scalePoint(scaleRoutes)
 	}

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -47,9 +49,44 @@ func Reach(addr, sni string, timeout time.Duration) error {
 // WaitRoutable tries sni on addr every `every` until a connection reaches a backend, and returns
 // how long after start that was. It gives up at bound.
 func WaitRoutable(start time.Time, addr, sni string, every, bound time.Duration) (time.Duration, error) {
+	return waitReached(start, sni, every, bound, func() error { return Reach(addr, sni, time.Second) })
+}
+
+// WaitBackend is WaitRoutable through a Passthrough listener whose backend presents certPEM: a
+// handshake with any other certificate fails at once. A proxy that answers a name it has no route
+// for with a certificate of its own and then waits for a request (Traefik does) is neither taken
+// for the backend nor waited for until the timeout.
+func WaitBackend(start time.Time, addr, sni string, certPEM []byte, every, bound time.Duration) (time.Duration, error) {
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return 0, errors.New("the backend's certificate is not PEM")
+	}
+	config := &tls.Config{ServerName: sni, InsecureSkipVerify: true, VerifyConnection: func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, block.Bytes) {
+			return errors.New("not the backend's certificate")
+		}
+		return nil
+	}}
+	return waitReached(start, sni, every, bound, func() error {
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, config)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(time.Second))
+		if line, err := bufio.NewReader(conn).ReadString('\n'); err != nil || line != "ok\n" {
+			return fmt.Errorf("backend greeting %q: %v", line, err)
+		}
+		return nil
+	})
+}
+
+// waitReached runs reach every `every` until it succeeds and returns how long after start that
+// was; it gives up at bound.
+func waitReached(start time.Time, sni string, every, bound time.Duration, reach func() error) (time.Duration, error) {
 	var last error
 	for time.Since(start) < bound {
-		if last = Reach(addr, sni, time.Second); last == nil {
+		if last = reach(); last == nil {
 			return time.Since(start), nil
 		}
 		time.Sleep(every)

@@ -68,6 +68,10 @@ func Render(w io.Writer, res *Results) error {
 	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
 	p("  figure, then its heap in use after a garbage collection. Raw results, profiles and the")
 	p("  controller's logs are in `bin/bench/` after a run.")
+	if s := res.SideBySide; s != nil {
+		p("- After the phase without routes, our controller and %s run at once against the same API server,", s.Peer)
+		p("  each with its own Gateway, for the figures of both side by side (section 11).")
+	}
 	p("- The test network namespace reuses TIME_WAIT ports for new connections and uses the whole")
 	p("  ephemeral port range, so tens of thousands of short connections to one backend do not run out")
 	p("  of source ports.")
@@ -228,6 +232,9 @@ func Render(w io.Writer, res *Results) error {
 	}
 	if len(res.HTTPConvergence) > 0 || len(res.Requests) > 0 {
 		renderHTTP(p, res)
+	}
+	if res.SideBySide != nil {
+		renderSideBySide(p, res)
 	}
 
 	if len(unmet) > 0 {

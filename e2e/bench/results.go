@@ -34,6 +34,9 @@ type Results struct {
 	// Requests is HTTP request latency through two Gateways' HTTP listeners.
 	HTTPConvergence []HTTPConvergence
 	Requests        []RequestLatency
+
+	// SideBySide is each figure for this project and a peer in the same run; nil when not run.
+	SideBySide *SideBySide
 }
 
 // HTTPConvergence is route convergence with Existing HTTPRoutes (and as many TLSRoutes) already
@@ -189,4 +192,36 @@ type Profile struct {
 	Title, Command, Top string
 	// Stages are the pipeline's shares of the profile.
 	Stages []Stage
+}
+
+// SideBySide is the same work measured on this project and on a peer Gateway API implementation
+// running against the same API server at the same time, each with a Gateway of its own of the
+// same shape, the same routes and the same backends, alternating so both see the same load.
+type SideBySide struct {
+	// Peer names the peer and its version; PeerCommand is how it was started, its settings.
+	Peer, PeerCommand string
+	Figures           []PairedFigure
+}
+
+// PairedFigure is one figure for both products.
+type PairedFigure struct {
+	Figure, Unit string
+	Ours, Peer   float64
+	// LowerIsBetter says which way is ahead: latencies and memory are better lower, rates higher.
+	LowerIsBetter bool
+	// AheadBy is the target: how many times better ours must be (1: not behind).
+	AheadBy float64
+	// Detail is what the figure is made of for both (samples, failures).
+	Detail string
+}
+
+// Advantage is how many times better ours is than the peer's: above 1 ahead, below 1 behind.
+func (f PairedFigure) Advantage() float64 {
+	if f.Ours <= 0 || f.Peer <= 0 {
+		return 0
+	}
+	if f.LowerIsBetter {
+		return f.Peer / f.Ours
+	}
+	return f.Ours / f.Peer
 }

@@ -119,7 +119,41 @@ func Targets(res *Results) []Target {
 		Measured: fmt.Sprintf("%d reloads, all routable %s and Accepted %s after it", burstReloads, secs(b.Routable), secs(b.Accepted)),
 		Met:      b.Routes > 0 && burstReloads <= 1 && b.Routable <= 5*time.Second,
 	})
-	return append(out, httpTargets(res)...)
+	out = append(out, httpTargets(res)...)
+	return append(out, sideBySideTargets(res.SideBySide)...)
+}
+
+// sideBySideTargets are the side-by-side figures, each against how far ahead of the peer it must
+// be; none when the peer did not run.
+func sideBySideTargets(s *SideBySide) []Target {
+	if s == nil {
+		return nil
+	}
+	var out []Target
+	for _, f := range s.Figures {
+		goal := "not behind"
+		if f.AheadBy > 1 {
+			goal = fmt.Sprintf("ahead by >= %gx", f.AheadBy)
+		}
+		out = append(out, Target{
+			Figure:   fmt.Sprintf("11. %s, vs %s", f.Figure, s.Peer),
+			Goal:     goal,
+			Measured: fmt.Sprintf("%s vs %s: %.2fx", pairValue(f.Ours, f.Unit), pairValue(f.Peer, f.Unit), f.Advantage()),
+			Met:      f.Advantage() >= f.AheadBy,
+		})
+	}
+	return out
+}
+
+// pairValue writes a side-by-side figure in its unit.
+func pairValue(v float64, unit string) string {
+	switch unit {
+	case "ms":
+		return ms(time.Duration(v * float64(time.Millisecond)))
+	case "MiB":
+		return fmt.Sprintf("%.0f MiB", v)
+	}
+	return fmt.Sprintf("%.0f %s", v, unit)
 }
 
 // ms keeps two decimals below 10 ms, where connection set-up latencies are.
