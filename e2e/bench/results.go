@@ -211,12 +211,18 @@ type PairedFigure struct {
 	LowerIsBetter bool
 	// AheadBy is the target: how many times better ours must be (1: not behind).
 	AheadBy float64
+	// Count marks a count of events, such as failures, where none is best: the advantage compares
+	// one more than each.
+	Count bool
 	// Detail is what the figure is made of for both (samples, failures).
 	Detail string
 }
 
 // Advantage is how many times better ours is than the peer's: above 1 ahead, below 1 behind.
 func (f PairedFigure) Advantage() float64 {
+	if f.Count {
+		return (f.Peer + 1) / (f.Ours + 1)
+	}
 	if f.Ours <= 0 || f.Peer <= 0 {
 		return 0
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -30,6 +29,7 @@ const (
 // carries the traffic.
 type product struct {
 	name, gateway, address string
+	controller             gatewayv1.GatewayController
 	processes              func() map[string]int
 	proxy                  func() int
 }
@@ -47,13 +47,13 @@ func (r *rig) sideBySide(certs certificates) *SideBySide {
 	defer peerProcess.stop()
 	peerAddress := r.waitTraefik(peerProcess, 2*time.Minute)
 	products := []product{
-		{name: "haproxy-gateway", gateway: gatewayName, address: ourAddress,
+		{name: "haproxy-gateway", gateway: gatewayName, address: ourAddress, controller: controllerID,
 			processes: func() map[string]int {
 				procs := r.showProc(ours)
 				return map[string]int{"controller": ours.Cmd.Process.Pid, "HAProxy master": procs.Master, "HAProxy worker": procs.Worker}
 			},
 			proxy: func() int { return r.showProc(ours).Worker }},
-		{name: "Traefik", gateway: traefikGatewayName, address: peerAddress,
+		{name: "Traefik", gateway: traefikGatewayName, address: peerAddress, controller: traefikControllerID,
 			processes: func() map[string]int { return map[string]int{"Traefik": peerProcess.Cmd.Process.Pid} },
 			proxy:     func() int { return peerProcess.Cmd.Process.Pid }},
 	}
@@ -79,35 +79,47 @@ func (r *rig) sideBySide(certs certificates) *SideBySide {
 		})
 	}
 
+	otherCert := r.sideEndpointsSetUp(products)
+	for _, p := range products {
+		if _, err := WaitBackend(time.Now(), p.address+":443", sideEndpointsHostname, certs.passthrough.CertPEM, 10*time.Millisecond, 2*time.Minute); err != nil {
+			r.t.Fatalf("%s: %v", p.name, err)
+		}
+	}
+
 	s.Figures = append(s.Figures, r.pairedConvergence(products, 0, certs.passthrough.CertPEM)...)
+	s.Figures = append(s.Figures, r.pairedEndpoints(products, [2][]byte{certs.passthrough.CertPEM, otherCert}))
 	s.Figures = append(s.Figures, r.pairedHandshakes(products)...)
 	s.Figures = append(s.Figures, r.pairedThroughput(products, bulkHostname))
 
 	var names []string
-	var routes []client.Object
+	routes := make([][]*gatewayv1.TLSRoute, len(products))
 	for i := range sideBySideRoutes {
-		for _, p := range products {
-			route := tlsRouteOn(p.gateway, fmt.Sprintf("%s-%05d", p.gateway, i), sideBySideTier, "passthrough", "", "passthrough", 9443)
-			route.Spec.Hostnames = []gatewayv1.Hostname{gatewayv1.Hostname(fmt.Sprintf("side-%05d.bench.test", i))}
-			routes = append(routes, route)
+		name := fmt.Sprintf("side-%05d.bench.test", i)
+		for j, p := range products {
+			route := tlsRouteOn(p.gateway, fmt.Sprintf("%s-%05d", p.gateway, i), sideBySideTier, "passthrough", name, "passthrough", 9443)
+			routes[j] = append(routes[j], route)
 		}
-		names = append(names, fmt.Sprintf("side-%05d.bench.test", i))
+		names = append(names, name)
 	}
-	r.createConcurrently(routes, 32)
-	for _, p := range products {
-		r.eventually(fmt.Sprintf("%s serves %s routes", p.name, count(sideBySideRoutes)), 5*time.Minute, func() error {
-			for i := 0; i < len(names); i += len(names) / 20 {
-				if err := Reach(p.address+":443", names[i], time.Second); err != nil {
-					return err
-				}
-			}
-			return Reach(p.address+":443", names[len(names)-1], time.Second)
-		})
-	}
+	s.Figures = append(s.Figures, r.pairedBurst(products, routes, certs.passthrough.CertPEM)...)
 	s.Figures = append(s.Figures, r.pairedMemory(products))
 	s.Figures = append(s.Figures, r.pairedSetup(products, names))
-	s.Figures = append(s.Figures, r.pairedConvergence(products, sideBySideRoutes, certs.passthrough.CertPEM)...)
-	r.deleteTiers(sideBySideTier, "new")
+	reloadsBefore := r.showProc(ours).Reloads
+	var converged []PairedFigure
+	failed := underLoad(products, names[0], func() {
+		converged = r.pairedConvergence(products, sideBySideRoutes, certs.passthrough.CertPEM)
+	})
+	s.Figures = append(s.Figures, converged...)
+	s.Figures = append(s.Figures, PairedFigure{Figure: fmt.Sprintf("Failed connections to a route while %d routes were added", sideBySideSamples),
+		Unit: "failed", Ours: float64(failed[0]), Peer: float64(failed[1]), LowerIsBetter: true, Count: true, AheadBy: 1,
+		Detail: fmt.Sprintf("one client each, new connections one after the other; HAProxy reloads meanwhile: %d; Traefik's process ran throughout", r.showProc(ours).Reloads-reloadsBefore)})
+	r.deleteTiers(sideBySideTier)
+	if err := r.client.Delete(context.Background(), endpointSlice(sideEndpointsService, "tls", 9443)); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.client.Delete(context.Background(), service(sideEndpointsService, "tls", 9443)); err != nil {
+		r.t.Fatal(err)
+	}
 	if err := r.client.Delete(context.Background(), traefikGateway()); err != nil {
 		r.t.Fatal(err)
 	}
@@ -126,7 +138,7 @@ func (r *rig) pairedConvergence(products []product, existing int, backendCert []
 			j := (i + k) % len(products)
 			p := products[j]
 			hostname := fmt.Sprintf("new-%d-%03d.bench.test", existing, i)
-			route := tlsRouteOn(p.gateway, fmt.Sprintf("%s-new-%d-%03d", p.gateway, existing, i), "new", "passthrough", hostname, "passthrough", 9443)
+			route := tlsRouteOn(p.gateway, fmt.Sprintf("%s-new-%d-%03d", p.gateway, existing, i), sideBySideTier, "passthrough", hostname, "passthrough", 9443)
 			start := time.Now()
 			r.create(route)
 			if d, err := WaitBackend(start, p.address+":443", hostname, backendCert, time.Millisecond, 30*time.Second); err != nil {
