@@ -144,8 +144,9 @@ func TestBenchmarks(t *testing.T) {
 
 	// The same TLSRoutes with as many HTTPRoutes beside them: HTTP request latency against the
 	// small Gateway, HTTPRoute convergence.
-	httpConv, requests, httpNames := r.httpLargest(largest, passthroughNames[0])
+	httpConv, requests, httpProfile, httpNames := r.httpLargest(largest, passthroughNames[0])
 	res.HTTPConvergence, res.Requests = append(res.HTTPConvergence, httpConv), requests
+	res.Profiles = append(res.Profiles, httpProfile)
 	r.deleteTiers("new", "full", "small")
 	if err := r.client.Delete(context.Background(), smallGateway()); err != nil {
 		t.Fatal(err)

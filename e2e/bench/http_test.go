@@ -41,10 +41,11 @@ func httpBaseline(routes int) (objects []client.Object, names, smallNames []stri
 
 // httpLargest creates routes HTTPRoutes beside as many TLSRoutes (and fewSetupRoutes on the small
 // Gateway) while no controller runs, starts one on them, and once every HTTPRoute is Accepted
-// measures request latency against the small Gateway and HTTPRoute convergence. The statuses are
-// waited for because writing them competes with a change's pass, which is the cold start's figure,
-// not this one. names are the large Gateway's HTTP hostnames.
-func (r *rig) httpLargest(routes int, tlsName string) (c HTTPConvergence, requests []RequestLatency, names []string) {
+// measures request latency against the small Gateway and HTTPRoute convergence, then profiles the
+// controller while more HTTPRoutes are added. The statuses are waited for because writing them
+// competes with a change's pass, which is the cold start's figure, not this one. names are the
+// large Gateway's HTTP hostnames.
+func (r *rig) httpLargest(routes int, tlsName string) (c HTTPConvergence, requests []RequestLatency, profile Profile, names []string) {
 	r.t.Helper()
 	objects, names, smallNames := httpBaseline(routes)
 	start := time.Now()
@@ -71,8 +72,9 @@ func (r *rig) httpLargest(routes int, tlsName string) (c HTTPConvergence, reques
 	requests = r.requestLatency(address, names, routes, smallAddress, smallNames, fewSetupRoutes)
 	c = r.httpConvergence(address, routes)
 	c.Reloads = r.reloads(p, phase+": HTTP request latency, HTTPRoute convergence")
+	profile = r.profileHTTPConvergence(p, address, routes)
 	p.stop()
-	return c, requests, names
+	return c, requests, profile, names
 }
 
 // httpPhaseConvergence is HTTPRoute convergence with existing HTTPRoutes, and the reloads from

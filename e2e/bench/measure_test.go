@@ -153,20 +153,48 @@ func (r *rig) timeNewRoutes(list client.ObjectList, done <-chan struct{}, next f
 	return Summarize(samples, failed), Summarize(events, unseen)
 }
 
-// profileConvergence takes a CPU profile of the controller while it adds routes one at a time
+// profileConvergence takes a CPU profile of the controller while it adds TLSRoutes one at a time
 // as in convergence, and keeps the top of it.
 func (r *rig) profileConvergence(p *controllerProcess, address string, existing int) Profile {
 	r.t.Helper()
-	path := filepath.Join(r.outDir, fmt.Sprintf("controller-cpu-%d.pprof", existing))
+	return r.profileNewRoutes(p, fmt.Sprintf("controller-cpu-%d.pprof", existing), fmt.Sprintf("routes were added one at a time to %s", count(existing)),
+		func(i int) (client.Object, func(time.Time) error) {
+			route := passthroughRoute(fmt.Sprintf("profiled-%d", existing), i, "new")
+			return route, func(start time.Time) error {
+				_, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second)
+				return err
+			}
+		})
+}
+
+// profileHTTPConvergence is profileConvergence for HTTPRoutes, with existing HTTPRoutes (and as
+// many TLSRoutes) present.
+func (r *rig) profileHTTPConvergence(p *controllerProcess, address string, existing int) Profile {
+	r.t.Helper()
+	return r.profileNewRoutes(p, fmt.Sprintf("controller-cpu-http-%d.pprof", existing), fmt.Sprintf("HTTPRoutes were added one at a time to %s", count(existing)),
+		func(i int) (client.Object, func(time.Time) error) {
+			route := httpRoute(fmt.Sprintf("http-profiled-%d", existing), i, "new")
+			return route, func(start time.Time) error {
+				_, err := WaitHTTPRoutable(start, address+":80", httpHostnameOf(route.Name), requestPath, time.Millisecond, 10*time.Second)
+				return err
+			}
+		})
+}
+
+// profileNewRoutes takes a CPU profile of the controller into file while it adds routes one at a
+// time (at most 100), each waited for, and keeps the top of it; what says what was added.
+func (r *rig) profileNewRoutes(p *controllerProcess, file, what string, next func(i int) (client.Object, func(time.Time) error)) Profile {
+	r.t.Helper()
+	path := filepath.Join(r.outDir, file)
 	profiled := make(chan error, 1)
 	go func() { profiled <- p.CPUProfile(profileSeconds, path) }()
 	end := time.Now().Add(profileSeconds * time.Second)
 	added := 0
 	for i := 0; i < 100 && time.Now().Before(end); i++ {
-		route := passthroughRoute(fmt.Sprintf("profiled-%d", existing), i, "new")
+		route, wait := next(i)
 		start := time.Now()
 		r.create(route)
-		if _, err := WaitRoutable(start, address+":443", hostnameOf(route.Name), time.Millisecond, 10*time.Second); err != nil {
+		if err := wait(start); err != nil {
 			r.t.Logf("profiled convergence: %v", err)
 		}
 		added++
@@ -177,7 +205,7 @@ func (r *rig) profileConvergence(p *controllerProcess, address string, existing 
 	}
 	top, command := r.profileTop(filepath.Join(r.root, "bin", "haproxy-gateway"), path)
 	return Profile{
-		Title:   fmt.Sprintf("Controller CPU, %d s while %d routes were added one at a time to %s", profileSeconds, added, count(existing)),
+		Title:   fmt.Sprintf("Controller CPU, %d s while %d %s", profileSeconds, added, what),
 		Command: command,
 		Top:     top,
 		Stages:  StageShares(top),

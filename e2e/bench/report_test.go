@@ -66,7 +66,7 @@ func Render(w io.Writer, res *Results) error {
 	p("  second) is served by the same HAProxy, for connection set-up and request latency.")
 	p("- Profiles: kube-apiserver's CPU over the first %d s of the cold start, and the controller's", coldStartProfileSeconds)
 	p("  (`-pprof-address`) over %d s while routes are added at the largest size after the convergence", profileSeconds)
-	p("  figure, then its heap in use after a garbage collection. Raw results, profiles and the")
+	p("  figure (TLSRoutes, then HTTPRoutes in their phase), then its heap in use after a garbage collection. Raw results, profiles and the")
 	p("  controller's logs are in `bin/bench/` after a run.")
 	if s := res.SideBySide; s != nil {
 		p("- After the phase without routes, our controller and %s run at once against the same API server,", s.Peer)
