@@ -354,7 +354,7 @@ func renderHTTP(p func(string, ...any), res *Results) {
 	p("`GET %s` requests one at a time, each Gateway's over one keep-alive connection, so that", requestPath)
 	p("what is timed is routing the request and the backend's answer, not connection set-up: from writing the request")
 	p("to the last byte of the response. %d requests to each of two Gateways served by the same HAProxy at", requestSamples)
-	p("the same time, alternating in %d batches. Each Gateway's requests cycle through %d hostnames: the", requestBatches, fewSetupRoutes-1)
+	p("the same time, in %d batches each, alternating (which goes first changes every batch). Each Gateway's requests cycle through %d hostnames: the", requestBatches, fewSetupRoutes-1)
 	p("small Gateway's routes but the deep one, and as many of the large one's spread over all of them, so")
 	p("that HAProxy reuses its idle connections to as many backends on both; a first round, not timed,")
 	p("opens them.")

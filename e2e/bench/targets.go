@@ -149,7 +149,11 @@ func sideBySideTargets(s *SideBySide) []Target {
 func pairValue(v float64, unit string) string {
 	switch unit {
 	case "ms":
-		return ms(time.Duration(v * float64(time.Millisecond)))
+		d := time.Duration(v * float64(time.Millisecond))
+		if d >= time.Second {
+			return secs(d)
+		}
+		return ms(d)
 	case "MiB":
 		return fmt.Sprintf("%.0f MiB", v)
 	}
