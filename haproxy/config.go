@@ -413,6 +413,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	cfg.backends = make([]*backendBlock, 0, len(dp.Backends))
 	cfg.inOrder = true
 	var rendered []*backendBlock
+	reusedLast := false
 	for i, b := range dp.Backends {
 		block, ok := reuse.find(b)
 		if !ok {
@@ -427,7 +428,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Files[path], cfg.Certs[path] = f, true
 		}
 		cfg.backends = append(cfg.backends, block)
-		cfg.inOrder = cfg.inOrder && (i == 0 || model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0)
+		// Two blocks reused one after the other from a configuration in order are in order: the
+		// walk finds them at increasing places. Only the others are compared.
+		if i > 0 && !(ok && reusedLast && reuse.inOrder) {
+			cfg.inOrder = cfg.inOrder && model.CompareBackendIDs(dp.Backends[i-1].ID, b.ID) < 0
+		}
+		reusedLast = ok
 	}
 	gone := reuse.unmatched()
 	var httpBackendEdits []mapEdit

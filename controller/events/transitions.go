@@ -58,6 +58,11 @@ func (t *Transitions) Observe(m *model.Model) []Event {
 		if !ok {
 			return
 		}
+		if c.Status != bad && len(t.failing) == 0 {
+			// Nothing failed before: a condition that does not fail is no news. With thousands of
+			// healthy routes this is every condition, and no key is looked up.
+			return
+		}
 		key.condition = c.Type
 		before, wasFailing := t.failing[key]
 		if c.Status != bad {
