@@ -417,6 +417,10 @@ func TestRenderFromResults(t *testing.T) {
 	if path == "" {
 		t.Skip("renders BENCHMARKS.md from HAPROXY_GATEWAY_BENCH_RENDER=<results.json>")
 	}
+	// go test runs in the package's folder; the README names the file from the repository's.
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(repoRoot(t), path)
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
