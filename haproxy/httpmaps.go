@@ -40,10 +40,19 @@ func routeKey(claim string, tier int, r model.HTTPRule) string {
 		base += strconv.Itoa(tier)
 	}
 	if r.PathType == model.PathExact {
-		return base + "E" + r.Path
+		return base + "E" + keyPath(r.Path)
 	}
-	return base + "P" + r.Path
+	return base + "P" + keyPath(r.Path)
 }
+
+// keyPathEscapes write "%", ";" and "'" of a path as %25, %3B and %27 in a routes map key: the
+// runtime API takes no ";" or "'" in an argument, and the spec allows both in a path. "%" is
+// written too, so that no two paths give one key. The router writes a request's path the same way
+// before it looks it up (templates/router.lua.tmpl).
+var keyPathEscapes = strings.NewReplacer("%", "%25", ";", "%3B", "'", "%27")
+
+// keyPath is path as a routes map key holds it.
+func keyPath(path string) string { return keyPathEscapes.Replace(path) }
 
 // maxRuleList is how long one routes map value may be: a map line and a runtime API command are
 // read into buffers of tune.bufsize (16 KiB), with the key and the command's words beside it.

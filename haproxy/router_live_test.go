@@ -140,6 +140,9 @@ func TestRouterLive(t *testing.T) {
 	for k, v := range routes {
 		routeMap[routerClaim+k] = v
 	}
+	// Paths with the characters a routes map key writes as escapes (keyPath).
+	routeMap[routerClaim+"E"+keyPath("/x;y='z'")] = "e-foo"
+	routeMap[routerClaim+"P"+keyPath("/pct%20a;b")] = "p-foo"
 	// Host b.example.com: one PathPrefix "/" rule.
 	routeMap["l@b.example.com|P/"] = "rw-top"
 	ruleMap := map[string]string{}
@@ -254,6 +257,9 @@ func TestRouterLive(t *testing.T) {
 		{name: "unknown host", host: "c.example.com", target: "/foo", want: want{status: 404}},
 		{name: "a prefix as deep as the map says", target: "/d1/d2/d3/d4/d5", want: want{backend: "c"}},
 		{name: "not deeper", target: "/d1/d2", want: want{status: 404}},
+		{name: "an exact path with ; and '", target: "/x;y='z'", want: want{backend: "a"}},
+		{name: "the same path with ; escaped is another path", target: "/x%3By='z'", want: want{status: 404}},
+		{name: "a prefix with % and ;", target: "/pct%20a;b/more", want: want{backend: "b"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
