@@ -73,19 +73,7 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 				}
 			}
 			dp := dataPlane()
-			got, err := renderFrom(prev, dp, goldenSettings)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := Render(dp, goldenSettings)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for path, f := range want.Files {
-				if diff := cmp.Diff(string(f.Content()), string(got.Files[path].Content())); diff != "" {
-					t.Fatalf("seed %d step %d, %s (-render +patched):\n%s", seed, step, path, diff)
-				}
-			}
+			got := renderPatched(t, prev, dp, fmt.Sprintf("seed %d step %d", seed, step))
 			if len(got.mapEdits) > 0 {
 				patched++
 			}
@@ -118,4 +106,24 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 		t.Fatalf("%d renders patched their maps, %d plans took ops from the notes: want some of each", patched, fromNotes)
 	}
 	t.Logf("%d renders patched their maps, %d plans took ops from the notes", patched, fromNotes)
+}
+
+// renderPatched renders dp from prev and checks that every file is what a render from nothing
+// writes; where names the step in a failure.
+func renderPatched(t *testing.T, prev *Config, dp model.DataPlane, where string) *Config {
+	t.Helper()
+	got, err := renderFrom(prev, dp, goldenSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Render(dp, goldenSettings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, f := range want.Files {
+		if diff := cmp.Diff(string(f.Content()), string(got.Files[path].Content())); diff != "" {
+			t.Fatalf("%s, %s (-render +patched):\n%s", where, path, diff)
+		}
+	}
+	return got
 }

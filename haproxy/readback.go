@@ -34,9 +34,16 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 	// In a large map the entries changed are looked up alone: a map of 10,000 entries takes
 	// HAProxy 40 times as long to show whole as to look one entry up. A smaller one is shown
 	// whole, which also finds entries changed behind the controller's back.
+	small := map[string]bool{}
 	for _, op := range entries {
+		isSmall, known := small[op.Map]
+		if !known {
+			// Sized once per map: a map file's size is counted over its entries.
+			isSmall = wanted.Files[op.Map].Size() <= showWholeMapBelow
+			small[op.Map] = isSmall
+		}
 		// "get map" takes no empty key.
-		if wanted.Files[op.Map].Size() <= showWholeMapBelow || op.Key == "" {
+		if isSmall || op.Key == "" {
 			mapPaths[op.Map] = true
 		}
 	}

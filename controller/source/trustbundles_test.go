@@ -2,19 +2,12 @@ package source
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -170,18 +163,15 @@ spec: {trustBundle: "v1 PEM"}
 // would and passes it on without a namespace; one holding a certificate that is not a CA is left
 // out, and its rejection has no namespace either.
 func TestFilesTakeTrustBundles(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	certPEM := func(ca bool) string {
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "roots"},
-			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), BasicConstraintsValid: ca, IsCA: ca}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		pair, err := testtls.New("leaf")
+		if ca {
+			pair, err = testtls.NewCA("roots")
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		return strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), "\n", "\n    ")
+		return strings.ReplaceAll(strings.TrimSpace(string(pair.CertPEM)), "\n", "\n    ")
 	}
 	doc := func(name string, ca bool) string {
 		return "apiVersion: certificates.k8s.io/v1beta1\nkind: ClusterTrustBundle\nmetadata: {name: " + name + "}\nspec:\n  trustBundle: |\n    " + certPEM(ca) + "\n"

@@ -371,10 +371,7 @@ func (r *rig) memory(p *controllerProcess, cs *ColdStart) {
 	if cs.ControllerPeakRSSKiB, err = MemoryKiB(p.Cmd.Process.Pid, "VmHWM"); err != nil {
 		r.t.Fatal(err)
 	}
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	procs := r.showProc(p)
 	if cs.HAProxyMasterRSSKiB, err = MemoryKiB(procs.Master, "VmRSS"); err != nil {
 		r.t.Fatal(err)
 	}

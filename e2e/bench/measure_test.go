@@ -19,11 +19,8 @@ import (
 // what happened during the phase's measurements.
 func (r *rig) phaseStarted(p *controllerProcess) {
 	r.t.Helper()
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.phaseProcs = procs
+	r.phaseProcs = r.showProc(p)
+	var err error
 	if r.phaseMetrics, err = p.MetricSamples("haproxy_gateway_"); err != nil {
 		r.t.Fatal(err)
 	}
@@ -59,10 +56,7 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 			rc.StagePasses[strings.TrimSuffix(stage, `"}`)] = delta
 		}
 	}
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	procs := r.showProc(p)
 	rc.MasterReloads, rc.WorkerChanged = procs.Reloads-r.phaseProcs.Reloads, procs.Worker != r.phaseProcs.Worker
 	r.t.Logf("%s: reloads %v, master reloads %d, worker changed %t, runtime operations %.0f, endpoint updates without a rebuild %.0f, route updates without a rebuild %.0f",
 		phase, rc.MetricReloads, rc.MasterReloads, rc.WorkerChanged, rc.RuntimeOperations, rc.EndpointUpdates, rc.RouteUpdates)
@@ -291,19 +285,9 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 // spent on each.
 func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThroughput {
 	r.t.Helper()
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	procs := r.showProc(p)
 	worker := fmt.Sprint(procs.Worker)
 	b := BulkThroughput{TransferMiB: bulkMiB}
-	cpu := func(pid string) float64 {
-		v, err := CPUSeconds(pid)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		return v
-	}
 	for round := range bulkRounds {
 		ways := []struct {
 			addr                  string
@@ -317,14 +301,14 @@ func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThr
 			ways[0], ways[1] = ways[1], ways[0]
 		}
 		for _, w := range ways {
-			haproxyBefore, clientBefore, start := cpu(worker), cpu("self"), time.Now()
+			haproxyBefore, clientBefore, start := r.cpuSeconds(worker), r.cpuSeconds("self"), time.Now()
 			mibs, err := Throughput(w.addr, hostname, bulkMiB<<20, time.Minute)
 			if err != nil {
 				r.t.Fatalf("bulk transfer via %s: %v", w.addr, err)
 			}
 			*w.wall += time.Since(start).Seconds()
-			*w.haproxy += cpu(worker) - haproxyBefore
-			*w.client += cpu("self") - clientBefore
+			*w.haproxy += r.cpuSeconds(worker) - haproxyBefore
+			*w.client += r.cpuSeconds("self") - clientBefore
 			*w.into = append(*w.into, mibs)
 		}
 	}
@@ -352,10 +336,7 @@ func (r *rig) handshakes(p *controllerProcess, address string, certs certificate
 		r.t.Fatal(err)
 	}
 	defer minimal.Stop()
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	procs := r.showProc(p)
 	generatedPID, minimalPID := fmt.Sprint(procs.Worker), fmt.Sprint(minimal.PID())
 	var out []HandshakeRates
 	for _, c := range []struct {

@@ -279,3 +279,23 @@ func repoRoot(t *testing.T) string {
 		dir = parent
 	}
 }
+
+// cpuSeconds is the CPU time a process has used.
+func (r *rig) cpuSeconds(pid string) float64 {
+	r.t.Helper()
+	v, err := CPUSeconds(pid)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return v
+}
+
+// showProc is the controller's HAProxy processes.
+func (r *rig) showProc(p *controllerProcess) Processes {
+	r.t.Helper()
+	procs, err := ShowProc(p.MasterSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return procs
+}

@@ -193,26 +193,6 @@ func (r *rig) pairedHandshakes(products []product) []PairedFigure {
 	return out
 }
 
-// cpuSeconds is the CPU time a process has used.
-func (r *rig) cpuSeconds(pid string) float64 {
-	r.t.Helper()
-	v, err := CPUSeconds(pid)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return v
-}
-
-// showProc is the controller's HAProxy processes.
-func (r *rig) showProc(p *controllerProcess) Processes {
-	r.t.Helper()
-	procs, err := ShowProc(p.MasterSocket())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return procs
-}
-
 // pairedThroughput is bulk throughput through the Passthrough listener of both products,
 // alternating transfers.
 func (r *rig) pairedThroughput(products []product, hostname string) PairedFigure {
