@@ -42,6 +42,9 @@ type KubeWriter struct {
 	// wrote the desired status of every one of them: see unknownSince.
 	last    []model.Route
 	settled bool
+	// limit is how many route statuses are written at once, learned from the API server's
+	// answers across rounds.
+	limit *writeLimit
 }
 
 // knownRoute is a route's desired status as last found in place or written, and the last round
@@ -57,7 +60,7 @@ func NewKubeWriter(c client.Client, controllerName string, log logrus.FieldLogge
 	if log == nil {
 		log = logrus.StandardLogger()
 	}
-	return &KubeWriter{client: c, controllerName: controllerName, log: log, now: time.Now}
+	return &KubeWriter{client: c, controllerName: controllerName, log: log, now: time.Now, limit: newWriteLimit()}
 }
 
 // Write brings every GatewayClass, Gateway and route of the model to the model's status. Objects
@@ -76,13 +79,13 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 				next.SupportedFeatures = append(next.SupportedFeatures, gatewayv1.SupportedFeature{Name: gatewayv1.FeatureName(f)})
 			}
 			return setIfChanged(&obj.Status, *next)
-		}))
+		}, nil))
 	}
 	for _, g := range m.Gateways {
 		obj := &gatewayv1.Gateway{}
 		errs = append(errs, w.update(ctx, "Gateway", obj, types.NamespacedName{Namespace: g.Namespace, Name: g.Name}, func() bool {
 			return setIfChanged(&obj.Status, mergeGatewayStatus(obj.Status, g, now))
-		}))
+		}, nil))
 	}
 	for _, p := range m.BackendTLSPolicies {
 		obj := &gatewayv1.BackendTLSPolicy{}
@@ -90,7 +93,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 			next := obj.Status.DeepCopy()
 			next.Ancestors = fitAncestors(mergeAncestors(obj.Status.Ancestors, p.Ancestors, w.controllerName, now), w.controllerName)
 			return setIfChanged(&obj.Status, *next)
-		}))
+		}, nil))
 	}
 	// Most rounds change the status of no route, or of a few. Routes whose desired status is the
 	// one known to be in place are skipped; the rest are compared with the cache in place, without
@@ -101,12 +104,12 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 		w.endRound(m.Routes, true)
 		return errors.Join(errs...)
 	}
-	// Routes are written by a few workers at once: one at a time, a cold start with 10,000 routes
-	// spent most of a minute waiting for API round trips.
+	// Routes are written by a few workers at once, as many as w.limit lets write: one at a time,
+	// a cold start with 10,000 routes spent most of a minute waiting for API round trips.
 	routeErrs := make([]error, len(m.Routes))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(routeWriters, len(unknown)) {
+	for range min(maxWriters, len(unknown)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -124,7 +127,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 }
 
 // writeRoutes brings the routes whose indexes arrive on next to their status, recording each
-// one's error at its index; one of routeWriters running at once.
+// one's error at its index; one of up to maxWriters running at once.
 func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, next <-chan int, errs []error, now metav1.Time) {
 	for i := range next {
 		r := routes[i]
@@ -211,9 +214,6 @@ func (w *KubeWriter) Forget() {
 	w.current, w.last, w.settled = nil, nil, false
 }
 
-// routeWriters is how many route statuses are written at once.
-const routeWriters = 16
-
 type routeKey struct{ kind, namespace, name string }
 
 // cachedRouteStatus is a route's status in the cache, not copied: it must only be read. False
@@ -252,11 +252,16 @@ func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.T
 	if obj == nil {
 		return fmt.Errorf("%s %s: unsupported route kind", r.Kind, key)
 	}
+	if !w.limit.acquire(ctx) {
+		return ctx.Err()
+	}
+	var took time.Duration
+	defer func() { w.limit.release(took) }()
 	return w.update(ctx, r.Kind, obj, key, func() bool {
 		next := status.DeepCopy()
 		next.Parents = mergeRouteParents(status.Parents, r.Parents, w.controllerName, now)
 		return setIfChanged(status, *next)
-	})
+	}, &took)
 }
 
 // setIfChanged stores next in *current unless the two are semantically equal (nil and empty
@@ -271,8 +276,9 @@ func setIfChanged[T any](current *T, next T) bool {
 
 // update reads obj into itself, lets change edit its status, and writes the status subresource
 // if change reported a difference. A conflict reads again and recomputes, so another writer's
-// entries that arrived in between are kept.
-func (w *KubeWriter) update(ctx context.Context, kind string, obj client.Object, key types.NamespacedName, change func() bool) error {
+// entries that arrived in between are kept. took, when not nil, is set to the round trip of the
+// update that succeeded.
+func (w *KubeWriter) update(ctx context.Context, kind string, obj client.Object, key types.NamespacedName, change func() bool, took *time.Duration) error {
 	written := false
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		if err := w.client.Get(ctx, key, obj); err != nil {
@@ -281,8 +287,12 @@ func (w *KubeWriter) update(ctx context.Context, kind string, obj client.Object,
 		if !change() {
 			return nil
 		}
+		sent := time.Now()
 		if err := w.client.Status().Update(ctx, obj); err != nil {
 			return err
+		}
+		if took != nil {
+			*took = time.Since(sent)
 		}
 		written = true
 		if w.OnWrite != nil {
