@@ -12,14 +12,22 @@ import (
 // slicesByService, which holds the EndpointSlices of those Services. Nothing else a build decides
 // depends on endpoints, so the result equals a full build of the same objects. It returns the
 // data plane with those backends changed (dp itself is not changed) and the backends whose
-// servers differ.
-func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByService map[string][]*discoveryv1.EndpointSlice) (model.DataPlane, []model.BackendID) {
+// servers differ. byService is the index of dp's backends (IndexBackendsByService); nil makes one.
+func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByService map[string][]*discoveryv1.EndpointSlice, byService BackendsByService) (model.DataPlane, []model.BackendID) {
+	if byService == nil {
+		byService = IndexBackendsByService(dp.Backends)
+	}
+	var positions []int
+	for svc := range services {
+		positions = append(positions, byService[svc]...)
+	}
+	// A backend may name two of the Services; the changed backends are listed in model order.
+	slices.Sort(positions)
+	positions = slices.Compact(positions)
 	var changed []model.BackendID
 	backends := dp.Backends
-	for i, b := range dp.Backends {
-		if !slices.ContainsFunc(b.Refs, func(r model.ServiceRef) bool { return services[r.Key()] }) {
-			continue
-		}
+	for _, i := range positions {
+		b := dp.Backends[i]
 		servers := BackendServers(b, slicesByService)
 		if slices.Equal(servers, b.Servers) {
 			continue
@@ -32,4 +40,24 @@ func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByServic
 	}
 	dp.Backends = backends
 	return dp, changed
+}
+
+// BackendsByService is, per Service ("namespace/name"), the positions in a data plane's backends
+// of those whose Refs name it: a change of one Service's EndpointSlices looks at its backends
+// alone, not at every backend of the data plane.
+type BackendsByService map[string][]int
+
+// IndexBackendsByService indexes backends by the Services they name.
+func IndexBackendsByService(backends []model.Backend) BackendsByService {
+	byService := BackendsByService{}
+	for i, b := range backends {
+		for j, r := range b.Refs {
+			key := r.Key()
+			if slices.ContainsFunc(b.Refs[:j], func(earlier model.ServiceRef) bool { return earlier.Key() == key }) {
+				continue
+			}
+			byService[key] = append(byService[key], i)
+		}
+	}
+	return byService
 }

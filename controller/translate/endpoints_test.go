@@ -33,7 +33,7 @@ func TestResolveServersEqualsBuild(t *testing.T) {
 				what := changeEndpoints(rng, snap, service)
 				before := dp
 				var changed []model.BackendID
-				dp, changed = translate.ResolveServers(dp, map[string]bool{service: true}, translate.SlicesByService(snap.EndpointSlices))
+				dp, changed = translate.ResolveServers(dp, map[string]bool{service: true}, translate.SlicesByService(snap.EndpointSlices), nil)
 				want := translate.Build(snap, opts).DataPlane
 				if diff := cmp.Diff(want, dp); diff != "" {
 					t.Fatalf("step %d (%s of %s): resolved servers differ from a build (-build +resolved):\n%s", step, what, service, diff)

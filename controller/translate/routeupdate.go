@@ -80,6 +80,15 @@ type lastBuild struct {
 	// with their EndpointSlices (snapshot.ReferencesOf), and may read other Services without
 	// them (the per-Gateway Services' namespace), so only these can be looked up for a route.
 	named map[string]bool
+	// byService indexes the backends of byServiceOf, the last model's when it was made: a later
+	// model of the same build (UpdateRoutes) has backends of its own, and is indexed again.
+	byService   BackendsByService
+	byServiceOf []model.Backend
+}
+
+// sameBackends reports whether a and b are one slice.
+func sameBackends(a, b []model.Backend) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // placedRoute is a route as the last model has it.
@@ -166,9 +175,13 @@ func (b *Builder) ServersChanged(services map[string]bool, slicesByService map[s
 		last.staleServers[svc] = true
 	}
 	m := *last.model
+	if !sameBackends(last.byServiceOf, m.DataPlane.Backends) {
+		last.byService, last.byServiceOf = IndexBackendsByService(m.DataPlane.Backends), m.DataPlane.Backends
+	}
 	var changed []model.BackendID
-	m.DataPlane, changed = ResolveServers(m.DataPlane, services, slicesByService)
-	last.model = &m
+	m.DataPlane, changed = ResolveServers(m.DataPlane, services, slicesByService, last.byService)
+	// Servers changed in place of a copy: the positions hold.
+	last.model, last.byServiceOf = &m, m.DataPlane.Backends
 	return m.DataPlane, changed, true
 }
 
