@@ -15,41 +15,65 @@ import (
 
 // watchRoutesAccepted returns a channel that receives the time at which every one of want routes
 // of list's kind (TLSRouteList or HTTPRouteList) has our parent entry Accepted and ResolvedRefs for
-// its current generation. It watches instead of listing, so thousands of routes cost the API
-// server one stream.
+// its current generation. Routes of the "new" tier, created while the statuses are written, are
+// not counted.
 func (r *rig) watchRoutesAccepted(ctx context.Context, list client.ObjectList, want int) <-chan time.Time {
 	r.t.Helper()
-	w, err := r.client.Watch(ctx, list, client.InNamespace(namespace))
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	return r.watchAccepted(ctx, list, controllerID, want, func(route client.Object) bool { return route.GetLabels()[tierLabel] != "new" })
+}
+
+// watchAccepted returns a channel that receives the time at which want of the routes of list's
+// kind for which counted is true have controller's parent entry Accepted and ResolvedRefs for their
+// current generation. It watches instead of listing, so thousands of routes cost the API server
+// one stream; a watch the API server ends (it ends those that fall behind a burst of events) is
+// started again, and counts again from the state it begins with.
+func (r *rig) watchAccepted(ctx context.Context, list client.ObjectList, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool) <-chan time.Time {
+	r.t.Helper()
 	done := make(chan time.Time, 1)
 	go func() {
-		defer w.Stop()
-		accepted := map[string]bool{}
-		count := 0
-		for ev := range w.ResultChan() {
-			route, ok := ev.Object.(client.Object)
-			// Routes created while the statuses are written are not the ones waited for.
-			if !ok || route.GetLabels()[tierLabel] == "new" {
+		for ctx.Err() == nil {
+			w, err := r.client.Watch(ctx, list, client.InNamespace(namespace))
+			if err != nil {
+				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			now := ev.Type != watch.Deleted && routeAccepted(route)
-			if now != accepted[route.GetName()] {
-				accepted[route.GetName()] = now
-				if now {
-					count++
-				} else {
-					count--
-				}
-			}
-			if count == want {
-				done <- time.Now()
+			if at, ok := countAccepted(w, controller, want, counted); ok {
+				done <- at
 				return
 			}
 		}
 	}()
 	return done
+}
+
+// countAccepted reads w until want of the routes for which counted is true are Accepted by
+// controller, and returns when that happened; false when w ended first.
+func countAccepted(w watch.Interface, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool) (time.Time, bool) {
+	defer w.Stop()
+	accepted := map[string]bool{}
+	count := 0
+	for ev := range w.ResultChan() {
+		if ev.Type == watch.Error {
+			return time.Time{}, false
+		}
+		route, ok := ev.Object.(client.Object)
+		if !ok || !counted(route) {
+			continue
+		}
+		now := ev.Type != watch.Deleted && routeAcceptedBy(route, controller)
+		if now != accepted[route.GetName()] {
+			accepted[route.GetName()] = now
+			if now {
+				count++
+			} else {
+				count--
+			}
+		}
+		if count == want {
+			return time.Now(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // routeAccepted reports whether a TLSRoute or HTTPRoute has our parent entry Accepted and

@@ -216,7 +216,14 @@ type PairedFigure struct {
 	Count bool
 	// Detail is what the figure is made of for both (samples, failures).
 	Detail string
+	// OursCPUMicros and PeerCPUMicros are, for a rate of connections, the CPU microseconds each
+	// product's proxy process spent per connection.
+	OursCPUMicros float64 `json:",omitempty"`
+	PeerCPUMicros float64 `json:",omitempty"`
 }
+
+// handshakesFigure starts the name of the side-by-side handshake figures; the certificate follows.
+const handshakesFigure = "Terminate handshakes per second, "
 
 // Advantage is how many times better ours is than the peer's: above 1 ahead, below 1 behind.
 func (f PairedFigure) Advantage() float64 {

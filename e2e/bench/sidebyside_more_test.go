@@ -122,13 +122,7 @@ func underLoad(products []product, hostname string, measure func()) []int64 {
 // had written every route's Accepted status.
 func (r *rig) pairedBurst(products []product, routes [][]*gatewayv1.TLSRoute, backendCert []byte) []PairedFigure {
 	r.t.Helper()
-	var all []client.Object
-	for i := range routes[0] {
-		for j := range products {
-			all = append(all, routes[j][i])
-		}
-	}
-	r.createConcurrently(all, 32)
+	r.createConcurrently(interleaved(routes), 32)
 	last := time.Now()
 	routable, accepted := make([]time.Duration, len(products)), make([]time.Duration, len(products))
 	var wg sync.WaitGroup

@@ -41,10 +41,11 @@ type product struct {
 func (r *rig) sideBySide(certs certificates) *SideBySide {
 	r.t.Helper()
 	ours, ourAddress := r.warmStart("side-by-side", 0, "", "")
-	defer ours.stop()
+	// Both are started again for the cold start; the products' functions read these variables.
+	defer func() { ours.stop() }()
 	r.create(traefikGatewayClass(), traefikGateway())
 	peerProcess := r.startTraefik("side-by-side")
-	defer peerProcess.stop()
+	defer func() { peerProcess.stop() }()
 	peerAddress := r.waitTraefik(peerProcess, 2*time.Minute)
 	products := []product{
 		{name: "haproxy-gateway", gateway: gatewayName, address: ourAddress, controller: controllerID,
@@ -91,18 +92,9 @@ func (r *rig) sideBySide(certs certificates) *SideBySide {
 	s.Figures = append(s.Figures, r.pairedHandshakes(products)...)
 	s.Figures = append(s.Figures, r.pairedThroughput(products, bulkHostname))
 
-	var names []string
-	routes := make([][]*gatewayv1.TLSRoute, len(products))
-	for i := range sideBySideRoutes {
-		name := fmt.Sprintf("side-%05d.bench.test", i)
-		for j, p := range products {
-			route := tlsRouteOn(p.gateway, fmt.Sprintf("%s-%05d", p.gateway, i), sideBySideTier, "passthrough", name, "passthrough", 9443)
-			routes[j] = append(routes[j], route)
-		}
-		names = append(names, name)
-	}
+	routes, names := sideRoutes(products, 0, sideBySideRoutes)
 	s.Figures = append(s.Figures, r.pairedBurst(products, routes, certs.passthrough.CertPEM)...)
-	s.Figures = append(s.Figures, r.pairedMemory(products))
+	s.Figures = append(s.Figures, r.pairedMemory(products, sideBySideRoutes))
 	s.Figures = append(s.Figures, r.pairedSetup(products, names))
 	reloadsBefore := r.showProc(ours).Reloads
 	var converged []PairedFigure
@@ -113,6 +105,19 @@ func (r *rig) sideBySide(certs certificates) *SideBySide {
 	s.Figures = append(s.Figures, PairedFigure{Figure: fmt.Sprintf("Failed connections to a route while %d routes were added", sideBySideSamples),
 		Unit: "failed", Ours: float64(failed[0]), Peer: float64(failed[1]), LowerIsBetter: true, Count: true, AheadBy: 1,
 		Detail: fmt.Sprintf("one client each, new connections one after the other; HAProxy reloads meanwhile: %d; Traefik's process ran throughout", r.showProc(ours).Reloads-reloadsBefore)})
+
+	// The largest size: both grown to sideBySideLargeRoutes routes at once, then convergence,
+	// memory and a cold start.
+	more, moreNames := sideRoutes(products, sideBySideRoutes, sideBySideLargeRoutes)
+	r.pairedGrowth(products, more, moreNames, sideBySideLargeRoutes, certs.passthrough.CertPEM)
+	s.Figures = append(s.Figures, r.pairedConvergence(products, sideBySideLargeRoutes, certs.passthrough.CertPEM)...)
+	s.Figures = append(s.Figures, r.pairedMemory(products, sideBySideLargeRoutes))
+	s.Figures = append(s.Figures, r.pairedColdStart(products, sideBySideLargeRoutes, append(names, moreNames...), certs.passthrough.CertPEM,
+		func() { ours.stop(); peerProcess.stop() },
+		func() []time.Time {
+			ours, peerProcess = r.startController("side-by-side-cold-start"), r.startTraefik("side-by-side-cold-start")
+			return []time.Time{ours.Started, peerProcess.Started}
+		})...)
 	r.deleteTiers(sideBySideTier)
 	if err := r.client.Delete(context.Background(), endpointSlice(sideEndpointsService, "tls", 9443)); err != nil {
 		r.t.Fatal(err)
@@ -185,10 +190,11 @@ func (r *rig) pairedHandshakes(products []product) []PairedFigure {
 			}
 		}
 		r.t.Logf("side by side, %s Terminate connections/s: ours %v, peer %v; proxy CPU s %v for %v connections", c.name, rates[0], rates[1], cpu, conns)
-		out = append(out, PairedFigure{Figure: "Terminate handshakes per second, " + c.name, Unit: "/s",
-			Ours: Median(rates[0]), Peer: Median(rates[1]), AheadBy: 2,
+		ourCPU, peerCPU := cpu[0]/conns[0]*1e6, cpu[1]/conns[1]*1e6
+		out = append(out, PairedFigure{Figure: handshakesFigure + c.name, Unit: "/s",
+			Ours: Median(rates[0]), Peer: Median(rates[1]), AheadBy: 2, OursCPUMicros: ourCPU, PeerCPUMicros: peerCPU,
 			Detail: fmt.Sprintf("median of %d runs of %d clients for %d s each, %d and %d failed; proxy CPU per connection %.0f µs and %.0f µs",
-				handshakeRounds, handshakeWorkers, handshakeSeconds, failed[0], failed[1], cpu[0]/conns[0]*1e6, cpu[1]/conns[1]*1e6)})
+				handshakeRounds, handshakeWorkers, handshakeSeconds, failed[0], failed[1], ourCPU, peerCPU)})
 	}
 	return out
 }
@@ -237,7 +243,7 @@ func (r *rig) pairedSetup(products []product, names []string) PairedFigure {
 
 // pairedMemory is the resident memory of each product's processes (our controller and HAProxy's
 // master and worker; Traefik's one process) with the routes present.
-func (r *rig) pairedMemory(products []product) PairedFigure {
+func (r *rig) pairedMemory(products []product, routes int) PairedFigure {
 	r.t.Helper()
 	kib := make([]int64, len(products))
 	var parts []string
@@ -252,7 +258,7 @@ func (r *rig) pairedMemory(products []product) PairedFigure {
 			parts = append(parts, fmt.Sprintf("%s %s", what, mib(v)))
 		}
 	}
-	return PairedFigure{Figure: fmt.Sprintf("Memory with %s routes, controller and proxy", count(sideBySideRoutes)), Unit: "MiB",
+	return PairedFigure{Figure: fmt.Sprintf("Memory with %s routes, controller and proxy", count(routes)), Unit: "MiB",
 		Ours: float64(kib[0]) / 1024, Peer: float64(kib[1]) / 1024, LowerIsBetter: true, AheadBy: 1,
 		Detail: "VmRSS: " + strings.Join(parts, ", ")}
 }

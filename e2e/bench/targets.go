@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// coldStartAcceptedTarget is the longest a cold start with the largest number of routes may take
+// until every route is Accepted.
+const coldStartAcceptedTarget = 12 * time.Second
+
 // Target is one goal of the benchmark, checked against the measured figures.
 type Target struct {
 	Figure, Goal, Measured string
@@ -51,7 +55,7 @@ func Targets(res *Results) []Target {
 		Figure:   fmt.Sprintf("3. Cold start, %s TLSRoutes: every route Accepted", count(cs.Routes)),
 		Goal:     "<= 12 s",
 		Measured: fmt.Sprintf("%s (kube-apiserver busy %.2f of %d cores meanwhile)", secs(cs.Accepted), apiShare, res.Machine.Cores),
-		Met:      cs.Accepted > 0 && cs.Accepted <= 12*time.Second,
+		Met:      cs.Accepted > 0 && cs.Accepted <= coldStartAcceptedTarget,
 	}, Target{
 		Figure:   "3. Route convergence while the cold start's statuses are written",
 		Goal:     "p99 <= 100 ms",
