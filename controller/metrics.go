@@ -105,6 +105,15 @@ func (m *Metrics) setQuarantined(n int) {
 // StatusWritten counts one status update of an object of kind.
 func (m *Metrics) StatusWritten(kind string) { m.statusWrites.WithLabelValues(kind).Inc() }
 
+// StatusWriters publishes how many route statuses the status writer may write at once, as writers
+// says at each scrape.
+func (m *Metrics) StatusWriters(writers func() int) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "haproxy_gateway_status_writers",
+		Help: "Route statuses the leader may write at once: 2 to 16, fewer while the API server's answers slow down.",
+	}, func() float64 { return float64(writers()) }))
+}
+
 // observe counts what one apply did; seen is when the change it carries was first noticed, zero
 // when unknown.
 func (m *Metrics) observe(r ApplyResult, seen time.Time) {

@@ -166,6 +166,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 		`haproxy_gateway_reloads_total{reason="first-configuration"}`,
 		`haproxy_gateway_runtime_operations_total{operation="add server"}`,
 		`haproxy_gateway_change_to_applied_seconds_count`,
+		`haproxy_gateway_status_writers`,
 	} {
 		if v := e.metric(sample); v < 1 {
 			t.Errorf("controller metric %s = %v, want at least 1", sample, v)

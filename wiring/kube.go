@@ -54,6 +54,7 @@ func connect(ctx context.Context, f flags, log *logrus.Logger, runner *controlle
 	}
 	statusWriter := status.NewKubeWriter(kube.Client(), f.controllerName, log)
 	statusWriter.OnWrite = runner.Metrics.StatusWritten
+	runner.Metrics.StatusWriters(statusWriter.RouteWriters)
 	runner.Source = kube
 	if runner.Events, err = events.NewKubeRecorder(ctx, cfg, kube.Client(), kube.Scheme(), f.controllerName, log.WithField("logger", "events")); err != nil {
 		return nil, err

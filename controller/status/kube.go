@@ -206,6 +206,9 @@ func (w *KubeWriter) setCurrent(key routeKey, r model.Route) {
 	w.current[key] = &knownRoute{route: r, round: w.round}
 }
 
+// RouteWriters is how many route statuses the writer may write at once now.
+func (w *KubeWriter) RouteWriters() int { return w.limit.current() }
+
 // Forget clears what the writer knows is in place, so the next Write compares every route with
 // the API objects again.
 func (w *KubeWriter) Forget() {
