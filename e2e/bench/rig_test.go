@@ -130,7 +130,7 @@ func (r *rig) deleteTiers(tiers ...string) {
 			}
 		}
 	}
-	r.eventually("routes deleted", 5*time.Minute, func() error {
+	r.eventually("routes deleted", 10*time.Minute, func() error {
 		for _, tier := range tiers {
 			for _, k := range kinds {
 				if err := r.client.List(ctx, k.list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}, client.Limit(1)); err != nil {
