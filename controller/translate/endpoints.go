@@ -21,7 +21,8 @@ func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByServic
 	for svc := range services {
 		positions = append(positions, byService[svc]...)
 	}
-	// A backend may name two of the Services; the changed backends are listed in model order.
+	// A backend may name a Service twice, or two of the Services; the changed backends are listed
+	// in model order, each once.
 	slices.Sort(positions)
 	positions = slices.Compact(positions)
 	var changed []model.BackendID
@@ -47,16 +48,13 @@ func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByServic
 // alone, not at every backend of the data plane.
 type BackendsByService map[string][]int
 
-// IndexBackendsByService indexes backends by the Services they name.
+// IndexBackendsByService indexes backends by the Services they name. A backend that names a
+// Service twice is listed twice; ResolveServers takes each position once.
 func IndexBackendsByService(backends []model.Backend) BackendsByService {
 	byService := BackendsByService{}
 	for i, b := range backends {
-		for j, r := range b.Refs {
-			key := r.Key()
-			if slices.ContainsFunc(b.Refs[:j], func(earlier model.ServiceRef) bool { return earlier.Key() == key }) {
-				continue
-			}
-			byService[key] = append(byService[key], i)
+		for _, r := range b.Refs {
+			byService[r.Key()] = append(byService[r.Key()], i)
 		}
 	}
 	return byService

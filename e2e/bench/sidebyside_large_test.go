@@ -96,8 +96,7 @@ func (r *rig) waitBackends(p product, names []string, start time.Time, backendCe
 
 // pairedColdStart stops both products (stop), clears the status of every route, starts both at once
 // (start, which returns each one's start time) and measures from each one's start when a sample
-// of 100 of names all reached the backend, and when every one of its routes sideRoutes was
-// Accepted.
+// of 100 of names all reached the backend, and when routes of its sideRoutes were all Accepted.
 func (r *rig) pairedColdStart(products []product, routes int, names []string, backendCert []byte, stop func(), start func() []time.Time) []PairedFigure {
 	r.t.Helper()
 	stop()
