@@ -223,7 +223,10 @@ type socketData struct {
 	TerminateFrontend        string
 	TerminateBackend         string
 	TerminateSocket, CrtList string
-	SNIMaps, TerminateMaps   lookupData
+	// Direct is set on a TLS socket whose listeners are all Terminate listeners: its terminating
+	// frontend binds the address itself, without the SNI frontend and the relay before it.
+	Direct                 bool
+	SNIMaps, TerminateMaps lookupData
 	// HTTP sockets serve plain HTTP; HTTPS is set on TLS sockets with names whose HTTP is routed
 	// after TLS ends at the proxy.
 	HTTP, HTTPS                 bool
@@ -277,6 +280,23 @@ func hostClaims(sock model.Socket) mapLines {
 		hosts.set(vh.Hostname, vh.Listener+"@"+vh.Hostname)
 	}
 	return hosts
+}
+
+// terminatesOnly reports whether every listener of a TLS socket terminates TLS for TCP routes.
+// Such a port needs no look at the ClientHello before the handshake: its terminating frontend
+// binds the address and spares each connection the relay through a unix socket, about a fifth of
+// the CPU of a handshake. A listener of another mode added to the port changes haproxy.cfg and
+// reloads once, into the shape that serves every mode.
+func terminatesOnly(sock model.Socket) bool {
+	if sock.Protocol == model.SocketHTTP || len(sock.Listeners) == 0 || len(sock.HTTPS) > 0 {
+		return false
+	}
+	for _, c := range sock.Listeners {
+		if c.Mode != model.ListenerTerminate {
+			return false
+		}
+	}
+	return true
 }
 
 var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.HAProxyConfig))
@@ -353,6 +373,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			TerminateMaps:     maps("terminate"),
 		}
 		sd.ClientValidation, sd.VerifyOptions = clientValidation(sock), verifyOptions(sock)
+		sd.Direct = terminatesOnly(sock)
 		sd.HostLookup, sd.SNIHostLookup = sd.HostMaps, sd.HostMaps
 		sd.HostLookup.From, sd.HostLookup.To = "txn.host", "txn.hostclaim"
 		sd.SNIHostLookup.From, sd.SNIHostLookup.To = "txn.sni", "txn.sniclaim"
@@ -381,10 +402,14 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		}
 		entries, sniEdits, terminateEdits, patched := sniMaps(prev, sock, sd)
 		cfg.socketMaps[socketID(sock)] = entries
-		addMaps(cfg, sd.SNIMaps, entries.sni)
+		if !sd.Direct {
+			addMaps(cfg, sd.SNIMaps, entries.sni)
+		}
 		addMaps(cfg, sd.TerminateMaps, entries.terminate)
 		if patched {
-			noteEdits(cfg, sd.SNIMaps, sniEdits)
+			if !sd.Direct {
+				noteEdits(cfg, sd.SNIMaps, sniEdits)
+			}
 			noteEdits(cfg, sd.TerminateMaps, terminateEdits)
 		}
 		cfg.Files[sd.CrtList] = File{data: addCertificates(cfg, s, sock.Certificates)}

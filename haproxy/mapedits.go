@@ -55,6 +55,13 @@ func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, 
 		sni.set(r.Hostname, backendName(r.Backend))
 	}
 	terminate := make(mapLines, 0, len(sock.Terminate))
+	if sd.Direct {
+		// No SNI map before the handshake: the Terminate map refuses the names claimed without
+		// a route itself.
+		for _, c := range sock.Listeners {
+			terminate.set(c.Hostname, refused)
+		}
+	}
 	for _, r := range sock.Terminate {
 		sni.set(r.Hostname, sd.TerminateBackend)
 		terminate.set(r.Hostname, backendName(r.Backend))
@@ -114,6 +121,9 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 			return c.Hostname == h && (c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate)
 		}) {
 			sniValue = refused
+		}
+		if sd.Direct && terminateValue == "" {
+			terminateValue = sniValue
 		}
 		if e, ok := out.sni.put(h, sniValue); ok {
 			sniEdits = append(sniEdits, e)

@@ -21,9 +21,9 @@ type MinimalHAProxy struct {
 type MinimalFrontend struct {
 	Name, Bind      string
 	CertPEM, KeyPEM []byte
-	// Relay puts the generated layout's hop in front, hand-written: a TCP frontend that waits for
-	// the ClientHello and passes the connection over a unix socket with PROXY protocol to the
-	// TLS frontend. It tells the cost of that hop from the rest of the generated configuration.
+	// Relay puts the hop of the generated layout's ports with mixed modes in front, hand-written:
+	// a TCP frontend that waits for the ClientHello and passes the connection over a unix socket
+	// with PROXY protocol to the TLS frontend. It tells the cost of that hop.
 	Relay bool
 }
 

@@ -170,14 +170,18 @@ func Render(w io.Writer, res *Results) error {
 	if len(res.Handshakes) > 0 {
 		h0 := res.Handshakes[0]
 		p("Terminate connections per second: %d clients for %.0f s each, full handshakes (no resumption) then the", h0.Workers, h0.Seconds)
-		p("backend's first byte; the generated configuration (SNI frontend, then the Terminate frontend over a unix")
-		p("socket with PROXY protocol) against a minimal hand-written one (`bind ... ssl crt ...`, `default_backend`)")
-		p("run as a second process of the same HAProxy binary, alternated.")
+		p("backend's first byte; the generated configuration (the Terminate listeners have ports of their own, so")
+		p("their Terminate frontend binds the address with `ssl crt-list` and routes on the server name through")
+		p("maps) against a minimal hand-written one (`bind ... ssl crt ...`, `default_backend`) run as a second")
+		p("process of the same HAProxy binary, alternated; and the minimal one behind the relay hop that ports")
+		p("mixing Passthrough and Terminate listeners have (a TCP frontend reading the ClientHello, then a unix")
+		p("socket with PROXY protocol). HAProxy's CPU per connection is from /proc, over all runs of each.")
 		p("")
-		p("| Certificate | generated (median/s) | minimal (median/s) | ratio | runs generated | runs minimal | failed |")
-		p("| --- | --- | --- | --- | --- | --- | --- |")
+		p("| Certificate | generated (median/s) | minimal (median/s) | ratio | HAProxy CPU per connection: generated, minimal, minimal behind the relay | runs generated | runs minimal | failed |")
+		p("| --- | --- | --- | --- | --- | --- | --- | --- |")
 		for _, h := range res.Handshakes {
-			p("| %s | %.0f | %.0f | **%.3f** | %s | %s | %d |", h.Certificate, h.GeneratedMedian, h.MinimalMedian, h.Ratio, floats(h.Generated), floats(h.Minimal), h.Failed)
+			p("| %s | %.0f | %.0f | **%.3f** | %.0f µs, %.0f µs, %.0f µs | %s | %s | %d |", h.Certificate, h.GeneratedMedian, h.MinimalMedian, h.Ratio,
+				h.GeneratedCPUMicros, h.MinimalCPUMicros, h.RelayCPUMicros, floats(h.Generated), floats(h.Minimal), h.Failed)
 		}
 		p("")
 	}

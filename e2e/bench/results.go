@@ -155,7 +155,7 @@ type HandshakeRates struct {
 	Generated, Minimal             []float64
 	GeneratedMedian, MinimalMedian float64
 	Ratio                          float64
-	// Relay is the minimal configuration behind the generated layout's hop (see
+	// Relay is the minimal configuration behind the relay hop of ports with mixed modes (see
 	// MinimalFrontend.Relay), in the same alternation; RelayRatio is its median over Minimal's.
 	Relay       []float64
 	RelayMedian float64

@@ -62,6 +62,29 @@ func Rejected(addr, sni string) error {
 	return nil
 }
 
+// Refused reports nil when a connection to addr with server name sni ends before any byte of a
+// backend comes: closed before the TLS handshake, failed by it, or closed right after it. The
+// last is how a port whose listeners all terminate TLS refuses a name a listener claims without
+// a route: its handshake comes before the route lookup.
+func Refused(addr, sni string) error {
+	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		return fmt.Errorf("connection not accepted: %w", err)
+	}
+	defer conn.Close()
+	tc := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	_ = tc.SetDeadline(time.Now().Add(8 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		return nil
+	}
+	if n, err := tc.Read(make([]byte, 1)); n > 0 || err == nil {
+		return fmt.Errorf("%q was answered after the handshake; want the connection closed", sni)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return fmt.Errorf("%q: the connection stayed open after the handshake; want it closed", sni)
+	}
+	return nil
+}
+
 func exchange(conn net.Conn) (string, error) {
 	r := bufio.NewReader(conn)
 	greeting, err := r.ReadString('\n')
