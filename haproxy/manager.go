@@ -300,11 +300,17 @@ func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) e
 	if err != nil {
 		return err
 	}
-	if err := api.run(plan.Ops); err != nil {
+	err = api.batch(func() error {
+		if err := api.run(plan.Ops); err != nil {
+			return err
+		}
+		if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
+			return &readBackError{err}
+		}
+		return nil
+	})
+	if err != nil {
 		return err
-	}
-	if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
-		return &readBackError{err}
 	}
 	m.files.writeLater(wanted)
 	return nil

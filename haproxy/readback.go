@@ -56,13 +56,27 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			return fmt.Errorf("map %s holds %d entries that differ from the %d wanted", path, countChanges(want, got), len(want))
 		}
 	}
+	// The entries looked up alone and the backends' servers are asked for on one connection.
+	var lookups []Op
+	var commands []string
 	for _, op := range entries {
-		if mapPaths[op.Map] {
-			continue
+		if !mapPaths[op.Map] {
+			lookups = append(lookups, op)
+			commands = append(commands, "get map "+op.Map+" "+op.Key)
 		}
-		value, found, err := r.mapEntry(op.Map, op.Key)
+	}
+	backends := sortedKeys(sections)
+	for _, backend := range backends {
+		commands = append(commands, "show servers state "+backend)
+	}
+	answers, err := r.answers(commands)
+	if err != nil {
+		return err
+	}
+	for i, op := range lookups {
+		value, found, err := mapEntryIn(answers[i])
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", commands[i], err)
 		}
 		if wantFound := op.Kind != DelMapEntry; found != wantFound || found && value != op.Value {
 			return fmt.Errorf("map %s entry %s is %q (present: %t) after %s", op.Map, op.Key, value, found, op.Kind)
@@ -72,10 +86,10 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 	for name, spare := range spares {
 		routeBackends[spare] = name
 	}
-	for _, backend := range sortedKeys(sections) {
-		got, err := r.showServers(backend)
+	for i, backend := range backends {
+		got, err := serversIn(answers[len(lookups)+i])
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", commands[len(lookups)+i], err)
 		}
 		name := backend
 		if route, ok := routeBackends[backend]; ok {
@@ -132,6 +146,15 @@ func (r *runtimeAPI) mapEntry(path, key string) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("get map %s %s: %w", path, key, err)
 	}
+	value, found, err := mapEntryIn(answer)
+	if err != nil {
+		return "", false, fmt.Errorf("get map %s %s: %w", path, key, err)
+	}
+	return value, found, nil
+}
+
+// mapEntryIn reads the answer of "get map": the value found, and whether one was.
+func mapEntryIn(answer string) (string, bool, error) {
 	if !strings.Contains(answer, "found=yes") {
 		return "", false, nil
 	}
@@ -139,19 +162,28 @@ func (r *runtimeAPI) mapEntry(path, key string) (string, bool, error) {
 	if value, _, closed := strings.Cut(value, `"`); ok && closed {
 		return value, true, nil
 	}
-	return "", false, fmt.Errorf("get map %s %s answered %q", path, key, answer)
+	return "", false, fmt.Errorf("answered %q", answer)
 }
 
-// showServers reads a backend's servers, sorted by name, with what readBack compares (see
-// shown): name, address, weight and whether they use TLS.
+// showServers reads a backend's servers (see serversIn).
 func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
 	answer, err := r.answer("show servers state " + backend)
 	if err != nil {
 		return nil, err
 	}
-	states, err := ParseServersState(answer)
+	servers, err := serversIn(answer)
 	if err != nil {
 		return nil, fmt.Errorf("show servers state %s: %w", backend, err)
+	}
+	return servers, nil
+}
+
+// serversIn reads the answer of "show servers state <backend>": its servers, sorted by name, with
+// what readBack compares (see shown): name, address, weight and whether they use TLS.
+func serversIn(answer string) ([]ServerState, error) {
+	states, err := ParseServersState(answer)
+	if err != nil {
+		return nil, err
 	}
 	servers := make([]ServerState, 0, len(states))
 	for _, s := range states {

@@ -17,6 +17,8 @@ import (
 type runtimeAPI struct {
 	client clientnative.Runtime
 	socket string
+	// shared is the session of the batch under way, nil outside one.
+	shared *cliSession
 }
 
 func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error) {
@@ -27,14 +29,146 @@ func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error)
 	return &runtimeAPI{client: c, socket: statsSocket}, nil
 }
 
-// run executes ops in order and stops at the first failure.
+// run executes ops in order and stops at the first failure. A run of one-line ops goes down one
+// connection at once (see cliSession); of those, the ones after a failure in the same chunk have
+// run too, and the caller reloads after any failure, as after a failure anywhere. The others
+// (payloads, certificates, CA files) go through client-native.
 func (r *runtimeAPI) run(ops []Op) error {
-	for _, op := range ops {
-		if err := r.do(op); err != nil {
-			return fmt.Errorf("%s: %w", op.Command(), err)
+	for i := 0; i < len(ops); {
+		j := i
+		for j < len(ops) && oneLine(ops[j].Kind) {
+			j++
+		}
+		if j > i {
+			if err := r.pipeline(ops[i:j]); err != nil {
+				return err
+			}
+			i = j
+			continue
+		}
+		if err := r.do(ops[i]); err != nil {
+			return fmt.Errorf("%s: %w", ops[i].Command(), err)
+		}
+		i++
+	}
+	return nil
+}
+
+// oneLine are the ops whose command is one line that HAProxy answers with a line or none.
+func oneLine(k OpKind) bool {
+	switch k {
+	case AddServer, EnableServer, SetWeight, DrainServer, ShutdownSessions, DelServer,
+		AddMapEntry, SetMapEntry, DelMapEntry, DelCrtListEntry, DelCert:
+		return true
+	}
+	return false
+}
+
+// answers runs commands that only read, on one connection, and returns their answers in order;
+// an error answer is an error.
+func (r *runtimeAPI) answers(commands []string) ([]string, error) {
+	if len(commands) == 0 {
+		return nil, nil
+	}
+	s, done, err := r.session()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	answers, err := s.run(commands)
+	if err != nil {
+		return nil, err
+	}
+	for i, answer := range answers {
+		if msg, failed := errorAnswer(answer); failed {
+			return nil, fmt.Errorf("%s: %s", commands[i], msg)
+		}
+	}
+	return answers, nil
+}
+
+// session is the shared session while batch runs, else a session of its own; done ends the
+// latter. A new one is tried twice, as client-native does.
+func (r *runtimeAPI) session() (s *cliSession, done func(), err error) {
+	if r.shared != nil {
+		return r.shared, func() {}, nil
+	}
+	if s, err = openCLISession(r.socket); err != nil {
+		s, err = openCLISession(r.socket)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.close, nil
+}
+
+// batch runs fn with one session for all its one-line commands, so a change and its read-back
+// cost one connection. The session ends with fn: a reload gives the stats socket to new workers,
+// and a session kept open would still speak to the old ones.
+func (r *runtimeAPI) batch(fn func() error) error {
+	s, done, err := r.session()
+	if err != nil {
+		return err
+	}
+	r.shared = s
+	defer func() { r.shared = nil; done() }()
+	return fn()
+}
+
+// pipeline runs one-line ops on one connection. A server deleted right after its sessions were
+// shut down may still count one (see deleteServer): it is asked again on its own, and the ops
+// after it that failed are run again once.
+func (r *runtimeAPI) pipeline(ops []Op) error {
+	s, done, err := r.session()
+	if err != nil {
+		return err
+	}
+	defer done()
+	for start := 0; start < len(ops); start += pipelineChunk {
+		chunk := ops[start:min(start+pipelineChunk, len(ops))]
+		commands := make([]string, len(chunk))
+		for i, op := range chunk {
+			commands[i] = op.Command()
+		}
+		answers, err := s.run(commands)
+		if err != nil {
+			return err
+		}
+		// deletedLate is set once a server is deleted again: an op after it in the chunk (freeing
+		// a certificate the server used, say) may have failed only because it was still there.
+		deletedLate := false
+		for i, answer := range answers {
+			msg, failed := errorAnswer(answer)
+			if !failed {
+				continue
+			}
+			if chunk[i].Kind == DelServer && strings.Contains(msg, "still has connections") {
+				if err := r.deleteServer(chunk[i].Backend, chunk[i].Server); err == nil {
+					deletedLate = true
+					continue
+				}
+			} else if deletedLate {
+				again, err := s.run(commands[i : i+1])
+				if err != nil {
+					return err
+				}
+				if msg, failed = errorAnswer(again[0]); !failed {
+					continue
+				}
+			}
+			return fmt.Errorf("%s: %s", commands[i], msg)
 		}
 	}
 	return nil
+}
+
+// errorAnswer tells an error answer ("[0]:" to "[3]:" with "set severity-output number") and
+// returns its message.
+func errorAnswer(answer string) (string, bool) {
+	if len(answer) > 4 && strings.Contains("[0]:[1]:[2]:[3]:", answer[:4]) {
+		return strings.TrimSpace(answer[4:]), true
+	}
+	return "", false
 }
 
 func (r *runtimeAPI) do(op Op) error {
@@ -161,8 +295,8 @@ func (r *runtimeAPI) answer(command string) (string, error) {
 	}
 	var all strings.Builder
 	for _, answer := range out {
-		if len(answer) > 4 && strings.Contains("[0]:[1]:[2]:[3]:", answer[:4]) {
-			return "", fmt.Errorf("%s", strings.TrimSpace(answer[4:]))
+		if msg, failed := errorAnswer(answer); failed {
+			return "", fmt.Errorf("%s", msg)
 		}
 		all.WriteString(answer)
 	}
