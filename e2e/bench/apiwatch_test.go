@@ -49,6 +49,14 @@ func (r *rig) watchArrivals(ctx context.Context, list client.ObjectList, opts ..
 	return a
 }
 
+// seen reports whether the event of resourceVersion rv has arrived.
+func (a *apiArrivals) seen(rv string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.at[rv]
+	return ok
+}
+
 // since is the time from start to the arrival of the event of resourceVersion rv, waiting for it
 // up to a few seconds; false when it did not come.
 func (a *apiArrivals) since(start time.Time, rv string) (time.Duration, bool) {

@@ -225,6 +225,9 @@ func (r *rig) profileHeap(p *controllerProcess, existing int) Profile {
 // endpointPropagation moves the "endpoints" Service's only endpoint to a new address, one
 // update at a time, and times each from just before the update to HAProxy running a server at
 // that address in the route's backend, and to its event at a watch of the benchmark's own.
+// HAProxy is asked every millisecond until that watch has the event, then every 0.1 ms: no
+// controller can act before the API server sends the event, and from then on a millisecond
+// between asks would add up to a millisecond to a sample.
 func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointPropagation {
 	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -260,7 +263,11 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 				r.t.Fatal(err)
 			}
 			if done = running; !done {
-				time.Sleep(time.Millisecond)
+				pause := time.Millisecond
+				if arrivals.seen(slice.ResourceVersion) {
+					pause = 100 * time.Microsecond
+				}
+				time.Sleep(pause)
 			}
 		}
 		if done {
