@@ -100,12 +100,17 @@ func (s *cliSession) answer() (string, error) {
 		n, err := s.conn.Read(chunk)
 		s.buf.Write(chunk[:n])
 		if err == io.EOF && n == 0 {
-			return "", fmt.Errorf("the runtime API closed the session after %q", s.buf.String())
+			return "", fmt.Errorf("the runtime API closed the session after %q", lastBytes(s.buf.Bytes(), 256))
 		}
 		if err != nil && err != io.EOF {
 			return "", err
 		}
 	}
+}
+
+// lastBytes is the end of b, at most n bytes: enough of an answer to tell what went wrong.
+func lastBytes(b []byte, n int) []byte {
+	return b[max(len(b)-n, 0):]
 }
 
 func (s *cliSession) close() {
