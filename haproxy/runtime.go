@@ -3,7 +3,6 @@ package haproxy
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +53,9 @@ func (r *runtimeAPI) run(ops []Op) error {
 	return nil
 }
 
-// oneLine are the ops whose command is one line that HAProxy answers with a line or none.
+// oneLine are the ops whose command is one line that HAProxy answers with a line or none. They
+// go out as Op.Command writes them: a map by its path, as haproxy.cfg names it (client-native's
+// map methods rewrite names, dots to underscores, and Kubernetes names have dots).
 func oneLine(k OpKind) bool {
 	switch k {
 	case AddServer, EnableServer, SetWeight, DrainServer, ShutdownSessions, DelServer,
@@ -115,9 +116,7 @@ func (r *runtimeAPI) batch(fn func() error) error {
 	return fn()
 }
 
-// pipeline runs one-line ops on one connection. A server deleted right after its sessions were
-// shut down may still count one (see deleteServer): it is asked again on its own, and the ops
-// after it that failed are run again once.
+// pipeline runs one-line ops on one connection.
 func (r *runtimeAPI) pipeline(ops []Op) error {
 	s, done, err := r.session()
 	if err != nil {
@@ -134,30 +133,72 @@ func (r *runtimeAPI) pipeline(ops []Op) error {
 		if err != nil {
 			return err
 		}
-		// deletedLate is set once a server is deleted again: an op after it in the chunk (freeing
-		// a certificate the server used, say) may have failed only because it was still there.
-		deletedLate := false
+		// busy are the servers whose deletion found a connection still open; failedAfter the ops
+		// after the first of them that failed, which may have needed that server gone (freeing a
+		// certificate it used, say).
+		var busy, failedAfter []int
 		for i, answer := range answers {
+			msg, failed := errorAnswer(answer)
+			switch {
+			case !failed:
+			case chunk[i].Kind == DelServer && strings.Contains(msg, stillConnected):
+				busy = append(busy, i)
+			case len(busy) > 0:
+				failedAfter = append(failedAfter, i)
+			default:
+				return fmt.Errorf("%s: %s", commands[i], msg)
+			}
+		}
+		if err := deleteBusy(s, commands, busy); err != nil {
+			return err
+		}
+		for _, i := range failedAfter {
+			again, err := s.run(commands[i : i+1])
+			if err != nil {
+				return err
+			}
+			if msg, failed := errorAnswer(again[0]); failed {
+				return fmt.Errorf("%s: %s", commands[i], msg)
+			}
+		}
+	}
+	return nil
+}
+
+// stillConnected is HAProxy's refusal to delete a server that holds a connection.
+const stillConnected = "still has connections"
+
+// delServerPatience is how long a server whose sessions were shut down may still hold a
+// connection before "del server" counts as failed.
+const delServerPatience = 500 * time.Millisecond
+
+// deleteBusy asks again, all at once, every millisecond, to delete the servers at busy (indices
+// into commands) until delServerPatience has passed: "shutdown sessions server", the op before
+// each, ends its connections asynchronously, so a worker may still count one for a moment.
+func deleteBusy(s *cliSession, commands []string, busy []int) error {
+	deadline := time.Now().Add(delServerPatience)
+	for len(busy) > 0 {
+		time.Sleep(time.Millisecond)
+		again := make([]string, len(busy))
+		for k, i := range busy {
+			again[k] = commands[i]
+		}
+		answers, err := s.run(again)
+		if err != nil {
+			return err
+		}
+		var still []int
+		for k, answer := range answers {
 			msg, failed := errorAnswer(answer)
 			if !failed {
 				continue
 			}
-			if chunk[i].Kind == DelServer && strings.Contains(msg, "still has connections") {
-				if err := r.deleteServer(chunk[i].Backend, chunk[i].Server); err == nil {
-					deletedLate = true
-					continue
-				}
-			} else if deletedLate {
-				again, err := s.run(commands[i : i+1])
-				if err != nil {
-					return err
-				}
-				if msg, failed = errorAnswer(again[0]); !failed {
-					continue
-				}
+			if !strings.Contains(msg, stillConnected) || time.Now().After(deadline) {
+				return fmt.Errorf("%s: %s", again[k], msg)
 			}
-			return fmt.Errorf("%s: %s", commands[i], msg)
+			still = append(still, busy[k])
 		}
+		busy = still
 	}
 	return nil
 }
@@ -171,6 +212,8 @@ func errorAnswer(answer string) (string, bool) {
 	return "", false
 }
 
+// do runs an op that is not one line (see oneLine): a payload, a certificate, a CA file, a
+// crt-list line added, a map replaced.
 func (r *runtimeAPI) do(op Op) error {
 	switch op.Kind {
 	case NewCert:
@@ -190,46 +233,10 @@ func (r *runtimeAPI) do(op Op) error {
 	case AddCrtListEntry:
 		file, options, filters := splitCrtListLine(op.Line)
 		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: file, SSLBindConfig: options, SNIFilter: filters})
-	case DelCrtListEntry, DelCert:
-		return r.raw(op.Command())
-	case AddServer:
-		return r.client.AddServer(op.Backend, op.Server, op.serverArgs())
-	case EnableServer:
-		return r.client.SetServerState(op.Backend, op.Server, "ready")
-	case SetWeight:
-		return r.client.SetServerWeight(op.Backend, op.Server, strconv.Itoa(int(op.Weight)))
-	case AddMapEntry, SetMapEntry, DelMapEntry:
-		// By path, as haproxy.cfg names the map: client-native's map methods rewrite names
-		// (dots become underscores), and Kubernetes names have dots.
-		return r.raw(op.Command())
 	case ReplaceMap:
 		return r.replaceMap(op.Map, op.Entries)
-	case DrainServer:
-		return r.client.SetServerState(op.Backend, op.Server, "maint")
-	case ShutdownSessions:
-		return r.raw(op.Command())
-	case DelServer:
-		return r.deleteServer(op.Backend, op.Server)
 	}
 	return fmt.Errorf("unknown op")
-}
-
-// delServerPatience is how long a server whose sessions were shut down may still hold a
-// connection before "del server" counts as failed.
-const delServerPatience = 500 * time.Millisecond
-
-// deleteServer deletes a drained server. "shutdown sessions server" (the op before) ends its
-// connections asynchronously, so a worker may still count one for a moment and refuse: it is
-// asked again until delServerPatience has passed.
-func (r *runtimeAPI) deleteServer(backend, server string) error {
-	deadline := time.Now().Add(delServerPatience)
-	for {
-		err := r.client.DeleteServer(backend, server)
-		if err == nil || !strings.Contains(err.Error(), "still has connections") || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // replaceMap loads a new version of a map beside the live one and then swaps them: lookups see
