@@ -40,30 +40,32 @@ func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, 
 			return patchMaps(before, sock, sd)
 		}
 	}
-	sni := make(mapLines, 0, len(sock.Listeners)+len(sock.HTTPS)+len(sock.Passthrough)+len(sock.Terminate))
+	var sni mapLines
+	terminate := make(mapLines, 0, len(sock.Listeners)+len(sock.Terminate))
 	// A name that a TLS listener claims but none of its routes serves is refused, never left
-	// to a less specific listener's routes.
+	// to a less specific listener's routes: by the SNI map, or on a direct socket (no SNI map
+	// before the handshake, see socketData.Direct) by the Terminate map itself.
+	claims := &terminate
+	if !sd.Direct {
+		sni = make(mapLines, 0, len(sock.Listeners)+len(sock.HTTPS)+len(sock.Passthrough)+len(sock.Terminate))
+		claims = &sni
+	}
 	for _, c := range sock.Listeners {
 		if c.Mode == model.ListenerPassthrough || c.Mode == model.ListenerTerminate {
-			sni.set(c.Hostname, refused)
+			claims.set(c.Hostname, refused)
 		}
 	}
+	// A direct socket has neither HTTPS names nor Passthrough routes.
 	for _, name := range sock.HTTPS {
 		sni.set(name, sd.HTTPSBackend)
 	}
 	for _, r := range sock.Passthrough {
 		sni.set(r.Hostname, backendName(r.Backend))
 	}
-	terminate := make(mapLines, 0, len(sock.Terminate))
-	if sd.Direct {
-		// No SNI map before the handshake: the Terminate map refuses the names claimed without
-		// a route itself.
-		for _, c := range sock.Listeners {
-			terminate.set(c.Hostname, refused)
-		}
-	}
 	for _, r := range sock.Terminate {
-		sni.set(r.Hostname, sd.TerminateBackend)
+		if !sd.Direct {
+			sni.set(r.Hostname, sd.TerminateBackend)
+		}
 		terminate.set(r.Hostname, backendName(r.Backend))
 	}
 	return &socketMaps{from: sock, sni: sni.final(), terminate: terminate.final()}, nil, nil, false
@@ -107,7 +109,10 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 	if len(changed) == 0 {
 		return out, nil, nil, true
 	}
-	out.sni, out.terminate = slices.Clone(before.sni), slices.Clone(before.terminate)
+	out.terminate = slices.Clone(before.terminate)
+	if !sd.Direct {
+		out.sni = slices.Clone(before.sni)
+	}
 	var sniEdits, terminateEdits []mapEdit
 	for _, h := range changed {
 		sniValue, terminateValue := "", ""
@@ -122,10 +127,12 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 		}) {
 			sniValue = refused
 		}
-		if sd.Direct && terminateValue == "" {
-			terminateValue = sniValue
-		}
-		if e, ok := out.sni.put(h, sniValue); ok {
+		if sd.Direct {
+			// The Terminate map refuses the claimed names itself (see sniMaps).
+			if terminateValue == "" {
+				terminateValue = sniValue
+			}
+		} else if e, ok := out.sni.put(h, sniValue); ok {
 			sniEdits = append(sniEdits, e)
 		}
 		if e, ok := out.terminate.put(h, terminateValue); ok {

@@ -140,19 +140,6 @@ func (r *runtimeAPI) showMap(path string) (map[string]string, error) {
 // (about 1,000 entries).
 const showWholeMapBelow = 64 << 10
 
-// mapEntry looks one key up in a map ("get map"): its value, and whether it is there.
-func (r *runtimeAPI) mapEntry(path, key string) (string, bool, error) {
-	answer, err := r.answer("get map " + path + " " + key)
-	if err != nil {
-		return "", false, fmt.Errorf("get map %s %s: %w", path, key, err)
-	}
-	value, found, err := mapEntryIn(answer)
-	if err != nil {
-		return "", false, fmt.Errorf("get map %s %s: %w", path, key, err)
-	}
-	return value, found, nil
-}
-
 // mapEntryIn reads the answer of "get map": the value found, and whether one was.
 func mapEntryIn(answer string) (string, bool, error) {
 	if !strings.Contains(answer, "found=yes") {
@@ -163,19 +150,6 @@ func mapEntryIn(answer string) (string, bool, error) {
 		return value, true, nil
 	}
 	return "", false, fmt.Errorf("answered %q", answer)
-}
-
-// showServers reads a backend's servers (see serversIn).
-func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
-	answer, err := r.answer("show servers state " + backend)
-	if err != nil {
-		return nil, err
-	}
-	servers, err := serversIn(answer)
-	if err != nil {
-		return nil, fmt.Errorf("show servers state %s: %w", backend, err)
-	}
-	return servers, nil
 }
 
 // serversIn reads the answer of "show servers state <backend>": its servers, sorted by name, with
@@ -206,7 +180,7 @@ type ServerState struct {
 	Running bool
 }
 
-// shown is what showServers reads back of a server line. HAProxy shows a unix socket's address as
+// shown is what readBack reads back of a server line. HAProxy shows a unix socket's address as
 // "-" and its port as 0.
 func shown(l ServerLine) ServerState {
 	addr := l.Address

@@ -34,3 +34,21 @@ func TestParseServersState(t *testing.T) {
 		t.Error("an answer without a header parsed")
 	}
 }
+
+// mapEntry looks one key up in a map as readBack does: its value, and whether it is there.
+func (r *runtimeAPI) mapEntry(path, key string) (string, bool, error) {
+	answers, err := r.answers([]string{"get map " + path + " " + key})
+	if err != nil {
+		return "", false, err
+	}
+	return mapEntryIn(answers[0])
+}
+
+// showServers reads a backend's servers as readBack does.
+func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
+	answers, err := r.answers([]string{"show servers state " + backend})
+	if err != nil {
+		return nil, err
+	}
+	return serversIn(answers[0])
+}

@@ -95,16 +95,9 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 	if anyFigure(unmet, "5. Terminate") {
 		p("### Terminate handshakes: the generated configuration against the minimal one")
 		p("")
-		p("HAProxy's CPU time per connection, over all runs (from /proc; the rates above are noisier on a")
-		p("shared machine than the CPU each connection costs):")
-		p("")
-		p("| Certificate | generated | minimal behind a hand-written relay hop | minimal | minimal / generated |")
-		p("| --- | --- | --- | --- | --- |")
-		for _, h := range res.Handshakes {
-			p("| %s | %.0f µs | %.0f µs | %.0f µs | %.3f |", h.Certificate, h.GeneratedCPUMicros, h.RelayCPUMicros, h.MinimalCPUMicros, h.MinimalCPUMicros/h.GeneratedCPUMicros)
-		}
-		p("")
-		p("Rates of the relay variant, in the same alternation: %s.", relayRates(res.Handshakes))
+		p("Section 5 sets HAProxy's CPU per connection (from /proc, over all runs; the rates are noisier on a")
+		p("shared machine than the CPU each connection costs) beside each rate. Rates of the minimal")
+		p("configuration behind the relay hop, in the same alternation: %s.", relayRates(res.Handshakes))
 		p("")
 		p("The benchmark's Terminate listeners have ports of their own, and a port with only Terminate")
 		p("listeners binds `ssl crt-list` on its address as the minimal configuration does: the relay hop")

@@ -49,14 +49,12 @@ func TLS(addr, sni string) (Answer, error) {
 // Rejected reports nil when the gateway accepts a connection to addr with server name sni and
 // then closes it without a TLS handshake, which is how unknown names must be refused.
 func Rejected(addr, sni string) error {
-	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		return fmt.Errorf("connection not accepted: %w", err)
+	tc, err := handshake(addr, sni)
+	if tc == nil {
+		return err
 	}
-	defer conn.Close()
-	tc := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
-	_ = tc.SetDeadline(time.Now().Add(8 * time.Second))
-	if err := tc.Handshake(); err == nil {
+	defer tc.Close()
+	if err == nil {
 		return fmt.Errorf("handshake for %q succeeded; want the connection closed", sni)
 	}
 	return nil
@@ -67,14 +65,12 @@ func Rejected(addr, sni string) error {
 // last is how a port whose listeners all terminate TLS refuses a name a listener claims without
 // a route: its handshake comes before the route lookup.
 func Refused(addr, sni string) error {
-	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
-	if err != nil {
-		return fmt.Errorf("connection not accepted: %w", err)
+	tc, err := handshake(addr, sni)
+	if tc == nil {
+		return err
 	}
-	defer conn.Close()
-	tc := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
-	_ = tc.SetDeadline(time.Now().Add(8 * time.Second))
-	if err := tc.Handshake(); err != nil {
+	defer tc.Close()
+	if err != nil {
 		return nil
 	}
 	if n, err := tc.Read(make([]byte, 1)); n > 0 || err == nil {
@@ -83,6 +79,19 @@ func Refused(addr, sni string) error {
 		return fmt.Errorf("%q: the connection stayed open after the handshake; want it closed", sni)
 	}
 	return nil
+}
+
+// handshake connects to addr and makes a TLS handshake with server name sni, with 8 s for the
+// exchange: a nil connection when the TCP connection was not accepted, else the connection and
+// the handshake's error.
+func handshake(addr, sni string) (*tls.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("connection not accepted: %w", err)
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+	_ = tc.SetDeadline(time.Now().Add(8 * time.Second))
+	return tc, tc.Handshake()
 }
 
 func exchange(conn net.Conn) (string, error) {
