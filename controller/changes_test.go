@@ -80,19 +80,33 @@ func TestBoundedNames(t *testing.T) {
 
 func TestSpareBackendsNamedInMetricsAndLog(t *testing.T) {
 	m := NewMetrics()
-	m.observe(ApplyResult{Changed: true, Spares: map[string]string{"tlsroute:app:a:rule0": "spare:3"}}, time.Time{})
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	want := `haproxy_gateway_spare_backend_route{route="tlsroute:app:a:rule0",spare="spare:3"} 1`
-	if !strings.Contains(rec.Body.String(), want) {
-		t.Errorf("metrics lack %s", want)
+	series := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		var lines []string
+		for line := range strings.Lines(rec.Body.String()) {
+			if strings.HasPrefix(line, "haproxy_gateway_spare_backend_route{") {
+				lines = append(lines, strings.TrimSpace(line))
+			}
+		}
+		return strings.Join(lines, "\n")
 	}
-	// After a reload no route sits in a spare: the series goes.
-	m.observe(ApplyResult{Changed: true, Reloaded: true}, time.Time{})
-	rec = httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if strings.Contains(rec.Body.String(), "haproxy_gateway_spare_backend_route{") {
-		t.Errorf("a spare still named after the reload")
+	const a, b = `haproxy_gateway_spare_backend_route{route="tlsroute:app:a:rule0",spare="spare:3"} 1`, `haproxy_gateway_spare_backend_route{route="tlsroute:app:b:rule0",spare="spare:4"} 1`
+	for _, step := range []struct {
+		name   string
+		spares map[string]string
+		want   string
+	}{
+		{"a takes a spare", map[string]string{"tlsroute:app:a:rule0": "spare:3"}, a},
+		{"b takes another", map[string]string{"tlsroute:app:a:rule0": "spare:3", "tlsroute:app:b:rule0": "spare:4"}, a + "\n" + b},
+		{"a is deleted", map[string]string{"tlsroute:app:b:rule0": "spare:4"}, b},
+		// After a reload no route sits in a spare: the series go.
+		{"a reload", map[string]string{}, ""},
+	} {
+		m.observe(ApplyResult{Changed: true, Spares: step.spares}, time.Time{})
+		if got := series(); got != step.want {
+			t.Errorf("%s: series\n%s\nwant\n%s", step.name, got, step.want)
+		}
 	}
 	if got := spareNames(map[string]string{"tlsroute:app:b:rule0": "spare:1", "tlsroute:app:a:rule0": "spare:3"}); got != "spare:1=tlsroute:app:b:rule0, spare:3=tlsroute:app:a:rule0" {
 		t.Errorf("spareNames: %q", got)

@@ -32,6 +32,9 @@ func (d HAProxy) result(r haproxy.Result) ApplyResult {
 			result.ReloadReasons = append(result.ReloadReasons, string(reason.Kind))
 		}
 	} else {
+		if r.Err == nil {
+			result.SparesAssigned = r.Plan.Assigned
+		}
 		for _, op := range r.Plan.Ops {
 			result.RuntimeOps[op.Kind.String()]++
 		}

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,8 @@ type Metrics struct {
 	statusWrites    *prometheus.CounterVec
 	quarantined     prometheus.Gauge
 	spares          *prometheus.GaugeVec
+	// spareRoutes is what spares publishes: the data plane's map of the last apply.
+	spareRoutes map[string]string
 	// objectChangeLatency: see the object change block at the end of this file.
 	objectChangeLatency prometheus.Histogram
 	reloadLimit
@@ -114,18 +117,33 @@ func (m *Metrics) StatusWriters(writers func() int) {
 	}, func() float64 { return float64(writers()) }))
 }
 
+// publishSpares makes the spares series say which route each spare serves now. The data plane
+// hands on the same map when an apply assigned and freed no spare: then nothing is done, however
+// many spares are in use; else only the series that changed are set or deleted.
+func (m *Metrics) publishSpares(now map[string]string) {
+	if reflect.ValueOf(now).UnsafePointer() == reflect.ValueOf(m.spareRoutes).UnsafePointer() {
+		return
+	}
+	for route, spare := range m.spareRoutes {
+		if now[route] != spare {
+			m.spares.DeleteLabelValues(spare, route)
+		}
+	}
+	for route, spare := range now {
+		if m.spareRoutes[route] != spare {
+			m.spares.WithLabelValues(spare, route).Set(1)
+		}
+	}
+	m.spareRoutes = now
+}
+
 // observe counts what one apply did; seen is when the change it carries was first noticed, zero
 // when unknown.
 func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	if m == nil {
 		return
 	}
-	if r.Err == nil {
-		m.spares.Reset()
-		for route, spare := range r.Spares {
-			m.spares.WithLabelValues(spare, route).Set(1)
-		}
-	}
+	m.publishSpares(r.Spares)
 	for op, n := range r.RuntimeOps {
 		m.runtimeOps.WithLabelValues(op).Add(float64(n))
 	}

@@ -42,7 +42,9 @@ type ApplyResult struct {
 	Refused string
 	// Spares maps each route backend added since the last reload to the spare backend that
 	// serves it ("tlsroute:ns:name:rule0" -> "spare:3"): the stats page shows the spare's name.
-	Spares map[string]string
+	// It is the data plane's own map, only to be read: an apply that assigns and frees no spare
+	// gives the same map as the one before it. SparesAssigned is the part this apply assigned.
+	Spares, SparesAssigned map[string]string
 	// Deferred is set when the change needs a reload that the reload rate limit holds back this
 	// long: its runtime part went out, and the pass runs again then. Nothing failed.
 	Deferred time.Duration
@@ -227,7 +229,7 @@ func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult
 	case result.Changed:
 		gateways, routes := names()
 		r.Log.WithFields(logrus.Fields{"change": result.Detail, "reloaded": result.Reloaded,
-			"gateways": bounded(gateways), "routes": bounded(routes), "spareBackends": spareNames(result.Spares),
+			"gateways": bounded(gateways), "routes": bounded(routes), "spareBackends": spareNames(result.SparesAssigned),
 			"sockets": len(m.DataPlane.Sockets), "backends": len(m.DataPlane.Backends)}).Info("data plane updated")
 	}
 	if result.Err == nil {

@@ -180,8 +180,8 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 	out := *c
 	// Its maps are c's: a render from it patches them, but its own notes of edits are none.
 	out.id, out.editedFrom, out.mapEdits = configIDs.Add(1), 0, nil
-	out.Servers = maps.Clone(c.Servers)
 	out.backends = slices.Clone(c.backends)
+	set := make(map[string][]ServerLine, len(changed))
 	var dropped, added []caFile
 	for _, b := range changed {
 		i, found := out.blockOf(b.ID)
@@ -197,9 +197,10 @@ func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
 			// Certificates to load or free: the whole plan does that (certificateOps).
 			return nil, false
 		}
-		out.Servers[block.data.Name] = out.backends[i].data.Servers
+		set[block.data.Name] = out.backends[i].data.Servers
 		dropped, added = append(dropped, block.caFiles...), append(added, out.backends[i].caFiles...)
 	}
+	out.Servers = c.Servers.with(set, nil)
 	out.moveCAFiles(dropped, added)
 	out.text = nil
 	return &out, true

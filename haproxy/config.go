@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,7 +53,7 @@ type Config struct {
 	// Skeleton is haproxy.cfg without the route backends: the part only a reload can change.
 	Skeleton []byte
 	// Servers are the server lines of each route backend, by backend name.
-	Servers map[string][]ServerLine
+	Servers ServerLines
 	// Spares are the names of the spare backends, in order: those for TLS routes, then those for
 	// HTTP routes (see isHTTPSpare).
 	Spares []string
@@ -311,7 +310,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		// Its blocks name CA files in another folder: nothing of it can be reused.
 		prev = nil
 	}
-	cfg := &Config{Files: map[string]File{}, Servers: map[string][]ServerLine{},
+	cfg := &Config{Files: map[string]File{},
 		Maps: map[string]bool{}, CrtLists: map[string]bool{}, Certs: map[string]bool{}, CAFiles: map[string]int{},
 		dir: s.Dir, runDir: s.RunDir, id: configIDs.Add(1), socketMaps: map[string]*socketMaps{},
 		httpMaps: map[string]*httpSocketMaps{}, mapEdits: map[string][]mapEdit{}}
@@ -431,10 +430,8 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	// A few route backends change at a time: the server lines by name start as the earlier
 	// configuration's and follow the blocks that differ, when both list them in the model's order
 	// (then every backend still asked for was found).
-	cloned := prev != nil && prev.inOrder && len(prev.Servers) == len(prev.backends)
-	if cloned {
-		cfg.Servers = maps.Clone(prev.Servers)
-	}
+	cloned := prev != nil && prev.inOrder && prev.Servers.Len() == len(prev.backends)
+	set := map[string][]ServerLine{}
 	cfg.backends = make([]*backendBlock, 0, len(dp.Backends))
 	cfg.inOrder = true
 	var rendered []*backendBlock
@@ -446,7 +443,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			rendered = append(rendered, block)
 		}
 		if !ok || !cloned {
-			cfg.Servers[block.data.Name] = block.data.Servers
+			set[block.data.Name] = block.data.Servers
 		}
 		cfg.addCAFiles(block.caFiles)
 		for path, f := range block.clientCerts {
@@ -471,14 +468,19 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	switch {
 	case cloned && cfg.inOrder:
-		for _, block := range gone {
-			delete(cfg.Servers, block.data.Name)
+		names := make([]string, len(gone))
+		for i, block := range gone {
+			names[i] = block.data.Name
 		}
+		cfg.Servers = prev.Servers.with(set, names)
 	case cloned:
-		cfg.Servers = make(map[string][]ServerLine, len(cfg.backends))
+		all := make(map[string][]ServerLine, len(cfg.backends))
 		for _, block := range cfg.backends {
-			cfg.Servers[block.data.Name] = block.data.Servers
+			all[block.data.Name] = block.data.Servers
 		}
+		cfg.Servers = newServerLines(all)
+	default:
+		cfg.Servers = newServerLines(set)
 	}
 	// The spares are the same names and text for the same number of them.
 	httpSpares := 0

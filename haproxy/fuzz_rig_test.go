@@ -144,7 +144,7 @@ func (r *fuzzRig) readBackAll(t *testing.T, step string) {
 	for _, path := range sortedKeys(m.live.Config.Maps) {
 		everything = append(everything, Op{Kind: AddMapEntry, Map: path})
 	}
-	for _, backend := range sortedKeys(bySection(m.live.Config.Servers, m.live.Spares)) {
+	for _, backend := range sortedKeys(bySection(m.live.Config.Servers.Map(), m.live.Spares)) {
 		everything = append(everything, Op{Kind: AddServer, Backend: backend})
 	}
 	if err := m.runtime.readBack(everything, m.live.Config, m.live.Spares); err != nil {

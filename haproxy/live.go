@@ -13,7 +13,7 @@ type Live struct {
 // Started is the state of workers that just read cfg.
 func Started(cfg *Config) *Live {
 	sections := map[string]bool{}
-	for name := range cfg.Servers {
+	for name := range cfg.Servers.All() {
 		sections[name] = true
 	}
 	for _, name := range cfg.Spares {

@@ -191,7 +191,8 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 	running, servers := map[string][]ServerLine{}, map[string][]ServerLine{}
 	for _, b := range backends {
 		name := backendName(b.ID)
-		running[name], servers[name] = m.live.Config.Servers[name], wanted.Servers[name]
+		running[name], _ = m.live.Config.Servers.Get(name)
+		servers[name], _ = wanted.Servers.Get(name)
 	}
 	in, out := serverOps(bySection(running, m.live.Spares), bySection(servers, m.live.Spares))
 	casIn, casOut, tooLarge := caFileOps(m.live.Config, wanted)

@@ -210,8 +210,7 @@ func editOps(path string, edits []mapEdit, oldSpares, nowSpares map[string]strin
 // or only running has: then a map entry that did not change names none of them.
 func onlyNewOrGone(moved []string, running, wanted *Config) bool {
 	for _, name := range moved {
-		_, before := running.Servers[name]
-		_, now := wanted.Servers[name]
+		before, now := running.Servers.Has(name), wanted.Servers.Has(name)
 		if before && now {
 			return false
 		}

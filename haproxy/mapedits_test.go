@@ -82,7 +82,7 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 			now := map[string]string{}
 			for _, b := range dp.Backends {
 				name := backendName(b.ID)
-				_, existed := prev.Servers[name]
+				existed := prev.Servers.Has(name)
 				if s, ok := spares[name]; ok || rng.IntN(2) == 0 && (!existed || rng.IntN(10) == 0) {
 					if !ok {
 						s = fmt.Sprintf("spare:%d", step)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,8 +22,11 @@ type Plan struct {
 	Reload  bool
 	Reasons []Reason
 	// Spares is which spare backend serves each route backend added since the last reload, once
-	// the ops have run.
+	// the ops have run: the running map itself when the plan assigns and frees none. It is never
+	// changed in place.
 	Spares map[string]string
+	// Assigned is the part of Spares this plan assigns: the new route backends it puts in spares.
+	Assigned map[string]string
 }
 
 // Reason is why a change needs a reload. Kind is one of a few fixed values, for metrics; Detail
@@ -105,12 +109,12 @@ func PlanChange(live *Live, wanted *Config) Plan {
 		reasons = append(reasons, Reason{CAFileTooLarge, tooLarge})
 	}
 	before, after, fresh := changedServers(running, wanted)
-	spares, short := assignSpares(live, wanted, fresh)
+	spares, assigned, short := assignSpares(live, wanted, before, fresh)
 	reasons = append(reasons, short...)
 	if len(reasons) > 0 {
 		return Plan{Reload: true, Reasons: reasons}
 	}
-	p := Plan{Spares: spares}
+	p := Plan{Spares: spares, Assigned: assigned}
 	serversIn, serversOut := serverOps(bySection(before, live.Spares), bySection(after, spares))
 	// Everything a map entry may point at exists before the entry; what it pointed at goes after.
 	// Likewise the CA files crt-list lines and servers name.
@@ -128,12 +132,17 @@ func PlanChange(live *Live, wanted *Config) Plan {
 // assignSpares keeps the spares of route backends still wanted and gives each new route backend
 // (of fresh, the wanted ones the running configuration lacks) a free one, unless the workers
 // still hold a section of that name. A spare freed by this change is reused only by a later one,
-// once its servers are gone. When spares run short it says so instead.
-func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string, []Reason) {
-	spares := map[string]string{}
-	for name, s := range live.Spares {
-		if _, ok := wanted.Servers[name]; ok {
-			spares[name] = s
+// once its servers are gone. When spares run short it says so instead. Only the backends the
+// change touched (before: those whose servers changed or that are gone) can free a spare, so a
+// change that frees and assigns none keeps live.Spares itself, and costs nothing however many
+// spares are in use. assigned is what this change assigns.
+func assignSpares(live *Live, wanted *Config, before map[string][]ServerLine, fresh []string) (spares, assigned map[string]string, short []Reason) {
+	var gone []string
+	for name := range before {
+		if _, used := live.Spares[name]; used {
+			if !wanted.Servers.Has(name) {
+				gone = append(gone, name)
+			}
 		}
 	}
 	var added [2][]string
@@ -143,9 +152,21 @@ func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string
 			added[b2i(http)] = append(added[b2i(http)], name)
 		}
 	}
-	var short []Reason
+	if len(gone)+len(added[0])+len(added[1]) == 0 {
+		return live.Spares, nil, nil
+	}
+	spares = maps.Clone(live.Spares)
+	if spares == nil {
+		spares = map[string]string{}
+	}
+	for _, name := range gone {
+		delete(spares, name)
+	}
 	for _, http := range []bool{false, true} {
 		names := added[b2i(http)]
+		if len(names) == 0 {
+			continue
+		}
 		sort.Strings(names)
 		free := live.freeSpares(http)
 		switch {
@@ -155,13 +176,22 @@ func assignSpares(live *Live, wanted *Config, fresh []string) (map[string]string
 			short = append(short, Reason{SparesUsedUp, fmt.Sprintf("%d new route backends, %d spare backends left", len(names), len(free))})
 		}
 		for i, name := range names[:min(len(names), len(free))] {
-			spares[name] = free[i]
+			if assigned == nil {
+				assigned = map[string]string{}
+			}
+			spares[name], assigned[name] = free[i], free[i]
 		}
 	}
 	if short != nil {
-		return nil, short
+		return nil, nil, short
 	}
-	return spares, nil
+	return spares, assigned, nil
+}
+
+// sameMap reports whether a and b are one map (or both nil): a plan that assigns and frees no
+// spare hands the running one on, and what follows from spares is then known not to change.
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func b2i(b bool) int {
@@ -265,8 +295,8 @@ func count(lines []string, cert string) int {
 func changedServers(running, wanted *Config) (before, after map[string][]ServerLine, fresh []string) {
 	before, after = map[string][]ServerLine{}, map[string][]ServerLine{}
 	if !running.inOrder || !wanted.inOrder {
-		for name, lines := range wanted.Servers {
-			old, ok := running.Servers[name]
+		for name, lines := range wanted.Servers.All() {
+			old, ok := running.Servers.Get(name)
 			if !ok {
 				fresh = append(fresh, name)
 			}
@@ -274,8 +304,8 @@ func changedServers(running, wanted *Config) (before, after map[string][]ServerL
 				before[name], after[name] = old, lines
 			}
 		}
-		for name, lines := range running.Servers {
-			if _, ok := wanted.Servers[name]; !ok {
+		for name, lines := range running.Servers.All() {
+			if !wanted.Servers.Has(name) {
 				before[name] = lines
 			}
 		}
@@ -436,6 +466,9 @@ func entryOps(path string, old, now map[string]string) (upserts, dels []Op) {
 
 // movedBackends are the route backends whose section differs between two spare assignments.
 func movedBackends(running, wanted map[string]string) []string {
+	if sameMap(running, wanted) {
+		return nil
+	}
 	var out []string
 	for name, spare := range wanted {
 		if running[name] != spare {

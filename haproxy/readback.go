@@ -96,7 +96,8 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			name = route
 		}
 		var want []ServerState
-		for _, l := range bySection(map[string][]ServerLine{name: wanted.Servers[name]}, spares)[backend] {
+		lines, _ := wanted.Servers.Get(name)
+		for _, l := range bySection(map[string][]ServerLine{name: lines}, spares)[backend] {
 			want = append(want, shown(l))
 		}
 		slices.SortFunc(want, func(a, b ServerState) int { return strings.Compare(a.Name, b.Name) })

@@ -127,7 +127,7 @@ func confirmOps(cfg *Config, spares map[string]string) []Op {
 		ops = append(ops, Op{Kind: ReplaceMap, Map: path})
 	}
 	sections := map[string]bool{}
-	for name := range bySection(cfg.Servers, spares) {
+	for name := range bySection(cfg.Servers.Map(), spares) {
 		sections[name] = true
 	}
 	for _, name := range cfg.Spares {

@@ -1,8 +1,6 @@
 package haproxy
 
 import (
-	"maps"
-
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
@@ -10,14 +8,16 @@ import (
 // backend name ("tlsroute:ns:name:rule0" -> "spare:3"). HAProxy 2.6 cannot rename a backend
 // without a reload, so the stats page shows these routes under their spare's name until the next
 // reload, with the route's name on each server line (see bySection); this map is how the
-// controller names them elsewhere (its metrics and log).
+// controller names them elsewhere (its metrics and log). The map is the one the workers' state
+// holds, not a copy: it must only be read. It is never changed in place, and a change that assigns
+// and frees no spare leaves the same map, so a caller that keeps the last one can tell.
 func (m *Manager) Spares() map[string]string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.live == nil {
 		return nil
 	}
-	return maps.Clone(m.live.Spares)
+	return m.live.Spares
 }
 
 // sparePool is how many spare backends a configuration that a reload loads declares, so that
