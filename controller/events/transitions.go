@@ -1,7 +1,9 @@
 package events
 
 import (
+	"cmp"
 	"fmt"
+	"iter"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,7 +15,14 @@ import (
 // again. Only failures are kept: at 10,000 healthy routes it holds nothing. The zero value is
 // ready; it is not safe for concurrent use.
 type Transitions struct {
-	failing map[conditionKey]string // reason
+	// gatewaysFailing are the failing conditions of Gateways and their listeners: a few objects,
+	// looked at every time.
+	gatewaysFailing map[conditionKey]string // reason
+	// routesFailing are those of routes. Only routes whose status changed since the last call are
+	// looked at (routes are the bulk of a model), so these are kept from call to call.
+	routesFailing map[conditionKey]string
+	// routes are the routes of the last call's model: never changed in place.
+	routes []model.Route
 }
 
 // conditionKey names one condition of one object: for routes, of one parent entry; for
@@ -50,51 +59,106 @@ var (
 // the last call: a Warning for each watched condition that became a failure (or failed for a new
 // reason), a Normal one for each that stopped failing while its object stayed. A failure whose
 // object is gone is forgotten without an Event. The first call reports every failure it sees.
+//
+// A route whose status is the list of the last call (the build reused its result, and never
+// changes one in place) is not looked at: a pass over 10,000 routes that changed one looks at one.
 func (t *Transitions) Observe(m *model.Model) []Event {
 	var out []Event
 	failing := map[conditionKey]string{}
-	see := func(key conditionKey, watched map[string]metav1.ConditionStatus, c metav1.Condition, obj Object) {
-		bad, ok := watched[c.Type]
-		if !ok {
-			return
-		}
-		if c.Status != bad && len(t.failing) == 0 {
-			// Nothing failed before: a condition that does not fail is no news. With thousands of
-			// healthy routes this is every condition, and no key is looked up.
-			return
-		}
-		key.condition = c.Type
-		before, wasFailing := t.failing[key]
-		if c.Status != bad {
-			if wasFailing {
-				out = append(out, Event{Object: obj, Type: Normal, Reason: c.Reason, Action: action(c.Type),
-					Note: truncate(fmt.Sprintf("%s%s is %s again: %s", key.where(), c.Type, c.Status, c.Message), maxNote)})
-			}
-			return
-		}
-		failing[key] = c.Reason
-		if wasFailing && before == c.Reason {
-			return
-		}
-		out = append(out, Event{Object: obj, Type: Warning, Reason: c.Reason, Action: action(c.Type),
-			Note: truncate(fmt.Sprintf("%s%s is %s: %s", key.where(), c.Type, c.Status, c.Message), maxNote)})
-	}
 	for _, g := range m.Gateways {
 		obj := Object{Kind: "Gateway", Namespace: g.Namespace, Name: g.Name}
 		key := conditionKey{kind: obj.Kind, namespace: g.Namespace, name: g.Name}
 		for _, c := range g.Conditions {
-			see(key, gatewayWatched, c, obj)
+			out = see(out, t.gatewaysFailing, failing, key, gatewayWatched, c, obj)
 		}
 		for _, l := range g.Listeners {
 			lkey := key
 			lkey.listener = string(l.Name)
 			for _, c := range l.Conditions {
-				see(lkey, listenerWatched, c, obj)
+				out = see(out, t.gatewaysFailing, failing, lkey, listenerWatched, c, obj)
 			}
 		}
 	}
-	for _, r := range m.Routes {
-		obj := Object{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
+	t.gatewaysFailing = failing
+	if t.routesFailing == nil {
+		t.routesFailing = map[conditionKey]string{}
+	}
+	model.WalkSorted(t.routes, m.Routes, compareRoutes, func(before, now *model.Route) {
+		if before != nil && now != nil && sameStatus(before.Parents, now.Parents) {
+			return
+		}
+		// What this route's parents failed with before, taken out: what still fails goes back.
+		var was map[conditionKey]string
+		if before != nil && len(t.routesFailing) > 0 {
+			for key := range routeConditionKeys(*before) {
+				if reason, ok := t.routesFailing[key]; ok {
+					if was == nil {
+						was = map[conditionKey]string{}
+					}
+					was[key] = reason
+					delete(t.routesFailing, key)
+				}
+			}
+		}
+		if now == nil {
+			return
+		}
+		obj := Object{Kind: now.Kind, Namespace: now.Namespace, Name: now.Name}
+		for key, c := range routeConditions(*now) {
+			out = see(out, was, t.routesFailing, key, routeWatched, c, obj)
+		}
+	})
+	t.routes = m.Routes
+	return out
+}
+
+// see adds the Event of one condition's transition to out: before holds the failures of the last
+// call, failing takes this one's.
+func see(out []Event, before, failing map[conditionKey]string, key conditionKey, watched map[string]metav1.ConditionStatus, c metav1.Condition, obj Object) []Event {
+	bad, ok := watched[c.Type]
+	if !ok {
+		return out
+	}
+	if c.Status != bad && len(before) == 0 {
+		// Nothing failed before: a condition that does not fail is no news. With thousands of
+		// healthy routes this is every condition, and no key is looked up.
+		return out
+	}
+	key.condition = c.Type
+	reason, wasFailing := before[key]
+	if c.Status != bad {
+		if wasFailing {
+			out = append(out, Event{Object: obj, Type: Normal, Reason: c.Reason, Action: action(c.Type),
+				Note: truncate(fmt.Sprintf("%s%s is %s again: %s", key.where(), c.Type, c.Status, c.Message), maxNote)})
+		}
+		return out
+	}
+	failing[key] = c.Reason
+	if wasFailing && reason == c.Reason {
+		return out
+	}
+	return append(out, Event{Object: obj, Type: Warning, Reason: c.Reason, Action: action(c.Type),
+		Note: truncate(fmt.Sprintf("%s%s is %s: %s", key.where(), c.Type, c.Status, c.Message), maxNote)})
+}
+
+// compareRoutes orders routes as a model lists them (model.RouteKindOrder). Two entries with one
+// status list are one route, found without comparing names.
+func compareRoutes(x, y model.Route) int {
+	if sameStatus(x.Parents, y.Parents) && len(x.Parents) > 0 {
+		return 0
+	}
+	return cmp.Or(cmp.Compare(model.RouteKindOrder(x.Kind), model.RouteKindOrder(y.Kind)),
+		cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
+}
+
+// sameStatus reports whether two status lists are one list.
+func sameStatus(a, b []gatewayv1.RouteParentStatus) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// routeConditions yields each condition of a route with its key, but for the condition's type.
+func routeConditions(r model.Route) iter.Seq2[conditionKey, metav1.Condition] {
+	return func(yield func(conditionKey, metav1.Condition) bool) {
 		for _, p := range r.Parents {
 			key := conditionKey{kind: r.Kind, namespace: r.Namespace, name: r.Name, parentName: string(p.ParentRef.Name)}
 			key.parentNamespace = r.Namespace
@@ -108,12 +172,26 @@ func (t *Transitions) Observe(m *model.Model) []Event {
 				key.port = int32(*p.ParentRef.Port)
 			}
 			for _, c := range p.Conditions {
-				see(key, routeWatched, c, obj)
+				if !yield(key, c) {
+					return
+				}
 			}
 		}
 	}
-	t.failing = failing
-	return out
+}
+
+// routeConditionKeys yields the key of every watched condition of a route.
+func routeConditionKeys(r model.Route) iter.Seq[conditionKey] {
+	return func(yield func(conditionKey) bool) {
+		for key, c := range routeConditions(r) {
+			if _, ok := routeWatched[c.Type]; ok {
+				key.condition = c.Type
+				if !yield(key) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // where says which part of the object a condition belongs to, as the start of a note; built only

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -100,4 +102,84 @@ func TestTruncateKeepsUTF8(t *testing.T) {
 	if got := truncate("short", maxNote); got != "short" {
 		t.Fatalf("truncate(short) = %q", got)
 	}
+}
+
+// TestTransitionsEqualAFullLook checks Observe, which looks only at routes whose status list
+// changed, against looking at every condition of every model: random models of a few routes,
+// each keeping the list of the model before (as a build that reused the route's result does),
+// taking a new one, failing, recovering, appearing or going.
+func TestTransitionsEqualAFullLook(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	section := gatewayv1.SectionName("tls")
+	reasons := []string{"RefNotPermitted", "BackendNotFound"}
+	status := func() []gatewayv1.RouteParentStatus {
+		refs := cond("ResolvedRefs", "True", "ResolvedRefs", "")
+		if rng.IntN(3) == 0 {
+			refs = cond("ResolvedRefs", "False", reasons[rng.IntN(2)], "")
+		}
+		accepted := cond("Accepted", "True", "Accepted", "")
+		if rng.IntN(5) == 0 {
+			accepted = cond("Accepted", "False", "NotAllowedByListeners", "")
+		}
+		return []gatewayv1.RouteParentStatus{{
+			ParentRef:  gatewayv1.ParentReference{Name: "gw", Namespace: ptr(gatewayv1.Namespace("infra")), SectionName: &section},
+			Conditions: []metav1.Condition{accepted, refs},
+		}}
+	}
+	var tr Transitions
+	full := map[conditionKey]string{}
+	var last []model.Route
+	for step := range 300 {
+		byName := map[string][]gatewayv1.RouteParentStatus{}
+		for _, r := range last {
+			byName[r.Namespace+"/"+r.Name] = r.Parents
+		}
+		m := &model.Model{}
+		for _, ns := range []string{"a", "b"} {
+			for i := range 8 {
+				name := fmt.Sprintf("r%d", i)
+				parents, existed := byName[ns+"/"+name]
+				switch x := rng.IntN(10); {
+				case x == 0:
+					continue // gone, or still not there
+				case !existed || x < 3:
+					parents = status()
+				}
+				m.Routes = append(m.Routes, model.Route{Kind: "TLSRoute", Namespace: ns, Name: name, Parents: parents})
+			}
+		}
+		got := summary(tr.Observe(m))
+		var want []string
+		full, want = lookAtEverything(full, m)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("step %d:\n got %q\nwant %q", step, got, want)
+		}
+		last = m.Routes
+	}
+}
+
+// lookAtEverything is Observe for the routes of m, looking at every condition.
+func lookAtEverything(before map[conditionKey]string, m *model.Model) (map[conditionKey]string, []string) {
+	failing := map[conditionKey]string{}
+	var out []string
+	for _, r := range m.Routes {
+		for key, c := range routeConditions(r) {
+			bad, ok := routeWatched[c.Type]
+			if !ok {
+				continue
+			}
+			key.condition = c.Type
+			reason, was := before[key]
+			switch {
+			case c.Status != bad && was:
+				out = append(out, "Normal "+r.Kind+" "+r.Namespace+"/"+r.Name+" "+c.Reason)
+			case c.Status == bad:
+				failing[key] = c.Reason
+				if !was || reason != c.Reason {
+					out = append(out, "Warning "+r.Kind+" "+r.Namespace+"/"+r.Name+" "+c.Reason)
+				}
+			}
+		}
+	}
+	return failing, out
 }
