@@ -24,27 +24,37 @@ func (m *Manager) Spares() map[string]string {
 // bursts of new routes are served without the next reload:
 //   - none when floor (-spare-backends) is 0: every new route backend reloads;
 //   - at least floor: a burst of that many routes never reloads;
-//   - a quarter of the route backends, so the headroom grows with the gateway;
-//   - after the pool alone caused a reload (ranOut), as many as the route backends and at least
-//     burstSpares: a burst that outran the pool is likely to go on, and the next reload should be
-//     its last.
+//   - a quarter of the route backends, up to quarterSpares, so the headroom grows with the
+//     gateway;
+//   - after the pool alone caused a reload (ranOut), as many as the route backends, at least
+//     burstSpares and up to ranOutSpares: a burst that outran the pool is likely to go on, and
+//     the pool grows with it, so a burst of n routes costs about log2(n/1024) reloads up to
+//     4,096 and one per 4,096 routes beyond.
 //
 // Between reloads the pool keeps its size: the spares are declared in haproxy.cfg, and a new size
-// is a new configuration. Each spare is an empty backend on the stats page and about 10 KiB of
-// HAProxy's memory; a reload that is not caused by the pool running out shrinks it back.
+// is a new configuration. Each spare is an empty backend on the stats page and about 12 KiB of
+// each worker's memory whether a route uses it or not, so what the pool holds idle is bounded
+// (above floor): about 24 MiB at quarterSpares, 48 MiB at ranOutSpares. A reload that is not
+// caused by the pool running out shrinks it back.
 func sparePool(floor, routeBackends int, ranOut bool) int {
 	if floor == 0 {
 		return 0
 	}
-	n := max(floor, (routeBackends+3)/4)
+	n := max(floor, min((routeBackends+3)/4, quarterSpares))
 	if ranOut {
-		n = max(n, routeBackends, burstSpares)
+		n = max(n, min(max(routeBackends, burstSpares), ranOutSpares))
 	}
 	return n
 }
 
-// burstSpares is the least pool after it ran out: a burst of 1,000 routes costs one reload.
-const burstSpares = 1024
+const (
+	// burstSpares is the least pool after it ran out: a burst of 1,000 routes costs one reload.
+	burstSpares = 1024
+	// quarterSpares bounds the quarter of the route backends, ranOutSpares the pool after it ran
+	// out: past them a gateway keeps its headroom, not a share of its size, idle in every worker.
+	quarterSpares = 2048
+	ranOutSpares  = 4096
+)
 
 // routeBackends counts the route backends of dp for HTTP routes, or of the others: each kind has
 // its own spares.

@@ -14,10 +14,13 @@ func TestSparePool(t *testing.T) {
 		ranOut                     bool
 	}{
 		{"no routes: the floor", 64, 0, 64, false},
-		{"a quarter of the route backends above the floor", 64, 10000, 2500, false},
+		{"a quarter of the route backends above the floor", 64, 6000, 1500, false},
 		{"a quarter rounds up", 2, 9, 3, false},
+		{"a quarter of a large gateway stops at quarterSpares", 64, 50000, quarterSpares, false},
+		{"a floor above quarterSpares holds", 5000, 50000, 5000, false},
 		{"ran out on a small gateway: a burst's worth", 64, 80, burstSpares, true},
-		{"ran out on a large gateway: as many as the route backends", 64, 5000, 5000, true},
+		{"ran out on a larger gateway: as many as the route backends", 64, 3000, 3000, true},
+		{"ran out on a large gateway: up to ranOutSpares", 64, 10000, ranOutSpares, true},
 		{"a reload that did not run out shrinks back", 64, 1100, 275, false},
 		{"floor 0 turns spares off", 0, 10000, 0, true},
 	} {

@@ -61,7 +61,7 @@ func parseFlags() flags {
 	flag.StringVar(&f.statsAuthDir, "stats-auth-dir", "", "directory with the files username and password (a mounted Secret): the stats page and /metrics then ask for them (HTTP basic auth); empty: no authentication")
 	flag.StringVar(&f.metricsAddress, "metrics-address", "127.0.0.1:8405", "ip:port of the controller's Prometheus metrics (/metrics) and health checks (/healthz, /readyz); empty turns them off")
 	flag.StringVar(&f.pprofAddress, "pprof-address", "", "ip:port of Go's profiling endpoints (/debug/pprof/); empty (the default) turns them off")
-	flag.IntVar(&f.spareBackends, "spare-backends", 256, "the least number of empty backends kept ready so that new routes need no reload (each reload declares at least a quarter of the route backends, and after the pool ran out at least 1024 and as many as the route backends); 0 turns them off")
+	flag.IntVar(&f.spareBackends, "spare-backends", 256, "the least number of empty backends kept ready so that new routes need no reload (each reload declares at least a quarter of the route backends up to 2048, and after the pool ran out at least 1024 and as many as the route backends up to 4096); 0 turns them off")
 	flag.DurationVar(&f.coalesce, "coalesce", 0, "wait this long after a change for more before rebuilding; 0 (the default) rebuilds at once when idle, and what changes during a rebuild is taken together by the next one")
 	flag.DurationVar(&f.hardStopAfter, "hard-stop-after", 5*time.Minute, "longest time an old HAProxy worker keeps open connections after a reload")
 	flag.DurationVar(&f.idleTimeout, "idle-timeout", time.Hour, "idle timeout of proxied connections")
