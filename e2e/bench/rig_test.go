@@ -112,9 +112,9 @@ func (r *rig) createConcurrently(objects []client.Object, workers int) {
 	}
 }
 
-// deleteTiers deletes every TLSRoute and HTTPRoute labelled with one of tiers, in one call per
-// tier and kind, and waits until they are gone. A call the API server answers with a timeout (tens
-// of thousands of routes take longer than a request may) goes on deleting, and is waited for too.
+// deleteTiers deletes every TLSRoute and HTTPRoute labelled with one of tiers, a collection at a
+// time per tier and kind, until they are gone. Tens of thousands of routes can take longer than a
+// request may, and a collection delete cut short by its timeout leaves the rest.
 func (r *rig) deleteTiers(tiers ...string) {
 	r.t.Helper()
 	ctx := context.Background()
@@ -122,23 +122,20 @@ func (r *rig) deleteTiers(tiers ...string) {
 		route client.Object
 		list  client.ObjectList
 	}{{&gatewayv1.TLSRoute{}, &gatewayv1.TLSRouteList{}}, {&gatewayv1.HTTPRoute{}, &gatewayv1.HTTPRouteList{}}}
-	for _, tier := range tiers {
-		for _, k := range kinds {
-			err := r.client.DeleteAllOf(ctx, k.route, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier})
-			if err != nil && !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) {
-				r.t.Fatalf("delete %T of tier %s: %v", k.route, tier, err)
-			}
-		}
-	}
-	r.eventually("routes deleted", 10*time.Minute, func() error {
+	r.eventually("routes deleted", 15*time.Minute, func() error {
 		for _, tier := range tiers {
 			for _, k := range kinds {
 				if err := r.client.List(ctx, k.list, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier}, client.Limit(1)); err != nil {
 					return err
 				}
-				if meta.LenList(k.list) > 0 {
-					return fmt.Errorf("tier %s still has a %T", tier, k.route)
+				if meta.LenList(k.list) == 0 {
+					continue
 				}
+				err := r.client.DeleteAllOf(ctx, k.route, client.InNamespace(namespace), client.MatchingLabels{tierLabel: tier})
+				if err != nil && !apierrors.IsTimeout(err) && !apierrors.IsServerTimeout(err) {
+					r.t.Fatalf("delete %T of tier %s: %v", k.route, tier, err)
+				}
+				return fmt.Errorf("tier %s still had a %T", tier, k.route)
 			}
 		}
 		return nil
