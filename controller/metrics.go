@@ -2,9 +2,9 @@ package controller
 
 import (
 	"net/http"
-	"reflect"
 	"time"
 
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -121,7 +121,7 @@ func (m *Metrics) StatusWriters(writers func() int) {
 // hands on the same map when an apply assigned and freed no spare: then nothing is done, however
 // many spares are in use; else only the series that changed are set or deleted.
 func (m *Metrics) publishSpares(now map[string]string) {
-	if reflect.ValueOf(now).UnsafePointer() == reflect.ValueOf(m.spareRoutes).UnsafePointer() {
+	if model.SameMap(now, m.spareRoutes) {
 		return
 	}
 	for route, spare := range m.spareRoutes {

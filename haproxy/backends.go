@@ -104,7 +104,7 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 // sameServers is slices.Equal, at once when both are the same slice: a model keeps the servers of
 // the backends a change did not touch.
 func sameServers(a, b []model.Server) bool {
-	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+	if model.SameSlice(a, b) {
 		return true
 	}
 	// TLS settings are compared by value: each build makes its own.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -186,12 +185,6 @@ func assignSpares(live *Live, wanted *Config, before map[string][]ServerLine, fr
 		return nil, nil, short
 	}
 	return spares, assigned, nil
-}
-
-// sameMap reports whether a and b are one map (or both nil): a plan that assigns and frees no
-// spare hands the running one on, and what follows from spares is then known not to change.
-func sameMap[K comparable, V any](a, b map[K]V) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func b2i(b bool) int {
@@ -466,7 +459,7 @@ func entryOps(path string, old, now map[string]string) (upserts, dels []Op) {
 
 // movedBackends are the route backends whose section differs between two spare assignments.
 func movedBackends(running, wanted map[string]string) []string {
-	if sameMap(running, wanted) {
+	if model.SameMap(running, wanted) {
 		return nil
 	}
 	var out []string

@@ -96,8 +96,8 @@ func TestSparesFollowTheChange(t *testing.T) {
 		if !maps.Equal(p.Spares, tt.spares) || !maps.Equal(p.Assigned, tt.assigned) {
 			t.Errorf("%s: spares %v, assigned %v; want %v, %v", tt.name, p.Spares, p.Assigned, tt.spares, tt.assigned)
 		}
-		if sameMap(p.Spares, live.Spares) != tt.same {
-			t.Errorf("%s: the running map handed on: %v, want %v", tt.name, sameMap(p.Spares, live.Spares), tt.same)
+		if model.SameMap(p.Spares, live.Spares) != tt.same {
+			t.Errorf("%s: the running map handed on: %v, want %v", tt.name, model.SameMap(p.Spares, live.Spares), tt.same)
 		}
 		if !maps.Equal(live.Spares, running) {
 			t.Fatalf("%s: the running map changed in place: %v", tt.name, live.Spares)

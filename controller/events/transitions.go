@@ -84,7 +84,7 @@ func (t *Transitions) Observe(m *model.Model) []Event {
 		t.routesFailing = map[conditionKey]string{}
 	}
 	model.WalkSorted(t.routes, m.Routes, compareRoutes, func(before, now *model.Route) {
-		if before != nil && now != nil && sameStatus(before.Parents, now.Parents) {
+		if before != nil && now != nil && model.SameSlice(before.Parents, now.Parents) {
 			return
 		}
 		// What this route's parents failed with before, taken out: what still fails goes back.
@@ -144,16 +144,11 @@ func see(out []Event, before, failing map[conditionKey]string, key conditionKey,
 // compareRoutes orders routes as a model lists them (model.RouteKindOrder). Two entries with one
 // status list are one route, found without comparing names.
 func compareRoutes(x, y model.Route) int {
-	if sameStatus(x.Parents, y.Parents) && len(x.Parents) > 0 {
+	if model.SameSlice(x.Parents, y.Parents) && len(x.Parents) > 0 {
 		return 0
 	}
 	return cmp.Or(cmp.Compare(model.RouteKindOrder(x.Kind), model.RouteKindOrder(y.Kind)),
 		cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.Name, y.Name))
-}
-
-// sameStatus reports whether two status lists are one list.
-func sameStatus(a, b []gatewayv1.RouteParentStatus) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // routeConditions yields each condition of a route with its key, but for the condition's type.

@@ -180,7 +180,7 @@ func (w *KubeWriter) unknownRoutes(routes []model.Route) []int {
 // reflect.DeepEqual cost most of a status round at 10,000 routes. Conditions come from the build,
 // without transition times.
 func sameParents(a, b []gatewayv1.RouteParentStatus) bool {
-	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+	if model.SameSlice(a, b) {
 		return true // the build reused the route's result: one list, never changed in place
 	}
 	return slices.EqualFunc(a, b, func(x, y gatewayv1.RouteParentStatus) bool {

@@ -86,11 +86,6 @@ type lastBuild struct {
 	byServiceOf []model.Backend
 }
 
-// sameBackends reports whether a and b are one slice.
-func sameBackends(a, b []model.Backend) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
 // placedRoute is a route as the last model has it.
 type placedRoute struct {
 	key       routeKey
@@ -175,7 +170,7 @@ func (b *Builder) ServersChanged(services map[string]bool, slicesByService map[s
 		last.staleServers[svc] = true
 	}
 	m := *last.model
-	if !sameBackends(last.byServiceOf, m.DataPlane.Backends) {
+	if !model.SameSlice(last.byServiceOf, m.DataPlane.Backends) {
 		last.byService, last.byServiceOf = IndexBackendsByService(m.DataPlane.Backends), m.DataPlane.Backends
 	}
 	var changed []model.BackendID
