@@ -13,6 +13,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -104,6 +105,26 @@ func caBundleOnly(next toolscache.TransformFunc) toolscache.TransformFunc {
 	}
 }
 
+// withoutUnreadMetadata drops the labels, annotations and owner references of the kinds whose
+// metadata no build reads beyond name, namespace, generation and time: routes, ReferenceGrants,
+// BackendTLSPolicies, Secrets, ConfigMaps and GatewayClasses. With 10,000 routes they are a large
+// share of the cache, and `kubectl apply` puts a copy of the whole object in an annotation.
+// Gateways, Services, EndpointSlices and Namespaces keep theirs: builds read their labels. The
+// status writer's updates go to the status subresource, which takes nothing else from the object.
+func withoutUnreadMetadata(next toolscache.TransformFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		switch obj.(type) {
+		case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute, *gatewayv1.ReferenceGrant,
+			*gatewayv1.BackendTLSPolicy, *corev1.Secret, *corev1.ConfigMap, *gatewayv1.GatewayClass:
+			o := obj.(metav1.Object)
+			o.SetLabels(nil)
+			o.SetAnnotations(nil)
+			o.SetOwnerReferences(nil)
+		}
+		return next(obj)
+	}
+}
+
 // tlsSecrets selects the Secrets a build can use: type kubernetes.io/tls.
 func tlsSecrets() fields.Selector {
 	return fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS))
@@ -157,7 +178,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		// Only certificate Secrets can be used, so only they are listed, watched and cached:
 		// the API server filters the rest out, and other Secrets never reach this process.
 		&corev1.Secret{}:    {Field: tlsSecrets()},
-		&corev1.ConfigMap{}: {Transform: caBundleOnly(clock.transform)},
+		&corev1.ConfigMap{}: {Transform: caBundleOnly(withoutUnreadMetadata(clock.transform))},
 	}
 	if trustBundles.obj != nil {
 		byObject[trustBundles.obj] = cache.ByObject{Transform: trustBundleOnly(clock.transform)}
@@ -166,8 +187,9 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		HTTPClient: httpClient,
 		Scheme:     scheme,
 		Mapper:     mapper,
-		// Strips managedFields after reading the change time from them.
-		DefaultTransform: clock.transform,
+		// Strips managedFields after reading the change time from them, and the metadata no
+		// build reads.
+		DefaultTransform: withoutUnreadMetadata(clock.transform),
 		// An API outage is waited out at a steady pace and said once (see apiHealth).
 		NewInformer:              health.newInformer(scheme),
 		DefaultWatchErrorHandler: health.watchError,

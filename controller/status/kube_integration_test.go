@@ -148,6 +148,9 @@ func TestKubeSourceAndWriterAgainstAPIServer(t *testing.T) {
 	if ref := route.Spec.ParentRefs[0]; ref.Group == nil || ref.Kind == nil {
 		t.Errorf("parentRef not defaulted by the API server: %+v", ref)
 	}
+	if route.Labels != nil || route.Annotations != nil {
+		t.Errorf("the cache kept a route's labels %v and annotations %v, which no build reads", route.Labels, route.Annotations)
+	}
 
 	// Another controller's entry, written first, must survive our writes.
 	if err := appendOtherParent(ctx, live, ns, "other-gw"); err != nil {
@@ -166,6 +169,11 @@ func TestKubeSourceAndWriterAgainstAPIServer(t *testing.T) {
 	checkWritten(ctx, t, live, ns, start)
 	if diff := cmp.Diff([]string{otherController + "/other-gw", controllerName + "/gw"}, routeParents(ctx, t, live, ns)); diff != "" {
 		t.Errorf("TLSRoute parents, the other controller's then ours (-want +got):\n%s", diff)
+	}
+	var stored gatewayv1.TLSRoute
+	mustGet(ctx, t, live, key(ns, "r"), &stored)
+	if diff := cmp.Diff(routeMetadata, metav1.ObjectMeta{Labels: stored.Labels, Annotations: stored.Annotations}); diff != "" {
+		t.Errorf("the route's labels and annotations after a status write written from the cache's copy (-want +got):\n%s", diff)
 	}
 
 	// Same model again: nothing may be written, even though the cache may lag behind the first
@@ -252,10 +260,19 @@ func newTLSRoute(ns, name, gateway, hostname, service string) *gatewayv1.TLSRout
 	}
 }
 
+// routeMetadata are the labels and annotations createObjects gives TLSRoute r: the cache drops
+// them, and the status writes must keep them.
+var routeMetadata = metav1.ObjectMeta{
+	Labels:      map[string]string{"team": "payments"},
+	Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"kind":"TLSRoute"}`},
+}
+
 // createObjects creates namespace ns with a Gateway gw and a TLSRoute r attached to it, and a
 // GatewayClass named ns.
 func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string) {
 	t.Helper()
+	route := newTLSRoute(ns, "r", "gw", "app.example.com", "app")
+	route.Labels, route.Annotations = routeMetadata.Labels, routeMetadata.Annotations
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		&gatewayv1.GatewayClass{
@@ -263,7 +280,7 @@ func createObjects(ctx context.Context, t *testing.T, c client.Client, ns string
 			Spec:       gatewayv1.GatewayClassSpec{ControllerName: controllerName},
 		},
 		newGateway(ns, "gw"),
-		newTLSRoute(ns, "r", "gw", "app.example.com", "app"),
+		route,
 	}
 	for _, obj := range objs {
 		if err := c.Create(ctx, obj); err != nil {
