@@ -54,7 +54,7 @@ func routeOfHTTPRules(kind string, route metav1.Object, parentRefs []gatewayv1.P
 		}
 		r.what.rules = append(r.what.rules, ruleMatches...)
 	}
-	r.routeStatus(kind, route, parentRefs, gateways, opts, resolved,
+	r.routeStatus(kind, route, parentRefs, gateways, in, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			if unsupported != "" {
 				return condition(string(gatewayv1.RouteConditionAccepted), false, string(gatewayv1.RouteReasonUnsupportedValue), unsupported, gen), nil

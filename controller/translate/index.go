@@ -11,6 +11,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -23,6 +24,26 @@ type index struct {
 	namespaceLabels map[string]map[string]string
 	cas             caSources
 	policies        *backendPolicies
+	// conditions are the route parents' condition lists made in this build, by their value (see
+	// routeConditions).
+	conditions map[[2]metav1.Condition][]metav1.Condition
+}
+
+// routeConditions is the condition list of a route parent, accepted then resolved. Most routes
+// of a Gateway have the same two, so the build makes each list once and the routes share it: at
+// 10,000 routes the lists were a sixth of a build's memory. Like the rest of a result, a list is
+// never changed once made (finish and the status writer change copies).
+func (in *index) routeConditions(accepted, resolved metav1.Condition) []metav1.Condition {
+	key := [2]metav1.Condition{accepted, resolved}
+	if list, ok := in.conditions[key]; ok {
+		return list
+	}
+	if in.conditions == nil {
+		in.conditions = map[[2]metav1.Condition][]metav1.Condition{}
+	}
+	list := key[:]
+	in.conditions[key] = list
+	return list
 }
 
 func newIndex(s *snapshot.Snapshot) *index {

@@ -105,7 +105,7 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 	if len(r.backends) > 0 {
 		r.what.backend = r.backends[0].ID
 	}
-	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, gateways, opts, resolved,
+	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, gateways, in, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
 			return attachListeners(kindTLSRoute, route, route.Spec.Hostnames, ref, gw, in)
 		})
@@ -164,7 +164,7 @@ func (r *routeResult) addBackend(b model.Backend, problem *refProblem, resolved 
 // routeStatus sets a route's status under each managed Gateway its parentRefs name, with the
 // Accepted condition accept decides there.
 func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatewayv1.ParentReference,
-	gateways map[types.NamespacedName]*gateway, opts Options, resolved metav1.Condition,
+	gateways map[types.NamespacedName]*gateway, in *index, opts Options, resolved metav1.Condition,
 	accept func(gatewayv1.ParentReference, *gateway) (metav1.Condition, []boundListener)) {
 	r.status = model.Route{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName()}
 	for _, ref := range refs {
@@ -176,7 +176,7 @@ func (r *routeResult) routeStatus(kind string, route metav1.Object, refs []gatew
 		r.status.Parents = append(r.status.Parents, gatewayv1.RouteParentStatus{
 			ParentRef:      ref,
 			ControllerName: gatewayv1.GatewayController(opts.ControllerName),
-			Conditions:     []metav1.Condition{accepted, resolved},
+			Conditions:     in.routeConditions(accepted, resolved),
 		})
 		r.bound = append(r.bound, bound)
 	}
