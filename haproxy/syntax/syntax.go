@@ -50,9 +50,7 @@ func isDNSName(h string) bool {
 // Hostname checks a listener or route hostname, already in lower case: a DNS name, or one with a
 // wildcard first label ("*.example.com"). It becomes a map key, a crt-list SNI filter and a
 // runtime API argument, so nothing else may pass: no space, no ";", no newline, no "/".
-func Hostname(h string) error { return checked.check('h', h, hostname) }
-
-func hostname(h string) error {
+func Hostname(h string) error {
 	switch {
 	case h == "":
 		return fmt.Errorf("hostname is empty")
@@ -66,16 +64,49 @@ func hostname(h string) error {
 	return nil
 }
 
-var ipv4Pattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+){3}$`)
+// isIPv4 reports whether h is four runs of digits joined by dots, `^[0-9]+(\.[0-9]+){3}$` (the
+// test holds the pattern).
+func isIPv4(h string) bool {
+	parts, digits := 1, 0
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && digits > 0:
+			parts, digits = parts+1, 0
+		default:
+			return false
+		}
+	}
+	return parts == 4 && digits > 0
+}
 
-func isIPv4(h string) bool { return ipv4Pattern.MatchString(h) }
+// The checks of Kubernetes names below take the fast way for a valid name, which is every name
+// the API server admitted: a build checks every name of every route. Only a name that fails asks
+// apimachinery's validation, for its message; the test holds the two to the same verdicts.
+
+// isDNSSubdomain is validation.IsDNS1123Subdomain's verdict: DNS labels joined by dots.
+func isDNSSubdomain(name string) bool {
+	return len(name) <= validation.DNS1123SubdomainMaxLength && !strings.HasPrefix(name, "*.") && isDNSName(name)
+}
+
+// isDNSLabel is validation.IsDNS1123Label's verdict: one DNS label.
+func isDNSLabel(name string) bool {
+	return len(name) <= validation.DNS1123LabelMaxLength && !strings.Contains(name, ".") && isDNSName(name)
+}
+
+// isDNS1035Label is validation.IsDNS1035Label's verdict: a DNS label that starts with a letter.
+func isDNS1035Label(name string) bool {
+	return isDNSLabel(name) && name[0] >= 'a' && name[0] <= 'z'
+}
 
 // ObjectName checks a Kubernetes object name (a DNS-1123 subdomain, as the API server requires of
 // Gateways, routes, Secrets and most kinds): HAProxy proxy and server names take only letters,
 // digits and "-_.:", and these names become parts of them.
-func ObjectName(name string) error { return checked.check('o', name, objectName) }
-
-func objectName(name string) error {
+func ObjectName(name string) error {
+	if isDNSSubdomain(name) {
+		return nil
+	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		return fmt.Errorf("name %s: %s", Printable(name), errs[0])
 	}
@@ -83,9 +114,10 @@ func objectName(name string) error {
 }
 
 // Namespace checks a namespace name (a DNS-1123 label).
-func Namespace(name string) error { return checked.check('n', name, namespace) }
-
-func namespace(name string) error {
+func Namespace(name string) error {
+	if isDNSLabel(name) {
+		return nil
+	}
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 		return fmt.Errorf("namespace %s: %s", Printable(name), errs[0])
 	}
@@ -93,9 +125,10 @@ func namespace(name string) error {
 }
 
 // ServiceName checks a Service name (a DNS-1035 label): it becomes part of HAProxy server names.
-func ServiceName(name string) error { return checked.check('s', name, serviceName) }
-
-func serviceName(name string) error {
+func ServiceName(name string) error {
+	if isDNS1035Label(name) {
+		return nil
+	}
 	if errs := validation.IsDNS1035Label(name); len(errs) > 0 {
 		return fmt.Errorf("Service name %s: %s", Printable(name), errs[0])
 	}

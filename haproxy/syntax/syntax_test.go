@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 func TestHostname(t *testing.T) {
@@ -105,18 +107,31 @@ func TestPrintable(t *testing.T) {
 	}
 }
 
-// TestIsDNSNameIsThePattern compares isDNSName with the pattern it implements on every string of
-// up to five characters from an alphabet of each kind of character that matters, and on random
-// longer ones.
-func TestIsDNSNameIsThePattern(t *testing.T) {
+// TestChecksAgreeWithTheirReferences holds the hand-written checks to what they implement: the
+// patterns of isDNSName and isIPv4, and apimachinery's validation of Kubernetes names. It tries
+// every string of up to five characters from an alphabet of each kind of character that matters,
+// random longer ones, and the length limits.
+func TestChecksAgreeWithTheirReferences(t *testing.T) {
 	const label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
-	pattern := regexp.MustCompile(`^(\*\.)?` + label + `(\.` + label + `)*$`)
-	alphabet := []byte("a0-.*A_ ")
-	check := func(h string) {
-		if got, want := isDNSName(h), pattern.MatchString(h); got != want {
-			t.Fatalf("isDNSName(%q) = %v, the pattern says %v", h, got, want)
+	dnsName := regexp.MustCompile(`^(\*\.)?` + label + `(\.` + label + `)*$`)
+	ipv4 := regexp.MustCompile(`^[0-9]+(\.[0-9]+){3}$`)
+	check := func(s string) {
+		for _, c := range []struct {
+			what      string
+			fast, ref bool
+		}{
+			{"isDNSName", isDNSName(s), dnsName.MatchString(s)},
+			{"isDNSSubdomain", isDNSSubdomain(s), len(validation.IsDNS1123Subdomain(s)) == 0},
+			{"isDNSLabel", isDNSLabel(s), len(validation.IsDNS1123Label(s)) == 0},
+			{"isDNS1035Label", isDNS1035Label(s), len(validation.IsDNS1035Label(s)) == 0},
+			{"isIPv4", isIPv4(s), ipv4.MatchString(s)},
+		} {
+			if c.fast != c.ref {
+				t.Fatalf("%s(%q) = %v, the reference says %v", c.what, s, c.fast, c.ref)
+			}
 		}
 	}
+	alphabet := []byte("a0-.*A_ ")
 	var all func(prefix []byte, n int)
 	all = func(prefix []byte, n int) {
 		check(string(prefix))
@@ -128,13 +143,20 @@ func TestIsDNSNameIsThePattern(t *testing.T) {
 		}
 	}
 	all(nil, 5)
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(3, 4))
 	for range 100000 {
 		b := make([]byte, 6+rng.IntN(20))
 		for i := range b {
 			b[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		check(string(b))
+	}
+	for _, n := range []int{62, 63, 64, 252, 253, 254} {
+		check(strings.Repeat("a", n))
+		check(strings.Repeat("a.", n/2) + "a")
+	}
+	for _, s := range []string{"10.0.0.1", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3", "1.2.3.", "0.0.0.0"} {
+		check(s)
 	}
 }
 
