@@ -157,7 +157,7 @@ func TestNoReloadBackendTLS(t *testing.T) {
 	verified("after a reload from the files")
 
 	// A restarted controller learns what runs, CA files included, and rotates without a reload.
-	time.Sleep(stateWriteInterval + 50*time.Millisecond)
+	time.Sleep(stateQuiet + 50*time.Millisecond)
 	if resumed := r.restartController(); !strings.Contains(resumed, "no reload needed") {
 		t.Fatalf("restart did not learn what runs: %s", resumed)
 	}

@@ -68,7 +68,7 @@ func TestLargestRuleIsOneMapEntry(t *testing.T) {
 		t.Fatalf("first configuration: %+v", res)
 	}
 	served("loaded from the file")
-	time.Sleep(stateWriteInterval + 50*time.Millisecond)
+	time.Sleep(stateQuiet + 50*time.Millisecond)
 	if resumed := r.restartController(); !strings.Contains(resumed, "no reload needed") {
 		t.Fatalf("the workers' maps are not the files' (a line split on loading?): %s", resumed)
 	}

@@ -78,9 +78,9 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	r.applyWithoutReload("route added into a spare", both)
 	worker := r.workerPID()
 	socket := r.manager.Master().socket
-	// The saved state of a change follows it within stateWriteInterval; a controller killed
+	// The saved state of a change follows it once changes pause for stateQuiet; a controller killed
 	// sooner reloads once at its restart (TestRestartWithChangedFilesReloads).
-	time.Sleep(stateWriteInterval + 50*time.Millisecond)
+	time.Sleep(stateQuiet + 50*time.Millisecond)
 
 	if resumed := r.restartController(); !strings.Contains(resumed, "adopted") || !strings.Contains(resumed, "no reload needed") {
 		t.Fatalf("restart did not adopt a known HAProxy: %s", resumed)

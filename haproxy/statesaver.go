@@ -1,33 +1,42 @@
 package haproxy
 
 import (
+	"cmp"
 	"io"
 	"sync"
 	"time"
 )
 
-// stateWriteInterval spaces the writes of the saved state: with 10,000 routes it is megabytes of
-// JSON, and of a burst of changes only the last one matters. A controller killed before the last
-// write leaves a state that does not render to the files on disk, so the next controller process
-// does not trust it and its first change reloads (see recoverLive): nothing worse.
-const stateWriteInterval = 250 * time.Millisecond
-
-// stateWriteShare bounds the time spent writing the state during a stream of changes: the next
-// write waits at least this many times as long as the last one took, so writing takes at most
-// about 5% of a core however large the state.
-const stateWriteShare = 19
+// The saved state is a restart's shortcut, not a record: a controller that starts on a state that
+// does not render to the files on disk does not trust it, and its first change reloads (see
+// recoverLive), nothing worse. With 10,000 routes it is megabytes of JSON, and of a stream of
+// changes only the last one matters, so it is written once the changes pause.
+const (
+	// stateQuiet is how long no change may come before the state is written.
+	stateQuiet = 250 * time.Millisecond
+	// stateMaxWait bounds how long a stream of changes that never pauses keeps the state from
+	// being written.
+	stateMaxWait = 10 * time.Second
+	// stateWriteShare bounds the time spent writing: the next write waits at least this many
+	// times as long as the last one took, so writing takes at most about 5% of a core however
+	// large the state.
+	stateWriteShare = 19
+)
 
 // stateSaver writes the newest saved state to path beside the caller (marshalling it is not the
-// change's business): soon when the last write is old enough, else once it is (see
-// stateWriteInterval and stateWriteShare). A write never holds up save.
+// change's business), once no change came for quiet or the oldest unwritten one is maxWait old
+// (stateQuiet and stateMaxWait when zero). A write never holds up save.
 type stateSaver struct {
-	path string
+	path           string
+	quiet, maxWait time.Duration
 	// writing keeps writes one at a time, so the newest state is written last.
 	writing sync.Mutex
 
 	mu      sync.Mutex
 	pending *savedState
-	timer   *time.Timer
+	// since is when the oldest state not yet written was saved; timer writes pending.
+	since time.Time
+	timer *time.Timer
 	// last is when the last write ended, cost how long it took.
 	last time.Time
 	cost time.Duration
@@ -37,12 +46,25 @@ type stateSaver struct {
 func (s *stateSaver) save(st savedState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending = &st
-	if s.timer != nil {
-		return // the scheduled write takes the newest state
+	now := time.Now()
+	if s.pending == nil {
+		s.since = now
 	}
-	interval := max(stateWriteInterval, stateWriteShare*s.cost)
-	s.timer = time.AfterFunc(max(time.Until(s.last.Add(interval)), 0), s.write)
+	s.pending = &st
+	due := now.Add(cmp.Or(s.quiet, stateQuiet))
+	if latest := s.since.Add(cmp.Or(s.maxWait, stateMaxWait)); due.After(latest) {
+		due = latest
+	}
+	if earliest := s.last.Add(stateWriteShare * s.cost); due.Before(earliest) {
+		due = earliest
+	}
+	// A timer that already fired has a write waiting for mu; the one Reset schedules finds
+	// nothing pending or a newer state, either of which is fine.
+	if s.timer == nil {
+		s.timer = time.AfterFunc(time.Until(due), s.write)
+	} else {
+		s.timer.Reset(time.Until(due))
+	}
 }
 
 // flush writes a state still waiting.

@@ -33,3 +33,36 @@ func TestStateSaverWritesTheNewest(t *testing.T) {
 		t.Errorf("state file mode %v (%v), want 0600", info.Mode().Perm(), err)
 	}
 }
+
+// TestStateSaverWaitsForAPause saves a stream of states and checks when the file appears: not
+// while the changes keep coming, soon once they pause, and within maxWait of the first change
+// of a stream that never pauses.
+func TestStateSaverWaitsForAPause(t *testing.T) {
+	stream := func(s *stateSaver, d time.Duration) {
+		start := time.Now()
+		for i := 0; time.Since(start) < d; i++ {
+			s.save(savedState{SparePool: i})
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+
+	paused := &stateSaver{path: filepath.Join(t.TempDir(), "state.json"), quiet: 800 * time.Millisecond, maxWait: time.Hour}
+	stream(paused, 2*time.Second)
+	if exists(paused.path) {
+		t.Error("the state was written while changes kept coming")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !exists(paused.path) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !exists(paused.path) {
+		t.Error("the state was not written once the changes paused")
+	}
+
+	endless := &stateSaver{path: filepath.Join(t.TempDir(), "state.json"), quiet: time.Hour, maxWait: 300 * time.Millisecond}
+	stream(endless, 1500*time.Millisecond)
+	if !exists(endless.path) {
+		t.Error("a stream of changes that never paused kept the state from being written past maxWait")
+	}
+}
