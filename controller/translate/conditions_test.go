@@ -46,12 +46,12 @@ func TestRoutesShareConditionLists(t *testing.T) {
 			}
 			want := parents[names[0]]
 			if len(want) == 0 {
-				t.Skipf("TLSRoute %s has no status of ours", first.Name)
+				t.Skipf("TLSRoute %s has no status of ours", names[0])
 			}
 			for _, name := range names[1:] {
 				got := parents[name]
 				if len(got) != len(want) {
-					t.Fatalf("%s has %d parents, %s %d", name, len(got), first.Name, len(want))
+					t.Fatalf("%s has %d parents, %s %d", name, len(got), names[0], len(want))
 				}
 				for i := range got {
 					if diff := cmp.Diff(want[i].Conditions, got[i].Conditions); diff != "" {

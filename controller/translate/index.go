@@ -29,6 +29,11 @@ type index struct {
 	conditions map[[2]metav1.Condition][]metav1.Condition
 }
 
+// maxSharedConditions bounds index.conditions: an index outlives its build while the routes' own
+// changes reuse it (UpdateRoutes), and each route whose conditions name its own objects adds a
+// list of its own.
+const maxSharedConditions = 4096
+
 // routeConditions is the condition list of a route parent, accepted then resolved. Most routes
 // of a Gateway have the same two, so the build makes each list once and the routes share it: at
 // 10,000 routes the lists were a sixth of a build's memory. Like the rest of a result, a list is
@@ -38,7 +43,7 @@ func (in *index) routeConditions(accepted, resolved metav1.Condition) []metav1.C
 	if list, ok := in.conditions[key]; ok {
 		return list
 	}
-	if in.conditions == nil {
+	if in.conditions == nil || len(in.conditions) >= maxSharedConditions {
 		in.conditions = map[[2]metav1.Condition][]metav1.Condition{}
 	}
 	list := key[:]
