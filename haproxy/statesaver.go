@@ -10,9 +10,11 @@ import (
 // The saved state is a restart's shortcut, not a record: a controller that starts on a state that
 // does not render to the files on disk does not trust it, and its first change reloads (see
 // recoverLive), nothing worse. With 10,000 routes it is megabytes of JSON, and of a stream of
-// changes only the last one matters, so it is written once the changes pause.
+// changes only the last one matters: a change after a quiet spell is written at once, the changes
+// that follow it within a stream once they pause.
 const (
-	// stateQuiet is how long no change may come before the state is written.
+	// stateQuiet is the pause that ends a stream of changes: a change this long after the last
+	// one is written at once, one sooner once no change came for this long.
 	stateQuiet = 250 * time.Millisecond
 	// stateMaxWait bounds how long a stream of changes that never pauses keeps the state from
 	// being written.
@@ -24,8 +26,9 @@ const (
 )
 
 // stateSaver writes the newest saved state to path beside the caller (marshalling it is not the
-// change's business), once no change came for quiet or the oldest unwritten one is maxWait old
-// (stateQuiet and stateMaxWait when zero). A write never holds up save.
+// change's business): at once after a quiet spell, else once no change came for quiet or the
+// oldest unwritten one is maxWait old (stateQuiet and stateMaxWait when zero). A write never
+// holds up save.
 type stateSaver struct {
 	path           string
 	quiet, maxWait time.Duration
@@ -34,9 +37,10 @@ type stateSaver struct {
 
 	mu      sync.Mutex
 	pending *savedState
-	// since is when the oldest state not yet written was saved; timer writes pending.
-	since time.Time
-	timer *time.Timer
+	// since is when the oldest state not yet written was saved, saved when the last one was;
+	// timer writes pending.
+	since, saved time.Time
+	timer        *time.Timer
 	// last is when the last write ended, cost how long it took.
 	last time.Time
 	cost time.Duration
@@ -51,7 +55,12 @@ func (s *stateSaver) save(st savedState) {
 		s.since = now
 	}
 	s.pending = &st
-	due := now.Add(cmp.Or(s.quiet, stateQuiet))
+	quiet := cmp.Or(s.quiet, stateQuiet)
+	due := now.Add(quiet)
+	if now.Sub(s.saved) >= quiet {
+		due = now
+	}
+	s.saved = now
 	if latest := s.since.Add(cmp.Or(s.maxWait, stateMaxWait)); due.After(latest) {
 		due = latest
 	}

@@ -34,35 +34,47 @@ func TestStateSaverWritesTheNewest(t *testing.T) {
 	}
 }
 
-// TestStateSaverWaitsForAPause saves a stream of states and checks when the file appears: not
-// while the changes keep coming, soon once they pause, and within maxWait of the first change
-// of a stream that never pauses.
+// TestStateSaverWaitsForAPause saves a stream of states and reads the file: the first state,
+// after a quiet spell, is written at once; the rest not while the changes keep coming, the newest
+// soon once they pause, and within maxWait of the first unwritten one in a stream that never
+// pauses.
 func TestStateSaverWaitsForAPause(t *testing.T) {
-	stream := func(s *stateSaver, d time.Duration) {
-		start := time.Now()
-		for i := 0; time.Since(start) < d; i++ {
+	stream := func(s *stateSaver, d time.Duration) int {
+		start, i := time.Now(), 0
+		for ; time.Since(start) < d; i++ {
 			s.save(savedState{SparePool: i})
 			time.Sleep(10 * time.Millisecond)
 		}
+		return i - 1
 	}
-	exists := func(path string) bool { _, err := os.Stat(path); return err == nil }
+	written := func(path string) int {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return -1
+		}
+		var st savedState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatalf("state file: %v", err)
+		}
+		return st.SparePool
+	}
 
 	paused := &stateSaver{path: filepath.Join(t.TempDir(), "state.json"), quiet: 800 * time.Millisecond, maxWait: time.Hour}
-	stream(paused, 2*time.Second)
-	if exists(paused.path) {
-		t.Error("the state was written while changes kept coming")
+	last := stream(paused, 2*time.Second)
+	if got := written(paused.path); got != 0 {
+		t.Errorf("while changes kept coming the file held state %d, want the first, 0, written at once", got)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !exists(paused.path) && time.Now().Before(deadline) {
+	for written(paused.path) != last && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !exists(paused.path) {
-		t.Error("the state was not written once the changes paused")
+	if got := written(paused.path); got != last {
+		t.Errorf("once the changes paused the file held state %d, want the newest, %d", got, last)
 	}
 
 	endless := &stateSaver{path: filepath.Join(t.TempDir(), "state.json"), quiet: time.Hour, maxWait: 300 * time.Millisecond}
 	stream(endless, 1500*time.Millisecond)
-	if !exists(endless.path) {
-		t.Error("a stream of changes that never paused kept the state from being written past maxWait")
+	if got := written(endless.path); got <= 0 {
+		t.Errorf("a stream of changes that never paused left state %d in the file, want a later one within maxWait", got)
 	}
 }
