@@ -106,7 +106,7 @@ func caBundleOnly(next toolscache.TransformFunc) toolscache.TransformFunc {
 }
 
 // withoutUnreadMetadata drops the labels, annotations and owner references of the kinds whose
-// metadata no build reads beyond name, namespace, generation and time: routes, ReferenceGrants,
+// metadata no build reads beyond identity, versions and times: routes, ReferenceGrants,
 // BackendTLSPolicies, Secrets, ConfigMaps and GatewayClasses. With 10,000 routes they are a large
 // share of the cache, and `kubectl apply` puts a copy of the whole object in an annotation.
 // Gateways, Services, EndpointSlices and Namespaces keep theirs: builds read their labels. The

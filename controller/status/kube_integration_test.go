@@ -173,7 +173,7 @@ func TestKubeSourceAndWriterAgainstAPIServer(t *testing.T) {
 	var stored gatewayv1.TLSRoute
 	mustGet(ctx, t, live, key(ns, "r"), &stored)
 	if diff := cmp.Diff(routeMetadata, metav1.ObjectMeta{Labels: stored.Labels, Annotations: stored.Annotations}); diff != "" {
-		t.Errorf("the route's labels and annotations after a status write written from the cache's copy (-want +got):\n%s", diff)
+		t.Errorf("the route's labels and annotations after status writes made from the cache's copy (-want +got):\n%s", diff)
 	}
 
 	// Same model again: nothing may be written, even though the cache may lag behind the first
