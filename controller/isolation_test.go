@@ -120,8 +120,13 @@ func TestRefusedObjectsAreIsolated(t *testing.T) {
 		t.Errorf("the endpoint change took %s to reach HAProxy", took)
 	}
 	state, err := haproxy.CLICommand(stats, "show servers state httproute:default:b:rule0")
-	if err != nil || !strings.Contains(state, "b-second:") || strings.Contains(state, "b-first:") {
-		t.Errorf("show servers state: %v\n%s", err, state)
+	servers, parseErr := haproxy.ParseServersState(state)
+	running := map[string]bool{}
+	for _, s := range servers {
+		running[strings.Split(s.Name, ":")[0]] = s.Running
+	}
+	if err != nil || parseErr != nil || !running["b-second"] || running["b-first"] {
+		t.Errorf("show servers state (want b-second running, b-first not): %v, %v\n%s", err, parseErr, state)
 	}
 	get(t, ports["b"], "b.example.com", "/", "b-second")
 	if len(logs.AllEntries()) != 0 {

@@ -42,7 +42,7 @@ func NewMetrics() *Metrics {
 		}, []string{"reason"}),
 		runtimeOps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "haproxy_gateway_runtime_operations_total",
-			Help: "Runtime API commands that changed HAProxy without a reload, by command.",
+			Help: "Runtime API commands that changed HAProxy without a reload, by command, counted with the change that planned them (a deletion may wait seconds).",
 		}, []string{"operation"}),
 		runtimeFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "haproxy_gateway_runtime_failures_total",

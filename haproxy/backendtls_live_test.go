@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,14 +137,44 @@ func TestNoReloadBackendTLS(t *testing.T) {
 	rotated := dp(verifiedBy("abc.example.com", ca))
 	r.applyWithoutReload("CA rotated back to the first bundle", rotated)
 	verified("first bundle loaded again through the runtime API")
-	if store, err := r.manager.runtime.caStore(); err != nil || len(r.manager.live.Config.CAFiles) != 1 {
-		t.Fatalf("CA files %v, %v", r.manager.live.Config.CAFiles, err)
-	} else {
+	// The CA files no server names wait for deletion behind the servers that named them, which
+	// are out of service meanwhile; then both go.
+	unnamed := func() []string {
+		t.Helper()
+		store, err := r.manager.runtime.caStore()
+		if err != nil || len(r.manager.live.Config.CAFiles) != 1 {
+			t.Fatalf("CA files %v, %v", r.manager.live.Config.CAFiles, err)
+		}
+		var out []string
 		for path := range store {
 			if strings.Contains(path, "/ca-") && r.manager.live.Config.CAFiles[path] == 0 {
-				t.Errorf("CA store still holds %s, which no server names", path)
+				out = append(out, path)
 			}
 		}
+		return out
+	}
+	waiting := r.manager.live.Leaving
+	if len(waiting) == 0 {
+		t.Fatal("no server waits for deletion right after one left")
+	}
+	for _, path := range unnamed() {
+		if !slices.ContainsFunc(waiting, func(d deletion) bool { return d.Kind == DelCAFile && d.File == path }) {
+			t.Errorf("CA store holds %s, which no server names and which does not wait for deletion: %+v", path, waiting)
+		}
+	}
+	servers, err := r.manager.runtime.answers([]string{"show servers state " + backendName(secureID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, _ := ParseServersState(servers[0])
+	for _, s := range states {
+		if waiting.holds(s.Backend, s.Name) == s.Running {
+			t.Errorf("server %s runs: %t, waits for deletion: %t", s.Name, s.Running, waiting.holds(s.Backend, s.Name))
+		}
+	}
+	r.deleteLeaving()
+	if stale := unnamed(); len(stale) > 0 {
+		t.Errorf("CA store still holds %v, which no server names", stale)
 	}
 
 	// What the runtime API changed is on disk: a reload keeps it.
@@ -182,4 +213,20 @@ func TestNoReloadBackendTLS(t *testing.T) {
 		t.Logf("%s: %s", step.what, res.Plan)
 	}
 	verified("after the endpoint came back")
+
+	// A restarted controller finds what waits for deletion in the saved state, and deletes it in
+	// its turn.
+	waiting = r.manager.live.Leaving
+	time.Sleep(stateQuiet + 50*time.Millisecond)
+	if resumed := r.restartController(); !strings.Contains(resumed, "no reload needed") {
+		t.Fatalf("restart with servers waiting for deletion did not learn what runs: %s", resumed)
+	}
+	if len(waiting) == 0 || len(r.manager.live.Leaving) != len(waiting) {
+		t.Errorf("waiting for deletion before the restart: %+v; after: %+v", waiting, r.manager.live.Leaving)
+	}
+	r.deleteLeaving()
+	if stale := unnamed(); len(stale) > 0 {
+		t.Errorf("after the restart, the CA store still holds %v, which no server names", stale)
+	}
+	verified("after the restarted controller deleted what left")
 }

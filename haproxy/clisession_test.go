@@ -105,9 +105,10 @@ func (r *rig) sniMap() string {
 }
 
 // TestClientCertificateRotatedUnderAConnection rotates the client certificate a server presents
-// while a connection through it is open: the old server's "del server" comes right after its
-// sessions were shut down and finds one not yet closed, so it is asked again, and the certificate
-// it used, which could not be freed while it was there, is freed then. No reload.
+// back and forth while a connection through it is open: the old server leaves service and its
+// sessions are shut down, and it waits for deletion with the certificate it presents; the next
+// rotation brings both back. Then the servers and certificates left over are deleted, the
+// connections long closed. No reload.
 func TestClientCertificateRotatedUnderAConnection(t *testing.T) {
 	r := newRig(t)
 	ca := newTestCA(t, "backend CA")
@@ -157,5 +158,12 @@ func TestClientCertificateRotatedUnderAConnection(t *testing.T) {
 	}
 	if a, err := probe.TLS(addr, "foo.example.com"); err != nil || !strings.HasPrefix(a.Greeting, "secure-backend") {
 		t.Errorf("after the rotations: answered %q, %v", a.Greeting, err)
+	}
+	if len(r.manager.live.Leaving) == 0 {
+		t.Error("nothing waits for deletion after the last rotation")
+	}
+	r.deleteLeaving()
+	if a, err := probe.TLS(addr, "foo.example.com"); err != nil || !strings.HasPrefix(a.Greeting, "secure-backend") {
+		t.Errorf("after the deletions: answered %q, %v", a.Greeting, err)
 	}
 }

@@ -147,7 +147,7 @@ func (r *fuzzRig) readBackAll(t *testing.T, step string) {
 	for _, backend := range sortedKeys(bySection(m.live.Config.Servers.Map(), m.live.Spares)) {
 		everything = append(everything, Op{Kind: AddServer, Backend: backend})
 	}
-	if err := m.runtime.readBack(everything, m.live.Config, m.live.Spares); err != nil {
+	if err := m.runtime.readBack(everything, m.live.Config, m.live.Spares, m.live.Leaving); err != nil {
 		t.Fatalf("%s: HAProxy runs something else than the configuration: %v", step, err)
 	}
 }

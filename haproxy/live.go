@@ -8,6 +8,9 @@ type Live struct {
 	Sections map[string]bool
 	// Spares maps a route backend added after the last reload to the spare that serves it.
 	Spares map[string]string
+	// Leaving are the servers, certificates and CA files that left the configuration since the
+	// last reload and wait for deletion (see leavingDelay): the workers still hold them.
+	Leaving leaving
 }
 
 // Started is the state of workers that just read cfg.
@@ -27,7 +30,7 @@ func (l *Live) After(p Plan, wanted *Config) *Live {
 	if p.Reload || l == nil {
 		return Started(wanted)
 	}
-	return &Live{Config: wanted, Sections: l.Sections, Spares: p.Spares}
+	return &Live{Config: wanted, Sections: l.Sections, Spares: p.Spares, Leaving: l.Leaving}
 }
 
 // section is the backend of the workers that serves the backend named in the configuration;

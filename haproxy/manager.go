@@ -43,6 +43,8 @@ type Manager struct {
 	// at the workers.
 	files      *fileWriter
 	supervised time.Time
+	// leavingDelay is how long what left the configuration waits for deletion (see the constant).
+	leavingDelay time.Duration
 }
 
 // ManagerOptions configure a Manager.
@@ -92,7 +94,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		}
 	}
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
-		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output}
+		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output, leavingDelay: leavingDelay}
 	m.state = &stateSaver{path: m.statePath()}
 	m.files = newFileWriter(m.configPath())
 	empty, err := Render(model.DataPlane{}, opts.Settings)
@@ -203,12 +205,14 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 	if plan.Reload {
 		return m.apply(ctx, dp)
 	}
+	live := m.live.After(plan, wanted)
 	if !plan.Empty() {
-		if err := m.applyRuntime(ctx, plan, wanted); err != nil {
+		var err error
+		if live, err = m.applyRuntime(ctx, plan, wanted); err != nil {
 			return m.reloadAfter(ctx, err, dp, wanted, plan)
 		}
 	}
-	m.setLive(m.live.After(plan, wanted), dp, false)
+	m.setLive(live, dp, false)
 	return Result{Plan: plan}
 }
 
@@ -259,9 +263,9 @@ func (m *Manager) apply(ctx context.Context, dp model.DataPlane) Result {
 		plan = reload(WriteFailed, fmt.Sprintf("write configuration: %v", err))
 	}
 	if !plan.Reload {
-		err := m.applyRuntime(ctx, plan, wanted)
+		live, err := m.applyRuntime(ctx, plan, wanted)
 		if err == nil {
-			m.setLive(m.live.After(plan, wanted), dp, false)
+			m.setLive(live, dp, false)
 			return Result{Plan: plan}
 		}
 		return m.reloadAfter(ctx, err, dp, wanted, plan)
@@ -294,27 +298,51 @@ type readBackError struct{ err error }
 
 func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
 
-// applyRuntime runs the plan's ops on the live workers and reads back what they changed, then
-// hands the same state over to be written to the files, so that a later reload keeps it.
-func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) error {
+// applyRuntime runs the plan's ops on the live workers, with the deletions that wait and are due
+// (see leaving.schedule), and reads back what they changed; it hands the same state over to be
+// written to the files, so that a later reload keeps it, and returns what the workers run then.
+func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) (*Live, error) {
 	api, err := m.runtimeAPI()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ops, leaving := m.live.Leaving.schedule(plan.Ops, time.Now(), m.leavingDelay)
 	err = api.batch(func() error {
-		if err := api.run(plan.Ops); err != nil {
+		if err := api.run(ops); err != nil {
 			return err
 		}
-		if err := api.readBack(plan.Ops, wanted, plan.Spares); err != nil {
+		if err := api.readBack(ops, wanted, plan.Spares, leaving); err != nil {
 			return &readBackError{err}
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	m.files.writeLater(wanted)
-	return nil
+	if wanted != m.live.Config {
+		m.files.writeLater(wanted)
+	}
+	live := m.live.After(plan, wanted)
+	live.Leaving = leaving
+	return live, nil
+}
+
+// deleteLeaving deletes what waits for deletion and is due (see leavingDelay). When that fails,
+// it reloads, which leaves nothing to delete, and says so.
+func (m *Manager) deleteLeaving(ctx context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.live == nil || !m.live.Leaving.due(time.Now()) {
+		return "", nil
+	}
+	plan := Plan{Spares: m.live.Spares}
+	live, err := m.applyRuntime(ctx, plan, m.live.Config)
+	if err == nil {
+		m.setLive(live, m.liveModel, false)
+		return "", nil
+	}
+	result := m.reloadAfter(ctx, err, m.liveModel, m.live.Config, plan)
+	return fmt.Sprintf("deleting servers that left the configuration failed (%v); reloaded", err), result.Err
 }
 
 // runtimeAPI is the client of the workers' stats socket, made at first use.

@@ -90,6 +90,19 @@ func (r *rig) apply(dp model.DataPlane) Result {
 	return r.manager.Apply(ctx, dp)
 }
 
+// deleteLeaving deletes what left the configuration and waits for deletion, as Supervise does
+// once it is due.
+func (r *rig) deleteLeaving() {
+	r.t.Helper()
+	r.manager.live.Leaving = r.manager.live.Leaving.restarted(time.Now(), 0)
+	if event, err := r.manager.deleteLeaving(r.t.Context()); event != "" || err != nil {
+		r.t.Fatalf("%s: %v", event, err)
+	}
+	if l := r.manager.live.Leaving; len(l) > 0 {
+		r.t.Fatalf("still waiting for deletion: %+v", l)
+	}
+}
+
 func server(s *echo.Server) model.Server {
 	return model.Server{Service: s.Name, Address: s.Addr().IP.String(), Port: int32(s.Addr().Port), Weight: 1}
 }

@@ -12,9 +12,10 @@ import (
 
 // readBack asks the workers for every map (of a large map, the entries changed), backend,
 // certificate and CA file the ops touched and compares the answers with the wanted
-// configuration. A difference means the runtime API did not do what it said; the caller then
+// configuration. A server that waits for deletion (of leaving) may still be there, in
+// maintenance. A difference means the runtime API did not do what it said; the caller then
 // reloads from the files.
-func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string) error {
+func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string, leaving leaving) error {
 	mapPaths, sections, certs, cas := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var entries []Op
 	for _, op := range ops {
@@ -23,7 +24,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			entries = append(entries, op)
 		case ReplaceMap:
 			mapPaths[op.Map] = true
-		case AddServer, SetWeight, DelServer:
+		case AddServer, SetWeight, DrainServer, DelServer:
 			sections[op.Backend] = true
 		case CommitCert:
 			certs[op.Cert] = true
@@ -87,7 +88,9 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 		routeBackends[spare] = name
 	}
 	for i, backend := range backends {
-		got, err := serversIn(answers[len(lookups)+i])
+		got, err := serversIn(answers[len(lookups)+i], func(s ServerState) bool {
+			return !s.Running && leaving.holds(backend, s.Name)
+		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", commands[len(lookups)+i], err)
 		}
@@ -153,16 +156,19 @@ func mapEntryIn(answer string) (string, bool, error) {
 	return "", false, fmt.Errorf("answered %q", answer)
 }
 
-// serversIn reads the answer of "show servers state <backend>": its servers, sorted by name, with
-// what readBack compares (see shown): name, address, weight and whether they use TLS.
-func serversIn(answer string) ([]ServerState, error) {
+// serversIn reads the answer of "show servers state <backend>": its servers but those skip
+// reports, sorted by name, with what readBack compares (see shown): name, address, weight and
+// whether they use TLS.
+func serversIn(answer string, skip func(ServerState) bool) ([]ServerState, error) {
 	states, err := ParseServersState(answer)
 	if err != nil {
 		return nil, err
 	}
 	servers := make([]ServerState, 0, len(states))
 	for _, s := range states {
-		servers = append(servers, ServerState{ServerLine: s.ServerLine, TLS: s.TLS})
+		if !skip(s) {
+			servers = append(servers, ServerState{ServerLine: s.ServerLine, TLS: s.TLS})
+		}
 	}
 	slices.SortFunc(servers, func(a, b ServerState) int { return strings.Compare(a.Name, b.Name) })
 	return servers, nil

@@ -50,5 +50,5 @@ func (r *runtimeAPI) showServers(backend string) ([]ServerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return serversIn(answers[0])
+	return serversIn(answers[0], func(s ServerState) bool { return !s.Running })
 }

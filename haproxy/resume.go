@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -24,9 +25,10 @@ import (
 // the files on disk then confirms. Written 0600 all the same.
 type savedState struct {
 	Model model.DataPlane `json:"model"`
-	// Sections and Spares are the Live fields; Workers the PIDs they belong to.
+	// Sections, Spares and Leaving are the Live fields; Workers the PIDs they belong to.
 	Sections map[string]bool   `json:"sections,omitempty"`
 	Spares   map[string]string `json:"spares,omitempty"`
+	Leaving  leaving           `json:"leaving,omitempty"`
 	Workers  []int             `json:"workers,omitempty"`
 	// SparePool is how many spare backends the configuration declares (see sparePool).
 	SparePool int `json:"sparePool"`
@@ -46,7 +48,7 @@ func (m *Manager) setLive(live *Live, dp model.DataPlane, reloaded bool) {
 			m.workers = sortedPIDs(p.Current)
 		}
 	}
-	m.state.save(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Workers: slices.Clone(m.workers),
+	m.state.save(savedState{Model: dp, Sections: live.Sections, Spares: live.Spares, Leaving: live.Leaving, Workers: slices.Clone(m.workers),
 		SparePool: live.Config.spareCount(false), HTTPSparePool: live.Config.spareCount(true)})
 }
 
@@ -89,7 +91,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	if path, same := onDisk(m.configPath(), cfg); !same {
 		return nil, model.DataPlane{}, fmt.Errorf("%s is not what the saved state renders to", filepath.Base(path))
 	}
-	live := &Live{Config: cfg, Sections: st.Sections, Spares: st.Spares}
+	live := &Live{Config: cfg, Sections: st.Sections, Spares: st.Spares, Leaving: st.Leaving.restarted(time.Now(), m.leavingDelay)}
 	if !slices.Equal(st.Workers, m.workers) {
 		// The workers were restarted since: they read the files, and no spare serves a route.
 		live = Started(cfg)
@@ -98,7 +100,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	if err != nil {
 		return nil, model.DataPlane{}, err
 	}
-	if err := api.readBack(confirmOps(cfg, live.Spares), cfg, live.Spares); err != nil {
+	if err := api.readBack(confirmOps(cfg, live.Spares), cfg, live.Spares, live.Leaving); err != nil {
 		return nil, model.DataPlane{}, fmt.Errorf("the workers differ: %w", err)
 	}
 	return live, st.Model, nil

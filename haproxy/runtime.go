@@ -140,7 +140,7 @@ func (r *runtimeAPI) pipeline(ops []Op) error {
 		for i, answer := range answers {
 			msg, failed := errorAnswer(answer)
 			switch {
-			case !failed:
+			case !failed, deletedAlready(chunk[i].Kind, msg):
 			case chunk[i].Kind == DelServer && strings.Contains(msg, stillConnected):
 				busy = append(busy, i)
 			case len(busy) > 0:
@@ -163,6 +163,13 @@ func (r *runtimeAPI) pipeline(ops []Op) error {
 		}
 	}
 	return nil
+}
+
+// deletedAlready tells from an error answer that what a deletion deletes is not there: a
+// deletion that waited (see leaving) may have been carried out by a controller process that
+// ended before it saved so. ("del ssl ca-file" goes through do, which knows the same.)
+func deletedAlready(k OpKind, msg string) bool {
+	return k == DelServer && msg == "No such server." || k == DelCert && strings.Contains(msg, "doesn't exist")
 }
 
 // stillConnected is HAProxy's refusal to delete a server that holds a connection.

@@ -25,10 +25,11 @@ func (m *Manager) applyRuntimePart(ctx context.Context, dp model.DataPlane) (Pla
 	}
 	// A failure leaves part of the ops applied; the next reload that works sets everything
 	// straight from the files, as after any runtime failure.
-	if err := m.applyRuntime(ctx, plan, cfg); err != nil {
+	live, err := m.applyRuntime(ctx, plan, cfg)
+	if err != nil {
 		return plan, err
 	}
-	m.setLive(m.live.After(plan, cfg), part, false)
+	m.setLive(live, part, false)
 	return plan, nil
 }
 

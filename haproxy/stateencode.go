@@ -32,6 +32,10 @@ func encodeState(w io.Writer, st *savedState) error {
 		e.name("spares")
 		e.value(st.Spares)
 	}
+	if len(st.Leaving) > 0 {
+		e.name("leaving")
+		e.value(st.Leaving)
+	}
 	if len(st.Workers) > 0 {
 		e.name("workers")
 		e.value(st.Workers)

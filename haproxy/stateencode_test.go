@@ -15,7 +15,8 @@ func TestStateEncodingDecodesAsMarshal(t *testing.T) {
 	states := map[string]savedState{"empty": {}}
 	for name, m := range goldenModels(t) {
 		states[name] = savedState{Model: m.DataPlane, Sections: map[string]bool{"a<b": true, "spare:0": false},
-			Spares: map[string]string{"tlsroute:default:foo:rule0": "spare:0"}, Workers: []int{41, 42}, SparePool: 16, HTTPSparePool: 4}
+			Spares: map[string]string{"tlsroute:default:foo:rule0": "spare:0"}, Workers: []int{41, 42}, SparePool: 16, HTTPSparePool: 4,
+			Leaving: leaving{{Kind: DelServer, Backend: "spare:0", Server: "a"}, {Kind: DelCert, File: "/b.pem"}}}
 	}
 	for name, st := range states {
 		var streamed bytes.Buffer

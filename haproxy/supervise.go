@@ -21,7 +21,8 @@ const superviseEvery = 250 * time.Millisecond
 //     the controller): they read the files too.
 //
 // Either way the workers then run the files, with no spare serving a route, and the next change
-// is planned from that. It returns an error only when HAProxy cannot be started again.
+// is planned from that. It also deletes the servers that left the configuration once their time
+// comes (see leavingDelay). It returns an error only when HAProxy cannot be started again.
 func (m *Manager) Supervise(ctx context.Context, report func(event string, err error)) error {
 	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
@@ -36,6 +37,9 @@ func (m *Manager) Supervise(ctx context.Context, report func(event string, err e
 			report("the HAProxy master ended (a worker crashed or was killed); a new one runs the current configuration", nil)
 		case <-tick.C:
 			if event, err := m.superviseOnce(ctx); event != "" {
+				report(event, err)
+			}
+			if event, err := m.deleteLeaving(ctx); event != "" {
 				report(event, err)
 			}
 		}

@@ -1,0 +1,144 @@
+package haproxy
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// HAProxy 2.6 deletes a server ("del server") once no connection, idle connection or queued
+// request counts it. A stream whose connection to the server failed counts in none of them, yet
+// still names the server: while it waits to try again (up to a second per retry) and until it
+// ends and logs. Deleting the server then leaves that stream with freed memory, and the worker
+// crashes; HAProxy 3.0 and later count such streams too. So a server that leaves is taken out of
+// service at once (maintenance, its sessions shut down) and deleted only leavingDelay later, when
+// no such stream can be left; the certificates and CA files that go with it wait behind it.
+
+// leavingDelay is how long a server stays in maintenance before it is deleted: longer than the
+// retries a stream may still make (three by default, each after up to a second).
+const leavingDelay = 5 * time.Second
+
+// deletion is a runtime deletion that waits for its time: of a server (Backend, Server), a
+// certificate or a CA file (File).
+type deletion struct {
+	Kind    OpKind `json:"kind"`
+	Backend string `json:"backend,omitempty"`
+	Server  string `json:"server,omitempty"`
+	File    string `json:"file,omitempty"`
+	// Due is when the deletion may run; a restarted controller counts it from its start.
+	Due time.Time `json:"-"`
+}
+
+// leaving are the deletions that wait, in order of their due time: what the workers still hold
+// that the configuration no longer names. It is never changed in place.
+type leaving []deletion
+
+// op is the command that carries out the deletion.
+func (d deletion) op() Op {
+	switch d.Kind {
+	case DelCert:
+		return Op{Kind: DelCert, Cert: d.File}
+	case DelCAFile:
+		return Op{Kind: DelCAFile, CAFile: d.File}
+	}
+	return Op{Kind: DelServer, Backend: d.Backend, Server: d.Server}
+}
+
+// deletionOf is the deletion an op carries out; false for other ops.
+func deletionOf(op Op) (deletion, bool) {
+	switch op.Kind {
+	case DelServer:
+		return deletion{Kind: DelServer, Backend: op.Backend, Server: op.Server}, true
+	case DelCert:
+		return deletion{Kind: DelCert, File: op.Cert}, true
+	case DelCAFile:
+		return deletion{Kind: DelCAFile, File: op.CAFile}, true
+	}
+	return deletion{}, false
+}
+
+// schedule splits a plan's ops into those to run now and the deletions left waiting, for delay:
+//   - the deletions due by now run first;
+//   - an op that brings back what waits for deletion takes it back instead: a server added under
+//     a leaving server's name gets that server back into service with its weight (the name says
+//     everything else about it, see serverName), and a certificate or CA file loaded under a
+//     leaving one's path is the same file, whose content the ops that follow set again;
+//   - the plan's server deletions wait, and so do its certificate and CA file deletions while any
+//     server does (it may present the certificate or verify with the CA file).
+func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []Op, rest leaving) {
+	waiting := slices.Clone(l)
+	takeBack := func(want deletion) bool {
+		i := slices.IndexFunc(waiting, func(d deletion) bool {
+			return d.Kind == want.Kind && d.Backend == want.Backend && d.Server == want.Server && d.File == want.File
+		})
+		if i >= 0 {
+			waiting = slices.Delete(waiting, i, i+1)
+		}
+		return i >= 0
+	}
+	planned := make([]Op, 0, len(ops))
+	for _, op := range ops {
+		switch {
+		case op.Kind == AddServer && takeBack(deletion{Kind: DelServer, Backend: op.Backend, Server: op.Server}):
+			op = Op{Kind: SetWeight, Backend: op.Backend, Server: op.Server, Weight: op.Weight}
+		case op.Kind == NewCert && takeBack(deletion{Kind: DelCert, File: op.Cert}),
+			op.Kind == NewCAFile && takeBack(deletion{Kind: DelCAFile, File: op.CAFile}):
+			continue
+		}
+		planned = append(planned, op)
+	}
+	due := 0
+	for due < len(waiting) && !waiting[due].Due.After(now) {
+		run = append(run, waiting[due].op())
+		due++
+	}
+	rest = waiting[due:]
+	later := now.Add(delay)
+	for _, op := range planned {
+		if d, ok := deletionOf(op); ok && (op.Kind == DelServer || len(rest) > 0) {
+			d.Due = later
+			rest = append(rest, d)
+			continue
+		}
+		run = append(run, op)
+	}
+	if len(rest) == 0 {
+		rest = nil
+	}
+	return run, rest
+}
+
+// holds reports whether a server of backend (a section of the workers) waits for deletion.
+func (l leaving) holds(backend, server string) bool {
+	return slices.ContainsFunc(l, func(d deletion) bool {
+		return d.Kind == DelServer && d.Backend == backend && d.Server == server
+	})
+}
+
+// due reports whether a deletion may run by now.
+func (l leaving) due(now time.Time) bool { return len(l) > 0 && !l[0].Due.After(now) }
+
+// restarted is the deletions a new controller process finds in the saved state: due once delay
+// has passed again, as nothing tells when they were planned.
+func (l leaving) restarted(now time.Time, delay time.Duration) leaving {
+	out := slices.Clone(l)
+	for i := range out {
+		out[i].Due = now.Add(delay)
+	}
+	return out
+}
+
+// MarshalText writes an op kind as its command, so that a saved state reads plainly and does not
+// depend on the order of the constants.
+func (k OpKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads an op kind written by MarshalText.
+func (k *OpKind) UnmarshalText(text []byte) error {
+	for kind := NewCert; kind <= DelCAFile; kind++ {
+		if kind.String() == string(text) {
+			*k = kind
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown runtime command %q", text)
+}
