@@ -33,7 +33,7 @@ type cliSession struct {
 }
 
 // sessionSetup enters interactive mode and numbers severities, so that an error answer starts
-// with "[0]:" to "[3]:" as client-native's do. It goes out with the first commands, not a round
+// with "[0]:" to "[3]:" (see errorAnswer). It goes out with the first commands, not a round
 // trip before them.
 var sessionSetup = []string{"prompt", "set severity-output number"}
 

@@ -29,10 +29,7 @@ func TestCLISessionAnswersInOrder(t *testing.T) {
 		commands = append(commands, fmt.Sprintf("add map %s k%d.example.com tlsroute:default:foo:rule0", sniMap, i))
 	}
 	commands = append(commands, "get map "+sniMap+" k95.example.com", "set server tlsroute:default:foo:rule0/nosuch state ready", "show servers state tlsroute:default:foo:rule0")
-	api, err := r.manager.runtimeAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := r.manager.runtime
 	s, err := openCLISession(api.socket)
 	if err != nil {
 		t.Fatal(err)
@@ -77,11 +74,8 @@ func TestRuntimePipelineReportsTheFailedOp(t *testing.T) {
 		{Kind: EnableServer, Backend: backend, Server: "nosuch"},
 		{Kind: AddMapEntry, Map: sniMap, Key: "b.example.com", Value: backend},
 	}
-	api, err := r.manager.runtimeAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = api.run(ops)
+	api := r.manager.runtime
+	err := api.run(ops)
 	if err == nil || err.Error() != "set server "+backend+"/nosuch state ready: No such server." {
 		t.Fatalf("run: %v", err)
 	}

@@ -133,13 +133,6 @@ func (r *fuzzRig) forceReload(t *testing.T) {
 func (r *fuzzRig) readBackAll(t *testing.T, step string) {
 	t.Helper()
 	m := r.manager
-	if m.runtime == nil {
-		api, err := newRuntimeAPI(context.Background(), filepath.Join(m.settings.RunDir, "stats.sock"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.runtime = api
-	}
 	var everything []Op
 	for _, path := range sortedKeys(m.live.Config.Maps) {
 		everything = append(everything, Op{Kind: AddMapEntry, Map: path})

@@ -94,7 +94,8 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		}
 	}
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
-		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output, leavingDelay: leavingDelay}
+		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output, leavingDelay: leavingDelay,
+		runtime: newRuntimeAPI(filepath.Join(opts.Settings.RunDir, "stats.sock"))}
 	m.state = &stateSaver{path: m.statePath()}
 	m.files = newFileWriter(m.configPath())
 	empty, err := Render(model.DataPlane{}, opts.Settings)
@@ -302,12 +303,9 @@ func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
 // (see leaving.schedule), and reads back what they changed; it hands the same state over to be
 // written to the files, so that a later reload keeps it, and returns what the workers run then.
 func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) (*Live, error) {
-	api, err := m.runtimeAPI()
-	if err != nil {
-		return nil, err
-	}
+	api := m.runtime
 	ops, leaving := m.live.Leaving.schedule(plan.Ops, time.Now(), m.leavingDelay)
-	err = api.batch(func() error {
+	err := api.batch(func() error {
 		if err := api.run(ops); err != nil {
 			return err
 		}
@@ -343,18 +341,6 @@ func (m *Manager) deleteLeaving(ctx context.Context) (string, error) {
 	}
 	result := m.reloadAfter(ctx, err, m.liveModel, m.live.Config, plan)
 	return fmt.Sprintf("deleting servers that left the configuration failed (%v); reloaded", err), result.Err
-}
-
-// runtimeAPI is the client of the workers' stats socket, made at first use.
-func (m *Manager) runtimeAPI() (*runtimeAPI, error) {
-	if m.runtime == nil {
-		api, err := newRuntimeAPI(context.Background(), filepath.Join(m.settings.RunDir, "stats.sock"))
-		if err != nil {
-			return nil, err
-		}
-		m.runtime = api
-	}
-	return m.runtime, nil
 }
 
 // liveSettings are the settings with the spare pool of the configuration that runs: a change

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// Commands that carry a payload ("set ssl cert <file> <<", "add map @<version> <map> <<") go
-// through CLICommand, not client-native: client-native quotes the whole command, payload
-// included, in its errors, and a certificate's payload is its private key. Whatever comes back,
+// Commands that carry a payload ("set ssl cert <file> <<", "add map @<version> <map> <<") go one
+// per connection (CLICommand), outside the session: there, whatever follows the command is never
+// read as another command. A certificate's payload is its private key, so whatever comes back,
 // answer or error, is redacted against the payload before anything can print it.
 
 // sendPayload sends "<command> <<", the payload and the blank line that ends it, and returns

@@ -1,7 +1,6 @@
 package haproxy
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,10 +77,7 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	statsSocket := filepath.Join(r.manager.settings.RunDir, "stats.sock")
-	api, err := newRuntimeAPI(context.Background(), statsSocket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := newRuntimeAPI(statsSocket)
 	known := filepath.Join(r.manager.settings.Dir, "certs", "default_bar.pem")
 	for _, c := range []struct {
 		what, file string
@@ -170,10 +166,7 @@ func TestLargeMapReplacedThroughPayload(t *testing.T) {
 	// In a map this large one entry is read back alone ("get map"), present or gone.
 	r.applyWithoutReload("one hostname more", dp(hosts+1))
 	r.applyWithoutReload("one hostname less", dp(hosts))
-	api, err := r.manager.runtimeAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := r.manager.runtime
 	var sni string
 	for path := range r.manager.live.Config.Maps {
 		if r.manager.live.Config.Files[path].Size() > showWholeMapBelow {

@@ -96,11 +96,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 		// The workers were restarted since: they read the files, and no spare serves a route.
 		live = Started(cfg)
 	}
-	api, err := m.runtimeAPI()
-	if err != nil {
-		return nil, model.DataPlane{}, err
-	}
-	if err := api.readBack(confirmOps(cfg, live.Spares), cfg, live.Spares, live.Leaving); err != nil {
+	if err := m.runtime.readBack(confirmOps(cfg, live.Spares), cfg, live.Spares, live.Leaving); err != nil {
 		return nil, model.DataPlane{}, fmt.Errorf("the workers differ: %w", err)
 	}
 	return live, st.Model, nil

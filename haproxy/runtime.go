@@ -1,37 +1,29 @@
 package haproxy
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	clientnative "github.com/haproxytech/client-native/v5/runtime"
-	"github.com/haproxytech/client-native/v5/runtime/options"
 )
 
-// runtimeAPI runs ops on the worker's stats socket through client-native, except the commands
-// that carry a payload (see sendPayload). Each command opens its own connection, so the client
-// keeps working across reloads (the socket path stays the same).
+// runtimeAPI runs ops on the worker's stats socket: one-line commands and the commands that only
+// read on a cliSession, the commands that carry a payload one connection each (see sendPayload).
+// Every command goes to the socket path, so the client keeps working across reloads.
 type runtimeAPI struct {
-	client clientnative.Runtime
 	socket string
 	// shared is the session of the batch under way, nil outside one.
 	shared *cliSession
 }
 
-func newRuntimeAPI(ctx context.Context, statsSocket string) (*runtimeAPI, error) {
-	c, err := clientnative.New(ctx, options.Socket(statsSocket))
-	if err != nil {
-		return nil, fmt.Errorf("runtime API on %s: %w", statsSocket, err)
-	}
-	return &runtimeAPI{client: c, socket: statsSocket}, nil
+func newRuntimeAPI(statsSocket string) *runtimeAPI {
+	return &runtimeAPI{socket: statsSocket}
 }
 
 // run executes ops in order and stops at the first failure. A run of one-line ops goes down one
 // connection at once (see cliSession); of those, the ones after a failure in the same chunk have
 // run too, and the caller reloads after any failure, as after a failure anywhere. The others
-// (payloads, certificates, CA files) go through client-native.
+// (payloads, certificates, CA files) go one at a time, each checked for HAProxy's success answer.
 func (r *runtimeAPI) run(ops []Op) error {
 	for i := 0; i < len(ops); {
 		j := i
@@ -53,9 +45,8 @@ func (r *runtimeAPI) run(ops []Op) error {
 	return nil
 }
 
-// oneLine are the ops whose command is one line that HAProxy answers with a line or none. They
-// go out as Op.Command writes them: a map by its path, as haproxy.cfg names it (client-native's
-// map methods rewrite names, dots to underscores, and Kubernetes names have dots).
+// oneLine are the ops whose command is one line that HAProxy answers with a line or none, or
+// with an error answer when it fails. They go out as Op.Command writes them.
 func oneLine(k OpKind) bool {
 	switch k {
 	case AddServer, EnableServer, SetWeight, DrainServer, ShutdownSessions, DelServer,
@@ -89,7 +80,7 @@ func (r *runtimeAPI) answers(commands []string) ([]string, error) {
 }
 
 // session is the shared session while batch runs, else a session of its own; done ends the
-// latter. A new one is tried twice, as client-native does.
+// latter. A new one is tried twice.
 func (r *runtimeAPI) session() (s *cliSession, done func(), err error) {
 	if r.shared != nil {
 		return r.shared, func() {}, nil
@@ -224,11 +215,11 @@ func errorAnswer(answer string) (string, bool) {
 func (r *runtimeAPI) do(op Op) error {
 	switch op.Kind {
 	case NewCert:
-		return r.client.NewCertEntry(op.Cert)
+		return r.expect("new ssl cert "+op.Cert, "New empty certificate store")
 	case SetCert:
 		return r.setCert(op.Cert, op.Payload)
 	case CommitCert:
-		return r.client.CommitCertEntry(op.Cert)
+		return r.expect("commit ssl cert "+op.Cert, "Success!")
 	case NewCAFile:
 		return r.newCAFile(op.CAFile)
 	case SetCAFile:
@@ -238,12 +229,26 @@ func (r *runtimeAPI) do(op Op) error {
 	case DelCAFile:
 		return r.delCAFile(op.CAFile)
 	case AddCrtListEntry:
-		file, options, filters := splitCrtListLine(op.Line)
-		return r.client.AddCrtListEntry(op.CrtList, clientnative.CrtListEntry{File: file, SSLBindConfig: options, SNIFilter: filters})
+		// The payload form takes a whole crt-list line: options in brackets, then SNI filters.
+		answer, err := r.sendPayload("add ssl crt-list "+op.CrtList, []byte(op.Line))
+		if err == nil && !strings.Contains(answer, "Success!") {
+			err = fmt.Errorf("HAProxy answered %q", answer)
+		}
+		return err
 	case ReplaceMap:
 		return r.replaceMap(op.Map, op.Entries)
 	}
 	return fmt.Errorf("unknown op")
+}
+
+// expect runs a command whose answer, when it works, holds success: the certificate commands
+// report failures in words, not always as an error answer.
+func (r *runtimeAPI) expect(command, success string) error {
+	answer, err := r.answer(command)
+	if err == nil && !strings.Contains(answer, success) {
+		err = fmt.Errorf("HAProxy answered %q", strings.TrimSpace(answer))
+	}
+	return err
 }
 
 // replaceMap loads a new version of a map beside the live one and then swaps them: lookups see
@@ -294,25 +299,26 @@ func mapPayloads(entries map[string]string, max int) [][]byte {
 	return payloads
 }
 
-// raw runs a command client-native has no method for.
+// raw runs a command whose answer only matters when it is an error.
 func (r *runtimeAPI) raw(command string) error {
 	_, err := r.answer(command)
 	return err
 }
 
-// answer runs a command and returns what HAProxy answered. With "set severity-output number"
-// (which client-native sends first) an error answer starts with "[0]:" to "[3]:".
+// answer runs a command and returns what HAProxy answered; an error answer ("[0]:" to "[3]:",
+// see sessionSetup) is an error with its message.
 func (r *runtimeAPI) answer(command string) (string, error) {
-	out, err := r.client.ExecuteRaw(command)
+	s, done, err := r.session()
 	if err != nil {
 		return "", err
 	}
-	var all strings.Builder
-	for _, answer := range out {
-		if msg, failed := errorAnswer(answer); failed {
-			return "", fmt.Errorf("%s", msg)
-		}
-		all.WriteString(answer)
+	defer done()
+	answers, err := s.run([]string{command})
+	if err != nil {
+		return "", err
 	}
-	return all.String(), nil
+	if msg, failed := errorAnswer(answers[0]); failed {
+		return "", errors.New(msg)
+	}
+	return answers[0], nil
 }

@@ -29,19 +29,6 @@ func crtListOptions(o model.TLSOptions, dir string) string {
 	return strings.Join(parts, " ")
 }
 
-// splitCrtListLine splits a crt-list line into its file, its SSL settings (without brackets) and its
-// SNI filters.
-func splitCrtListLine(line string) (file, options string, filters []string) {
-	file, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
-	rest = strings.TrimSpace(rest)
-	if strings.HasPrefix(rest, "[") {
-		if end := strings.IndexByte(rest, ']'); end > 0 {
-			options, rest = rest[1:end], rest[end+1:]
-		}
-	}
-	return file, options, strings.Fields(rest)
-}
-
 // verifyOptions are the terminating binds' options after "ssl crt-list ...": with optional client
 // certificates, certificates that fail verification are taken too, which HAProxy sets per bind
 // (ca-ignore-err, crt-ignore-err) while verify is per crt-list line. A bind is one port's, and the
