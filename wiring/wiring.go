@@ -18,7 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
-	ctrl "sigs.k8s.io/controller-runtime"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // DefaultControllerName is the GatewayClass spec.controllerName this controller answers to.
@@ -33,7 +33,7 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "haproxy-gateway:", err)
 		return 2
 	}
-	ctrl.SetLogger(controller.Logr(log))
+	ctrllog.SetLogger(controller.Logr(log))
 	klog.SetLogger(controller.Logr(log.WithField("logger", "client-go")))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
