@@ -168,8 +168,8 @@ func TestNoReloadBackendTLS(t *testing.T) {
 	}
 	states, _ := ParseServersState(servers[0])
 	for _, s := range states {
-		if waiting.holds(s.Backend, s.Name) == s.Running {
-			t.Errorf("server %s runs: %t, waits for deletion: %t", s.Name, s.Running, waiting.holds(s.Backend, s.Name))
+		if leaves := holds(waiting.servers(), s.Backend, s.Name); leaves == s.Running {
+			t.Errorf("server %s runs: %t, waits for deletion: %t", s.Name, s.Running, leaves)
 		}
 	}
 	r.deleteLeaving()

@@ -66,15 +66,18 @@ func deletionOf(op Op) (deletion, bool) {
 //   - the plan's server deletions wait, and so do its certificate and CA file deletions while any
 //     server does (it may present the certificate or verify with the CA file).
 func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []Op, rest leaving) {
-	waiting := slices.Clone(l)
+	// A burst of deleted routes leaves thousands of servers waiting: look them up by key.
+	index := make(map[deletion]int, len(l))
+	for i, d := range l {
+		index[d.key()] = i
+	}
+	taken := make([]bool, len(l))
 	takeBack := func(want deletion) bool {
-		i := slices.IndexFunc(waiting, func(d deletion) bool {
-			return d.Kind == want.Kind && d.Backend == want.Backend && d.Server == want.Server && d.File == want.File
-		})
-		if i >= 0 {
-			waiting = slices.Delete(waiting, i, i+1)
+		i, ok := index[want]
+		if ok {
+			taken[i] = true
 		}
-		return i >= 0
+		return ok
 	}
 	planned := make([]Op, 0, len(ops))
 	for _, op := range ops {
@@ -87,12 +90,18 @@ func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []O
 		}
 		planned = append(planned, op)
 	}
+	var waiting leaving
+	for i, d := range l {
+		if !taken[i] {
+			waiting = append(waiting, d)
+		}
+	}
 	due := 0
 	for due < len(waiting) && !waiting[due].Due.After(now) {
 		run = append(run, waiting[due].op())
 		due++
 	}
-	rest = waiting[due:]
+	rest = slices.Clip(waiting[due:])
 	later := now.Add(delay)
 	for _, op := range planned {
 		if d, ok := deletionOf(op); ok && (op.Kind == DelServer || len(rest) > 0) {
@@ -108,11 +117,26 @@ func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []O
 	return run, rest
 }
 
-// holds reports whether a server of backend (a section of the workers) waits for deletion.
-func (l leaving) holds(backend, server string) bool {
-	return slices.ContainsFunc(l, func(d deletion) bool {
-		return d.Kind == DelServer && d.Backend == backend && d.Server == server
-	})
+// key is the deletion without its time: what it deletes.
+func (d deletion) key() deletion {
+	d.Due = time.Time{}
+	return d
+}
+
+// servers are the servers that wait for deletion, each as the deletion that waits.
+func (l leaving) servers() map[deletion]bool {
+	out := make(map[deletion]bool, len(l))
+	for _, d := range l {
+		if d.Kind == DelServer {
+			out[d.key()] = true
+		}
+	}
+	return out
+}
+
+// holds reports whether a server of backend (a section of the workers) is among servers.
+func holds(servers map[deletion]bool, backend, server string) bool {
+	return servers[deletion{Kind: DelServer, Backend: backend, Server: server}]
 }
 
 // due reports whether a deletion may run by now.

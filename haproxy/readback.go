@@ -83,13 +83,14 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 			return fmt.Errorf("map %s entry %s is %q (present: %t) after %s", op.Map, op.Key, value, found, op.Kind)
 		}
 	}
+	waiting := leaving.servers()
 	routeBackends := map[string]string{} // spare -> the route backend it serves
 	for name, spare := range spares {
 		routeBackends[spare] = name
 	}
 	for i, backend := range backends {
 		got, err := serversIn(answers[len(lookups)+i], func(s ServerState) bool {
-			return !s.Running && leaving.holds(backend, s.Name)
+			return !s.Running && holds(waiting, backend, s.Name)
 		})
 		if err != nil {
 			return fmt.Errorf("%s: %w", commands[len(lookups)+i], err)
