@@ -131,10 +131,11 @@ func PlanChange(live *Live, wanted *Config) Plan {
 // assignSpares keeps the spares of route backends still wanted and gives each new route backend
 // (of fresh, the wanted ones the running configuration lacks) a free one, unless the workers
 // still hold a section of that name. A spare freed by this change is reused only by a later one,
-// once its servers are gone. When spares run short it says so instead. Only the backends the
-// change touched (before: those whose servers changed or that are gone) can free a spare, so a
-// change that frees and assigns none keeps live.Spares itself, and costs nothing however many
-// spares are in use. assigned is what this change assigns.
+// once its servers are out of service (they may still wait for deletion there, see leaving). When
+// spares run short it says so instead. Only the backends the change touched (before: those whose
+// servers changed or that are gone) can free a spare, so a change that frees and assigns none
+// keeps live.Spares itself, and costs nothing however many spares are in use. assigned is what
+// this change assigns.
 func assignSpares(live *Live, wanted *Config, before map[string][]ServerLine, fresh []string) (spares, assigned map[string]string, short []Reason) {
 	var gone []string
 	for name := range before {
