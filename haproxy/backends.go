@@ -26,6 +26,9 @@ type backendBlock struct {
 	// present.
 	caFiles     []caFile
 	clientCerts map[string]File
+	// namesFile is set when the text names a path in the configuration's folders (a CA file, a
+	// client certificate, a socket): then it holds only for a configuration in those folders.
+	namesFile bool
 }
 
 // renderBackend renders a route backend whose CA files go into dir (and the socket answering
@@ -34,7 +37,9 @@ func renderBackend(b model.Backend, dir, runDir string) *backendBlock {
 	servers, cas := serverLines(b, dir, runDir)
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
 		HTTP: b.HTTP, Servers: servers}
-	return &backendBlock{from: b, data: data, text: appendBackend(nil, data, data.Servers), caFiles: cas, clientCerts: clientCerts(b, dir)}
+	text := appendBackend(nil, data, data.Servers)
+	return &backendBlock{from: b, data: data, text: text, caFiles: cas, clientCerts: clientCerts(b, dir),
+		namesFile: bytes.Contains(text, []byte(dir)) || bytes.Contains(text, []byte(runDir))}
 }
 
 // reusable are the blocks of an earlier configuration, in its order, which is the data plane's.
@@ -48,13 +53,16 @@ type reusable struct {
 	byID map[model.BackendID]int
 	// matched marks the blocks whose backend was asked for, reused or not.
 	matched []bool
+	// elsewhere is set when the blocks are those of a configuration in other folders: one that
+	// names a file there is not reused.
+	elsewhere bool
 }
 
-func reusableBlocks(prev *Config) *reusable {
+func reusableBlocks(prev *Config, elsewhere bool) *reusable {
 	if prev == nil {
 		return &reusable{}
 	}
-	return &reusable{blocks: prev.backends, inOrder: prev.inOrder, matched: make([]bool, len(prev.backends))}
+	return &reusable{blocks: prev.backends, inOrder: prev.inOrder, matched: make([]bool, len(prev.backends)), elsewhere: elsewhere}
 }
 
 // unmatched are the earlier blocks of backends no longer asked for.
@@ -95,7 +103,7 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	r.next = i + 1
 	r.matched[i] = true
 	old := r.blocks[i]
-	if old.from.HTTP != b.HTTP || !sameServers(old.from.Servers, b.Servers) {
+	if old.from.HTTP != b.HTTP || !sameServers(old.from.Servers, b.Servers) || r.elsewhere && old.namesFile {
 		return nil, false
 	}
 	return old, true

@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 
@@ -82,6 +83,57 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			}
 			same("backends out of order", got, reversed)
 		}
+	}
+}
+
+// TestRenderFromElsewhere renders every golden model into other folders, as a check does into its
+// staging folder, from its configuration in the golden ones: it gives what a render from nothing
+// there gives, files included, and shares every block that names no file in the folders.
+func TestRenderFromElsewhere(t *testing.T) {
+	staged := goldenSettings
+	staged.Dir, staged.RunDir = "/staging/etc", "/staging/run"
+	shared, again := 0, 0
+	for name, m := range goldenModels(t) {
+		prev, err := Render(m.DataPlane, goldenSettings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := renderFrom(prev, m.DataPlane, staged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Render(m.DataPlane, staged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want.Text()), string(got.Text())); diff != "" {
+			t.Errorf("%s: haproxy.cfg (-render +reused):\n%s", name, diff)
+		}
+		if len(want.Files) != len(got.Files) {
+			t.Errorf("%s: %d files, want %d", name, len(got.Files), len(want.Files))
+		}
+		for path, f := range want.Files {
+			if g, ok := got.Files[path]; !ok || !g.sameContent(f) || g.Secret != f.Secret {
+				t.Errorf("%s: file %s differs or is missing", name, path)
+			}
+		}
+		for i, block := range got.backends {
+			names := bytes.Contains(block.text, []byte(goldenSettings.Dir)) || bytes.Contains(block.text, []byte(goldenSettings.RunDir)) ||
+				bytes.Contains(block.text, []byte(staged.Dir)) || bytes.Contains(block.text, []byte(staged.RunDir))
+			switch reused := block == prev.backends[i]; {
+			case reused && names:
+				t.Errorf("%s: block %s reused from the other folders, which it names", name, block.data.Name)
+			case !reused && !names:
+				t.Errorf("%s: block %s names no file and was rendered again", name, block.data.Name)
+			case reused:
+				shared++
+			default:
+				again++
+			}
+		}
+	}
+	if shared == 0 || again == 0 {
+		t.Errorf("%d blocks shared and %d rendered again: the golden models should have both", shared, again)
 	}
 }
 

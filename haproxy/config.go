@@ -304,10 +304,13 @@ var configTemplate = template.Must(template.New("haproxy.cfg").Parse(templates.H
 func Render(dp model.DataPlane, s Settings) (*Config, error) { return renderFrom(nil, dp, s) }
 
 // renderFrom is Render reusing the text of the route backends that did not change since prev
-// (nil: none), so a change re-renders what it touched. The result is the same as Render's.
+// (nil: none), so a change re-renders what it touched. The result is the same as Render's. Of a
+// prev in other folders (the configuration a check renders into its staging folder is the one
+// about to be applied) only the blocks that name no file there are reused: the others, its maps
+// and its server lines are made afresh.
 func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
+	blocksFrom := prev
 	if prev != nil && (prev.dir != s.Dir || prev.runDir != s.RunDir) {
-		// Its blocks name CA files in another folder: nothing of it can be reused.
 		prev = nil
 	}
 	cfg := &Config{Files: map[string]File{},
@@ -426,7 +429,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 		data.UnresolvedSocket = "unix@" + unresolvedSocketPath(s.RunDir)
 		data.UnavailableSocket = "unix@" + unavailableSocketPath(s.RunDir)
 	}
-	reuse := reusableBlocks(prev)
+	reuse := reusableBlocks(blocksFrom, blocksFrom != prev)
 	// A few route backends change at a time: the server lines by name start as the earlier
 	// configuration's and follow the blocks that differ, when both list them in the model's order
 	// (then every backend still asked for was found).

@@ -102,7 +102,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.check(ctx, model.DataPlane{}, opts.Settings); err != nil {
+	if err := m.check(ctx, nil, model.DataPlane{}, opts.Settings); err != nil {
 		return nil, err
 	}
 	if opts.MasterSocket != "" {
@@ -368,7 +368,7 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 			return Result{Plan: plan, Err: err}
 		}
 	}
-	if err := m.check(ctx, dp, s); err != nil {
+	if err := m.check(ctx, wanted, dp, s); err != nil {
 		return Result{Plan: plan, Err: err}
 	}
 	if err := m.files.write(wanted); err != nil {
@@ -403,17 +403,19 @@ func (m *Manager) restore() {
 // renders it into a staging folder and runs "haproxy -c" there. A configuration that cannot be
 // rendered or written, or that HAProxy refuses, is a *CheckError. It may run beside Apply.
 func (m *Manager) Check(ctx context.Context, dp model.DataPlane) error {
-	return m.check(ctx, dp, m.settings)
+	return m.check(ctx, nil, dp, m.settings)
 }
 
-func (m *Manager) check(ctx context.Context, dp model.DataPlane, settings Settings) error {
+// check is Check for settings, with the route backends that name no file rendered once: those of
+// from (nil: none), the configuration about to be written, are reused.
+func (m *Manager) check(ctx context.Context, from *Config, dp model.DataPlane, settings Settings) error {
 	staging, err := os.MkdirTemp(settings.Dir, ".check-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(staging)
 	settings.Dir = staging
-	cfg, err := Render(dp, settings)
+	cfg, err := renderFrom(from, dp, settings)
 	if err != nil {
 		return &CheckError{Message: err.Error()}
 	}
