@@ -139,15 +139,15 @@ func routeSpec(gateway *gatewayv1.Gateway, hostname string) (gatewayv1.CommonRou
 	return common, []gatewayv1.Hostname{gatewayv1.Hostname(hostname)}
 }
 
-func tlsRouteOf(gateway *gatewayv1.Gateway, namespace, name, hostname string, backend gatewayv1.BackendRef) gatewayv1.TLSRoute {
+func tlsRouteOf(gateway *gatewayv1.Gateway, namespace, name, hostname string, backend gatewayv1.BackendRef) *gatewayv1.TLSRoute {
 	common, hostnames := routeSpec(gateway, hostname)
-	return gatewayv1.TLSRoute{ObjectMeta: meta(namespace, name), Spec: gatewayv1.TLSRouteSpec{CommonRouteSpec: common, Hostnames: hostnames,
+	return &gatewayv1.TLSRoute{ObjectMeta: meta(namespace, name), Spec: gatewayv1.TLSRouteSpec{CommonRouteSpec: common, Hostnames: hostnames,
 		Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{backend}}}}}
 }
 
-func httpRouteOf(gateway *gatewayv1.Gateway, namespace, name, hostname string, match gatewayv1.HTTPRouteMatch, backend gatewayv1.BackendRef) gatewayv1.HTTPRoute {
+func httpRouteOf(gateway *gatewayv1.Gateway, namespace, name, hostname string, match gatewayv1.HTTPRouteMatch, backend gatewayv1.BackendRef) *gatewayv1.HTTPRoute {
 	common, hostnames := routeSpec(gateway, hostname)
-	return gatewayv1.HTTPRoute{ObjectMeta: meta(namespace, name), Spec: gatewayv1.HTTPRouteSpec{CommonRouteSpec: common, Hostnames: hostnames,
+	return &gatewayv1.HTTPRoute{ObjectMeta: meta(namespace, name), Spec: gatewayv1.HTTPRouteSpec{CommonRouteSpec: common, Hostnames: hostnames,
 		Rules: []gatewayv1.HTTPRouteRule{{Matches: []gatewayv1.HTTPRouteMatch{match},
 			BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: backend}}}}}}
 }

@@ -23,7 +23,7 @@ type References struct {
 }
 
 // ReferencesOf collects what gateways and routes name.
-func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []gatewayv1.TLSRoute, httpRoutes []gatewayv1.HTTPRoute, grpcRoutes []gatewayv1.GRPCRoute,
+func ReferencesOf(gateways []gatewayv1.Gateway, tlsRoutes []*gatewayv1.TLSRoute, httpRoutes []*gatewayv1.HTTPRoute, grpcRoutes []*gatewayv1.GRPCRoute,
 	policies []gatewayv1.BackendTLSPolicy) References {
 	refs := References{Secrets: map[string]bool{}, Services: map[string]bool{}, ConfigMaps: map[string]bool{}, ClusterTrustBundles: map[string]bool{}}
 	for i := range policies {

@@ -26,7 +26,7 @@ func TestReferencesOf(t *testing.T) {
 			{Name: "b", AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &selector}}},
 		}},
 	}}
-	routes := []gatewayv1.TLSRoute{{
+	routes := []*gatewayv1.TLSRoute{{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "r"},
 		Spec: gatewayv1.TLSRouteSpec{Rules: []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{
 			{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "app"}},
@@ -34,13 +34,13 @@ func TestReferencesOf(t *testing.T) {
 			{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "elsewhere", Group: group("example.com"), Kind: kind("Backend")}},
 		}}}},
 	}}
-	httpRoutes := []gatewayv1.HTTPRoute{{
+	httpRoutes := []*gatewayv1.HTTPRoute{{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "h"},
 		Spec: gatewayv1.HTTPRouteSpec{Rules: []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{
 			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "site", Kind: kind("Service")}}},
 		}}}},
 	}}
-	grpcRoutes := []gatewayv1.GRPCRoute{{
+	grpcRoutes := []*gatewayv1.GRPCRoute{{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "rpc", Name: "g"},
 		Spec: gatewayv1.GRPCRouteSpec{Rules: []gatewayv1.GRPCRouteRule{{BackendRefs: []gatewayv1.GRPCBackendRef{
 			{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "echo"}}},

@@ -16,9 +16,9 @@ import (
 func TestSortOrdersByNamespaceThenName(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for n := range 40 {
-		var routes []gatewayv1.TLSRoute
+		var routes []*gatewayv1.TLSRoute
 		for i := range n {
-			routes = append(routes, gatewayv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{
+			routes = append(routes, &gatewayv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{
 				Namespace: fmt.Sprintf("ns%d", rng.IntN(3)), Name: fmt.Sprintf("r%03d", i)}})
 		}
 		rng.Shuffle(len(routes), func(i, j int) { routes[i], routes[j] = routes[j], routes[i] })
@@ -26,7 +26,7 @@ func TestSortOrdersByNamespaceThenName(t *testing.T) {
 			slices.Reverse(routes)
 		}
 		want := slices.Clone(routes)
-		slices.SortFunc(want, func(a, b gatewayv1.TLSRoute) int {
+		slices.SortFunc(want, func(a, b *gatewayv1.TLSRoute) int {
 			if a.Namespace != b.Namespace {
 				return strings.Compare(a.Namespace, b.Namespace)
 			}

@@ -231,13 +231,13 @@ func add(snap *snapshot.Snapshot, obj runtime.Object) bool {
 		snap.Gateways = append(snap.Gateways, *o)
 	case *gatewayv1.TLSRoute:
 		defaultNamespace(&o.Namespace)
-		snap.TLSRoutes = append(snap.TLSRoutes, *o)
+		snap.TLSRoutes = append(snap.TLSRoutes, o)
 	case *gatewayv1.HTTPRoute:
 		defaultNamespace(&o.Namespace)
-		snap.HTTPRoutes = append(snap.HTTPRoutes, *o)
+		snap.HTTPRoutes = append(snap.HTTPRoutes, o)
 	case *gatewayv1.GRPCRoute:
 		defaultNamespace(&o.Namespace)
-		snap.GRPCRoutes = append(snap.GRPCRoutes, *o)
+		snap.GRPCRoutes = append(snap.GRPCRoutes, o)
 	case *gatewayv1.ReferenceGrant:
 		defaultNamespace(&o.Namespace)
 		snap.ReferenceGrants = append(snap.ReferenceGrants, *o)

@@ -12,8 +12,8 @@ import (
 )
 
 // routeStores keep the routes as the informers deliver them, in the snapshot's order (namespace,
-// then name). A snapshot copies them in that order: listing thousands of routes through the cache
-// copies each one by reflection and then needs a sort, on every pass.
+// then name). A snapshot takes them in that order, shared: listing thousands of routes through the
+// cache copies each one by reflection and then needs a sort, on every pass.
 //
 // The event handler updates them before it signals, so a pass that a route change starts sees
 // it; a pass that runs before the handler only misses what the handler's signal then brings.
@@ -70,16 +70,11 @@ func (s *routeStore[T, PT]) observe(o PT, deleted bool) {
 	}
 }
 
-// list copies the objects out in order; each copy shares its maps, slices and pointers with the
-// informer's store (see Snapshot).
-func (s *routeStore[T, PT]) list() []T {
+// list returns the objects in order, shared with the informer's store (see Snapshot).
+func (s *routeStore[T, PT]) list() []PT {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]T, len(s.items))
-	for i, o := range s.items {
-		out[i] = *o
-	}
-	return out
+	return slices.Clone(s.items)
 }
 
 // get returns the objects of keys; one the store does not hold is nil.

@@ -27,10 +27,10 @@ func TestRouteStoresKeepSnapshotOrder(t *testing.T) {
 	s.observe(&gatewayv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "g"}}, false)
 
 	got := s.tls.list()
-	want := &snapshot.Snapshot{TLSRoutes: []gatewayv1.TLSRoute{*route("b", "x", "1"), *route("a", "y", "1"), *route("a", "z", "2"), *route("a-b", "x", "1")}}
+	want := &snapshot.Snapshot{TLSRoutes: []*gatewayv1.TLSRoute{route("b", "x", "1"), route("a", "y", "1"), route("a", "z", "2"), route("a-b", "x", "1")}}
 	want.Sort()
-	key := func(r gatewayv1.TLSRoute) string { return r.Namespace + "/" + r.Name + "@" + r.ResourceVersion }
-	if !slices.EqualFunc(got, want.TLSRoutes, func(a, b gatewayv1.TLSRoute) bool { return key(a) == key(b) }) {
+	key := func(r *gatewayv1.TLSRoute) string { return r.Namespace + "/" + r.Name + "@" + r.ResourceVersion }
+	if !slices.EqualFunc(got, want.TLSRoutes, func(a, b *gatewayv1.TLSRoute) bool { return key(a) == key(b) }) {
 		t.Errorf("TLSRoutes %v, want %v", keys(got, key), keys(want.TLSRoutes, key))
 	}
 	if http := s.http.list(); len(http) != 1 || http[0].Name != "h" {

@@ -338,7 +338,7 @@ func waitForSnapshot(ctx context.Context, src *source.Kube, ns string) (*snapsho
 		hasGateway := slices.ContainsFunc(snap.Gateways, func(g gatewayv1.Gateway) bool { return g.Namespace == ns && g.Name == "gw" })
 		route = nil
 		for i := range snap.TLSRoutes {
-			if r := &snap.TLSRoutes[i]; r.Namespace == ns && r.Name == "r" {
+			if r := snap.TLSRoutes[i]; r.Namespace == ns && r.Name == "r" {
 				route = r
 			}
 		}

@@ -48,7 +48,7 @@ func TestKubeSourceIgnoresWhatNoRouteNames(t *testing.T) {
 	// A snapshot holding the route, as the rebuild its creation starts would take: what the
 	// source judges later changes by.
 	if _, err := waitForSnapshotOf(ctx, src, func(snap *snapshot.Snapshot) bool {
-		return slices.ContainsFunc(snap.TLSRoutes, func(r gatewayv1.TLSRoute) bool { return r.Namespace == ns && r.Name == "r" })
+		return slices.ContainsFunc(snap.TLSRoutes, func(r *gatewayv1.TLSRoute) bool { return r.Namespace == ns && r.Name == "r" })
 	}); err != nil {
 		t.Fatal(err)
 	}

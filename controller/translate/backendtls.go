@@ -194,19 +194,19 @@ func (ps *backendPolicies) usesIn(s *snapshot.Snapshot, in *index) policyUses {
 	}
 	uses := policyUses{}
 	for i := range s.TLSRoutes {
-		r := &s.TLSRoutes[i]
+		r := s.TLSRoutes[i]
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindTLSRoute, r.Namespace, r.Name}] = targets
 		}
 	}
 	for i := range s.HTTPRoutes {
-		r := &s.HTTPRoutes[i]
+		r := s.HTTPRoutes[i]
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindHTTPRoute, r.Namespace, r.Name}] = targets
 		}
 	}
 	for i := range s.GRPCRoutes {
-		r := &s.GRPCRoutes[i]
+		r := s.GRPCRoutes[i]
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindGRPCRoute, r.Namespace, r.Name}] = targets
 		}

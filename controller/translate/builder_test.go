@@ -186,19 +186,19 @@ func newWorld(s *snapshot.Snapshot) *world {
 		}
 	}
 	for i := range s.TLSRoutes {
-		add(&s.TLSRoutes[i])
+		add(s.TLSRoutes[i])
 		for _, h := range s.TLSRoutes[i].Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
 	for i := range s.HTTPRoutes {
-		add(&s.HTTPRoutes[i])
+		add(s.HTTPRoutes[i])
 		for _, h := range s.HTTPRoutes[i].Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
 	for i := range s.GRPCRoutes {
-		add(&s.GRPCRoutes[i])
+		add(s.GRPCRoutes[i])
 		for _, h := range s.GRPCRoutes[i].Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
@@ -502,11 +502,11 @@ func (w *world) snapshot() *snapshot.Snapshot {
 		case *gatewayv1.Gateway:
 			s.Gateways = append(s.Gateways, *o)
 		case *gatewayv1.TLSRoute:
-			s.TLSRoutes = append(s.TLSRoutes, *o)
+			s.TLSRoutes = append(s.TLSRoutes, o)
 		case *gatewayv1.HTTPRoute:
-			s.HTTPRoutes = append(s.HTTPRoutes, *o)
+			s.HTTPRoutes = append(s.HTTPRoutes, o)
 		case *gatewayv1.GRPCRoute:
-			s.GRPCRoutes = append(s.GRPCRoutes, *o)
+			s.GRPCRoutes = append(s.GRPCRoutes, o)
 		case *corev1.Service:
 			s.Services = append(s.Services, *o)
 		case *discoveryv1.EndpointSlice:

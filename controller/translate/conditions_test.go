@@ -21,9 +21,9 @@ func TestRoutesShareConditionLists(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			snap := *c.snap
 			first := snap.TLSRoutes[0]
-			snap.TLSRoutes = append([]gatewayv1.TLSRoute(nil), snap.TLSRoutes...)
-			sibling := func(name string) gatewayv1.TLSRoute {
-				r := *first.DeepCopy()
+			snap.TLSRoutes = append([]*gatewayv1.TLSRoute(nil), snap.TLSRoutes...)
+			sibling := func(name string) *gatewayv1.TLSRoute {
+				r := first.DeepCopy()
 				r.Name = name
 				r.Spec.Hostnames = []gatewayv1.Hostname{gatewayv1.Hostname(name + ".siblings.example")}
 				return r
