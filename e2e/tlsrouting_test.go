@@ -16,6 +16,7 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -106,6 +107,24 @@ func TestTLSRoutingExample(t *testing.T) {
 	e.eventually("foo scaled to two endpoints", 20*time.Second, fooPods("foo-1", "foo-2"))
 	scaleFoo("10.244.0.11")
 	e.eventually("foo scaled down to foo-2", 20*time.Second, fooPods("foo-2"))
+	// The server of the endpoint that left goes out of service at once and is deleted seconds
+	// later, once no stream of a failed connection can still name it (haproxy/leaving.go).
+	e.eventually("the server of the endpoint that left deleted", 20*time.Second, func() error {
+		answer, err := haproxy.CLICommand(filepath.Join(e.haproxyRunDir, "stats.sock"), "show servers state")
+		if err != nil {
+			return err
+		}
+		servers, err := haproxy.ParseServersState(answer)
+		if err != nil {
+			return err
+		}
+		for _, s := range servers {
+			if strings.Contains(s.Name, "foo-svc:10.244.0.10:") {
+				return fmt.Errorf("server %s/%s is still there (running: %t)", s.Backend, s.Name, s.Running)
+			}
+		}
+		return nil
+	})
 	if now := e.workerPID(); now != worker {
 		t.Errorf("HAProxy reloaded for a route deletion or endpoint changes: worker %d became %d", worker, now)
 	}
