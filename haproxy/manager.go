@@ -43,8 +43,6 @@ type Manager struct {
 	// at the workers.
 	files      *fileWriter
 	supervised time.Time
-	// leavingDelay is how long what left the configuration waits for deletion (see the constant).
-	leavingDelay time.Duration
 }
 
 // ManagerOptions configure a Manager.
@@ -94,7 +92,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 		}
 	}
 	m := &Manager{binary: opts.Binary, settings: opts.Settings, reloadTimeout: opts.ReloadTimeout,
-		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output, leavingDelay: leavingDelay,
+		reloads: reloadLimiter{interval: opts.MinReloadInterval}, output: opts.Output,
 		runtime: newRuntimeAPI(filepath.Join(opts.Settings.RunDir, "stats.sock"))}
 	m.state = &stateSaver{path: m.statePath()}
 	m.files = newFileWriter(m.configPath())
@@ -304,7 +302,7 @@ func (e *readBackError) Error() string { return "read back: " + e.err.Error() }
 // written to the files, so that a later reload keeps it, and returns what the workers run then.
 func (m *Manager) applyRuntime(ctx context.Context, plan Plan, wanted *Config) (*Live, error) {
 	api := m.runtime
-	ops, leaving := m.live.Leaving.schedule(plan.Ops, time.Now(), m.leavingDelay)
+	ops, leaving := m.live.Leaving.schedule(plan.Ops, time.Now(), leavingDelay)
 	err := api.batch(func() error {
 		if err := api.run(ops); err != nil {
 			return err

@@ -91,7 +91,7 @@ func (m *Manager) recoverLive() (*Live, model.DataPlane, error) {
 	if path, same := onDisk(m.configPath(), cfg); !same {
 		return nil, model.DataPlane{}, fmt.Errorf("%s is not what the saved state renders to", filepath.Base(path))
 	}
-	live := &Live{Config: cfg, Sections: st.Sections, Spares: st.Spares, Leaving: st.Leaving.restarted(time.Now(), m.leavingDelay)}
+	live := &Live{Config: cfg, Sections: st.Sections, Spares: st.Spares, Leaving: st.Leaving.restarted(time.Now(), leavingDelay)}
 	if !slices.Equal(st.Workers, m.workers) {
 		// The workers were restarted since: they read the files, and no spare serves a route.
 		live = Started(cfg)
