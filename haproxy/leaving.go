@@ -1,9 +1,12 @@
 package haproxy
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy/syntax"
 )
 
 // HAProxy 2.6 deletes a server ("del server") once no connection, idle connection or queued
@@ -27,6 +30,33 @@ type deletion struct {
 	File    string `json:"file,omitempty"`
 	// Due is when the deletion may run; a restarted controller counts it from its start.
 	Due time.Time `json:"-"`
+}
+
+// UnmarshalJSON reads a deletion from a saved state and refuses one this controller does not make,
+// or whose names the runtime socket would not read as one argument each: a restarted controller
+// sends them without a plan, and a state it cannot read leaves what runs unknown (see recoverLive).
+func (d *deletion) UnmarshalJSON(raw []byte) error {
+	type fields deletion // without this method
+	var f fields
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return err
+	}
+	read := deletion(f)
+	names := []string{read.File}
+	switch read.Kind {
+	case DelServer:
+		names = []string{read.Backend, read.Server}
+	case DelCert, DelCAFile:
+	default:
+		return fmt.Errorf("%s is not a deletion", read.Kind)
+	}
+	for _, name := range names {
+		if name == "" || !syntax.RuntimeArg(name) {
+			return fmt.Errorf("%s names %s, which cannot be sent to the runtime API", read.Kind, syntax.Printable(name))
+		}
+	}
+	*d = read
+	return nil
 }
 
 // leaving are the deletions that wait, in order of their due time: what the workers still hold

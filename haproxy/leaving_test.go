@@ -112,7 +112,16 @@ func TestLeavingSaved(t *testing.T) {
 	if got.due(start) || !got.due(start.Add(leavingDelay)) {
 		t.Errorf("restarted deletions due at once or never: %+v", got)
 	}
-	if err := json.Unmarshal([]byte(`{"leaving":[{"kind":"del everything"}]}`), &st); err == nil {
-		t.Error("an unknown command in the saved state was taken")
+	for _, bad := range []string{
+		`{"kind":"del everything"}`,
+		`{"kind":"set server weight","backend":"b","server":"s"}`,
+		`{"kind":"del server","backend":"b","server":"s;shutdown sessions server b/t"}`,
+		`{"kind":"del server","backend":"b"}`,
+		`{"kind":"del ssl cert","file":"/a b.pem"}`,
+	} {
+		var st savedState
+		if err := json.Unmarshal([]byte(`{"leaving":[`+bad+`]}`), &st); err == nil {
+			t.Errorf("the saved state's deletion %s was taken: %+v", bad, st.Leaving)
+		}
 	}
 }
