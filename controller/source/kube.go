@@ -188,8 +188,8 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		Scheme:     scheme,
 		Mapper:     mapper,
 		// Strips managedFields after reading the change time from them, and the metadata no
-		// build reads.
-		DefaultTransform: withoutUnreadMetadata(clock.transform),
+		// build reads; routes share their repeated values.
+		DefaultTransform: sharingRouteValues(withoutUnreadMetadata(clock.transform)),
 		// An API outage is waited out at a steady pace and said once (see apiHealth).
 		NewInformer:              health.newInformer(scheme),
 		DefaultWatchErrorHandler: health.watchError,
