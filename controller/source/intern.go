@@ -3,6 +3,8 @@ package source
 import (
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -13,7 +15,9 @@ import (
 // backendRefs name, and in its status our controller name and the same conditions on every
 // route. Decoded, each route holds its own copy of every one. With 10,000 routes that is about
 // a third of what the cache holds for them, and as many small objects again for the garbage
-// collector to walk. sharedValues makes routes share one copy of each.
+// collector to walk. sharedValues makes routes share one copy of each, EndpointSlices their
+// namespace, port names and protocols and endpoint conditions, and Secrets their namespace and
+// type.
 //
 // A shared value is safe because the cache's objects are never changed in place: readers get
 // deep copies, except the snapshot and the status writer's comparison, which only read.
@@ -36,10 +40,13 @@ type sharedValues struct {
 	pathValues  table[string]
 	methods     table[gatewayv1.HTTPMethod]
 	grpcMatches table[gatewayv1.GRPCMethodMatchType]
+	portNames   table[string]
+	protocols   table[corev1.Protocol]
+	flags       table[bool]
 }
 
 // table maps a value to its shared copy.
-type table[T ~string] map[T]*T
+type table[T comparable] map[T]*T
 
 // of returns the shared copy of *v, which becomes that copy when there is none yet; nil for nil.
 func (t *table[T]) of(v *T) *T {
@@ -73,18 +80,17 @@ func (t *stringTable) of(v string) string {
 
 func (s *sharedValues) str(v string) string { return s.strings.of(v) }
 
-// sharingRouteValues is a cache transform: it makes TLSRoutes, HTTPRoutes and GRPCRoutes share
-// their repeated values (see sharedValues), then calls next.
-func sharingRouteValues(next toolscache.TransformFunc) toolscache.TransformFunc {
-	s := &sharedValues{}
+// sharing is a cache transform: it makes routes, EndpointSlices and Secrets share their repeated
+// values (see sharedValues), then calls next.
+func (s *sharedValues) sharing(next toolscache.TransformFunc) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		s.share(obj)
 		return next(obj)
 	}
 }
 
-// share replaces the repeated values of a route with their shared copies; other objects are
-// left alone.
+// share replaces the repeated values of a route, EndpointSlice or Secret with their shared copies;
+// other objects are left alone.
 func (s *sharedValues) share(obj any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,6 +127,18 @@ func (s *sharedValues) share(obj any) {
 			for j := range rule.BackendRefs {
 				s.backendRef(&rule.BackendRefs[j].BackendObjectReference)
 			}
+		}
+	case *corev1.Secret:
+		r.Namespace, r.Type = s.str(r.Namespace), corev1.SecretType(s.str(string(r.Type)))
+	case *discoveryv1.EndpointSlice:
+		r.Namespace = s.str(r.Namespace)
+		for i := range r.Ports {
+			p := &r.Ports[i]
+			p.Name, p.Protocol, p.AppProtocol = s.portNames.of(p.Name), s.protocols.of(p.Protocol), s.portNames.of(p.AppProtocol)
+		}
+		for i := range r.Endpoints {
+			c := &r.Endpoints[i].Conditions
+			c.Ready, c.Serving, c.Terminating = s.flags.of(c.Ready), s.flags.of(c.Serving), s.flags.of(c.Terminating)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func sameString[T ~string](a, b T) bool {
 }
 
 func TestRoutesShareRepeatedValues(t *testing.T) {
-	transform := sharingRouteValues(func(obj any) (any, error) { return obj, nil })
+	transform := (&sharedValues{}).sharing(func(obj any) (any, error) { return obj, nil })
 	for _, kind := range []string{"TLSRoute", "HTTPRoute", "GRPCRoute"} {
 		t.Run(kind, func(t *testing.T) {
 			var routes [2]any
@@ -116,7 +116,7 @@ func parts(obj any) routeParts {
 // A copy the status writer gets and changes must leave the cached routes as they are, though
 // they share values.
 func TestSharedValuesSurviveChangedCopies(t *testing.T) {
-	transform := sharingRouteValues(func(obj any) (any, error) { return obj, nil })
+	transform := (&sharedValues{}).sharing(func(obj any) (any, error) { return obj, nil })
 	first, _ := transform(decodeRoute(t, "TLSRoute", 0))
 	second, _ := transform(decodeRoute(t, "TLSRoute", 1))
 	copied := first.(*gatewayv1.TLSRoute).DeepCopy()

@@ -109,8 +109,9 @@ func caBundleOnly(next toolscache.TransformFunc) toolscache.TransformFunc {
 // metadata no build reads beyond identity, versions and times: routes, ReferenceGrants,
 // BackendTLSPolicies, Secrets, ConfigMaps and GatewayClasses. With 10,000 routes they are a large
 // share of the cache, and `kubectl apply` puts a copy of the whole object in an annotation.
-// Gateways, Services, EndpointSlices and Namespaces keep theirs: builds read their labels. The
-// status writer's updates go to the status subresource, which takes nothing else from the object.
+// Gateways, Services and Namespaces keep theirs: builds read their labels (EndpointSlices keep the
+// one label read, see endpointSliceFieldsRead). The status writer's updates go to the status
+// subresource, which takes nothing else from the object.
 func withoutUnreadMetadata(next toolscache.TransformFunc) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch obj.(type) {
@@ -163,7 +164,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		return nil, fmt.Errorf("kube source: rest mapper: %w", err)
 	}
 	scheme := Scheme()
-	health, clock := &apiHealth{log: log}, newChangeClock()
+	health, clock, shared := &apiHealth{log: log}, newChangeClock(), &sharedValues{}
 	trustBundles, err := discoverTrustBundles(cfg, httpClient)
 	if err != nil {
 		return nil, err
@@ -177,8 +178,9 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	byObject := map[client.Object]cache.ByObject{
 		// Only certificate Secrets can be used, so only they are listed, watched and cached:
 		// the API server filters the rest out, and other Secrets never reach this process.
-		&corev1.Secret{}:    {Field: tlsSecrets()},
-		&corev1.ConfigMap{}: {Transform: caBundleOnly(withoutUnreadMetadata(clock.transform))},
+		&corev1.Secret{}:             {Field: tlsSecrets()},
+		&corev1.ConfigMap{}:          {Transform: caBundleOnly(withoutUnreadMetadata(clock.transform))},
+		&discoveryv1.EndpointSlice{}: {Transform: endpointSliceFieldsRead(shared.sharing(clock.transform))},
 	}
 	if trustBundles.obj != nil {
 		byObject[trustBundles.obj] = cache.ByObject{Transform: trustBundleOnly(clock.transform)}
@@ -189,7 +191,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		Mapper:     mapper,
 		// Strips managedFields after reading the change time from them, and the metadata no
 		// build reads; routes share their repeated values.
-		DefaultTransform: sharingRouteValues(withoutUnreadMetadata(clock.transform)),
+		DefaultTransform: shared.sharing(withoutUnreadMetadata(clock.transform)),
 		// An API outage is waited out at a steady pace and said once (see apiHealth).
 		NewInformer:              health.newInformer(scheme),
 		DefaultWatchErrorHandler: health.watchError,
