@@ -42,6 +42,9 @@ type KubeWriter struct {
 	// wrote the desired status of every one of them: see unknownSince.
 	last    []model.Route
 	settled bool
+	// lastOrdered is set when last was found in the model's order; ordered when this round's
+	// routes were (see unknownSince).
+	lastOrdered, ordered bool
 	// limit is how many route statuses are written at once, learned from the API server's
 	// answers across rounds.
 	limit *writeLimit

@@ -16,18 +16,27 @@ import (
 func (w *KubeWriter) endRound(routes []model.Route, settled bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.last, w.settled = routes, settled
+	w.last, w.settled, w.lastOrdered = routes, settled, w.ordered
+	w.ordered = false
 }
 
 // unknownSince is unknownRoutes after a settled round: the indexes of the routes whose desired
 // status is not known to be in place, forgetting those gone since. False, with nothing changed,
 // when a list is not in the model's order. The caller holds mu.
+//
+// When the last round's list was found in order, the order is checked on the way, at the routes
+// new since: a route that was in the last round comes after the one before it, which was in the
+// last round too (and before it there) or new (and placed before it by the walk).
 func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
-	for i := 1; i < len(routes); i++ {
-		if compareInModel(&routes[i-1], &routes[i]) >= 0 {
-			return nil, false
+	checked := w.lastOrdered
+	if !checked {
+		for i := 1; i < len(routes); i++ {
+			if compareInModel(&routes[i-1], &routes[i]) >= 0 {
+				return nil, false
+			}
 		}
 	}
+	follows := func(j int) bool { return !checked || j == 0 || compareInModel(&routes[j-1], &routes[j]) < 0 }
 	var unknown, gone []int
 	look := func(i int) {
 		r := &routes[i]
@@ -50,6 +59,9 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 			gone = append(gone, i)
 			i++
 		case order > 0:
+			if !follows(j) {
+				return nil, false
+			}
 			look(j)
 			j++
 		default:
@@ -62,6 +74,7 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 	for _, i := range gone {
 		delete(w.current, routeKey{old[i].Kind, old[i].Namespace, old[i].Name})
 	}
+	w.ordered = true
 	return unknown, true
 }
 

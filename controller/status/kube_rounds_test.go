@@ -88,3 +88,47 @@ func (w *KubeWriter) unknownRoutesNoShortcut(routes []model.Route) []int {
 	w.settled = false
 	return w.unknownRoutes(routes)
 }
+
+// TestUnknownSinceFindsRoutesOutOfOrder: a list out of the model's order is refused, wherever the
+// two routes out of order are: both in the last round, one new, or the same route twice.
+func TestUnknownSinceFindsRoutesOutOfOrder(t *testing.T) {
+	route := func(n int) model.Route {
+		return model.Route{Kind: "TLSRoute", Namespace: "ns", Name: fmt.Sprintf("r%03d", n)}
+	}
+	var sorted []model.Route
+	for n := 0; n < 20; n += 2 {
+		sorted = append(sorted, route(n))
+	}
+	for _, c := range []struct {
+		name   string
+		change func([]model.Route) []model.Route
+	}{
+		{"two routes of the last round swapped", func(rs []model.Route) []model.Route {
+			rs[3], rs[4] = rs[4], rs[3]
+			return rs
+		}},
+		{"a new route before its place", func(rs []model.Route) []model.Route { return slices.Insert(rs, 2, route(9)) }},
+		{"a new route after its place", func(rs []model.Route) []model.Route { return slices.Insert(rs, 7, route(3)) }},
+		{"a route twice", func(rs []model.Route) []model.Route { return slices.Insert(rs, 5, rs[4]) }},
+		{"the last route first", func(rs []model.Route) []model.Route { return append([]model.Route{rs[len(rs)-1]}, rs[:len(rs)-1]...) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := &KubeWriter{}
+			for range 2 { // the second round is checked along the way, against the first
+				for _, r := range sorted {
+					w.setCurrent(routeKey{r.Kind, r.Namespace, r.Name}, r)
+				}
+				if _, ok := w.unknownSince(sorted); !ok {
+					t.Fatal("a list in order was refused")
+				}
+				w.endRound(sorted, true)
+			}
+			if !w.lastOrdered {
+				t.Fatal("a list found in order was not recorded so")
+			}
+			if _, ok := w.unknownSince(c.change(slices.Clone(sorted))); ok {
+				t.Error("a list out of order was taken")
+			}
+		})
+	}
+}
