@@ -287,43 +287,53 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 	return e
 }
 
-// throughput alternates bulk transfers through the Passthrough listener and straight to the
-// same backend, and counts the CPU time HAProxy's worker and this process (client and backend)
-// spent on each.
+// throughput alternates bulk transfers through the Passthrough listener, straight to the same
+// backend, and through a minimal HAProxy configuration with kernel splicing, and counts the CPU
+// time HAProxy (the Gateway's worker, or the minimal process) and this process (client and
+// backend) spent on each.
 func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThroughput {
 	r.t.Helper()
+	splice := "127.0.0.1:" + freeport.String(r.t)
+	minimal, err := StartMinimalHAProxy("haproxy", r.t.TempDir(), plainBackend+":9080", []MinimalFrontend{
+		{Name: "splice", Bind: splice, Splice: passthroughBackend + ":9443"},
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer minimal.Stop()
 	procs := r.showProc(p)
-	worker := fmt.Sprint(procs.Worker)
 	b := BulkThroughput{TransferMiB: bulkMiB}
 	for round := range bulkRounds {
 		ways := []struct {
-			addr                  string
+			addr, haproxyPID      string
 			into                  *[]float64
 			wall, haproxy, client *float64
 		}{
-			{address + ":443", &b.Gateway, &b.GatewayWallSeconds, &b.GatewayHAProxyCPUSeconds, &b.GatewayClientCPUSeconds},
-			{passthroughBackend + ":9443", &b.Direct, &b.DirectWallSeconds, &b.DirectHAProxyCPUSeconds, &b.DirectClientCPUSeconds},
+			{address + ":443", fmt.Sprint(procs.Worker), &b.Gateway, &b.GatewayWallSeconds, &b.GatewayHAProxyCPUSeconds, &b.GatewayClientCPUSeconds},
+			{passthroughBackend + ":9443", fmt.Sprint(procs.Worker), &b.Direct, &b.DirectWallSeconds, &b.DirectHAProxyCPUSeconds, &b.DirectClientCPUSeconds},
+			{splice, fmt.Sprint(minimal.PID()), &b.Spliced, &b.SplicedWallSeconds, &b.SplicedHAProxyCPUSeconds, &b.SplicedClientCPUSeconds},
 		}
-		if round%2 == 1 {
-			ways[0], ways[1] = ways[1], ways[0]
+		// Each way goes first, second and last in turn.
+		for range round % len(ways) {
+			ways = append(ways[1:], ways[0])
 		}
 		for _, w := range ways {
-			haproxyBefore, clientBefore, start := r.cpuSeconds(worker), r.cpuSeconds("self"), time.Now()
+			haproxyBefore, clientBefore, start := r.cpuSeconds(w.haproxyPID), r.cpuSeconds("self"), time.Now()
 			mibs, err := Throughput(w.addr, hostname, bulkMiB<<20, time.Minute)
 			if err != nil {
 				r.t.Fatalf("bulk transfer via %s: %v", w.addr, err)
 			}
 			*w.wall += time.Since(start).Seconds()
-			*w.haproxy += r.cpuSeconds(worker) - haproxyBefore
+			*w.haproxy += r.cpuSeconds(w.haproxyPID) - haproxyBefore
 			*w.client += r.cpuSeconds("self") - clientBefore
 			*w.into = append(*w.into, mibs)
 		}
 	}
-	b.GatewayMedian, b.DirectMedian = Median(b.Gateway), Median(b.Direct)
+	b.GatewayMedian, b.DirectMedian, b.SplicedMedian = Median(b.Gateway), Median(b.Direct), Median(b.Spliced)
 	b.Ratio = b.GatewayMedian / b.DirectMedian
-	r.t.Logf("bulk throughput: gateway %.0f MiB/s, direct %.0f MiB/s, ratio %.3f; CPU s gateway: haproxy %.2f client+backend %.2f wall %.2f; direct: haproxy %.2f client+backend %.2f wall %.2f",
-		b.GatewayMedian, b.DirectMedian, b.Ratio, b.GatewayHAProxyCPUSeconds, b.GatewayClientCPUSeconds, b.GatewayWallSeconds,
-		b.DirectHAProxyCPUSeconds, b.DirectClientCPUSeconds, b.DirectWallSeconds)
+	r.t.Logf("bulk throughput: gateway %.0f MiB/s, direct %.0f MiB/s, ratio %.3f, spliced %.0f MiB/s; CPU s gateway: haproxy %.2f client+backend %.2f wall %.2f; direct: haproxy %.2f client+backend %.2f wall %.2f; spliced: haproxy %.2f client+backend %.2f wall %.2f",
+		b.GatewayMedian, b.DirectMedian, b.Ratio, b.SplicedMedian, b.GatewayHAProxyCPUSeconds, b.GatewayClientCPUSeconds, b.GatewayWallSeconds,
+		b.DirectHAProxyCPUSeconds, b.DirectClientCPUSeconds, b.DirectWallSeconds, b.SplicedHAProxyCPUSeconds, b.SplicedClientCPUSeconds, b.SplicedWallSeconds)
 	return b
 }
 

@@ -25,6 +25,10 @@ type MinimalFrontend struct {
 	// a TCP frontend that waits for the ClientHello and passes the connection over a unix socket
 	// with PROXY protocol to the TLS frontend. It tells the cost of that hop.
 	Relay bool
+	// Splice, when set, makes the frontend a Passthrough one, hand-written: plain TCP to this
+	// address, the kernel moving the bytes between the two connections (forced splicing) instead
+	// of HAProxy copying them through its buffers.
+	Splice string
 }
 
 // minimalConfig has the same global TLS and timeout settings as the generated configuration
@@ -45,6 +49,19 @@ defaults
 func StartMinimalHAProxy(binary, dir, backend string, frontends []MinimalFrontend) (*MinimalHAProxy, error) {
 	cfg := minimalConfig
 	for _, f := range frontends {
+		if f.Splice != "" {
+			cfg += fmt.Sprintf(`
+frontend %[1]s
+    bind %[2]s
+    option splice-request
+    option splice-response
+    default_backend %[1]s-backend
+
+backend %[1]s-backend
+    server backend %[3]s
+`, f.Name, f.Bind, f.Splice)
+			continue
+		}
 		certPath := filepath.Join(dir, f.Name+".pem")
 		if err := os.WriteFile(certPath, append(append([]byte{}, f.CertPEM...), f.KeyPEM...), 0o600); err != nil {
 			return nil, err

@@ -144,6 +144,11 @@ type BulkThroughput struct {
 	// over all transfers of each way, and their wall-clock seconds.
 	GatewayHAProxyCPUSeconds, GatewayClientCPUSeconds, GatewayWallSeconds float64
 	DirectHAProxyCPUSeconds, DirectClientCPUSeconds, DirectWallSeconds    float64
+	// Spliced is the same transfers through a minimal HAProxy configuration whose Passthrough
+	// frontend has the kernel move the bytes (MinimalFrontend.Splice), in the same alternation.
+	Spliced                                                               []float64
+	SplicedMedian                                                         float64
+	SplicedHAProxyCPUSeconds, SplicedClientCPUSeconds, SplicedWallSeconds float64
 }
 
 // HandshakeRates compares Terminate connections per second through the generated configuration

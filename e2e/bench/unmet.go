@@ -89,9 +89,23 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("to the backend, the same bytes took %.2f CPU seconds in %.2f s. The ratio of CPU needed, %.3f,", direct, t.DirectWallSeconds, direct/gateway)
 		p("is close to the throughput ratio, %.3f: the transfer is bounded by CPU, and HAProxy's copying", t.Ratio)
 		p("through user space is the extra work. With the proxy on cores of its own (a gateway node is not")
-		p("also the client and the backend), it would not take from them; kernel splicing (`option")
-		p("splice-auto`) did not lower HAProxy's CPU here for TLS streams of this size.")
+		p("also the client and the backend), it would not take from them.")
 		p("")
+		if t.SplicedMedian > 0 {
+			spliced := t.SplicedHAProxyCPUSeconds + t.SplicedClientCPUSeconds
+			verdict := []string{"saves HAProxy more than it costs",
+				"them: splicing in the Gateway's Passthrough frontends would raise this figure."}
+			if spliced > gateway {
+				verdict = []string{"costs them more than it saves",
+					"HAProxy, so the Gateway does not splice; a proxy on cores of its own would keep the saving."}
+			}
+			p("Kernel splicing takes HAProxy's copy out of user space: the minimal configuration that splices spent")
+			p("%.2f HAProxy CPU seconds on the same bytes (the Gateway %.2f), and the client and backend %.2f (%.2f", t.SplicedHAProxyCPUSeconds, t.GatewayHAProxyCPUSeconds, t.SplicedClientCPUSeconds, t.GatewayClientCPUSeconds)
+			p("through the Gateway): %.2f CPU seconds in all against %.2f, at %.0f MiB/s (%.3f of straight). On cores", spliced, gateway, t.SplicedMedian, t.SplicedMedian/t.DirectMedian)
+			p("that the client and backend share, splicing %s", verdict[0])
+			p("%s", verdict[1])
+			p("")
+		}
 	}
 	if anyFigure(unmet, "5. Terminate") {
 		p("### Terminate handshakes: the generated configuration against the minimal one")
