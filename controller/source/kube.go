@@ -190,7 +190,7 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 		Scheme:     scheme,
 		Mapper:     mapper,
 		// Strips managedFields after reading the change time from them, and the metadata no
-		// build reads; routes share their repeated values.
+		// build reads; routes and Secrets share their repeated values.
 		DefaultTransform: shared.sharing(withoutUnreadMetadata(clock.transform)),
 		// An API outage is waited out at a steady pace and said once (see apiHealth).
 		NewInformer:              health.newInformer(scheme),
