@@ -519,7 +519,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
-	cfg.Skeleton = slices.Concat(cfg.head, cfg.tail)
+	// Most changes leave the skeleton as it was: keep the one copy instead of joining another.
+	if prev != nil && bytes.Equal(cfg.head, prev.head) && bytes.Equal(cfg.tail, prev.tail) {
+		cfg.head, cfg.Skeleton = prev.head, prev.Skeleton
+	} else {
+		cfg.Skeleton = slices.Concat(cfg.head, cfg.tail)
+	}
 	return cfg, nil
 }
 

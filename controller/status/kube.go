@@ -109,18 +109,18 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	}
 	// Routes are written by a few workers at once, as many as w.limit lets write: one at a time,
 	// a cold start with 10,000 routes spent most of a minute waiting for API round trips.
-	routeErrs := make([]error, len(m.Routes))
+	routeErrs := make([]error, len(unknown))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(maxWriters, len(unknown)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.writeRoutes(ctx, m.Routes, next, routeErrs, now)
+			w.writeRoutes(ctx, m.Routes, unknown, next, routeErrs, now)
 		}()
 	}
-	for _, i := range unknown {
-		next <- i
+	for k := range unknown {
+		next <- k
 	}
 	close(next)
 	wg.Wait()
@@ -129,18 +129,18 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 	return errors.Join(append(errs, routesErr)...)
 }
 
-// writeRoutes brings the routes whose indexes arrive on next to their status, recording each
-// one's error at its index; one of up to maxWriters running at once.
-func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, next <-chan int, errs []error, now metav1.Time) {
-	for i := range next {
-		r := routes[i]
+// writeRoutes brings to their status the routes unknown[k] for each k that arrives on next,
+// recording each one's error at errs[k]; one of up to maxWriters running at once.
+func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, unknown []int, next <-chan int, errs []error, now metav1.Time) {
+	for k := range next {
+		r := routes[unknown[k]]
 		key := routeKey{r.Kind, r.Namespace, r.Name}
 		if current, ok := w.cachedRouteStatus(ctx, r); ok &&
 			equality.Semantic.DeepEqual(current.Parents, mergeRouteParents(current.Parents, r.Parents, w.controllerName, now)) {
 			w.setCurrent(key, r)
 			continue
 		}
-		if errs[i] = w.writeRoute(ctx, r, now); errs[i] == nil {
+		if errs[k] = w.writeRoute(ctx, r, now); errs[k] == nil {
 			w.setCurrent(key, r)
 		}
 	}
