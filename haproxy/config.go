@@ -449,8 +449,8 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			set[block.data.Name] = block.data.Servers
 		}
 		cfg.addCAFiles(block.caFiles)
-		// Most blocks have none, and starting a walk over even an empty map costs more than the
-		// rest of this loop.
+		// Most blocks have none, and this loop runs over every route backend: starting a walk
+		// over a map, even an empty one, is not free.
 		if len(block.clientCerts) > 0 {
 			for path, f := range block.clientCerts {
 				cfg.Files[path], cfg.Certs[path] = f, true
