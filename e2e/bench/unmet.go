@@ -93,17 +93,15 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("")
 		if t.SplicedMedian > 0 {
 			spliced := t.SplicedHAProxyCPUSeconds + t.SplicedClientCPUSeconds
-			verdict := []string{"saves HAProxy more than it costs",
-				"them: splicing in the Gateway's Passthrough frontends would raise this figure."}
-			if spliced > gateway {
-				verdict = []string{"costs them more than it saves",
-					"HAProxy, so the Gateway does not splice; a proxy on cores of its own would keep the saving."}
-			}
 			p("Kernel splicing takes HAProxy's copy out of user space: the minimal configuration that splices spent")
 			p("%.2f HAProxy CPU seconds on the same bytes (the Gateway %.2f), and the client and backend %.2f (%.2f", t.SplicedHAProxyCPUSeconds, t.GatewayHAProxyCPUSeconds, t.SplicedClientCPUSeconds, t.GatewayClientCPUSeconds)
-			p("through the Gateway): %.2f CPU seconds in all against %.2f, at %.0f MiB/s (%.3f of straight). On cores", spliced, gateway, t.SplicedMedian, t.SplicedMedian/t.DirectMedian)
-			p("that the client and backend share, splicing %s", verdict[0])
-			p("%s", verdict[1])
+			p("through the Gateway): %.2f CPU seconds in all against %.2f, at %.0f MiB/s against the Gateway's %.0f.", spliced, gateway, t.SplicedMedian, t.GatewayMedian)
+			if t.SplicedMedian > t.GatewayMedian {
+				p("Splicing in the Gateway's Passthrough frontends could raise this figure.")
+			} else {
+				p("On cores that the client and backend share, splicing did not move the bytes faster, so the")
+				p("Gateway does not splice; a proxy on cores of its own would keep HAProxy's saving.")
+			}
 			p("")
 		}
 	}
