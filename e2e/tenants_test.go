@@ -381,15 +381,20 @@ func (b *bystander) follows(t *testing.T) {
 
 // serverRunning reports whether some backend of the worker has server name running.
 func serverRunning(statsSocket, name string) (bool, error) {
-	answer, err := haproxy.CLICommand(statsSocket, "show servers state")
-	if err != nil {
-		return false, err
-	}
-	servers, err := haproxy.ParseServersState(answer)
+	servers, err := serversState(statsSocket)
 	if err != nil {
 		return false, err
 	}
 	return slices.ContainsFunc(servers, func(s haproxy.ServerState) bool { return s.Name == name && s.Running }), nil
+}
+
+// serversState is every server of every backend the worker behind statsSocket has.
+func serversState(statsSocket string) ([]haproxy.ServerState, error) {
+	answer, err := haproxy.CLICommand(statsSocket, "show servers state")
+	if err != nil {
+		return nil, err
+	}
+	return haproxy.ParseServersState(answer)
 }
 
 // Object builders for the cases.

@@ -16,7 +16,6 @@ import (
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/echo"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/probe"
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/testtls"
-	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -110,11 +109,7 @@ func TestTLSRoutingExample(t *testing.T) {
 	// The server of the endpoint that left goes out of service at once and is deleted seconds
 	// later, once no stream of a failed connection can still name it (haproxy/leaving.go).
 	e.eventually("the server of the endpoint that left deleted", 20*time.Second, func() error {
-		answer, err := haproxy.CLICommand(filepath.Join(e.haproxyRunDir, "stats.sock"), "show servers state")
-		if err != nil {
-			return err
-		}
-		servers, err := haproxy.ParseServersState(answer)
+		servers, err := serversState(filepath.Join(e.haproxyRunDir, "stats.sock"))
 		if err != nil {
 			return err
 		}

@@ -13,9 +13,9 @@ import (
 func endpointSliceFieldsRead(next toolscache.TransformFunc) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		if s, ok := obj.(*discoveryv1.EndpointSlice); ok {
-			svc, ok := s.Labels[discoveryv1.LabelServiceName]
+			svc, named := s.Labels[discoveryv1.LabelServiceName]
 			switch {
-			case !ok:
+			case !named:
 				s.Labels = nil
 			case len(s.Labels) > 1:
 				s.Labels = map[string]string{discoveryv1.LabelServiceName: svc}

@@ -193,20 +193,17 @@ func (ps *backendPolicies) usesIn(s *snapshot.Snapshot, in *index) policyUses {
 		return nil
 	}
 	uses := policyUses{}
-	for i := range s.TLSRoutes {
-		r := s.TLSRoutes[i]
+	for _, r := range s.TLSRoutes {
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindTLSRoute, r.Namespace, r.Name}] = targets
 		}
 	}
-	for i := range s.HTTPRoutes {
-		r := s.HTTPRoutes[i]
+	for _, r := range s.HTTPRoutes {
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindHTTPRoute, r.Namespace, r.Name}] = targets
 		}
 	}
-	for i := range s.GRPCRoutes {
-		r := s.GRPCRoutes[i]
+	for _, r := range s.GRPCRoutes {
 		if targets := ps.usesOf(r.Namespace, backendRefsOf(r), in); len(targets) > 0 {
 			uses[routeKey{kindGRPCRoute, r.Namespace, r.Name}] = targets
 		}

@@ -91,16 +91,13 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 		}
 		b.placed(kind, route, r, has)
 	}
-	for i := range s.TLSRoutes {
-		route := s.TLSRoutes[i]
+	for _, route := range s.TLSRoutes {
 		add(kindTLSRoute, route, route.Status.Parents, b.result(kindTLSRoute, route, in, func() *routeResult { return tlsRoute(route, gateways, in, opts) }))
 	}
-	for i := range s.HTTPRoutes {
-		route := s.HTTPRoutes[i]
+	for _, route := range s.HTTPRoutes {
 		add(kindHTTPRoute, route, route.Status.Parents, b.result(kindHTTPRoute, route, in, func() *routeResult { return httpRoute(route, gateways, in, opts) }))
 	}
-	for i := range s.GRPCRoutes {
-		route := s.GRPCRoutes[i]
+	for _, route := range s.GRPCRoutes {
 		add(kindGRPCRoute, route, route.Status.Parents, b.result(kindGRPCRoute, route, in, func() *routeResult { return grpcRoute(route, gateways, in, opts) }))
 	}
 

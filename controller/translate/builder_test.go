@@ -185,21 +185,21 @@ func newWorld(s *snapshot.Snapshot) *world {
 			}
 		}
 	}
-	for i := range s.TLSRoutes {
-		add(s.TLSRoutes[i])
-		for _, h := range s.TLSRoutes[i].Spec.Hostnames {
+	for _, r := range s.TLSRoutes {
+		add(r)
+		for _, h := range r.Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
-	for i := range s.HTTPRoutes {
-		add(s.HTTPRoutes[i])
-		for _, h := range s.HTTPRoutes[i].Spec.Hostnames {
+	for _, r := range s.HTTPRoutes {
+		add(r)
+		for _, h := range r.Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
-	for i := range s.GRPCRoutes {
-		add(s.GRPCRoutes[i])
-		for _, h := range s.GRPCRoutes[i].Spec.Hostnames {
+	for _, r := range s.GRPCRoutes {
+		add(r)
+		for _, h := range r.Spec.Hostnames {
 			w.hostnames = append(w.hostnames, string(h))
 		}
 	}
