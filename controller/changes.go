@@ -55,25 +55,34 @@ func touched(prev, next model.DataPlane) (gateways, routes []string) {
 // backendsDiffering adds the routes of backends that are in one list and not the other, or differ
 // in what they serve. Both lists are walked in the model's order (by ID) without a map; a list
 // not in that order (a data plane made by hand) is walked sorted.
-func backendsDiffering(prev, next []model.Backend, out map[routeKey]bool) {
-	inOrder := func(l []model.Backend) []model.Backend {
+func backendsDiffering(prev, next []*model.Backend, out map[routeKey]bool) {
+	inOrder := func(l []*model.Backend) []*model.Backend {
 		if slices.IsSortedFunc(l, compareBackends) {
 			return l
 		}
 		return slices.SortedFunc(slices.Values(l), compareBackends)
 	}
-	model.WalkSorted(inOrder(prev), inOrder(next), compareBackends, func(a, b *model.Backend) {
+	model.WalkSorted(inOrder(prev), inOrder(next), compareBackends, func(x, y **model.Backend) {
 		switch {
-		case b == nil:
-			out[routeOf(a.ID)] = true
-		case a == nil || a.HTTP != b.HTTP || a.GRPC != b.GRPC || a.UnresolvedWeight != b.UnresolvedWeight || !slices.Equal(a.Servers, b.Servers):
-			out[routeOf(b.ID)] = true
+		case y == nil:
+			out[routeOf((*x).ID)] = true
+		case x == nil:
+			out[routeOf((*y).ID)] = true
+		case *x == *y:
+			// Models share the backends a change did not touch.
+		case differentBackends(*x, *y):
+			out[routeOf((*y).ID)] = true
 		}
 	})
 }
 
+// differentBackends reports whether two versions of a backend serve differently.
+func differentBackends(a, b *model.Backend) bool {
+	return a.HTTP != b.HTTP || a.GRPC != b.GRPC || a.UnresolvedWeight != b.UnresolvedWeight || !slices.Equal(a.Servers, b.Servers)
+}
+
 // compareBackends orders backends by ID, as the model lists them.
-func compareBackends(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) }
+func compareBackends(a, b *model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) }
 
 // routeKey is a route, without the rule of a BackendID.
 type routeKey struct{ kind, namespace, name string }

@@ -24,7 +24,7 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 					VirtualHosts: []model.VirtualHost{{Hostname: "*", Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/", Backend: h}}}}},
 			},
 			// In the model's order, by ID.
-			Backends: []model.Backend{{ID: h, HTTP: true}, {ID: a, Servers: []model.Server{{Address: "10.244.0.1", Port: 1, Weight: 1}}}, {ID: b}},
+			Backends: []*model.Backend{{ID: h, HTTP: true}, {ID: a, Servers: []model.Server{{Address: "10.244.0.1", Port: 1, Weight: 1}}}, {ID: b}},
 		}
 	}
 	cases := []struct {
@@ -38,10 +38,10 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 		{"a route added between a and b", func(dp *model.DataPlane) {
 			c := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}
 			dp.Sockets[0].Passthrough = slices.Insert(dp.Sockets[0].Passthrough, 1, model.SNIRoute{Hostname: "ab.example.com", Backend: c})
-			dp.Backends = slices.Insert(dp.Backends, 2, model.Backend{ID: c})
+			dp.Backends = slices.Insert(dp.Backends, 2, &model.Backend{ID: c})
 		}, []string{"infra/one"}, []string{"TLSRoute app/c"}},
 		{"a backend added out of order", func(dp *model.DataPlane) {
-			dp.Backends = append(dp.Backends, model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}})
+			dp.Backends = append(dp.Backends, &model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}})
 			dp.Backends[0].HTTP = false
 		}, nil, []string{"HTTPRoute web/h", "TLSRoute app/c"}},
 		{"a's hostname taken over by b", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[0].Backend = b }, []string{"infra/one"}, []string{"TLSRoute app/a", "TLSRoute app/b"}},

@@ -176,7 +176,7 @@ func (s isolationScene) model(b echoServer) (*model.Model, *snapshot.Snapshot) {
 				Terminate:    []model.SNIRoute{{Hostname: "c.example.com", Backend: tls}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "weak", CertPEM: s.weak.CertPEM, KeyPEM: s.weak.KeyPEM, Fingerprint: "weak"}}},
 		},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: id("b"), HTTP: true, Servers: []model.Server{b.server()}},
 			{ID: id("good"), HTTP: true, Servers: []model.Server{s.good.server()}},
 			{ID: id("refused"), HTTP: true, Servers: []model.Server{refused}},
@@ -203,7 +203,7 @@ func (s isolationScene) model(b echoServer) (*model.Model, *snapshot.Snapshot) {
 		if route == "c" {
 			kind = "TLSRoute"
 		}
-		m.Routes = append(m.Routes, model.Route{Kind: kind, Namespace: "default", Name: route, Parents: []gatewayv1.RouteParentStatus{{
+		m.Routes = append(m.Routes, &model.Route{Kind: kind, Namespace: "default", Name: route, Parents: []gatewayv1.RouteParentStatus{{
 			ParentRef:  gatewayv1.ParentReference{Name: gatewayv1.ObjectName(gateway)},
 			Conditions: []metav1.Condition{isolationCondition(string(gatewayv1.RouteConditionAccepted))},
 		}}})

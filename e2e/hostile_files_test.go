@@ -133,7 +133,7 @@ func TestHostileStandaloneFiles(t *testing.T) {
 	var status struct {
 		Rejected []snapshot.Rejected `json:"rejected"`
 		Gateways []model.Gateway     `json:"gateways"`
-		Routes   []model.Route       `json:"routes"`
+		Routes   []*model.Route      `json:"routes"`
 	}
 	var address string
 	// The traffic helpers need an env for their t only: there is no API server here.
@@ -179,7 +179,7 @@ func TestHostileStandaloneFiles(t *testing.T) {
 		if !strings.Contains(messages, want.field) {
 			t.Errorf("%s %s rejected with %q, which does not name %s", want.kind, want.name, messages, want.field)
 		}
-		if slices.ContainsFunc(status.Routes, func(r model.Route) bool { return r.Name == want.name }) {
+		if slices.ContainsFunc(status.Routes, func(r *model.Route) bool { return r.Name == want.name }) {
 			t.Errorf("rejected %s %s has a route status", want.kind, want.name)
 		}
 	}
@@ -197,7 +197,7 @@ func TestHostileStandaloneFiles(t *testing.T) {
 }
 
 // fileRouteCondition checks a condition of the only parent of a route in the status file.
-func fileRouteCondition(routes []model.Route, name, conditionType string, status metav1.ConditionStatus, reason string) error {
+func fileRouteCondition(routes []*model.Route, name, conditionType string, status metav1.ConditionStatus, reason string) error {
 	for _, r := range routes {
 		if r.Name == name && len(r.Parents) == 1 {
 			return conditionIs(r.Parents[0].Conditions, 1, conditionType, status, reason)

@@ -34,11 +34,11 @@ func TestApplyServers(t *testing.T) {
 		for _, p := range fooPods {
 			foo.Servers = append(foo.Servers, server(p))
 		}
-		d := model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{foo}}
+		d := model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{&foo}}
 		if withBar {
 			d.Sockets[0].Terminate = []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
 			d.Sockets[0].Certificates = []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}}
-			d.Backends = []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, foo}
+			d.Backends = []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, &foo}
 		}
 		return d
 	}

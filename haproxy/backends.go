@@ -19,7 +19,7 @@ import (
 // route backends, never haproxy.cfg, and a spare serves a new one without a reload.
 type backendBlock struct {
 	// from is the model backend the block was rendered from.
-	from model.Backend
+	from *model.Backend
 	data backendData
 	text []byte
 	// caFiles are the CA files its servers name, by path; clientCerts the certificates they
@@ -33,12 +33,12 @@ type backendBlock struct {
 
 // renderBackend renders a route backend whose CA files go into dir (and the socket answering
 // 500 for unusable backendRefs is in runDir).
-func renderBackend(b model.Backend, dir, runDir string) *backendBlock {
-	servers, cas := serverLines(b, dir, runDir)
+func renderBackend(b *model.Backend, dir, runDir string) *backendBlock {
+	servers, cas := serverLines(*b, dir, runDir)
 	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
 		HTTP: b.HTTP, Servers: servers}
 	text := appendBackend(nil, data, data.Servers)
-	return &backendBlock{from: b, data: data, text: text, caFiles: cas, clientCerts: clientCerts(b, dir),
+	return &backendBlock{from: b, data: data, text: text, caFiles: cas, clientCerts: clientCerts(*b, dir),
 		namesFile: bytes.Contains(text, []byte(dir)) || bytes.Contains(text, []byte(runDir))}
 }
 
@@ -78,7 +78,7 @@ func (r *reusable) unmatched() []*backendBlock {
 
 // find returns the earlier block of b when it renders the same text. Backends must come in the
 // model's order for the walk to find them all; in another order some are rendered again.
-func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
+func (r *reusable) find(b *model.Backend) (*backendBlock, bool) {
 	i := r.next
 	if r.inOrder {
 		for i < len(r.blocks) && r.blocks[i].from.ID != b.ID && model.CompareBackendIDs(r.blocks[i].from.ID, b.ID) < 0 {
@@ -103,7 +103,11 @@ func (r *reusable) find(b model.Backend) (*backendBlock, bool) {
 	r.next = i + 1
 	r.matched[i] = true
 	old := r.blocks[i]
-	if old.from.HTTP != b.HTTP || !sameServers(old.from.Servers, b.Servers) || r.elsewhere && old.namesFile {
+	if r.elsewhere && old.namesFile {
+		return nil, false
+	}
+	// Models share the backends a change did not touch: most are the very one rendered before.
+	if old.from != b && (old.from.HTTP != b.HTTP || !sameServers(old.from.Servers, b.Servers)) {
 		return nil, false
 	}
 	return old, true
@@ -184,7 +188,7 @@ func assemble(head []byte, blocks []*backendBlock, tail []byte) []byte {
 
 // withServers is the configuration with some route backends rendered again from their model,
 // which differs only in servers; false when one of them is not a route backend of c.
-func (c *Config) withServers(changed []model.Backend) (*Config, bool) {
+func (c *Config) withServers(changed []*model.Backend) (*Config, bool) {
 	out := *c
 	// Its maps are c's: a render from it patches them, but its own notes of edits are none.
 	out.id, out.editedFrom, out.mapEdits = configIDs.Add(1), 0, nil

@@ -36,7 +36,10 @@ func TestRenderFromEqualsRender(t *testing.T) {
 		for i, b := range base.Backends {
 			next := base
 			next.Backends = slices.Clone(base.Backends)
-			next.Backends[i].Servers = append(slices.Clone(b.Servers), model.Server{Service: "extra", Address: "10.9.9.9", Port: 99, Weight: 3})
+			// A copy, as the build makes: models share the backends a change did not touch.
+			added := *b
+			added.Servers = append(slices.Clone(b.Servers), model.Server{Service: "extra", Address: "10.9.9.9", Port: 99, Weight: 3})
+			next.Backends[i] = &added
 			got, err := renderFrom(prev, next, goldenSettings)
 			if err != nil {
 				t.Fatal(err)
@@ -45,7 +48,7 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			if b.HTTP {
 				continue
 			}
-			changed, ok := prev.withServers([]model.Backend{next.Backends[i]})
+			changed, ok := prev.withServers([]*model.Backend{next.Backends[i]})
 			if !ok {
 				t.Fatalf("withServers refused %s", backendName(b.ID))
 			}
@@ -53,7 +56,9 @@ func TestRenderFromEqualsRender(t *testing.T) {
 			// The block withServers made is reused only for the same servers.
 			emptied := next
 			emptied.Backends = slices.Clone(next.Backends)
-			emptied.Backends[i].Servers = nil
+			none := added
+			none.Servers = nil
+			emptied.Backends[i] = &none
 			got, err = renderFrom(changed, emptied, goldenSettings)
 			if err != nil {
 				t.Fatal(err)
@@ -142,7 +147,7 @@ func TestRenderFromElsewhere(t *testing.T) {
 func TestWithServersOutOfOrder(t *testing.T) {
 	a := model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "a"}}
 	b := model.Backend{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "b"}}
-	unsorted := []model.Backend{b, a}
+	unsorted := []*model.Backend{&b, &a}
 	prev, err := Render(model.DataPlane{Backends: unsorted}, goldenSettings)
 	if err != nil {
 		t.Fatal(err)
@@ -150,23 +155,24 @@ func TestWithServersOutOfOrder(t *testing.T) {
 	if prev.inOrder {
 		t.Fatal("blocks in order; the case needs them out of order")
 	}
-	a.Servers = []model.Server{{Service: "s", Address: "10.0.0.1", Port: 80, Weight: 1}}
-	found, ok := backendsOf([]model.Backend{b, a}, []model.BackendID{a.ID})
+	withServer := a
+	withServer.Servers = []model.Server{{Service: "s", Address: "10.0.0.1", Port: 80, Weight: 1}}
+	found, ok := backendsOf([]*model.Backend{&b, &withServer}, []model.BackendID{a.ID})
 	if !ok || len(found) != 1 || found[0].ID != a.ID {
 		t.Fatalf("backendsOf: %v %v", found, ok)
 	}
-	got, ok := prev.withServers([]model.Backend{a})
+	got, ok := prev.withServers([]*model.Backend{&withServer})
 	if !ok {
 		t.Fatal("withServers refused a")
 	}
-	want, err := Render(model.DataPlane{Backends: []model.Backend{b, a}}, goldenSettings)
+	want, err := Render(model.DataPlane{Backends: []*model.Backend{&b, &withServer}}, goldenSettings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(string(want.Text()), string(got.Text())); diff != "" {
 		t.Errorf("haproxy.cfg (-render +withServers):\n%s", diff)
 	}
-	if _, ok := prev.withServers([]model.Backend{{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "c"}}}); ok {
+	if _, ok := prev.withServers([]*model.Backend{{ID: model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "c"}}}); ok {
 		t.Error("withServers took a backend the configuration lacks")
 	}
 }

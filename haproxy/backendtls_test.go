@@ -24,7 +24,7 @@ func tlsBackend() model.Backend {
 // TestGoldenBackendTLS renders the route backend of tlsBackend and the CA file it names
 // (testdata/backend-tls.cfg). Regenerate with -update.
 func TestGoldenBackendTLS(t *testing.T) {
-	cfg, err := Render(model.DataPlane{Backends: []model.Backend{tlsBackend()}}, goldenSettings)
+	cfg, err := Render(model.DataPlane{Backends: []*model.Backend{new(tlsBackend())}}, goldenSettings)
 	if err != nil {
 		t.Fatal(err)
 	}

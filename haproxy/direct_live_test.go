@@ -51,19 +51,19 @@ func TestTerminateOnlyPortBindsDirectly(t *testing.T) {
 			},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}},
 		}
-		backends := []model.Backend{
+		backends := []*model.Backend{
 			{ID: barID, Servers: []model.Server{server(r.plain)}},
 			{ID: wildID, Servers: []model.Server{server(r.plain)}},
 		}
 		if foo {
 			sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: "foo.example.com", Backend: fooID})
-			backends = []model.Backend{backends[0], {ID: fooID, Servers: []model.Server{server(r.plain)}}, backends[1]}
+			backends = []*model.Backend{backends[0], {ID: fooID, Servers: []model.Server{server(r.plain)}}, backends[1]}
 		}
 		if passthrough {
 			sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: "pass", Hostname: "pass.example.com", Mode: model.ListenerPassthrough})
 			sock.Passthrough = []model.SNIRoute{{Hostname: "pass.example.com", Backend: passID}}
 			// Backends are in the model's order, by ID.
-			backends = []model.Backend{backends[0], {ID: passID, Servers: []model.Server{server(r.passthrough)}}, backends[1]}
+			backends = []*model.Backend{backends[0], {ID: passID, Servers: []model.Server{server(r.passthrough)}}, backends[1]}
 		}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}
 	}

@@ -24,7 +24,7 @@ func TestRuntimeFallbacks(t *testing.T) {
 		for _, h := range hosts {
 			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: h, Backend: fooID})
 		}
-		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}
 	if res := r.apply(dp("foo.example.com")); res.Err != nil {
 		t.Fatal(res.Err)

@@ -94,7 +94,7 @@ func placeholders(dp model.DataPlane) model.DataPlane {
 			}
 			p.Servers = append(p.Servers, model.Server{Service: "service", Address: "127.0.0.1", Port: 1, Weight: srv.Weight})
 		}
-		out.Backends = append(out.Backends, p)
+		out.Backends = append(out.Backends, &p)
 	}
 	return out
 }

@@ -19,7 +19,7 @@ func withGRPCRoute(name, address string, unresolved bool) func(*model.DataPlane)
 			b.UnresolvedWeight = 1
 			b.Servers = append(b.Servers, model.Server{Unresolved: true, Weight: 1})
 		}
-		dp.Backends = append(dp.Backends, b)
+		dp.Backends = append(dp.Backends, &b)
 	}
 }
 

@@ -72,7 +72,7 @@ func TestManagerServesHTTPAndHTTPS(t *testing.T) {
 				Passthrough:       []model.SNIRoute{{Hostname: "foo.example.com", Backend: pass}},
 				VirtualHosts:      []model.VirtualHost{{Hostname: "secure.example.com", Rules: []model.HTTPRule{prefix("/", id("web", 1))}}}},
 		},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: pass, Servers: []model.Server{server(r.passthrough)}},
 			{ID: id("web", 0), HTTP: true, Servers: []model.Server{httpServer("svc-a", a, 1)}},
 			{ID: id("web", 1), HTTP: true, Servers: []model.Server{httpServer("svc-b", b, 1)}},

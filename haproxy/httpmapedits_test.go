@@ -98,7 +98,7 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 			dp := model.DataPlane{Sockets: []model.Socket{sock}}
 			for _, route := range slices.Sorted(maps.Keys(used)) {
 				for rule := range 2 {
-					dp.Backends = append(dp.Backends, model.Backend{ID: model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: route, Rule: rule}, HTTP: true})
+					dp.Backends = append(dp.Backends, &model.Backend{ID: model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: route, Rule: rule}, HTTP: true})
 				}
 			}
 			return dp

@@ -24,7 +24,7 @@ func withHTTPRoute(name, path, address string) func(*model.DataPlane) {
 	return func(dp *model.DataPlane) {
 		id := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: name}
 		withHTTPRule(model.HTTPRule{PathType: model.PathPrefix, Path: path, Backend: id})(dp)
-		dp.Backends = append(dp.Backends, model.Backend{ID: id, HTTP: true,
+		dp.Backends = append(dp.Backends, &model.Backend{ID: id, HTTP: true,
 			Servers: []model.Server{{Service: name, Address: address, Port: 3000, Weight: 1}}})
 	}
 }
@@ -149,7 +149,7 @@ func TestPlanHTTPRoutes(t *testing.T) {
 			name: "a backendRef that cannot be used beside a usable one: a server answering 500 takes its share",
 			from: plane(withHTTP("10.244.2.1")),
 			to: plane(withHTTP("10.244.2.1"), func(dp *model.DataPlane) {
-				b := &dp.Backends[2]
+				b := dp.Backends[2]
 				b.UnresolvedWeight = 1
 				b.Servers = append(b.Servers, model.Server{Unresolved: true, Weight: 1})
 			}),

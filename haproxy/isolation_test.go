@@ -53,7 +53,7 @@ func TestListenerIsolation(t *testing.T) {
 				{Hostname: "secure.example.com", Listener: "secure", Rules: rule(secure)},
 			},
 		}},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: bank, Servers: []model.Server{server(r.passthrough)}},
 			{ID: tenantTLS, Servers: []model.Server{server(r.passthrough)}},
 			{ID: secure, HTTP: true, Servers: []model.Server{httpServer("owner", owner, 1)}},

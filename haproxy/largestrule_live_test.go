@@ -46,7 +46,7 @@ func TestLargestRuleIsOneMapEntry(t *testing.T) {
 			Sockets: []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Protocol: model.SocketHTTP,
 				Listeners:    []model.ListenerClaim{{Listener: "http", Hostname: "*", Mode: model.ListenerHTTP}},
 				VirtualHosts: []model.VirtualHost{{Hostname: "*", Listener: "http", Rules: []model.HTTPRule{rule}}}}},
-			Backends: []model.Backend{{ID: id, HTTP: true, Servers: []model.Server{httpServer("web", backend, 1)}}},
+			Backends: []*model.Backend{{ID: id, HTTP: true, Servers: []model.Server{httpServer("web", backend, 1)}}},
 		}
 	}
 	served := func(step string) {

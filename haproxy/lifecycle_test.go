@@ -19,11 +19,11 @@ import (
 // route backend holding the rig's passthrough echo server.
 func (r *rig) passthroughRoutes(port string, names ...string) model.DataPlane {
 	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
-	var backends []model.Backend
+	var backends []*model.Backend
 	for _, name := range names {
 		id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: strings.Split(name, ".")[0]}
 		sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: name, Backend: id})
-		backends = append(backends, model.Backend{ID: id, Servers: []model.Server{server(r.passthrough)}})
+		backends = append(backends, &model.Backend{ID: id, Servers: []model.Server{server(r.passthrough)}})
 	}
 	return model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}
 }
@@ -68,7 +68,7 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 		dp := r.passthroughRoutes(port, names...)
 		dp.Sockets[0].Terminate = []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
 		dp.Sockets[0].Certificates = []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}
-		dp.Backends = append(dp.Backends, model.Backend{ID: barID, Servers: []model.Server{server(r.plain)}})
+		dp.Backends = append(dp.Backends, &model.Backend{ID: barID, Servers: []model.Server{server(r.plain)}})
 		return dp
 	}
 	if res := r.apply(routes("foo.example.com")); res.Err != nil {

@@ -112,7 +112,7 @@ func TestNoFailedConnectionsAcrossReloadsAndRuntimeChanges(t *testing.T) {
 				Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
 			}},
-			Backends: []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, {ID: fooID, Servers: []model.Server{server(r.passthrough)}}},
+			Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, {ID: fooID, Servers: []model.Server{server(r.passthrough)}}},
 		}
 	}
 	// churn is change number i to the churn route, cycling through every kind of runtime change.
@@ -128,7 +128,7 @@ func TestNoFailedConnectionsAcrossReloadsAndRuntimeChanges(t *testing.T) {
 			s.Weight = int32(1 + i%7)
 			servers = append(servers, s)
 		}
-		d.Backends = append(d.Backends, model.Backend{ID: churnID, Servers: servers})
+		d.Backends = append(d.Backends, &model.Backend{ID: churnID, Servers: servers})
 		d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, model.SNIRoute{Hostname: "churn.example.com", Backend: churnID})
 		if step%2 == 1 {
 			d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, model.SNIRoute{Hostname: "churn-2.example.com", Backend: churnID})

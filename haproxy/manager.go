@@ -217,12 +217,12 @@ func (m *Manager) ApplyServers(ctx context.Context, dp model.DataPlane, changed 
 
 // backendsOf finds the backends of ids in backends, which are in the model's order (by ID);
 // false when one is missing.
-func backendsOf(backends []model.Backend, ids []model.BackendID) ([]model.Backend, bool) {
-	out := make([]model.Backend, 0, len(ids))
+func backendsOf(backends []*model.Backend, ids []model.BackendID) ([]*model.Backend, bool) {
+	out := make([]*model.Backend, 0, len(ids))
 	for _, id := range ids {
-		i, found := slices.BinarySearchFunc(backends, id, func(b model.Backend, id model.BackendID) int { return model.CompareBackendIDs(b.ID, id) })
+		i, found := slices.BinarySearchFunc(backends, id, func(b *model.Backend, id model.BackendID) int { return model.CompareBackendIDs(b.ID, id) })
 		if !found {
-			if i = slices.IndexFunc(backends, func(b model.Backend) bool { return b.ID == id }); i < 0 {
+			if i = slices.IndexFunc(backends, func(b *model.Backend) bool { return b.ID == id }); i < 0 {
 				return nil, false
 			}
 		}

@@ -141,7 +141,7 @@ func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
 			},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar-cert", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
 		}},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: barID, Servers: []model.Server{server(r.plain)}},
 			{ID: fooID, Servers: []model.Server{server(r.passthrough)}},
 		},

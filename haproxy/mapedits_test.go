@@ -51,7 +51,7 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 			}
 			dp := model.DataPlane{Sockets: []model.Socket{s}}
 			for _, b := range slices.Sorted(maps.Keys(used)) {
-				dp.Backends = append(dp.Backends, model.Backend{ID: id(b)})
+				dp.Backends = append(dp.Backends, &model.Backend{ID: id(b)})
 			}
 			return dp
 		}

@@ -74,12 +74,12 @@ func TestNoReloadGRPCRoutes(t *testing.T) {
 	webBackend := model.Backend{ID: webID, HTTP: true, Servers: []model.Server{httpServer("web", web, 1)}}
 	// plane serves web on web.example.com and, given backends for it, the GRPCRoute on
 	// grpc.example.com.
-	plane := func(grpcBackends ...model.Backend) model.DataPlane {
+	plane := func(grpcBackends ...*model.Backend) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Protocol: model.SocketHTTP,
 			Listeners: []model.ListenerClaim{{Listener: "http", Hostname: "*", Mode: model.ListenerHTTP}},
 			VirtualHosts: []model.VirtualHost{{Hostname: "web.example.com", Listener: "http",
 				Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/", Backend: webID}}}}}
-		dp := model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{webBackend}}
+		dp := model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{&webBackend}}
 		if len(grpcBackends) == 0 {
 			return dp
 		}
@@ -91,8 +91,8 @@ func TestNoReloadGRPCRoutes(t *testing.T) {
 		dp.Backends = append(grpcBackends, dp.Backends...)
 		return dp
 	}
-	grpcBackend := func(id model.BackendID, servers ...model.Server) model.Backend {
-		return model.Backend{ID: id, HTTP: true, GRPC: true, Servers: servers}
+	grpcBackend := func(id model.BackendID, servers ...model.Server) *model.Backend {
+		return &model.Backend{ID: id, HTTP: true, GRPC: true, Servers: servers}
 	}
 
 	conn, err := grpc.NewClient("127.0.0.1:"+port, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithAuthority("grpc.example.com"))

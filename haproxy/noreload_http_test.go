@@ -44,7 +44,7 @@ func TestNoReloadHTTPRoutes(t *testing.T) {
 	webID := model.BackendID{Kind: "HTTPRoute", Namespace: "default", Name: "web"}
 	apiID := model.BackendID{Kind: "HTTPRoute", Namespace: "team-b", Name: "api"}
 	// routes is the socket with web on web.example.com "/", and api's rule on its hostnames.
-	routes := func(apiHosts []string, api *model.HTTPRule, backends ...model.Backend) model.DataPlane {
+	routes := func(apiHosts []string, api *model.HTTPRule, backends ...*model.Backend) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Protocol: model.SocketHTTP,
 			Listeners: []model.ListenerClaim{{Listener: "http", Hostname: "*", Mode: model.ListenerHTTP}}}
 		web := model.HTTPRule{PathType: model.PathPrefix, Path: "/", Backend: webID}
@@ -87,29 +87,29 @@ func TestNoReloadHTTPRoutes(t *testing.T) {
 		}
 	}
 
-	if res := r.apply(routes(nil, nil, webBackend)); res.Err != nil {
+	if res := r.apply(routes(nil, nil, &webBackend)); res.Err != nil {
 		t.Fatalf("first configuration: %+v", res)
 	}
 	expect("web alone", "web.example.com", "/api", 200, "a team=")
 
-	r.applyWithoutReload("api added", routes([]string{"web.example.com"}, &api, apiBackend, webBackend))
+	r.applyWithoutReload("api added", routes([]string{"web.example.com"}, &api, &apiBackend, &webBackend))
 	expect("api added", "web.example.com", "/api/x", 200, "b team=")
 	expect("api added", "web.example.com", "/apix", 200, "a team=")
 	expect("api added", "api.example.com", "/api", 404, "")
 
 	both := []string{"api.example.com", "web.example.com"}
-	r.applyWithoutReload("api's hostname added", routes(both, &api, apiBackend, webBackend))
+	r.applyWithoutReload("api's hostname added", routes(both, &api, &apiBackend, &webBackend))
 	expect("hostname added", "api.example.com", "/api", 200, "b team=")
 
 	moved := api
 	moved.Path = "/v2"
-	r.applyWithoutReload("api's path changed", routes(both, &moved, apiBackend, webBackend))
+	r.applyWithoutReload("api's path changed", routes(both, &moved, &apiBackend, &webBackend))
 	expect("path changed", "web.example.com", "/api", 200, "a team=")
 	expect("path changed", "web.example.com", "/v2/items", 200, "b team=")
 
 	weighted := apiBackend
 	weighted.Servers = []model.Server{httpServer("a", a, 1), httpServer("b", b, 3)}
-	r.applyWithoutReload("api's weights changed", routes(both, &moved, weighted, webBackend))
+	r.applyWithoutReload("api's weights changed", routes(both, &moved, &weighted, &webBackend))
 	counts := map[string]int{}
 	for range 40 {
 		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/v2", nil)
@@ -128,14 +128,14 @@ func TestNoReloadHTTPRoutes(t *testing.T) {
 
 	filtered := moved
 	filtered.Filters = &model.HTTPFilters{RequestHeaders: &model.HeaderModifier{Set: []model.HeaderValue{{Name: "x-team", Value: "blue"}}}}
-	r.applyWithoutReload("a request header filter", routes(both, &filtered, apiBackend, webBackend))
+	r.applyWithoutReload("a request header filter", routes(both, &filtered, &apiBackend, &webBackend))
 	expect("header filter", "api.example.com", "/v2", 200, "b team=blue")
 
 	// The route was added after the last reload: a spare serves it, so the spare applies its
 	// timeout too.
 	timed := moved
 	timed.Timeouts = &model.HTTPTimeouts{Request: gwDuration("2s"), BackendRequest: gwDuration("300ms")}
-	r.applyWithoutReload("a backend request timeout", routes(both, &timed, apiBackend, webBackend))
+	r.applyWithoutReload("a backend request timeout", routes(both, &timed, &apiBackend, &webBackend))
 	expect("timeout", "api.example.com", "/v2?delay=1s", 504, "")
 	expect("timeout", "api.example.com", "/v2?delay=10ms", 200, "b team=")
 	expect("timeout", "web.example.com", "/?delay=1s", 200, "a team=")
@@ -162,21 +162,21 @@ func TestNoReloadHTTPRoutes(t *testing.T) {
 	}
 	ws.Close()
 	timed.Timeouts = &model.HTTPTimeouts{Request: gwDuration("0s")}
-	r.applyWithoutReload("the timeout disabled", routes(both, &timed, apiBackend, webBackend))
+	r.applyWithoutReload("the timeout disabled", routes(both, &timed, &apiBackend, &webBackend))
 	expect("timeout disabled", "api.example.com", "/v2?delay=1s", 200, "b team=")
 
 	redirected := moved
 	redirected.Filters = &model.HTTPFilters{Redirect: &model.Redirect{Scheme: "https", StatusCode: 301}}
-	r.applyWithoutReload("a redirect", routes(both, &redirected, apiBackend, webBackend))
+	r.applyWithoutReload("a redirect", routes(both, &redirected, &apiBackend, &webBackend))
 	expect("redirect", "api.example.com:"+port, "/v2/x?q=1", 301, "https://api.example.com/v2/x?q=1")
 
 	unresolved := apiBackend
 	unresolved.UnresolvedWeight = 1
 	unresolved.Servers = []model.Server{{Unresolved: true, Weight: 1}}
-	r.applyWithoutReload("api's backendRef cannot be used", routes(both, &moved, unresolved, webBackend))
+	r.applyWithoutReload("api's backendRef cannot be used", routes(both, &moved, &unresolved, &webBackend))
 	expect("unusable backendRef", "api.example.com", "/v2", 500, "")
 
-	r.applyWithoutReload("api deleted", routes(nil, nil, webBackend))
+	r.applyWithoutReload("api deleted", routes(nil, nil, &webBackend))
 	expect("api deleted", "web.example.com", "/v2", 200, "a team=")
 	expect("api deleted", "api.example.com", "/v2", 404, "")
 }

@@ -99,7 +99,7 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 				Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
 			}},
-			Backends: []model.Backend{
+			Backends: []*model.Backend{
 				{ID: barID, Servers: []model.Server{server(r.plain)}},
 				{ID: fooID, Servers: servers},
 			},
@@ -198,7 +198,7 @@ func TestNoReloadCertificates(t *testing.T) {
 			sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
 			sock.Certificates = append(sock.Certificates, model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: baz.CertPEM, KeyPEM: baz.KeyPEM})
 		}
-		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
 	}
 	serial := func(name string) string {
 		t.Helper()
@@ -250,7 +250,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(freeport.String(t)), Gateway: "default/gw",
 		Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 		Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
-	backends := []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}
+	backends := []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}
 	if res := r.apply(model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}); res.Err != nil {
 		t.Fatal(res.Err)
 	}

@@ -71,7 +71,7 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 		sock := model.Socket{Address: "127.0.0.1", Port: port, Gateway: "default/gw",
 			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
-		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
 	}
 	if res := r.apply(dp(first)); res.Err != nil {
 		t.Fatal(res.Err)
@@ -126,7 +126,7 @@ func TestMapReplacedThroughPayload(t *testing.T) {
 		for i := range hosts {
 			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%d.example.com", i), Backend: fooID})
 		}
-		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}
 	if res := r.apply(dp(1)); res.Err != nil {
 		t.Fatal(res.Err)
@@ -151,7 +151,7 @@ func TestLargeMapReplacedThroughPayload(t *testing.T) {
 		for i := range hosts {
 			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: name(i), Backend: fooID})
 		}
-		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
+		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}
 	if res := r.apply(dp(1)); res.Err != nil {
 		t.Fatal(res.Err)

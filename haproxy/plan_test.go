@@ -29,7 +29,7 @@ func plane(edit ...func(*model.DataPlane)) model.DataPlane {
 			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: []byte("cert-1")}},
 		}},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: barID, Servers: []model.Server{{Service: "bar", Address: "10.244.0.1", Port: 8080, Weight: 1}}},
 			{ID: fooID, Servers: []model.Server{{Service: "foo", Address: "10.244.1.1", Port: 8443, Weight: 1}}},
 		},
@@ -55,7 +55,7 @@ func withRoute(name, hostname, address string) func(*model.DataPlane) {
 	return func(dp *model.DataPlane) {
 		id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: name}
 		dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: hostname, Backend: id})
-		dp.Backends = append(dp.Backends, model.Backend{ID: id, Servers: []model.Server{{Service: name, Address: address, Port: 8443, Weight: 1}}})
+		dp.Backends = append(dp.Backends, &model.Backend{ID: id, Servers: []model.Server{{Service: name, Address: address, Port: 8443, Weight: 1}}})
 	}
 }
 
@@ -69,7 +69,7 @@ func withHTTP(addresses ...string) func(*model.DataPlane) {
 		for _, a := range addresses {
 			b.Servers = append(b.Servers, model.Server{Service: "web", Address: a, Port: 3000, Weight: 1})
 		}
-		dp.Backends = append(dp.Backends, b)
+		dp.Backends = append(dp.Backends, &b)
 	}
 }
 
@@ -408,11 +408,11 @@ func runPlanCases(t *testing.T, cases []planCase) {
 // servers changed or kept) rendered from the previous configuration, as the manager does.
 func TestChangedServersWalkEqualsMaps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	random := func(prev []model.Backend) []model.Backend {
-		var out []model.Backend
+	random := func(prev []*model.Backend) []*model.Backend {
+		var out []*model.Backend
 		for i := range 12 {
 			id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: fmt.Sprintf("r%02d", i)}
-			old := slices.IndexFunc(prev, func(b model.Backend) bool { return b.ID == id })
+			old := slices.IndexFunc(prev, func(b *model.Backend) bool { return b.ID == id })
 			switch {
 			case rng.IntN(4) == 0:
 				continue // dropped, or never there
@@ -424,12 +424,12 @@ func TestChangedServersWalkEqualsMaps(t *testing.T) {
 			for range rng.IntN(3) {
 				b.Servers = append(b.Servers, model.Server{Service: "s", Address: fmt.Sprintf("10.0.0.%d", rng.IntN(4)), Port: 80, Weight: 1})
 			}
-			out = append(out, b)
+			out = append(out, &b)
 		}
 		return out
 	}
 	var running *Config
-	var backends []model.Backend
+	var backends []*model.Backend
 	for step := range 300 {
 		backends = random(backends)
 		wanted, err := renderFrom(running, model.DataPlane{Backends: backends}, goldenSettings)

@@ -65,7 +65,10 @@ func withWantedServers(running, wanted model.DataPlane) model.DataPlane {
 	out.Backends = slices.Clone(running.Backends)
 	for i, b := range out.Backends {
 		if w, ok := findBackend(wanted.Backends, b.ID); ok {
-			out.Backends[i].Servers = w.Servers
+			// A copy: the backends are running's, which stays as it is.
+			withServers := *b
+			withServers.Servers = w.Servers
+			out.Backends[i] = &withServers
 		}
 	}
 	return out
@@ -99,14 +102,14 @@ func withWantedSNIRoutes(running, wanted model.DataPlane) model.DataPlane {
 			out.Backends = append(out.Backends, b)
 		}
 	}
-	slices.SortFunc(out.Backends, func(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
+	slices.SortFunc(out.Backends, func(a, b *model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
 	return out
 }
 
-func findBackend(backends []model.Backend, id model.BackendID) (model.Backend, bool) {
-	i := slices.IndexFunc(backends, func(b model.Backend) bool { return b.ID == id })
+func findBackend(backends []*model.Backend, id model.BackendID) (*model.Backend, bool) {
+	i := slices.IndexFunc(backends, func(b *model.Backend) bool { return b.ID == id })
 	if i < 0 {
-		return model.Backend{}, false
+		return nil, false
 	}
 	return backends[i], true
 }

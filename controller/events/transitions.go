@@ -22,7 +22,7 @@ type Transitions struct {
 	// looked at (routes are the bulk of a model), so these are kept from call to call.
 	routesFailing map[conditionKey]string
 	// routes are the routes of the last call's model: never changed in place.
-	routes []model.Route
+	routes []*model.Route
 }
 
 // conditionKey names one condition of one object: for routes, of one parent entry; for
@@ -83,8 +83,15 @@ func (t *Transitions) Observe(m *model.Model) []Event {
 	if t.routesFailing == nil {
 		t.routesFailing = map[conditionKey]string{}
 	}
-	model.WalkSorted(t.routes, m.Routes, compareRoutes, func(before, now *model.Route) {
-		if before != nil && now != nil && model.SameSlice(before.Parents, now.Parents) {
+	model.WalkSorted(t.routes, m.Routes, compareRoutes, func(x, y **model.Route) {
+		var before, now *model.Route
+		if x != nil {
+			before = *x
+		}
+		if y != nil {
+			now = *y
+		}
+		if before != nil && now != nil && (before == now || model.SameSlice(before.Parents, now.Parents)) {
 			return
 		}
 		// What this route's parents failed with before, taken out: what still fails goes back.
@@ -143,8 +150,8 @@ func see(out []Event, before, failing map[conditionKey]string, key conditionKey,
 
 // compareRoutes orders routes as a model lists them (model.RouteKindOrder). Two entries with one
 // status list are one route, found without comparing names.
-func compareRoutes(x, y model.Route) int {
-	if model.SameSlice(x.Parents, y.Parents) && len(x.Parents) > 0 {
+func compareRoutes(x, y *model.Route) int {
+	if x == y || model.SameSlice(x.Parents, y.Parents) && len(x.Parents) > 0 {
 		return 0
 	}
 	return cmp.Or(cmp.Compare(model.RouteKindOrder(x.Kind), model.RouteKindOrder(y.Kind)),

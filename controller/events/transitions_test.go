@@ -24,7 +24,7 @@ func modelWith(listenerRefs, routeRefs, programmed metav1.Condition) *model.Mode
 			Listeners: []gatewayv1.ListenerStatus{{Name: "tls", Conditions: []metav1.Condition{
 				cond("Accepted", "True", "Accepted", ""), listenerRefs, cond("Conflicted", "False", "NoConflicts", "")}}},
 		}},
-		Routes: []model.Route{{Kind: "TLSRoute", Namespace: "app", Name: "r", Parents: []gatewayv1.RouteParentStatus{{
+		Routes: []*model.Route{{Kind: "TLSRoute", Namespace: "app", Name: "r", Parents: []gatewayv1.RouteParentStatus{{
 			ParentRef:  gatewayv1.ParentReference{Name: "gw", Namespace: ptr(gatewayv1.Namespace("infra")), SectionName: &section},
 			Conditions: []metav1.Condition{cond("Accepted", "True", "Accepted", ""), routeRefs},
 		}}}},
@@ -128,7 +128,7 @@ func TestTransitionsEqualAFullLook(t *testing.T) {
 	}
 	var tr Transitions
 	full := map[conditionKey]string{}
-	var last []model.Route
+	var last []*model.Route
 	for step := range 300 {
 		byName := map[string][]gatewayv1.RouteParentStatus{}
 		for _, r := range last {
@@ -145,7 +145,7 @@ func TestTransitionsEqualAFullLook(t *testing.T) {
 				case !existed || x < 3:
 					parents = status()
 				}
-				m.Routes = append(m.Routes, model.Route{Kind: "TLSRoute", Namespace: ns, Name: name, Parents: parents})
+				m.Routes = append(m.Routes, &model.Route{Kind: "TLSRoute", Namespace: ns, Name: name, Parents: parents})
 			}
 		}
 		got := summary(tr.Observe(m))
@@ -163,7 +163,7 @@ func lookAtEverything(before map[conditionKey]string, m *model.Model) (map[condi
 	failing := map[conditionKey]string{}
 	var out []string
 	for _, r := range m.Routes {
-		for key, c := range routeConditions(r) {
+		for key, c := range routeConditions(*r) {
 			bad, ok := routeWatched[c.Type]
 			if !ok {
 				continue

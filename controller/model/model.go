@@ -15,7 +15,7 @@ import (
 type Model struct {
 	GatewayClasses []GatewayClass `json:"gatewayClasses,omitempty"`
 	Gateways       []Gateway      `json:"gateways,omitempty"`
-	Routes         []Route        `json:"routes,omitempty"`
+	Routes         []*Route       `json:"routes,omitempty"`
 	// BackendTLSPolicies are the status of every BackendTLSPolicy, in namespace/name order.
 	BackendTLSPolicies []Policy  `json:"backendTLSPolicies,omitempty"`
 	DataPlane          DataPlane `json:"dataPlane"`
@@ -78,8 +78,8 @@ type Policy struct {
 
 // DataPlane is what the proxy serves: sockets with their SNI routing, and backends.
 type DataPlane struct {
-	Sockets  []Socket  `json:"sockets,omitempty"`
-	Backends []Backend `json:"backends,omitempty"`
+	Sockets  []Socket   `json:"sockets,omitempty"`
+	Backends []*Backend `json:"backends,omitempty"`
 }
 
 // SocketProtocol is what a socket reads first from a client.

@@ -34,7 +34,7 @@ func fixtureDataPlane() model.DataPlane {
 			{Address: "10.250.0.2", Port: 443, Gateway: "default/b", Protocol: model.SocketTLS,
 				Passthrough: []model.SNIRoute{{Hostname: "one.example.com", Backend: tls1}}},
 		},
-		Backends: []model.Backend{
+		Backends: []*model.Backend{
 			{ID: web1, HTTP: true, Servers: []model.Server{{Service: "web", Address: "10.244.0.1", Port: 80, Weight: 1}}},
 			{ID: web2, HTTP: true, Servers: []model.Server{{Service: "web", Address: "10.244.0.2", Port: 80, Weight: 1}}},
 			{ID: tls1, Servers: []model.Server{{Service: "one", Address: "10.244.0.3", Port: 443, Weight: 1}}},
@@ -79,7 +79,7 @@ func fixtureModel() *model.Model {
 	}
 	return &model.Model{
 		Gateways: []model.Gateway{gateway("a", "http", "tls-passthrough", "tls-terminate"), gateway("b", "tls")},
-		Routes: []model.Route{
+		Routes: []*model.Route{
 			{Kind: "HTTPRoute", Namespace: "default", Name: "web-1", Parents: []gatewayv1.RouteParentStatus{acceptedParent("a")}},
 			{Kind: "HTTPRoute", Namespace: "default", Name: "web-2", Parents: []gatewayv1.RouteParentStatus{acceptedParent("a")}},
 			{Kind: "TLSRoute", Namespace: "default", Name: "tls-1", Parents: []gatewayv1.RouteParentStatus{acceptedParent("a"), acceptedParent("b")}},

@@ -127,7 +127,7 @@ func TestIsolateCost(t *testing.T) {
 		}
 		dp.Sockets[0].VirtualHosts = append(dp.Sockets[0].VirtualHosts, model.VirtualHost{Hostname: id.Name + ".example.com",
 			Rules: []model.HTTPRule{{Path: "/", PathType: model.PathPrefix, Headers: []model.HeaderMatch{{Name: "x", Value: value}}, Backend: id}}})
-		dp.Backends = append(dp.Backends, model.Backend{ID: id, HTTP: true})
+		dp.Backends = append(dp.Backends, &model.Backend{ID: id, HTTP: true})
 	}
 	refusal, _ := refuse(context.Background(), dp)
 	got, err := Isolate(context.Background(), refuse, dp, refusal, 40)

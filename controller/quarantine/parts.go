@@ -150,7 +150,7 @@ func Without(dp model.DataPlane, parts []Part) model.DataPlane {
 		}
 		result.Sockets = append(result.Sockets, s)
 	}
-	result.Backends = filter(dp.Backends, func(b model.Backend) bool { return used[b.ID] })
+	result.Backends = filter(dp.Backends, func(b *model.Backend) bool { return used[b.ID] })
 	return result
 }
 

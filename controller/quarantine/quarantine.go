@@ -85,15 +85,16 @@ func (q Quarantine) Apply(m *model.Model, gateways []gatewayv1.Gateway) (*model.
 }
 
 // refuseRoute marks a route's parentRefs to the part's Gateway not accepted.
-func refuseRoute(routes []model.Route, e Entry) {
+func refuseRoute(routes []*model.Route, e Entry) {
 	r := e.Part.Route
-	i := slices.IndexFunc(routes, func(m model.Route) bool {
+	i := slices.IndexFunc(routes, func(m *model.Route) bool {
 		return m.Kind == r.Kind && m.Namespace == r.Namespace && m.Name == r.Name
 	})
 	if i < 0 {
 		return
 	}
-	route := routes[i]
+	// A copy: the model's routes are shared with the build, which keeps them for the next one.
+	route := *routes[i]
 	route.Parents = slices.Clone(route.Parents)
 	for k, p := range route.Parents {
 		namespace := route.Namespace
@@ -107,7 +108,7 @@ func refuseRoute(routes []model.Route, e Entry) {
 			"HAProxy refused this route's configuration on this Gateway, so it is not served there: "+e.Message)
 		route.Parents[k] = p
 	}
-	routes[i] = route
+	routes[i] = &route
 }
 
 // refuseListeners marks the named listeners not programmed, and the Gateway too when none of its

@@ -34,7 +34,7 @@ func (s status) read(m *model.Model) (string, string) {
 			conditions = g.Listeners[slices.IndexFunc(g.Listeners, func(l gatewayv1.ListenerStatus) bool { return string(l.Name) == rest })].Conditions
 		}
 	case "route":
-		r := m.Routes[slices.IndexFunc(m.Routes, func(r model.Route) bool { return r.Name == name })]
+		r := m.Routes[slices.IndexFunc(m.Routes, func(r *model.Route) bool { return r.Name == name })]
 		conditions = r.Parents[slices.IndexFunc(r.Parents, func(p gatewayv1.RouteParentStatus) bool { return string(p.ParentRef.Name) == rest })].Conditions
 	}
 	c := meta.FindStatusCondition(conditions, s.conditionType)

@@ -28,7 +28,7 @@ func TestWithApplyResult(t *testing.T) {
 				Namespace: "default", Name: "unaddressed",
 				Conditions: []metav1.Condition{cond("Programmed", no, "AddressNotAssigned", 2, zero)},
 			}},
-			Routes: []model.Route{{Kind: "TLSRoute", Namespace: "default", Name: "r"}},
+			Routes: []*model.Route{{Kind: "TLSRoute", Namespace: "default", Name: "r"}},
 		}
 	}
 	pending := func(generation int64) metav1.Condition {

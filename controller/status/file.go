@@ -30,7 +30,7 @@ type fileStatus struct {
 	Rejected           []snapshot.Rejected  `json:"rejected,omitempty"`
 	GatewayClasses     []model.GatewayClass `json:"gatewayClasses,omitempty"`
 	Gateways           []model.Gateway      `json:"gateways,omitempty"`
-	Routes             []model.Route        `json:"routes,omitempty"`
+	Routes             []*model.Route       `json:"routes,omitempty"`
 	BackendTLSPolicies []model.Policy       `json:"backendTLSPolicies,omitempty"`
 }
 

@@ -32,7 +32,7 @@ func sampleModel() *model.Model {
 			Namespace: "default", Name: "deleted-meanwhile",
 			Conditions: []metav1.Condition{cond("Programmed", metav1.ConditionTrue, "Programmed", 1, zero)},
 		}},
-		Routes: []model.Route{{
+		Routes: []*model.Route{{
 			Kind: "TLSRoute", Namespace: "default", Name: "r",
 			Parents: []gatewayv1.RouteParentStatus{parent(ours, "gw", "", cond("Accepted", metav1.ConditionTrue, "Accepted", 1, zero))},
 		}},

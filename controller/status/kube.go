@@ -40,7 +40,7 @@ type KubeWriter struct {
 	round uint64
 	// last is the routes of the last Write's model, and settled is set when that Write found or
 	// wrote the desired status of every one of them: see unknownSince.
-	last    []model.Route
+	last    []*model.Route
 	settled bool
 	// lastOrdered is set when last was found in the model's order; ordered when this round's
 	// routes were (see unknownSince).
@@ -53,7 +53,7 @@ type KubeWriter struct {
 // knownRoute is a route's desired status as last found in place or written, and the last round
 // whose model had the route.
 type knownRoute struct {
-	route model.Route
+	route *model.Route
 	round uint64
 }
 
@@ -131,7 +131,7 @@ func (w *KubeWriter) Write(ctx context.Context, m *model.Model) error {
 
 // writeRoutes brings to their status the routes unknown[k] for each k that arrives on next,
 // recording each one's error at errs[k]; one of up to maxWriters running at once.
-func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, unknown []int, next <-chan int, errs []error, now metav1.Time) {
+func (w *KubeWriter) writeRoutes(ctx context.Context, routes []*model.Route, unknown []int, next <-chan int, errs []error, now metav1.Time) {
 	for k := range next {
 		r := routes[unknown[k]]
 		key := routeKey{r.Kind, r.Namespace, r.Name}
@@ -148,7 +148,7 @@ func (w *KubeWriter) writeRoutes(ctx context.Context, routes []model.Route, unkn
 
 // unknownRoutes forgets the routes the model no longer has and returns the indexes of those whose
 // desired status is not the one last found in place or written.
-func (w *KubeWriter) unknownRoutes(routes []model.Route) []int {
+func (w *KubeWriter) unknownRoutes(routes []*model.Route) []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.settled {
@@ -200,7 +200,7 @@ func sameParentRef(x, y gatewayv1.ParentReference) bool {
 		ptr.Equal(x.SectionName, y.SectionName) && ptr.Equal(x.Port, y.Port)
 }
 
-func (w *KubeWriter) setCurrent(key routeKey, r model.Route) {
+func (w *KubeWriter) setCurrent(key routeKey, r *model.Route) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.current == nil {
@@ -224,7 +224,7 @@ type routeKey struct{ kind, namespace, name string }
 
 // cachedRouteStatus is a route's status in the cache, not copied: it must only be read. False
 // when it cannot be read; the route then goes through update.
-func (w *KubeWriter) cachedRouteStatus(ctx context.Context, r model.Route) (*gatewayv1.RouteStatus, bool) {
+func (w *KubeWriter) cachedRouteStatus(ctx context.Context, r *model.Route) (*gatewayv1.RouteStatus, bool) {
 	obj, status := newRoute(r.Kind)
 	if obj == nil {
 		return nil, false
@@ -252,7 +252,7 @@ func newRoute(kind string) (client.Object, *gatewayv1.RouteStatus) {
 	return nil, nil
 }
 
-func (w *KubeWriter) writeRoute(ctx context.Context, r model.Route, now metav1.Time) error {
+func (w *KubeWriter) writeRoute(ctx context.Context, r *model.Route, now metav1.Time) error {
 	key := types.NamespacedName{Namespace: r.Namespace, Name: r.Name}
 	obj, status := newRoute(r.Kind)
 	if obj == nil {

@@ -362,7 +362,7 @@ func handMadeModel(ns string) *model.Model {
 				Conditions:     []metav1.Condition{accepted, programmed},
 			}},
 		}},
-		Routes: []model.Route{{
+		Routes: []*model.Route{{
 			Kind: "TLSRoute", Namespace: ns, Name: "r",
 			Parents: []gatewayv1.RouteParentStatus{{
 				ParentRef:      gatewayv1.ParentReference{Name: "gw"},

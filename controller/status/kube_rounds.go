@@ -13,7 +13,7 @@ import (
 // follows the routes that changed, with one comparison of names for each of the others.
 
 // endRound records the round's routes, and whether each one's desired status is now in place.
-func (w *KubeWriter) endRound(routes []model.Route, settled bool) {
+func (w *KubeWriter) endRound(routes []*model.Route, settled bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.last, w.settled, w.lastOrdered = routes, settled, w.ordered
@@ -27,19 +27,19 @@ func (w *KubeWriter) endRound(routes []model.Route, settled bool) {
 // When the last round's list was found in order, the order is checked on the way, at the routes
 // new since: a route that was in the last round comes after the one before it, which was in the
 // last round too (and before it there) or new (and placed before it by the walk).
-func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
+func (w *KubeWriter) unknownSince(routes []*model.Route) ([]int, bool) {
 	checked := w.lastOrdered
 	if !checked {
 		for i := 1; i < len(routes); i++ {
-			if compareInModel(&routes[i-1], &routes[i]) >= 0 {
+			if compareInModel(routes[i-1], routes[i]) >= 0 {
 				return nil, false
 			}
 		}
 	}
-	follows := func(j int) bool { return !checked || j == 0 || compareInModel(&routes[j-1], &routes[j]) < 0 }
+	follows := func(j int) bool { return !checked || j == 0 || compareInModel(routes[j-1], routes[j]) < 0 }
 	var unknown, gone []int
 	look := func(i int) {
-		r := &routes[i]
+		r := routes[i]
 		if last, ok := w.current[routeKey{r.Kind, r.Namespace, r.Name}]; !ok || !sameParents(last.route.Parents, r.Parents) {
 			unknown = append(unknown, i)
 		}
@@ -52,7 +52,7 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 		case j == len(routes):
 			order = -1
 		case i < len(old):
-			order = compareInModel(&old[i], &routes[j])
+			order = compareInModel(old[i], routes[j])
 		}
 		switch {
 		case order < 0:
@@ -65,7 +65,7 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 			look(j)
 			j++
 		default:
-			if a, b := old[i].Parents, routes[j].Parents; len(a) != len(b) || len(a) > 0 && &a[0] != &b[0] {
+			if a, b := old[i].Parents, routes[j].Parents; old[i] != routes[j] && (len(a) != len(b) || len(a) > 0 && &a[0] != &b[0]) {
 				look(j)
 			}
 			i, j = i+1, j+1
@@ -81,7 +81,7 @@ func (w *KubeWriter) unknownSince(routes []model.Route) ([]int, bool) {
 // compareInModel orders routes as a model lists them: TLSRoutes, then HTTPRoutes, then GRPCRoutes,
 // then other kinds by name, each by namespace and name.
 func compareInModel(a, b *model.Route) int {
-	if a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name {
+	if a == b || a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name {
 		return 0
 	}
 	return cmp.Or(cmp.Compare(model.RouteKindOrder(a.Kind), model.RouteKindOrder(b.Kind)), cmp.Compare(a.Kind, b.Kind),

@@ -25,10 +25,10 @@ func TestUnknownSinceEqualsAFullLook(t *testing.T) {
 			return []gatewayv1.RouteParentStatus{{ParentRef: gatewayv1.ParentReference{Name: "gw"},
 				Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Message: msg}}}}
 		}
-		route := func(kind string, n int) model.Route {
-			return model.Route{Kind: kind, Namespace: "ns", Name: fmt.Sprintf("r%03d", n), Parents: parents("first")}
+		route := func(kind string, n int) *model.Route {
+			return &model.Route{Kind: kind, Namespace: "ns", Name: fmt.Sprintf("r%03d", n), Parents: parents("first")}
 		}
-		var routes []model.Route
+		var routes []*model.Route
 		for n := range 30 {
 			routes = append(routes, route("TLSRoute", n))
 		}
@@ -49,13 +49,16 @@ func TestUnknownSinceEqualsAFullLook(t *testing.T) {
 		write(shortcut, shortcut.unknownRoutes(routes), false)
 		write(full, fullUnknown, false)
 		for step := range 40 {
-			next := make([]model.Route, 0, len(routes)+2)
+			next := make([]*model.Route, 0, len(routes)+2)
 			for _, r := range routes {
 				switch rng.IntN(8) {
 				case 0: // removed
-				case 1:
-					r.Parents = parents(fmt.Sprintf("step %d", step))
-					next = append(next, r)
+				case 1: // a new status, in a new entry: models share their routes, never changed in place
+					changed := *r
+					changed.Parents = parents(fmt.Sprintf("step %d", step))
+					next = append(next, &changed)
+				case 2: // a new entry with the same status list
+					next = append(next, new(*r))
 				default:
 					next = append(next, r)
 				}
@@ -63,11 +66,11 @@ func TestUnknownSinceEqualsAFullLook(t *testing.T) {
 			for range rng.IntN(3) {
 				kind := []string{"TLSRoute", "HTTPRoute"}[rng.IntN(2)]
 				r := route(kind, 100+rng.IntN(50))
-				if !slices.ContainsFunc(next, func(x model.Route) bool { return x.Kind == r.Kind && x.Name == r.Name }) {
+				if !slices.ContainsFunc(next, func(x *model.Route) bool { return x.Kind == r.Kind && x.Name == r.Name }) {
 					next = append(next, r)
 				}
 			}
-			slices.SortFunc(next, func(a, b model.Route) int { return compareInModel(&a, &b) })
+			slices.SortFunc(next, compareInModel)
 			routes = next
 			got, want := shortcut.unknownRoutes(routes), full.unknownRoutesNoShortcut(routes)
 			if !slices.Equal(got, want) {
@@ -84,7 +87,7 @@ func TestUnknownSinceEqualsAFullLook(t *testing.T) {
 }
 
 // unknownRoutesNoShortcut is unknownRoutes looking at every route.
-func (w *KubeWriter) unknownRoutesNoShortcut(routes []model.Route) []int {
+func (w *KubeWriter) unknownRoutesNoShortcut(routes []*model.Route) []int {
 	w.settled = false
 	return w.unknownRoutes(routes)
 }
@@ -92,25 +95,27 @@ func (w *KubeWriter) unknownRoutesNoShortcut(routes []model.Route) []int {
 // TestUnknownSinceFindsRoutesOutOfOrder: a list out of the model's order is refused, wherever the
 // two routes out of order are: both in the last round, one new, or the same route twice.
 func TestUnknownSinceFindsRoutesOutOfOrder(t *testing.T) {
-	route := func(n int) model.Route {
-		return model.Route{Kind: "TLSRoute", Namespace: "ns", Name: fmt.Sprintf("r%03d", n)}
+	route := func(n int) *model.Route {
+		return &model.Route{Kind: "TLSRoute", Namespace: "ns", Name: fmt.Sprintf("r%03d", n)}
 	}
-	var sorted []model.Route
+	var sorted []*model.Route
 	for n := 0; n < 20; n += 2 {
 		sorted = append(sorted, route(n))
 	}
 	for _, c := range []struct {
 		name   string
-		change func([]model.Route) []model.Route
+		change func([]*model.Route) []*model.Route
 	}{
-		{"two routes of the last round swapped", func(rs []model.Route) []model.Route {
+		{"two routes of the last round swapped", func(rs []*model.Route) []*model.Route {
 			rs[3], rs[4] = rs[4], rs[3]
 			return rs
 		}},
-		{"a new route before its place", func(rs []model.Route) []model.Route { return slices.Insert(rs, 2, route(9)) }},
-		{"a new route after its place", func(rs []model.Route) []model.Route { return slices.Insert(rs, 7, route(3)) }},
-		{"a route twice", func(rs []model.Route) []model.Route { return slices.Insert(rs, 5, rs[4]) }},
-		{"the last route first", func(rs []model.Route) []model.Route { return append([]model.Route{rs[len(rs)-1]}, rs[:len(rs)-1]...) }},
+		{"a new route before its place", func(rs []*model.Route) []*model.Route { return slices.Insert(rs, 2, route(9)) }},
+		{"a new route after its place", func(rs []*model.Route) []*model.Route { return slices.Insert(rs, 7, route(3)) }},
+		{"a route twice", func(rs []*model.Route) []*model.Route { return slices.Insert(rs, 5, rs[4]) }},
+		{"the last route first", func(rs []*model.Route) []*model.Route {
+			return append([]*model.Route{rs[len(rs)-1]}, rs[:len(rs)-1]...)
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w := &KubeWriter{}

@@ -101,7 +101,7 @@ func TestKubeWriterCollectsErrors(t *testing.T) {
 		model.Gateway{Namespace: ns, Name: "bad", Conditions: []metav1.Condition{invalid}},
 		model.Gateway{Namespace: ns, Name: "deleted-meanwhile", Conditions: m.Gateways[0].Conditions},
 	)
-	m.Routes = append(m.Routes, model.Route{Kind: "UDPRoute", Namespace: ns, Name: "u"})
+	m.Routes = append(m.Routes, &model.Route{Kind: "UDPRoute", Namespace: ns, Name: "u"})
 
 	w := status.NewKubeWriter(liveClient(t, c), controllerName, testLogger())
 	start := time.Now()

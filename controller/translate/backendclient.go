@@ -87,8 +87,6 @@ func (r *routeResult) presentClientCertificate(gateways map[types.NamespacedName
 				refs[j].TLS = copies[policy]
 			}
 		}
-		b.Refs = refs
-		b.Servers = BackendServers(b, in.slicesByService)
-		r.backends[i] = b
+		r.backends[i] = withRefs(b, refs, in)
 	}
 }

@@ -65,14 +65,14 @@ func backend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (model.
 		}
 		b.Refs = append(b.Refs, usable)
 	}
-	b.Servers = BackendServers(b, in.slicesByService)
+	b.Servers = BackendServers(&b, in.slicesByService)
 	return b, problem
 }
 
 // BackendServers are the servers of a backend's Service ports, from the EndpointSlices of each
 // Service ("namespace/name"), and the server answering 500 in place of the backendRefs that
 // could not be used (UnresolvedWeight), which takes their share.
-func BackendServers(b model.Backend, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
+func BackendServers(b *model.Backend, slicesByService map[string][]*discoveryv1.EndpointSlice) []model.Server {
 	groups := make([]weightedEndpoints, len(b.Refs), len(b.Refs)+1)
 	for i, ref := range b.Refs {
 		groups[i] = weightedEndpoints{service: ref.Name, weight: ref.Weight, tls: ref.TLS, proxy: ref.ProxyProtocol, http2: ref.HTTP2,

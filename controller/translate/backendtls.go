@@ -213,7 +213,7 @@ func (ps *backendPolicies) usesIn(s *snapshot.Snapshot, in *index) policyUses {
 
 // policyStatus is every policy's status: one ancestor entry for each Gateway that accepted a route
 // whose backendRefs name a Service port the policy serves (or was conflicted out of).
-func policyStatus(ps *backendPolicies, uses policyUses, routes []model.Route, controllerName string) []model.Policy {
+func policyStatus(ps *backendPolicies, uses policyUses, routes []*model.Route, controllerName string) []model.Policy {
 	if ps == nil || len(ps.all) == 0 {
 		return nil
 	}

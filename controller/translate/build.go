@@ -81,7 +81,7 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	}
 
 	pending := make([]pendingRoute, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes))
-	backends := make([]model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes))
+	backends := make([]*model.Backend, 0, len(s.TLSRoutes)+len(s.HTTPRoutes)+len(s.GRPCRoutes))
 	add := func(kind string, route metav1.Object, current []gatewayv1.RouteParentStatus, r *routeResult) {
 		p := r.place(route, len(backends), gateways)
 		backends = append(backends, r.backends...)
@@ -103,9 +103,9 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 
 	// The data plane decides which route serves each hostname; route and listener status follow.
 	m := &model.Model{GatewayClasses: classes, Services: services, Rejected: s.Rejected, DataPlane: dataPlane(ordered, backends)}
-	m.Routes = make([]model.Route, 0, len(pending))
+	m.Routes = make([]*model.Route, 0, len(pending))
 	for _, p := range pending {
-		m.Routes = append(m.Routes, p.finish())
+		m.Routes = append(m.Routes, new(p.finish()))
 	}
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))

@@ -287,9 +287,9 @@ func (b *Builder) servicesNow(keys []string) servicesState {
 // EndpointSlices, as ResolveServers does.
 func (r *routeResult) withServers(in *index) *routeResult {
 	out := *r
-	out.backends = slices.Clone(r.backends)
-	for i := range out.backends {
-		out.backends[i].Servers = BackendServers(out.backends[i], in.slicesByService)
+	out.backends = make([]*model.Backend, len(r.backends))
+	for i, b := range r.backends {
+		out.backends[i] = withRefs(b, b.Refs, in)
 	}
 	return &out
 }

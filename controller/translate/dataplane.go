@@ -16,9 +16,9 @@ import (
 // as Gateway API's conflict rules ask. What each route lost is
 // recorded in its verdicts, and a listener's attachedRoutes no longer counts a route that serves
 // nothing there.
-func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
+func dataPlane(gateways []*gateway, backends []*model.Backend) model.DataPlane {
 	// Sized up front: with thousands of routes, growing these is much of a build's garbage.
-	dp := model.DataPlane{Backends: make([]model.Backend, 0, len(backends))}
+	dp := model.DataPlane{Backends: make([]*model.Backend, 0, len(backends))}
 	// used marks the backends some hostname or rule sends to, by their index in backends.
 	used := make([]bool, len(backends))
 	for _, g := range gateways {
@@ -102,7 +102,7 @@ func dataPlane(gateways []*gateway, backends []model.Backend) model.DataPlane {
 	slices.SortFunc(dp.Sockets, func(a, b model.Socket) int {
 		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Port, b.Port))
 	})
-	slices.SortFunc(dp.Backends, func(a, b model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
+	slices.SortFunc(dp.Backends, func(a, b *model.Backend) int { return model.CompareBackendIDs(a.ID, b.ID) })
 	return dp
 }
 

@@ -36,7 +36,9 @@ func ResolveServers(dp model.DataPlane, services map[string]bool, slicesByServic
 		if len(changed) == 0 {
 			backends = slices.Clone(dp.Backends)
 		}
-		backends[i].Servers = servers
+		resolved := *b
+		resolved.Servers = servers
+		backends[i] = &resolved
 		changed = append(changed, b.ID)
 	}
 	dp.Backends = backends
@@ -50,7 +52,7 @@ type BackendsByService map[string][]int
 
 // IndexBackendsByService indexes backends by the Services they name. A backend that names a
 // Service twice is listed twice; ResolveServers takes each position once.
-func IndexBackendsByService(backends []model.Backend) BackendsByService {
+func IndexBackendsByService(backends []*model.Backend) BackendsByService {
 	byService := BackendsByService{}
 	for i, b := range backends {
 		for _, r := range b.Refs {

@@ -42,7 +42,7 @@ func routeOfHTTPRules(kind string, route metav1.Object, parentRefs []gatewayv1.P
 	gateways map[types.NamespacedName]*gateway, in *index, opts Options, decide ruleDecision) *routeResult {
 	gen := route.GetGeneration()
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
-	r := &routeResult{backends: make([]model.Backend, 0, rules)}
+	r := &routeResult{backends: make([]*model.Backend, 0, rules)}
 	r.what.kind = kind
 	unsupported := ""
 	for i := range rules {
@@ -85,7 +85,7 @@ func httpBackend(id model.BackendID, refs []gatewayv1.BackendRef, in *index) (mo
 		b.Refs, unresolved = nil, 1
 	}
 	b.UnresolvedWeight = unresolved
-	b.Servers = BackendServers(b, in.slicesByService)
+	b.Servers = BackendServers(&b, in.slicesByService)
 	return b, problem
 }
 

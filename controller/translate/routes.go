@@ -48,7 +48,7 @@ type pendingRoute struct {
 // managed Gateways and their listeners, grants, namespaces, and the Services of its backendRefs),
 // so a Builder reuses it while those are unchanged. Nothing may change a result once made.
 type routeResult struct {
-	backends []model.Backend
+	backends []*model.Backend
 	status   model.Route
 	// what is the route's backend or rules; route, hostnames and verdict are set when placed.
 	what attachment
@@ -95,7 +95,7 @@ func (r *routeResult) place(route metav1.Object, backends int, gateways map[type
 func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gateway, in *index, opts Options) *routeResult {
 	gen := route.Generation
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
-	r := &routeResult{backends: make([]model.Backend, 0, len(route.Spec.Rules))}
+	r := &routeResult{backends: make([]*model.Backend, 0, len(route.Spec.Rules))}
 	r.what.kind = kindTLSRoute
 	for i, rule := range route.Spec.Rules {
 		id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
@@ -147,10 +147,17 @@ func (r *routeResult) passthroughPlain(gateways map[types.NamespacedName]*gatewa
 				refs = append(refs, ref)
 			}
 		}
-		b.Refs = refs
-		b.Servers = BackendServers(b, in.slicesByService)
-		r.backends[i] = b
+		r.backends[i] = withRefs(b, refs, in)
 	}
+}
+
+// withRefs is a copy of b with refs for its Refs and its servers resolved again from them: backends
+// are shared between results and models, so none is changed in place.
+func withRefs(b *model.Backend, refs []model.ServiceRef, in *index) *model.Backend {
+	out := *b
+	out.Refs = refs
+	out.Servers = BackendServers(&out, in.slicesByService)
+	return &out
 }
 
 // addBackend adds a rule's backend; the first problem of any rule makes resolved False.
@@ -158,7 +165,7 @@ func (r *routeResult) addBackend(b model.Backend, problem *refProblem, resolved 
 	if problem != nil && resolved.Status == metav1.ConditionTrue {
 		*resolved = condition(string(gatewayv1.RouteConditionResolvedRefs), false, string(problem.reason), problem.message, gen)
 	}
-	r.backends = append(r.backends, b)
+	r.backends = append(r.backends, &b)
 }
 
 // routeStatus sets a route's status under each managed Gateway its parentRefs name, with the

@@ -83,7 +83,7 @@ type lastBuild struct {
 	// byService indexes the backends of byServiceOf, the last model's when it was made: a later
 	// model of the same build (UpdateRoutes) has backends of its own, and is indexed again.
 	byService   BackendsByService
-	byServiceOf []model.Backend
+	byServiceOf []*model.Backend
 }
 
 // placedRoute is a route as the last model has it.
@@ -439,16 +439,16 @@ func (p *placedRoute) settled() settled {
 
 // usedBackends are the backends a route puts in the data plane when it serves some hostname: a
 // TLSRoute's first, the backend of each rule an HTTPRoute or GRPCRoute serves.
-func (r *routeResult) usedBackends() []model.Backend {
+func (r *routeResult) usedBackends() []*model.Backend {
 	if len(r.backends) == 0 {
 		return nil
 	}
 	if r.what.kind == kindTLSRoute {
 		return r.backends[:1]
 	}
-	var out []model.Backend
+	var out []*model.Backend
 	for _, rule := range r.what.rules {
-		if b := r.backends[rule.Backend.Rule]; !slices.ContainsFunc(out, func(x model.Backend) bool { return x.ID == b.ID }) {
+		if b := r.backends[rule.Backend.Rule]; !slices.ContainsFunc(out, func(x *model.Backend) bool { return x.ID == b.ID }) {
 			out = append(out, b)
 		}
 	}
@@ -634,7 +634,7 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 	if !p.routesCopied {
 		p.m.Routes, p.routesCopied = cloneWithRoom(p.m.Routes), true
 	}
-	i, found := slices.BinarySearchFunc(p.m.Routes, key, func(r model.Route, k routeKey) int {
+	i, found := slices.BinarySearchFunc(p.m.Routes, key, func(r *model.Route, k routeKey) int {
 		return cmp.Or(cmp.Compare(model.RouteKindOrder(r.Kind), model.RouteKindOrder(k.kind)), cmp.Compare(r.Namespace, k.namespace), cmp.Compare(r.Name, k.name))
 	})
 	switch {
@@ -642,13 +642,13 @@ func (p *modelPatch) setStatus(key routeKey, status *model.Route) {
 		p.m.Routes = slices.Delete(p.m.Routes, i, i+1)
 	case status == nil:
 	case found:
-		p.m.Routes[i] = *status
+		p.m.Routes[i] = status
 	default:
-		p.m.Routes = slices.Insert(p.m.Routes, i, *status)
+		p.m.Routes = slices.Insert(p.m.Routes, i, status)
 	}
 }
 
-func (p *modelPatch) backends() []model.Backend {
+func (p *modelPatch) backends() []*model.Backend {
 	if !p.backendsCopied {
 		p.m.DataPlane.Backends, p.backendsCopied = cloneWithRoom(p.m.DataPlane.Backends), true
 	}
@@ -662,7 +662,7 @@ func (p *modelPatch) removeBackend(id model.BackendID) {
 	}
 }
 
-func (p *modelPatch) addBackend(b model.Backend) {
+func (p *modelPatch) addBackend(b *model.Backend) {
 	list := p.backends()
 	i, found := slices.BinarySearchFunc(list, b.ID, compareBackendTo)
 	if found {
@@ -678,7 +678,7 @@ func cloneWithRoom[T any](s []T) []T {
 	return append(make([]T, 0, len(s)+16), s...)
 }
 
-func compareBackendTo(b model.Backend, id model.BackendID) int {
+func compareBackendTo(b *model.Backend, id model.BackendID) int {
 	return model.CompareBackendIDs(b.ID, id)
 }
 
