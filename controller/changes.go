@@ -95,7 +95,7 @@ func routeName(id model.BackendID) string { return id.Kind + " " + id.Namespace 
 // entry per route) by value.
 func sameSocket(a, b *model.Socket) bool {
 	return a.Gateway == b.Gateway && a.Protocol == b.Protocol &&
-		slices.Equal(a.Passthrough, b.Passthrough) && slices.Equal(a.Terminate, b.Terminate) &&
+		slices.EqualFunc(a.Passthrough, b.Passthrough, sameSNIRoute) && slices.EqualFunc(a.Terminate, b.Terminate, sameSNIRoute) &&
 		slices.Equal(a.HTTPS, b.HTTPS) && slices.Equal(a.Listeners, b.Listeners) &&
 		reflect.DeepEqual(a.Certificates, b.Certificates) && reflect.DeepEqual(a.HTTPSCertificates, b.HTTPSCertificates) &&
 		reflect.DeepEqual(a.VirtualHosts, b.VirtualHosts)
@@ -145,9 +145,9 @@ func routesDiffering(prev, next *model.Socket, out map[routeKey]bool) {
 // sniDiffering adds the routes of the SNI routes that are in one list and not the other, walking
 // both in hostname order (the model's) without copying them; false, with nothing added, when a
 // list is not in strict hostname order.
-func sniDiffering(a, b []model.SNIRoute, out map[routeKey]bool) bool {
-	byHost := func(x, y model.SNIRoute) int { return strings.Compare(x.Hostname, y.Hostname) }
-	strictly := func(l []model.SNIRoute) bool {
+func sniDiffering(a, b []*model.SNIRoute, out map[routeKey]bool) bool {
+	byHost := func(x, y *model.SNIRoute) int { return strings.Compare(x.Hostname, y.Hostname) }
+	strictly := func(l []*model.SNIRoute) bool {
 		for i := 1; i < len(l); i++ {
 			if byHost(l[i-1], l[i]) >= 0 {
 				return false
@@ -158,18 +158,21 @@ func sniDiffering(a, b []model.SNIRoute, out map[routeKey]bool) bool {
 	if !strictly(a) || !strictly(b) {
 		return false
 	}
-	model.WalkSorted(a, b, byHost, func(x, y *model.SNIRoute) {
+	model.WalkSorted(a, b, byHost, func(x, y **model.SNIRoute) {
 		switch {
 		case y == nil:
-			out[routeOf(x.Backend)] = true
+			out[routeOf((*x).Backend)] = true
 		case x == nil:
-			out[routeOf(y.Backend)] = true
-		case *x != *y:
-			out[routeOf(x.Backend)], out[routeOf(y.Backend)] = true, true
+			out[routeOf((*y).Backend)] = true
+		case !sameSNIRoute(*x, *y):
+			out[routeOf((*x).Backend)], out[routeOf((*y).Backend)] = true, true
 		}
 	})
 	return true
 }
+
+// sameSNIRoute compares two SNI routes by value; models share the entries a change did not touch.
+func sameSNIRoute(x, y *model.SNIRoute) bool { return x == y || *x == *y }
 
 // socketRoutes is what each route serves on a socket, in model order.
 func socketRoutes(s *model.Socket) map[routeKey][]routeEntry {

@@ -19,7 +19,7 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 		return model.DataPlane{
 			Sockets: []model.Socket{
 				{Address: "10.0.0.1", Port: 443, Gateway: "infra/one", Protocol: model.SocketTLS,
-					Passthrough: []model.SNIRoute{{Hostname: "a.example.com", Backend: a}, {Hostname: "b.example.com", Backend: b}}},
+					Passthrough: []*model.SNIRoute{{Hostname: "a.example.com", Backend: a}, {Hostname: "b.example.com", Backend: b}}},
 				{Address: "10.0.0.2", Port: 80, Gateway: "infra/two", Protocol: model.SocketHTTP,
 					VirtualHosts: []model.VirtualHost{{Hostname: "*", Rules: []model.HTTPRule{{PathType: model.PathPrefix, Path: "/", Backend: h}}}}},
 			},
@@ -37,7 +37,7 @@ func TestTouchedNamesGatewaysAndRoutes(t *testing.T) {
 		{"b's hostname", func(dp *model.DataPlane) { dp.Sockets[0].Passthrough[1].Hostname = "c.example.com" }, []string{"infra/one"}, []string{"TLSRoute app/b"}},
 		{"a route added between a and b", func(dp *model.DataPlane) {
 			c := model.BackendID{Kind: "TLSRoute", Namespace: "app", Name: "c"}
-			dp.Sockets[0].Passthrough = slices.Insert(dp.Sockets[0].Passthrough, 1, model.SNIRoute{Hostname: "ab.example.com", Backend: c})
+			dp.Sockets[0].Passthrough = slices.Insert(dp.Sockets[0].Passthrough, 1, &model.SNIRoute{Hostname: "ab.example.com", Backend: c})
 			dp.Backends = slices.Insert(dp.Backends, 2, &model.Backend{ID: c})
 		}, []string{"infra/one"}, []string{"TLSRoute app/c"}},
 		{"a backend added out of order", func(dp *model.DataPlane) {

@@ -173,7 +173,7 @@ func (s isolationScene) model(b echoServer) (*model.Model, *snapshot.Snapshot) {
 			{Address: "127.0.0.1", Port: s.ports["b"], Gateway: "default/b", Protocol: model.SocketHTTP,
 				VirtualHosts: []model.VirtualHost{{Hostname: "b.example.com", Rules: []model.HTTPRule{prefix("/", "b")}}}},
 			{Address: "127.0.0.1", Port: s.ports["c"], Gateway: "default/c", Protocol: model.SocketTLS,
-				Terminate:    []model.SNIRoute{{Hostname: "c.example.com", Backend: tls}},
+				Terminate:    []*model.SNIRoute{{Hostname: "c.example.com", Backend: tls}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "weak", CertPEM: s.weak.CertPEM, KeyPEM: s.weak.KeyPEM, Fingerprint: "weak"}}},
 		},
 		Backends: []*model.Backend{

@@ -29,14 +29,14 @@ func TestApplyServers(t *testing.T) {
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
 	dp := func(withBar bool, fooPods ...*echo.Server) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-			Passthrough: []model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}}}
+			Passthrough: []*model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}}}
 		foo := model.Backend{ID: fooID}
 		for _, p := range fooPods {
 			foo.Servers = append(foo.Servers, server(p))
 		}
 		d := model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{&foo}}
 		if withBar {
-			d.Sockets[0].Terminate = []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
+			d.Sockets[0].Terminate = []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
 			d.Sockets[0].Certificates = []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}}
 			d.Backends = []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, &foo}
 		}

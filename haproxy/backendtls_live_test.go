@@ -97,7 +97,7 @@ func TestNoReloadBackendTLS(t *testing.T) {
 		s.TLS = tls
 		return model.DataPlane{
 			Sockets: []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-				Terminate:    []model.SNIRoute{{Hostname: "foo.example.com", Backend: secureID}},
+				Terminate:    []*model.SNIRoute{{Hostname: "foo.example.com", Backend: secureID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}}}},
 			Backends: []*model.Backend{{ID: secureID, Servers: []model.Server{s}}},
 		}

@@ -123,7 +123,7 @@ func TestClientCertificateRotatedUnderAConnection(t *testing.T) {
 			Fingerprint: hex.EncodeToString(sum[:])}
 		return model.DataPlane{
 			Sockets: []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-				Terminate:    []model.SNIRoute{{Hostname: "foo.example.com", Backend: id}},
+				Terminate:    []*model.SNIRoute{{Hostname: "foo.example.com", Backend: id}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: r.backendCert.CertPEM, KeyPEM: r.backendCert.KeyPEM}}}},
 			Backends: []*model.Backend{{ID: id, Servers: []model.Server{s}}},
 		}

@@ -45,7 +45,7 @@ func TestTerminateOnlyPortBindsDirectly(t *testing.T) {
 				// foo claims its name and has no route: foo.example.com is refused.
 				{Listener: "foo", Hostname: "foo.example.com", Mode: model.ListenerTerminate},
 			},
-			Terminate: []model.SNIRoute{
+			Terminate: []*model.SNIRoute{
 				{Hostname: "*.example.com", Backend: wildID},
 				{Hostname: "bar.example.com", Backend: barID},
 			},
@@ -56,12 +56,12 @@ func TestTerminateOnlyPortBindsDirectly(t *testing.T) {
 			{ID: wildID, Servers: []model.Server{server(r.plain)}},
 		}
 		if foo {
-			sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: "foo.example.com", Backend: fooID})
+			sock.Terminate = append(sock.Terminate, &model.SNIRoute{Hostname: "foo.example.com", Backend: fooID})
 			backends = []*model.Backend{backends[0], {ID: fooID, Servers: []model.Server{server(r.plain)}}, backends[1]}
 		}
 		if passthrough {
 			sock.Listeners = append(sock.Listeners, model.ListenerClaim{Listener: "pass", Hostname: "pass.example.com", Mode: model.ListenerPassthrough})
-			sock.Passthrough = []model.SNIRoute{{Hostname: "pass.example.com", Backend: passID}}
+			sock.Passthrough = []*model.SNIRoute{{Hostname: "pass.example.com", Backend: passID}}
 			// Backends are in the model's order, by ID.
 			backends = []*model.Backend{backends[0], {ID: passID, Servers: []model.Server{server(r.passthrough)}}, backends[1]}
 		}

@@ -22,7 +22,7 @@ func TestRuntimeFallbacks(t *testing.T) {
 	dp := func(hosts ...string) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
 		for _, h := range hosts {
-			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: h, Backend: fooID})
+			sock.Passthrough = append(sock.Passthrough, &model.SNIRoute{Hostname: h, Backend: fooID})
 		}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}

@@ -40,10 +40,10 @@ func placeholders(dp model.DataPlane) model.DataPlane {
 	id := func(b model.BackendID) model.BackendID {
 		return model.BackendID{Kind: b.Kind, Namespace: "ns", Name: "name", Rule: b.Rule}
 	}
-	sni := func(routes []model.SNIRoute) []model.SNIRoute {
-		var out []model.SNIRoute
+	sni := func(routes []*model.SNIRoute) []*model.SNIRoute {
+		var out []*model.SNIRoute
 		for _, r := range routes {
-			out = append(out, model.SNIRoute{Hostname: "host", Backend: id(r.Backend)})
+			out = append(out, &model.SNIRoute{Hostname: "host", Backend: id(r.Backend)})
 		}
 		return out
 	}

@@ -69,7 +69,7 @@ func TestManagerServesHTTPAndHTTPS(t *testing.T) {
 			{Address: "127.0.0.1", Port: atoi32(tlsPort), Gateway: "default/web", Protocol: model.SocketTLS,
 				HTTPS:             []string{"secure.example.com"},
 				HTTPSCertificates: []model.Certificate{{Namespace: "default", Name: "secure", SNIFilter: []string{"secure.example.com"}, CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}},
-				Passthrough:       []model.SNIRoute{{Hostname: "foo.example.com", Backend: pass}},
+				Passthrough:       []*model.SNIRoute{{Hostname: "foo.example.com", Backend: pass}},
 				VirtualHosts:      []model.VirtualHost{{Hostname: "secure.example.com", Rules: []model.HTTPRule{prefix("/", id("web", 1))}}}},
 		},
 		Backends: []*model.Backend{

@@ -45,7 +45,7 @@ func TestListenerIsolation(t *testing.T) {
 				{Listener: "secure", Hostname: "secure.example.com", Mode: model.ListenerHTTPS},
 			},
 			// The tenants' passthrough route serves app.example.com; nothing serves other.example.com.
-			Passthrough:       []model.SNIRoute{{Hostname: "app.example.com", Backend: tenantTLS}, {Hostname: "bank.example.com", Backend: bank}},
+			Passthrough:       []*model.SNIRoute{{Hostname: "app.example.com", Backend: tenantTLS}, {Hostname: "bank.example.com", Backend: bank}},
 			HTTPS:             []string{"*.web.example.com", "secure.example.com"},
 			HTTPSCertificates: certs,
 			VirtualHosts: []model.VirtualHost{

@@ -22,7 +22,7 @@ func (r *rig) passthroughRoutes(port string, names ...string) model.DataPlane {
 	var backends []*model.Backend
 	for _, name := range names {
 		id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: strings.Split(name, ".")[0]}
-		sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: name, Backend: id})
+		sock.Passthrough = append(sock.Passthrough, &model.SNIRoute{Hostname: name, Backend: id})
 		backends = append(backends, &model.Backend{ID: id, Servers: []model.Server{server(r.passthrough)}})
 	}
 	return model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}
@@ -66,7 +66,7 @@ func TestRestartAdoptsRunningHAProxy(t *testing.T) {
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar"}
 	routes := func(names ...string) model.DataPlane {
 		dp := r.passthroughRoutes(port, names...)
-		dp.Sockets[0].Terminate = []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
+		dp.Sockets[0].Terminate = []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}}
 		dp.Sockets[0].Certificates = []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}
 		dp.Backends = append(dp.Backends, &model.Backend{ID: barID, Servers: []model.Server{server(r.plain)}})
 		return dp

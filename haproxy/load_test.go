@@ -108,8 +108,8 @@ func TestNoFailedConnectionsAcrossReloadsAndRuntimeChanges(t *testing.T) {
 		return model.DataPlane{
 			Sockets: []model.Socket{{
 				Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-				Passthrough:  []model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
-				Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+				Passthrough:  []*model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
+				Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
 			}},
 			Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}, {ID: fooID, Servers: []model.Server{server(r.passthrough)}}},
@@ -129,9 +129,9 @@ func TestNoFailedConnectionsAcrossReloadsAndRuntimeChanges(t *testing.T) {
 			servers = append(servers, s)
 		}
 		d.Backends = append(d.Backends, &model.Backend{ID: churnID, Servers: servers})
-		d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, model.SNIRoute{Hostname: "churn.example.com", Backend: churnID})
+		d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, &model.SNIRoute{Hostname: "churn.example.com", Backend: churnID})
 		if step%2 == 1 {
-			d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, model.SNIRoute{Hostname: "churn-2.example.com", Backend: churnID})
+			d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, &model.SNIRoute{Hostname: "churn-2.example.com", Backend: churnID})
 		}
 		return d
 	}

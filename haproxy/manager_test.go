@@ -131,11 +131,11 @@ func TestManagerServesPassthroughAndTerminateOnOnePort(t *testing.T) {
 	dp := model.DataPlane{
 		Sockets: []model.Socket{{
 			Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/example-gateway",
-			Passthrough: []model.SNIRoute{
+			Passthrough: []*model.SNIRoute{
 				{Hostname: "*.pass.example.com", Backend: fooID},
 				{Hostname: "foo.example.com", Backend: fooID},
 			},
-			Terminate: []model.SNIRoute{
+			Terminate: []*model.SNIRoute{
 				{Hostname: "*.wild.example.com", Backend: barID},
 				{Hostname: "bar.example.com", Backend: barID},
 			},

@@ -79,7 +79,7 @@ func onlyRoutesDiffer(a, b model.Socket) bool {
 		byHostname(a.Passthrough) && byHostname(b.Passthrough) && byHostname(a.Terminate) && byHostname(b.Terminate)
 }
 
-func byHostname(routes []model.SNIRoute) bool {
+func byHostname(routes []*model.SNIRoute) bool {
 	for i := 1; i < len(routes); i++ {
 		if routes[i-1].Hostname >= routes[i].Hostname {
 			return false
@@ -88,17 +88,22 @@ func byHostname(routes []model.SNIRoute) bool {
 	return true
 }
 
-func compareSNIRoutes(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
+func compareSNIRoutes(a, b *model.SNIRoute) int {
+	if a == b {
+		return 0 // models share the entries a change did not touch
+	}
+	return strings.Compare(a.Hostname, b.Hostname)
+}
 
 // patchMaps is sniMaps for a socket whose SNI routes alone changed since before.
 func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMaps, []mapEdit, []mapEdit, bool) {
 	var changed []string
-	note := func(x, y *model.SNIRoute) {
+	note := func(x, y **model.SNIRoute) {
 		switch {
 		case x == nil:
-			changed = append(changed, y.Hostname)
-		case y == nil || *x != *y:
-			changed = append(changed, x.Hostname)
+			changed = append(changed, (*y).Hostname)
+		case y == nil || *x != *y && **x != **y:
+			changed = append(changed, (*x).Hostname)
 		}
 	}
 	model.WalkSorted(before.from.Passthrough, sock.Passthrough, compareSNIRoutes, note)
@@ -142,15 +147,15 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 	return out, sniEdits, terminateEdits, true
 }
 
-func findSNI(routes []model.SNIRoute, hostname string) (model.SNIRoute, bool) {
+func findSNI(routes []*model.SNIRoute, hostname string) (*model.SNIRoute, bool) {
 	i, found := slices.BinarySearchFunc(routes, hostname, compareSNIToHostname)
 	if !found {
-		return model.SNIRoute{}, false
+		return nil, false
 	}
 	return routes[i], true
 }
 
-func compareSNIToHostname(r model.SNIRoute, hostname string) int {
+func compareSNIToHostname(r *model.SNIRoute, hostname string) int {
 	return strings.Compare(r.Hostname, hostname)
 }
 

@@ -44,9 +44,9 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 				b, terminate := strings.CutPrefix(routes[h], "t:")
 				used[b] = true
 				if terminate {
-					s.Terminate = append(s.Terminate, model.SNIRoute{Hostname: h, Backend: id(b)})
+					s.Terminate = append(s.Terminate, &model.SNIRoute{Hostname: h, Backend: id(b)})
 				} else {
-					s.Passthrough = append(s.Passthrough, model.SNIRoute{Hostname: h, Backend: id(b)})
+					s.Passthrough = append(s.Passthrough, &model.SNIRoute{Hostname: h, Backend: id(b)})
 				}
 			}
 			dp := model.DataPlane{Sockets: []model.Socket{s}}

@@ -31,10 +31,10 @@ func TestNoReloadRoutesAddedAndDeleted(t *testing.T) {
 		for _, name := range names {
 			id, host := route(name), name+".example.com"
 			if name == "foo" {
-				sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: host, Backend: id})
+				sock.Passthrough = append(sock.Passthrough, &model.SNIRoute{Hostname: host, Backend: id})
 				d.Backends = append(d.Backends, &model.Backend{ID: id, Servers: []model.Server{server(r.passthrough)}})
 			} else {
-				sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: host, Backend: id})
+				sock.Terminate = append(sock.Terminate, &model.SNIRoute{Hostname: host, Backend: id})
 				d.Backends = append(d.Backends, &model.Backend{ID: id, Servers: []model.Server{server(r.plain)}})
 			}
 		}

@@ -95,8 +95,8 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 		d := model.DataPlane{
 			Sockets: []model.Socket{{
 				Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-				Passthrough:  []model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
-				Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+				Passthrough:  []*model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
+				Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "gw", CertPEM: gatewayCert.CertPEM, KeyPEM: gatewayCert.KeyPEM}},
 			}},
 			Backends: []*model.Backend{
@@ -149,7 +149,7 @@ func TestNoReloadEndpointsWeightsAndHostnames(t *testing.T) {
 
 	r.applyWithoutReload("foo.example.com moved from passthrough to terminate", dp(pods[4:7], func(d *model.DataPlane) {
 		d.Sockets[0].Passthrough = nil
-		d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, model.SNIRoute{Hostname: "foo.example.com", Backend: barID})
+		d.Sockets[0].Terminate = append(d.Sockets[0].Terminate, &model.SNIRoute{Hostname: "foo.example.com", Backend: barID})
 	}))
 	a, err := probe.TLS(addr, "foo.example.com")
 	if err != nil {
@@ -191,11 +191,11 @@ func TestNoReloadCertificates(t *testing.T) {
 	dp := func(barCert testtls.Pair, withBaz bool) model.DataPlane {
 		sock := model.Socket{
 			Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw",
-			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+			Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", SNIFilter: []string{"bar.example.com"}, CertPEM: barCert.CertPEM, KeyPEM: barCert.KeyPEM}},
 		}
 		if withBaz {
-			sock.Terminate = append(sock.Terminate, model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
+			sock.Terminate = append(sock.Terminate, &model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
 			sock.Certificates = append(sock.Certificates, model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: baz.CertPEM, KeyPEM: baz.KeyPEM})
 		}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
@@ -248,7 +248,7 @@ func TestRemovedCertificateLeavesNoFile(t *testing.T) {
 	cert, _ := testtls.New("bar.example.com")
 	barID := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: "bar-route"}
 	sock := model.Socket{Address: "127.0.0.1", Port: atoi32(freeport.String(t)), Gateway: "default/gw",
-		Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+		Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 		Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
 	backends := []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}
 	if res := r.apply(model.DataPlane{Sockets: []model.Socket{sock}, Backends: backends}); res.Err != nil {

@@ -69,7 +69,7 @@ func TestRefusedCertificateShowsNoKey(t *testing.T) {
 	port := atoi32(freeport.String(t))
 	dp := func(cert testtls.Pair) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: port, Gateway: "default/gw",
-			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+			Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: cert.CertPEM, KeyPEM: cert.KeyPEM}}}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}}
 	}
@@ -124,7 +124,7 @@ func TestMapReplacedThroughPayload(t *testing.T) {
 	dp := func(hosts int) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
 		for i := range hosts {
-			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%d.example.com", i), Backend: fooID})
+			sock.Passthrough = append(sock.Passthrough, &model.SNIRoute{Hostname: fmt.Sprintf("h%d.example.com", i), Backend: fooID})
 		}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}
@@ -149,7 +149,7 @@ func TestLargeMapReplacedThroughPayload(t *testing.T) {
 	dp := func(hosts int) model.DataPlane {
 		sock := model.Socket{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw"}
 		for i := range hosts {
-			sock.Passthrough = append(sock.Passthrough, model.SNIRoute{Hostname: name(i), Backend: fooID})
+			sock.Passthrough = append(sock.Passthrough, &model.SNIRoute{Hostname: name(i), Backend: fooID})
 		}
 		return model.DataPlane{Sockets: []model.Socket{sock}, Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(r.passthrough)}}}}
 	}

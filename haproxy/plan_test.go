@@ -25,8 +25,8 @@ func plane(edit ...func(*model.DataPlane)) model.DataPlane {
 	dp := model.DataPlane{
 		Sockets: []model.Socket{{
 			Address: "10.250.0.1", Port: 443, Gateway: "default/gw",
-			Passthrough:  []model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
-			Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+			Passthrough:  []*model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}},
+			Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 			Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: []byte("cert-1")}},
 		}},
 		Backends: []*model.Backend{
@@ -54,7 +54,7 @@ func fooServers(addresses ...string) func(*model.DataPlane) {
 func withRoute(name, hostname, address string) func(*model.DataPlane) {
 	return func(dp *model.DataPlane) {
 		id := model.BackendID{Kind: "TLSRoute", Namespace: "default", Name: name}
-		dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: hostname, Backend: id})
+		dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, &model.SNIRoute{Hostname: hostname, Backend: id})
 		dp.Backends = append(dp.Backends, &model.Backend{ID: id, Servers: []model.Server{{Service: name, Address: address, Port: 8443, Weight: 1}}})
 	}
 }
@@ -160,7 +160,7 @@ func TestPlanChange(t *testing.T) {
 		{
 			name: "hostname added to an existing backend",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
-				dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: "foo2.example.com", Backend: fooID})
+				dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, &model.SNIRoute{Hostname: "foo2.example.com", Backend: fooID})
 			}),
 			commands: []string{"add map " + sniMap + " foo2.example.com tlsroute:default:foo:rule0"},
 		},
@@ -173,7 +173,7 @@ func TestPlanChange(t *testing.T) {
 			name: "hostname moved from passthrough to terminate",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				dp.Sockets[0].Passthrough = nil
-				dp.Sockets[0].Terminate = append(dp.Sockets[0].Terminate, model.SNIRoute{Hostname: "foo.example.com", Backend: fooID})
+				dp.Sockets[0].Terminate = append(dp.Sockets[0].Terminate, &model.SNIRoute{Hostname: "foo.example.com", Backend: fooID})
 			}),
 			commands: []string{
 				"set map " + sniMap + " foo.example.com to-terminate:default:gw:443",
@@ -252,7 +252,7 @@ func TestPlanChange(t *testing.T) {
 			name: "many hostnames at once: the map is replaced whole",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
 				for i := range replaceMapAbove {
-					dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, model.SNIRoute{Hostname: fmt.Sprintf("h%02d.example.com", i), Backend: fooID})
+					dp.Sockets[0].Passthrough = append(dp.Sockets[0].Passthrough, &model.SNIRoute{Hostname: fmt.Sprintf("h%02d.example.com", i), Backend: fooID})
 				}
 			}),
 			commands: []string{fmt.Sprintf("prepare map %s; add map @<version> %s <<(%d entries); commit map @<version> %s", sniMap, sniMap, replaceMapAbove+2, sniMap)},
@@ -280,7 +280,7 @@ func TestPlanChange(t *testing.T) {
 		{
 			name: "new Terminate hostname with its own certificate",
 			from: plane(), to: plane(func(dp *model.DataPlane) {
-				dp.Sockets[0].Terminate = append(dp.Sockets[0].Terminate, model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
+				dp.Sockets[0].Terminate = append(dp.Sockets[0].Terminate, &model.SNIRoute{Hostname: "baz.example.com", Backend: barID})
 				dp.Sockets[0].Certificates = append(dp.Sockets[0].Certificates,
 					model.Certificate{Namespace: "default", Name: "baz", SNIFilter: []string{"baz.example.com"}, CertPEM: []byte("baz")})
 			}),

@@ -32,12 +32,12 @@ func TestFailedReloadStillSendsRuntimeChanges(t *testing.T) {
 	// Gateway new terminating bar.example.com on another port.
 	running := func(s *echo.Server, certificate *testtls.Pair) model.DataPlane {
 		dp := model.DataPlane{
-			Sockets:  []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Passthrough: []model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}}}},
+			Sockets:  []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Passthrough: []*model.SNIRoute{{Hostname: "foo.example.com", Backend: fooID}}}},
 			Backends: []*model.Backend{{ID: fooID, Servers: []model.Server{server(s)}}},
 		}
 		if certificate != nil {
 			dp.Sockets = append(dp.Sockets, model.Socket{Address: "127.0.0.1", Port: atoi32(newPort), Gateway: "default/new",
-				Terminate:    []model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
+				Terminate:    []*model.SNIRoute{{Hostname: "bar.example.com", Backend: barID}},
 				Certificates: []model.Certificate{{Namespace: "default", Name: "bar", CertPEM: certificate.CertPEM, KeyPEM: certificate.KeyPEM}}})
 			dp.Backends = append([]*model.Backend{{ID: barID, Servers: []model.Server{server(r.plain)}}}, dp.Backends...)
 		}

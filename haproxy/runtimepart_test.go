@@ -13,7 +13,7 @@ func TestRuntimePart(t *testing.T) {
 	sniMap := "/d/maps/" + fileStem(plane().Sockets[0]) + ".sni.map"
 	newGateway := func(dp *model.DataPlane) {
 		dp.Sockets = append(dp.Sockets, model.Socket{Address: "10.250.0.2", Port: 443, Gateway: "default/other",
-			Passthrough: []model.SNIRoute{{Hostname: "other.example.com", Backend: fooID}}})
+			Passthrough: []*model.SNIRoute{{Hostname: "other.example.com", Backend: fooID}}})
 	}
 	newCertificate := func(dp *model.DataPlane) { dp.Sockets[0].Certificates[0].CertPEM = []byte("cert-2") }
 	tests := []struct {

@@ -80,7 +80,7 @@ func weightedPlane(t *testing.T, port string, heavyPort, lightPort int, secondLi
 	}
 	b := built.DataPlane.Backends[0]
 	return model.DataPlane{
-		Sockets:  []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Passthrough: []model.SNIRoute{{Hostname: "weighted.example.com", Backend: b.ID}}}},
+		Sockets:  []model.Socket{{Address: "127.0.0.1", Port: atoi32(port), Gateway: "default/gw", Passthrough: []*model.SNIRoute{{Hostname: "weighted.example.com", Backend: b.ID}}}},
 		Backends: []*model.Backend{b},
 	}
 }

@@ -106,8 +106,8 @@ type Socket struct {
 	ListenerPort int32          `json:"listenerPort,omitempty"`
 	Gateway      string         `json:"gateway"`
 	Protocol     SocketProtocol `json:"protocol"`
-	Passthrough  []SNIRoute     `json:"passthrough,omitempty"`
-	Terminate    []SNIRoute     `json:"terminate,omitempty"`
+	Passthrough  []*SNIRoute    `json:"passthrough,omitempty"`
+	Terminate    []*SNIRoute    `json:"terminate,omitempty"`
 	Certificates []Certificate  `json:"certificates,omitempty"`
 	// HTTPS are the server names (exact, wildcard or "*") whose TLS ends at the proxy, which then
 	// routes the HTTP requests inside.

@@ -129,7 +129,7 @@ func Without(dp model.DataPlane, parts []Part) model.DataPlane {
 		if out[Part{Kind: SocketPart, Gateway: s.Gateway, Port: s.Port}] {
 			continue
 		}
-		sniRoute := func(r model.SNIRoute) bool { return keep(s.Gateway, r.Backend) }
+		sniRoute := func(r *model.SNIRoute) bool { return keep(s.Gateway, r.Backend) }
 		certificate := func(c model.Certificate) bool {
 			return !out[Part{Kind: CertificatePart, Gateway: s.Gateway, Port: s.Port, Secret: c.Namespace + "/" + c.Name}]
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/snapshot"
 	"github.com/haproxy-gateway/haproxy-gateway/controller/translate"
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -27,7 +28,8 @@ import (
 // TestBuilderEqualsBuild starts from each golden input and applies random sequences of creates,
 // updates, deletes and status-only writes to objects of every kind, as an informer would deliver
 // them (a changed object is a new one with a new resourceVersion). After every step the Builder's
-// model must be Build's, byte for byte in its golden form.
+// model must be Build's, byte for byte in its golden form, and the model of the step before must
+// be as it was: models share their entries, which no later change may edit in place.
 func TestBuilderEqualsBuild(t *testing.T) {
 	const seeds, steps = 8, 60
 	for _, c := range goldenCases(t) {
@@ -38,11 +40,21 @@ func TestBuilderEqualsBuild(t *testing.T) {
 				w := newWorld(c.snap)
 				b := translate.NewBuilder(c.opts)
 				var history []string
+				var last *model.Model
+				var lastGolden []byte
 				for step := range steps {
 					what, changed := w.change(rng)
 					history = append(history, what)
 					snap := w.snapshot()
-					got, how := w.follow(t, rng, b, snap, changed)
+					m, how := w.follow(t, rng, b, snap, changed)
+					got := golden(t, m)
+					if last != nil {
+						if again := golden(t, last); !bytes.Equal(again, lastGolden) {
+							t.Fatalf("seed %d, step %d; changes so far:\n%s\nthe step changed the model before it (-before +after):\n%s",
+								seed, step, strings.Join(history, "\n"), cmp.Diff(string(lastGolden), string(again)))
+						}
+					}
+					last, lastGolden = m, got
 					if how == "UpdateRoutes" {
 						updated[fmt.Sprintf("%T", changed)]++
 					}
@@ -71,11 +83,11 @@ func TestBuilderEqualsBuild(t *testing.T) {
 }
 
 // follow brings the Builder up to date with one change as the controller would, and returns its
-// model in golden form and how it was made: a change of routes goes through UpdateRoutes (with
+// model and how it was made: a change of routes goes through UpdateRoutes (with
 // now and then the same change twice, or another route unchanged beside it), a change of
 // EndpointSlices through ServersChanged, anything else through Build. When UpdateRoutes cannot,
 // Build runs.
-func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap *snapshot.Snapshot, changed client.Object) ([]byte, string) {
+func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap *snapshot.Snapshot, changed client.Object) (*model.Model, string) {
 	t.Helper()
 	switch o := changed.(type) {
 	case *gatewayv1.TLSRoute, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute:
@@ -90,7 +102,7 @@ func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap 
 			changes = append(changes, changes[0])
 		}
 		if m, ok := b.UpdateRoutes(changes); ok {
-			return golden(t, m), "UpdateRoutes"
+			return m, "UpdateRoutes"
 		}
 	case *discoveryv1.EndpointSlice:
 		if translate.LastModel(b) == nil {
@@ -99,7 +111,7 @@ func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap 
 		svc := o.Namespace + "/" + o.Labels[discoveryv1.LabelServiceName]
 		b.ServersChanged(map[string]bool{svc: true}, translate.SlicesByService(snap.EndpointSlices))
 		if rng.IntN(2) == 0 {
-			return golden(t, translate.LastModel(b)), "ServersChanged"
+			return translate.LastModel(b), "ServersChanged"
 		}
 		// Every route again, unchanged: each result kept must have the new servers.
 		var changes []translate.RouteChange
@@ -107,10 +119,10 @@ func (w *world) follow(t *testing.T, rng *rand.Rand, b *translate.Builder, snap 
 			changes = append(changes, w.routeChange(r))
 		}
 		if m, ok := b.UpdateRoutes(changes); ok {
-			return golden(t, m), "ServersChanged, then UpdateRoutes of every route"
+			return m, "ServersChanged, then UpdateRoutes of every route"
 		}
 	}
-	return golden(t, b.Build(snap)), "Build"
+	return b.Build(snap), "Build"
 }
 
 // routeChange is a route as it is now, without the route when it is gone.

@@ -82,7 +82,7 @@ func dataPlane(gateways []*gateway, backends []*model.Backend) model.DataPlane {
 						}
 						owners[h] = a
 						served++
-						*routes = append(*routes, model.SNIRoute{Hostname: h, Backend: a.backend})
+						*routes = append(*routes, &model.SNIRoute{Hostname: h, Backend: a.backend})
 						a.use(used, 0)
 					}
 					a.verdict.served += served
@@ -108,7 +108,7 @@ func dataPlane(gateways []*gateway, backends []*model.Backend) model.DataPlane {
 
 // finishSocket sorts a socket's routes by hostname and drops repeated certificate entries.
 func finishSocket(s *model.Socket) model.Socket {
-	byHost := func(a, b model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
+	byHost := func(a, b *model.SNIRoute) int { return strings.Compare(a.Hostname, b.Hostname) }
 	slices.SortFunc(s.Passthrough, byHost)
 	slices.SortFunc(s.Terminate, byHost)
 	slices.Sort(s.HTTPS)

@@ -691,7 +691,7 @@ func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
 	}
 	sock := &p.m.DataPlane.Sockets[at]
 	for _, list := range []struct {
-		routes *[]model.SNIRoute
+		routes *[]*model.SNIRoute
 		copied map[int]bool
 	}{{&sock.Passthrough, p.passthroughCopied}, {&sock.Terminate, p.terminateCopied}} {
 		i, found := slices.BinarySearchFunc(*list.routes, hostname, compareSNIToHost)
@@ -715,9 +715,9 @@ func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
 		*routes, copied[at] = cloneWithRoom(*routes), true
 	}
 	i, _ := slices.BinarySearchFunc(*routes, hostname, compareSNIToHost)
-	*routes = slices.Insert(*routes, i, model.SNIRoute{Hostname: hostname, Backend: list[0].route.result.what.backend})
+	*routes = slices.Insert(*routes, i, &model.SNIRoute{Hostname: hostname, Backend: list[0].route.result.what.backend})
 }
 
-func compareSNIToHost(r model.SNIRoute, hostname string) int {
+func compareSNIToHost(r *model.SNIRoute, hostname string) int {
 	return strings.Compare(r.Hostname, hostname)
 }
