@@ -1,5 +1,11 @@
 // Package model is the result of a build: the status every Gateway API object should carry and the
 // data plane that serves it. It is immutable once built, sorted, and free of HAProxy syntax.
+//
+// The lists with an entry per route (Routes, Backends, a socket's Passthrough and Terminate) hold
+// pointers, and a model shares with the last one every entry a change did not touch: a change
+// copies the list (8 bytes an entry) and puts new entries in it, never editing one in place. An
+// entry that is the very one of the last model is unchanged, which lets render, plan, status and
+// Events pass over it without comparing its fields.
 package model
 
 import (
