@@ -43,6 +43,10 @@ type Manager struct {
 	// at the workers.
 	files      *fileWriter
 	supervised time.Time
+	// startedEmpty is set from the start of HAProxy with the empty configuration by this Manager
+	// to the first reload: while the workers still serve nothing, that reload goes without the
+	// check (see reload).
+	startedEmpty bool
 }
 
 // ManagerOptions configure a Manager.
@@ -127,6 +131,7 @@ func NewManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	}
 	m.master = master
 	m.setLive(Started(empty), model.DataPlane{}, true)
+	m.startedEmpty = true
 	m.resumed = "started HAProxy"
 	return m, nil
 }
@@ -366,20 +371,43 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 			return Result{Plan: plan, Err: err}
 		}
 	}
-	if err := m.check(ctx, wanted, dp, s); err != nil {
-		return Result{Plan: plan, Err: err}
+	// The check keeps a refused configuration from costing the serving workers a reload (failed
+	// ones count toward mworker-max-reloads). Workers that run the empty configuration HAProxy
+	// was started with serve nothing, so the first reload after the start goes without it: at a
+	// cold start with thousands of routes the check renders and writes every file once more and
+	// runs haproxy -c, a few tenths of a second before anything is served. When that reload
+	// fails, the check says why.
+	unchecked := m.startedEmpty && len(m.liveModel.Sockets) == 0 && len(m.liveModel.Backends) == 0
+	m.startedEmpty = false
+	if !unchecked {
+		if err := m.check(ctx, wanted, dp, s); err != nil {
+			return Result{Plan: plan, Err: err}
+		}
 	}
 	if err := m.files.write(wanted); err != nil {
 		m.restore()
-		return Result{Plan: plan, Err: fmt.Errorf("write configuration: %w", err)}
+		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, fmt.Errorf("write configuration: %w", err))
 	}
 	m.reloads.started(time.Now())
 	if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
 		m.restore()
-		return Result{Plan: plan, Err: err}
+		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, err)
 	}
 	m.setLive(Started(wanted), dp, true)
 	return Result{Plan: plan}
+}
+
+// reloadFailed is the result of a reload of wanted that failed with err. One that went without
+// the check is checked now: a refusal is then a *CheckError, which the controller isolates, as
+// when the check ran first.
+func (m *Manager) reloadFailed(ctx context.Context, unchecked bool, wanted *Config, dp model.DataPlane, s Settings, plan Plan, err error) Result {
+	if unchecked {
+		var refused *CheckError
+		if checkErr := m.check(ctx, wanted, dp, s); errors.As(checkErr, &refused) {
+			return Result{Plan: plan, Err: checkErr}
+		}
+	}
+	return Result{Plan: plan, Err: err}
 }
 
 // running is the configuration the workers run, nil when unknown.
