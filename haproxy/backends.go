@@ -80,7 +80,10 @@ func (r *reusable) unmatched() []*backendBlock {
 // model's order for the walk to find them all; in another order some are rendered again.
 func (r *reusable) find(b *model.Backend) (*backendBlock, bool) {
 	i := r.next
-	if r.inOrder {
+	switch {
+	case i < len(r.blocks) && r.blocks[i].from == b:
+		// The very backend the next block was rendered from: most of a walk in the model's order.
+	case r.inOrder:
 		for i < len(r.blocks) && r.blocks[i].from.ID != b.ID && model.CompareBackendIDs(r.blocks[i].from.ID, b.ID) < 0 {
 			i++
 		}
@@ -88,7 +91,7 @@ func (r *reusable) find(b *model.Backend) (*backendBlock, bool) {
 		if i == len(r.blocks) || r.blocks[i].from.ID != b.ID {
 			return nil, false
 		}
-	} else if i >= len(r.blocks) || r.blocks[i].from.ID != b.ID {
+	case i >= len(r.blocks) || r.blocks[i].from.ID != b.ID:
 		if r.byID == nil {
 			r.byID = make(map[model.BackendID]int, len(r.blocks))
 			for j, block := range r.blocks {
