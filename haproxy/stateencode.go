@@ -2,21 +2,32 @@ package haproxy
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
+
+	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
 
-// encodeState writes st as json.Marshal would, give or take whitespace, one socket and one backend
-// at a time: encoding/json holds a value's whole encoding in memory and keeps that buffer for its
-// next call, megabytes with 10,000 routes for as long as the controller runs; a socket or a
-// backend is small.
+// encodeState writes st as json.Marshal would, give or take whitespace and the order of a
+// socket's fields, one backend, one SNI route and one virtual host at a time: encoding/json holds
+// a value's whole encoding in memory and keeps that buffer for its next call, megabytes with
+// 10,000 routes for as long as the controller runs; each of those is small.
 func encodeState(w io.Writer, st *savedState) error {
 	b := bufio.NewWriterSize(w, 64<<10)
 	e := &stateEncoder{b: b, enc: json.NewEncoder(b)}
 	b.WriteString(`{"model":{`)
 	if len(st.Model.Sockets) > 0 {
 		e.name("sockets")
-		encodeList(e, st.Model.Sockets)
+		e.b.WriteByte('[')
+		for i := range st.Model.Sockets {
+			if i > 0 {
+				e.b.WriteByte(',')
+			}
+			encodeSocket(e, &st.Model.Sockets[i])
+		}
+		e.b.WriteByte(']')
 	}
 	if len(st.Model.Backends) > 0 {
 		e.name("backends")
@@ -73,6 +84,34 @@ func (e *stateEncoder) value(v any) {
 	if e.err == nil {
 		e.err = e.enc.Encode(v)
 	}
+}
+
+// encodeSocket writes a socket with its lists of an entry per route (SNI routes, virtual hosts)
+// written entry by entry after its other fields.
+func encodeSocket(e *stateEncoder, s *model.Socket) {
+	rest := *s
+	rest.Passthrough, rest.Terminate, rest.VirtualHosts = nil, nil, nil
+	var head bytes.Buffer
+	if err := json.NewEncoder(&head).Encode(&rest); err != nil {
+		e.err = cmp.Or(e.err, err)
+		return
+	}
+	// The other fields, without the closing brace; address, port, gateway and protocol are
+	// always there.
+	e.b.Write(bytes.TrimSuffix(bytes.TrimRight(head.Bytes(), "\n"), []byte("}")))
+	if len(s.Passthrough) > 0 {
+		e.b.WriteString(`,"passthrough":`)
+		encodeList(e, s.Passthrough)
+	}
+	if len(s.Terminate) > 0 {
+		e.b.WriteString(`,"terminate":`)
+		encodeList(e, s.Terminate)
+	}
+	if len(s.VirtualHosts) > 0 {
+		e.b.WriteString(`,"virtualHosts":`)
+		encodeList(e, s.VirtualHosts)
+	}
+	e.b.WriteByte('}')
 }
 
 func encodeList[T any](e *stateEncoder, list []T) {
