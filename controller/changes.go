@@ -95,7 +95,7 @@ func routeName(id model.BackendID) string { return id.Kind + " " + id.Namespace 
 // entry per route) by value.
 func sameSocket(a, b *model.Socket) bool {
 	return a.Gateway == b.Gateway && a.Protocol == b.Protocol &&
-		slices.EqualFunc(a.Passthrough, b.Passthrough, sameSNIRoute) && slices.EqualFunc(a.Terminate, b.Terminate, sameSNIRoute) &&
+		slices.EqualFunc(a.Passthrough, b.Passthrough, model.SameSNIRoute) && slices.EqualFunc(a.Terminate, b.Terminate, model.SameSNIRoute) &&
 		slices.Equal(a.HTTPS, b.HTTPS) && slices.Equal(a.Listeners, b.Listeners) &&
 		reflect.DeepEqual(a.Certificates, b.Certificates) && reflect.DeepEqual(a.HTTPSCertificates, b.HTTPSCertificates) &&
 		reflect.DeepEqual(a.VirtualHosts, b.VirtualHosts)
@@ -164,15 +164,12 @@ func sniDiffering(a, b []*model.SNIRoute, out map[routeKey]bool) bool {
 			out[routeOf((*x).Backend)] = true
 		case x == nil:
 			out[routeOf((*y).Backend)] = true
-		case !sameSNIRoute(*x, *y):
+		case !model.SameSNIRoute(*x, *y):
 			out[routeOf((*x).Backend)], out[routeOf((*y).Backend)] = true, true
 		}
 	})
 	return true
 }
-
-// sameSNIRoute compares two SNI routes by value; models share the entries a change did not touch.
-func sameSNIRoute(x, y *model.SNIRoute) bool { return x == y || *x == *y }
 
 // socketRoutes is what each route serves on a socket, in model order.
 func socketRoutes(s *model.Socket) map[routeKey][]routeEntry {

@@ -102,7 +102,7 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 		switch {
 		case x == nil:
 			changed = append(changed, (*y).Hostname)
-		case y == nil || *x != *y && **x != **y:
+		case y == nil || !model.SameSNIRoute(*x, *y):
 			changed = append(changed, (*x).Hostname)
 		}
 	}

@@ -20,14 +20,7 @@ func encodeState(w io.Writer, st *savedState) error {
 	b.WriteString(`{"model":{`)
 	if len(st.Model.Sockets) > 0 {
 		e.name("sockets")
-		e.b.WriteByte('[')
-		for i := range st.Model.Sockets {
-			if i > 0 {
-				e.b.WriteByte(',')
-			}
-			encodeSocket(e, &st.Model.Sockets[i])
-		}
-		e.b.WriteByte(']')
+		encodeEach(e, st.Model.Sockets, encodeSocket)
 	}
 	if len(st.Model.Backends) > 0 {
 		e.name("backends")
@@ -114,13 +107,19 @@ func encodeSocket(e *stateEncoder, s *model.Socket) {
 	e.b.WriteByte('}')
 }
 
+// encodeList writes a list, one entry at a time.
 func encodeList[T any](e *stateEncoder, list []T) {
+	encodeEach(e, list, func(e *stateEncoder, v *T) { e.value(v) })
+}
+
+// encodeEach writes a list with encode writing each entry.
+func encodeEach[T any](e *stateEncoder, list []T, encode func(*stateEncoder, *T)) {
 	e.b.WriteByte('[')
 	for i := range list {
 		if i > 0 {
 			e.b.WriteByte(',')
 		}
-		e.value(&list[i])
+		encode(e, &list[i])
 	}
 	e.b.WriteByte(']')
 }

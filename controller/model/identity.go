@@ -11,6 +11,10 @@ func SameSlice[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
+// SameSNIRoute reports whether two SNI routes are equal: at once when they are one entry, which a
+// model shares with the last one when a change did not touch it.
+func SameSNIRoute(a, b *SNIRoute) bool { return a == b || *a == *b }
+
 // SameMap reports whether a and b are one map (or both nil).
 func SameMap[K comparable, V any](a, b map[K]V) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
