@@ -12,7 +12,7 @@ import (
 // A change is often several one-line commands (an endpoint that moves: add server, set it ready,
 // drain the old one, shut its sessions, delete it). Each on a connection of its own costs a
 // connect, an accept and a round trip through the worker's scheduler; on a busy machine those
-// waits are most of the time a change takes. A cliSession sends a run of commands down one
+// waits are most of the time a change takes. A CLISession sends a run of commands down one
 // connection at once, in the CLI's interactive mode, and reads their answers in order.
 
 // pipelineChunk bounds the commands written before their answers are read: HAProxy stops reading
@@ -25,7 +25,9 @@ const cliSessionTimeout = 30 * time.Second
 // prompt ends every answer in interactive mode: HAProxy writes "> " at the start of a line.
 var prompt = []byte("\n> ")
 
-type cliSession struct {
+// CLISession is one connection to a runtime API socket in interactive mode. The controller opens
+// one per change; a benchmark keeps one open to ask the same question many times.
+type CLISession struct {
 	conn net.Conn
 	buf  bytes.Buffer
 	// setup is the number of answers to the session's own first commands not read yet.
@@ -37,8 +39,8 @@ type cliSession struct {
 // trip before them.
 var sessionSetup = []string{"prompt", "set severity-output number"}
 
-// openCLISession connects to socket and sends sessionSetup.
-func openCLISession(socket string) (*cliSession, error) {
+// OpenCLISession connects to socket and sends sessionSetup.
+func OpenCLISession(socket string) (*CLISession, error) {
 	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
 	if err != nil {
 		return nil, err
@@ -48,13 +50,13 @@ func openCLISession(socket string) (*cliSession, error) {
 		conn.Close()
 		return nil, err
 	}
-	return &cliSession{conn: conn, setup: len(sessionSetup)}, nil
+	return &CLISession{conn: conn, setup: len(sessionSetup)}, nil
 }
 
-// run sends commands, pipelineChunk at a time, and returns their answers in order, each without
+// Run sends commands, pipelineChunk at a time, and returns their answers in order, each without
 // the newlines around it. A command that fails does not stop those after it in its chunk: the
 // caller reads each answer.
-func (s *cliSession) run(commands []string) ([]string, error) {
+func (s *CLISession) Run(commands []string) ([]string, error) {
 	answers := make([]string, 0, len(commands))
 	for start := 0; start < len(commands); start += pipelineChunk {
 		chunk := commands[start:min(start+pipelineChunk, len(commands))]
@@ -89,7 +91,7 @@ func (s *cliSession) run(commands []string) ([]string, error) {
 
 // answer reads up to the next prompt. The first answer of a session (to "prompt" itself) is the
 // prompt alone.
-func (s *cliSession) answer() (string, error) {
+func (s *CLISession) answer() (string, error) {
 	chunk := make([]byte, 4096)
 	for {
 		if i := bytes.Index(s.buf.Bytes(), prompt); i >= 0 {
@@ -113,7 +115,8 @@ func lastBytes(b []byte, n int) []byte {
 	return b[max(len(b)-n, 0):]
 }
 
-func (s *cliSession) close() {
+// Close says goodbye and closes the connection.
+func (s *CLISession) Close() {
 	_, _ = s.conn.Write([]byte("quit\n"))
 	s.conn.Close()
 }

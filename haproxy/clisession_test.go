@@ -30,12 +30,12 @@ func TestCLISessionAnswersInOrder(t *testing.T) {
 	}
 	commands = append(commands, "get map "+sniMap+" k95.example.com", "set server tlsroute:default:foo:rule0/nosuch state ready", "show servers state tlsroute:default:foo:rule0")
 	api := r.manager.runtime
-	s, err := openCLISession(api.socket)
+	s, err := OpenCLISession(api.socket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
-	answers, err := s.run(commands)
+	defer s.Close()
+	answers, err := s.Run(commands)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,12 @@ import (
 )
 
 // runtimeAPI runs ops on the worker's stats socket: one-line commands and the commands that only
-// read on a cliSession, the commands that carry a payload one connection each (see sendPayload).
+// read on a CLISession, the commands that carry a payload one connection each (see sendPayload).
 // Every command goes to the socket path, so the client keeps working across reloads.
 type runtimeAPI struct {
 	socket string
 	// shared is the session of the batch under way, nil outside one.
-	shared *cliSession
+	shared *CLISession
 }
 
 func newRuntimeAPI(statsSocket string) *runtimeAPI {
@@ -21,7 +21,7 @@ func newRuntimeAPI(statsSocket string) *runtimeAPI {
 }
 
 // run executes ops in order and stops at the first failure. A run of one-line ops goes down one
-// connection at once (see cliSession); of those, the ones after a failure in the same chunk have
+// connection at once (see CLISession); of those, the ones after a failure in the same chunk have
 // run too, and the caller reloads after any failure, as after a failure anywhere. The others
 // (payloads, certificates, CA files) go one at a time, each checked for HAProxy's success answer.
 func (r *runtimeAPI) run(ops []Op) error {
@@ -67,7 +67,7 @@ func (r *runtimeAPI) answers(commands []string) ([]string, error) {
 		return nil, err
 	}
 	defer done()
-	answers, err := s.run(commands)
+	answers, err := s.Run(commands)
 	if err != nil {
 		return nil, err
 	}
@@ -81,17 +81,17 @@ func (r *runtimeAPI) answers(commands []string) ([]string, error) {
 
 // session is the shared session while batch runs, else a session of its own; done ends the
 // latter. A new one is tried twice.
-func (r *runtimeAPI) session() (s *cliSession, done func(), err error) {
+func (r *runtimeAPI) session() (s *CLISession, done func(), err error) {
 	if r.shared != nil {
 		return r.shared, func() {}, nil
 	}
-	if s, err = openCLISession(r.socket); err != nil {
-		s, err = openCLISession(r.socket)
+	if s, err = OpenCLISession(r.socket); err != nil {
+		s, err = OpenCLISession(r.socket)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, s.close, nil
+	return s, s.Close, nil
 }
 
 // batch runs fn with one session for all its one-line commands, so a change and its read-back
@@ -120,7 +120,7 @@ func (r *runtimeAPI) pipeline(ops []Op) error {
 		for i, op := range chunk {
 			commands[i] = op.Command()
 		}
-		answers, err := s.run(commands)
+		answers, err := s.Run(commands)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (r *runtimeAPI) pipeline(ops []Op) error {
 			return err
 		}
 		for _, i := range failedAfter {
-			again, err := s.run(commands[i : i+1])
+			again, err := s.Run(commands[i : i+1])
 			if err != nil {
 				return err
 			}
@@ -173,7 +173,7 @@ const delServerPatience = 500 * time.Millisecond
 // deleteBusy asks again, all at once, every millisecond, to delete the servers at busy (indices
 // into commands) until delServerPatience has passed: "shutdown sessions server", the op before
 // each, ends its connections asynchronously, so a worker may still count one for a moment.
-func deleteBusy(s *cliSession, commands []string, busy []int) error {
+func deleteBusy(s *CLISession, commands []string, busy []int) error {
 	deadline := time.Now().Add(delServerPatience)
 	for len(busy) > 0 {
 		time.Sleep(time.Millisecond)
@@ -181,7 +181,7 @@ func deleteBusy(s *cliSession, commands []string, busy []int) error {
 		for k, i := range busy {
 			again[k] = commands[i]
 		}
-		answers, err := s.run(again)
+		answers, err := s.Run(again)
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (r *runtimeAPI) answer(command string) (string, error) {
 		return "", err
 	}
 	defer done()
-	answers, err := s.run([]string{command})
+	answers, err := s.Run([]string{command})
 	if err != nil {
 		return "", err
 	}

@@ -36,12 +36,14 @@ func ShowProc(socket string) (Processes, error) {
 
 // ServerRunning reports whether backend has a server at address that HAProxy runs: in "show
 // servers state", operational state 2 (running) and administrative state 0 (not in maintenance).
-func ServerRunning(statsSocket, backend, address string) (bool, error) {
-	out, err := haproxy.CLICommand(statsSocket, "show servers state "+backend)
+// It asks on session, which the caller keeps open from one ask to the next: a connection per ask
+// would add HAProxy's accept and the client's connect to every sample and wait behind them.
+func ServerRunning(session *haproxy.CLISession, backend, address string) (bool, error) {
+	answers, err := session.Run([]string{"show servers state " + backend})
 	if err != nil {
 		return false, err
 	}
-	servers, err := haproxy.ParseServersState(out)
+	servers, err := haproxy.ParseServersState(answers[0])
 	if err != nil {
 		return false, err
 	}

@@ -13,6 +13,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/haproxy-gateway/haproxy-gateway/e2e/freeport"
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
 
 // phaseStarted remembers the HAProxy worker and the reload counters, so reloads counts only
@@ -225,9 +226,10 @@ func (r *rig) profileHeap(p *controllerProcess, existing int) Profile {
 // endpointPropagation moves the "endpoints" Service's only endpoint to a new address, one
 // update at a time, and times each from just before the update to HAProxy running a server at
 // that address in the route's backend, and to its event at a watch of the benchmark's own.
-// HAProxy is asked every millisecond until that watch has the event, then every 0.1 ms: no
-// controller can act before the API server sends the event, and from then on a millisecond
-// between asks would add up to a millisecond to a sample.
+// HAProxy is asked every millisecond until that watch has the event, then again as soon as it
+// answers: no controller can act before the API server sends the event, and from then on the time
+// between asks adds to a sample. (A pause shorter than a millisecond would not help: an idle Go
+// runtime sleeps in whole milliseconds.)
 func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointPropagation {
 	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -252,22 +254,23 @@ func (r *rig) endpointPropagation(p *controllerProcess, routes int) EndpointProp
 	// Addresses that nothing listens on: HAProxy has no health checks here, so a server is
 	// running as soon as it is enabled. The real backend comes back at the end.
 	defer moveTo(passthroughBackend)
+	session, err := haproxy.OpenCLISession(p.StatsSocket())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer session.Close()
 	for i := range endpointUpdates {
 		address := fmt.Sprintf("10.244.2.%d", 10+i)
 		start := time.Now()
 		moveTo(address)
 		var done bool
 		for !done && time.Since(start) < 10*time.Second {
-			running, err := ServerRunning(p.StatsSocket(), backend, address)
+			running, err := ServerRunning(session, backend, address)
 			if err != nil {
 				r.t.Fatal(err)
 			}
-			if done = running; !done {
-				pause := time.Millisecond
-				if arrivals.seen(slice.ResourceVersion) {
-					pause = 100 * time.Microsecond
-				}
-				time.Sleep(pause)
+			if done = running; !done && !arrivals.seen(slice.ResourceVersion) {
+				time.Sleep(time.Millisecond)
 			}
 		}
 		if done {
