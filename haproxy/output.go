@@ -42,9 +42,15 @@ var (
 	// chatter is what HAProxy says about every proxy on every reload or stop, as a WARNING: 2,000
 	// lines per reload at 1,000 routes, none of them a problem.
 	chatter = regexp.MustCompile(`^(Proxy \S+ stopped \(cumulated conns|Stopping (frontend|backend|proxy) \S+ in \d+ ms)`)
-	// routine are the master's WARNINGs of a reload or a deliberate stop going as planned.
-	routine = regexp.MustCompile(`^(Reexecuting Master process|Former worker \(\d+\) exited with code 0 |Exiting Master process|All workers exited\. Exiting\.\.\. \(0\))`)
+	// routine are the master's WARNINGs of a reload or a deliberate stop going as planned, and
+	// what a server does because a runtime API command said so ("CLI : "): every endpoint that
+	// moves adds a server, puts it in service and takes the old one out.
+	routine = regexp.MustCompile(`^(Reexecuting Master process|Former worker \(\d+\) exited with code 0 |Exiting Master process|All workers exited\. Exiting\.\.\. \(0\)|CLI : Server \S+ is (UP/READY|going DOWN for maintenance)[ .])`)
 )
+
+// cliPrefix starts HAProxy's messages about what a runtime API command did; its log lines of the
+// same event do not have it.
+const cliPrefix = "CLI : "
 
 // Parse reads one line, without its newline.
 func (p *OutputParser) Parse(line string) OutputLine {
@@ -85,7 +91,9 @@ func syslogSeverity(s int) Severity {
 }
 
 // sameMessage tells whether a log line repeats a message: HAProxy quotes names in its messages
-// ("backend 'b'") but not in its log lines ("backend b").
+// ("backend 'b'") but not in its log lines ("backend b"), and starts those a runtime API command
+// caused with cliPrefix.
 func sameMessage(logLine, message string) bool {
+	message = strings.TrimPrefix(message, cliPrefix)
 	return logLine == message || logLine == strings.ReplaceAll(message, "'", "")
 }

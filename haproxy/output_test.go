@@ -34,6 +34,19 @@ func TestOutputParser(t *testing.T) {
 		{"[ALERT]    (28750) : Current worker (28876) exited with code 143 (Terminated)", SeverityError, 28750, "Current worker (28876) exited with code 143 (Terminated)"},
 		{"[WARNING]  (28750) : All workers exited. Exiting... (0)", SeverityInfo, 28750, "All workers exited. Exiting... (0)"},
 		{"a line with no prefix\r", SeverityInfo, 0, "a line with no prefix"},
+		// An endpoint that moves, through the runtime API: add a server, put it in service, take
+		// the old one out, delete it. The message is routine; its log line repeats it.
+		{"[NOTICE]   (15636) : CLI : 'server b/n1' : New server registered.", SeverityInfo, 15636, "CLI : 'server b/n1' : New server registered."},
+		{"[WARNING]  (15636) : CLI : Server b/n1 is UP/READY (leaving forced maintenance).", SeverityInfo, 15636, "CLI : Server b/n1 is UP/READY (leaving forced maintenance)."},
+		{"<5>Server b/n1 is UP/READY (leaving forced maintenance).", SeverityDebug, 0, "Server b/n1 is UP/READY (leaving forced maintenance)."},
+		{"[WARNING]  (15636) : CLI : Server b/n0 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.", SeverityInfo, 15636,
+			"CLI : Server b/n0 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."},
+		{"<1>Server b/n0 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.", SeverityDebug, 0,
+			"Server b/n0 is going DOWN for maintenance. 1 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."},
+		// The last server gone is worth an error, whoever took it out; its log line is a repeat.
+		{"[ALERT]    (15636) : CLI : backend 'b' has no server available!", SeverityError, 15636, "CLI : backend 'b' has no server available!"},
+		{"<0>backend b has no server available!", SeverityDebug, 0, "backend b has no server available!"},
+		{"[NOTICE]   (15636) : CLI : Server deleted.", SeverityInfo, 15636, "CLI : Server deleted."},
 	}
 	var p OutputParser
 	for _, l := range lines {
