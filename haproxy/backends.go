@@ -3,10 +3,10 @@ package haproxy
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -15,13 +15,14 @@ import (
 // rules, each is rendered on its own, and a change of endpoints re-renders only its backends (see
 // Config.withServers), so the cost of a change follows its size.
 
-// backendBlock is one route backend's text in haproxy.cfg. The skeleton has none of it: maps name
-// route backends, never haproxy.cfg, and a spare serves a new one without a reload.
+// backendBlock is one route backend of haproxy.cfg. The skeleton has none of it: maps name
+// route backends, never haproxy.cfg, and a spare serves a new one without a reload. Its text is
+// written from data whenever haproxy.cfg is (see text): kept, the text of every backend would be
+// the largest part of the controller's memory with tens of thousands of routes.
 type backendBlock struct {
 	// from is the model backend the block was rendered from.
 	from *model.Backend
 	data backendData
-	text []byte
 	// caFiles are the CA files its servers name, by path; clientCerts the certificates they
 	// present.
 	caFiles     []caFile
@@ -35,12 +36,14 @@ type backendBlock struct {
 // 500 for unusable backendRefs is in runDir).
 func renderBackend(b *model.Backend, dir, runDir string) *backendBlock {
 	servers, cas := serverLines(*b, dir, runDir)
-	data := backendData{Name: backendName(b.ID), Route: fmt.Sprintf("%s %s/%s rule %d", b.ID.Kind, b.ID.Namespace, b.ID.Name, b.ID.Rule),
-		HTTP: b.HTTP, Servers: servers}
-	text := appendBackend(nil, data, data.Servers)
-	return &backendBlock{from: b, data: data, text: text, caFiles: cas, clientCerts: clientCerts(*b, dir),
-		namesFile: bytes.Contains(text, []byte(dir)) || bytes.Contains(text, []byte(runDir))}
+	block := &backendBlock{from: b, data: backendData{Name: backendName(b.ID), Servers: servers}, caFiles: cas, clientCerts: clientCerts(*b, dir)}
+	text := block.text()
+	block.namesFile = bytes.Contains(text, []byte(dir)) || bytes.Contains(text, []byte(runDir))
+	return block
 }
+
+// text is the block as haproxy.cfg has it.
+func (b *backendBlock) text() []byte { return b.appendText(nil) }
 
 // reusable are the blocks of an earlier configuration, in its order, which is the data plane's.
 type reusable struct {
@@ -135,20 +138,27 @@ func sameServers(a, b []model.Server) bool {
 // backends because HAProxy 2.6 takes set-timeout only in a section with backend capabilities.
 const serverTimeoutRule = "http-request set-timeout server var(txn.servertimeout) if { var(txn.servertimeout) -m found }"
 
-// appendBackend writes a backend section with the given servers.
-func appendBackend(out []byte, b backendData, servers []ServerLine) []byte {
+// appendText appends the backend section, under a comment that names its route rule.
+func (b *backendBlock) appendText(out []byte) []byte {
+	id := b.from.ID
 	out = append(out, "\n# "...)
-	out = append(out, b.Route...)
+	out = append(out, id.Kind...)
+	out = append(out, ' ')
+	out = append(out, id.Namespace...)
+	out = append(out, '/')
+	out = append(out, id.Name...)
+	out = append(out, " rule "...)
+	out = strconv.AppendInt(out, int64(id.Rule), 10)
 	out = append(out, "\nbackend "...)
-	out = append(out, b.Name...)
+	out = append(out, b.data.Name...)
 	// Why roundrobin, and why 500: the comment above the route backends in the template says it
 	// once (a configuration has thousands of these blocks).
-	if b.HTTP {
+	if b.from.HTTP {
 		out = append(out, "\n    mode http\n    balance roundrobin\n    "+serverTimeoutRule...)
 	} else {
 		out = append(out, "\n    mode tcp\n    balance roundrobin"...)
 	}
-	for _, s := range servers {
+	for _, s := range b.data.Servers {
 		out = append(out, "\n    server "...)
 		out = append(out, s.Name...)
 		out = append(out, ' ')
@@ -165,8 +175,10 @@ func (c *Config) writeText(w io.Writer) error {
 	}
 	b := bufio.NewWriterSize(w, 64<<10)
 	b.Write(c.head)
+	var text []byte
 	for _, block := range c.backends {
-		b.Write(block.text)
+		text = block.appendText(text[:0])
+		b.Write(text)
 	}
 	b.Write(c.tail)
 	return b.Flush()
@@ -175,18 +187,11 @@ func (c *Config) writeText(w io.Writer) error {
 // assemble joins the parts of haproxy.cfg: what the template wrote up to the route backends, the
 // route backends, and the spares.
 func assemble(head []byte, blocks []*backendBlock, tail []byte) []byte {
-	size := len(head) + len(tail)
+	out := slices.Clone(head)
 	for _, b := range blocks {
-		size += len(b.text)
+		out = b.appendText(out)
 	}
-	var out bytes.Buffer
-	out.Grow(size)
-	out.Write(head)
-	for _, b := range blocks {
-		out.Write(b.text)
-	}
-	out.Write(tail)
-	return out.Bytes()
+	return append(out, tail...)
 }
 
 // withServers is the configuration with some route backends rendered again from their model,

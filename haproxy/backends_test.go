@@ -123,8 +123,9 @@ func TestRenderFromElsewhere(t *testing.T) {
 			}
 		}
 		for i, block := range got.backends {
-			names := bytes.Contains(block.text, []byte(goldenSettings.Dir)) || bytes.Contains(block.text, []byte(goldenSettings.RunDir)) ||
-				bytes.Contains(block.text, []byte(staged.Dir)) || bytes.Contains(block.text, []byte(staged.RunDir))
+			text := block.text()
+			names := bytes.Contains(text, []byte(goldenSettings.Dir)) || bytes.Contains(text, []byte(goldenSettings.RunDir)) ||
+				bytes.Contains(text, []byte(staged.Dir)) || bytes.Contains(text, []byte(staged.RunDir))
 			switch reused := block == prev.backends[i]; {
 			case reused && names:
 				t.Errorf("%s: block %s reused from the other folders, which it names", name, block.data.Name)

@@ -29,7 +29,7 @@ func TestGoldenBackendTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	got.Write(cfg.backends[0].text)
+	got.Write(cfg.backends[0].text())
 	for _, path := range sortedKeys(cfg.CAFiles) {
 		fmt.Fprintf(&got, "### %s (named by %d route backend)\n%s", path, cfg.CAFiles[path], cfg.Files[path].Content())
 	}

@@ -174,7 +174,7 @@ func sameText(a, b *Config) bool {
 		return false
 	}
 	for i, block := range a.backends {
-		if block != b.backends[i] && !bytes.Equal(block.text, b.backends[i].text) {
+		if block != b.backends[i] && !bytes.Equal(block.text(), b.backends[i].text()) {
 			return false
 		}
 	}
@@ -254,9 +254,8 @@ type lookupData struct {
 }
 
 type backendData struct {
-	Name, Route string
-	HTTP        bool
-	Servers     []ServerLine
+	Name    string
+	Servers []ServerLine
 }
 
 // notFoundBackend answers requests no HTTP route takes.
