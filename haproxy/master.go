@@ -159,8 +159,12 @@ func (m *Master) procs() (Procs, error) {
 }
 
 // Reload asks the master for new workers on the configuration now on disk and waits until one
-// runs. When the new configuration fails to load, the master keeps the old workers serving; that
-// is reported as an error once timeout passes without a new worker.
+// runs. When the new configuration fails to load, the master keeps the old workers serving and
+// counts a failed reload; that is an error, and so is timeout spent with the master answering but
+// running no new worker. While it loads the configuration the master answers nothing (it
+// re-executes itself, parses, forks, and re-executes again to wait): with tens of thousands of
+// backends that takes HAProxy tens of seconds, which is not a failure, so silence does not count
+// toward timeout. A master silent for reloadSilenceLimit has failed all the same.
 func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 	before, err := m.procs()
 	if err != nil {
@@ -169,11 +173,13 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 	if _, err := m.Command("reload"); err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
-	deadline := time.Now().Add(timeout)
+	// heard is when the master last answered, or was asked to reload.
+	heard := time.Now()
+	deadline := heard.Add(timeout)
 	for {
-		// The master re-executes itself on reload and is briefly not listening.
 		now, err := m.procs()
 		if err == nil {
+			heard = time.Now()
 			for _, pid := range now.Current {
 				if !slices.Contains(before.Current, pid) {
 					return nil
@@ -182,9 +188,14 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 			if now.FailedReloads > before.FailedReloads {
 				return fmt.Errorf("HAProxy could not load the configuration (see its log); the previous workers keep serving")
 			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no new HAProxy worker within %s: HAProxy could not load the configuration; the previous workers keep serving", timeout)
+			if time.Now().After(deadline) {
+				return fmt.Errorf("no new HAProxy worker within %s: HAProxy could not load the configuration; the previous workers keep serving", timeout)
+			}
+		} else {
+			if silent := time.Since(heard); silent > reloadSilenceLimit {
+				return fmt.Errorf("the HAProxy master has not answered for %s during a reload: %w", silent.Round(time.Second), err)
+			}
+			deadline = time.Now().Add(timeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -193,6 +204,10 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 }
+
+// reloadSilenceLimit bounds how long a reload may keep the master from answering: loading a
+// configuration of 50,000 backends kept it silent for about 35 s on two busy cores.
+const reloadSilenceLimit = 5 * time.Minute
 
 // Stop ends a master this process started (and with it its workers); an attached one is left
 // running.
