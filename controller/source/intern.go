@@ -1,7 +1,9 @@
 package source
 
 import (
+	"strconv"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -13,11 +15,12 @@ import (
 // Most of a cached route is the same few values over and over: its namespace, the Gateway its
 // parentRefs name (group, kind, namespace, section, each a pointer of its own), the Services its
 // backendRefs name, and in its status our controller name and the same conditions on every
-// route. Decoded, each route holds its own copy of every one. With 10,000 routes that is about
-// a third of what the cache holds for them, and as many small objects again for the garbage
-// collector to walk. sharedValues makes routes share one copy of each, EndpointSlices their
-// namespace, port names and protocols and endpoint conditions, and Secrets their namespace and
-// type.
+// route; routes whose status was written in the same second have equal statuses. Decoded, each
+// route holds its own copy of every one. With 10,000 routes that is about a third of what the
+// cache holds for them, and as many small objects again for the garbage collector to walk.
+// sharedValues makes routes share one copy of each value and of each whole status,
+// EndpointSlices their namespace, port names and protocols and endpoint conditions, and Secrets
+// their namespace and type.
 //
 // A shared value is safe because the cache's objects are never changed in place: readers get
 // deep copies, except the snapshot and the status writer's comparison, which only read.
@@ -43,6 +46,9 @@ type sharedValues struct {
 	portNames   table[string]
 	protocols   table[corev1.Protocol]
 	flags       table[bool]
+	// parents are whole route statuses: routes written in the same second with the same verdict
+	// have equal ones.
+	parents sliceTable[gatewayv1.RouteParentStatus]
 }
 
 // table maps a value to its shared copy.
@@ -79,6 +85,21 @@ func (t *stringTable) of(v string) string {
 }
 
 func (s *sharedValues) str(v string) string { return s.strings.of(v) }
+
+// sliceTable maps a key that spells a slice's content to the slice's shared copy.
+type sliceTable[T any] map[string][]T
+
+// of returns the shared copy of v, spelt key, which becomes that copy when there is none yet.
+func (t *sliceTable[T]) of(key string, v []T) []T {
+	if shared, ok := (*t)[key]; ok {
+		return shared
+	}
+	if *t == nil || len(*t) >= maxShared {
+		*t = sliceTable[T]{}
+	}
+	(*t)[key] = v
+	return v
+}
 
 // sharing is a cache transform: it makes routes, EndpointSlices and Secrets share their repeated
 // values (see sharedValues), then calls next.
@@ -159,6 +180,47 @@ func (s *sharedValues) common(meta *metav1.ObjectMeta, spec *gatewayv1.CommonRou
 			c.Type, c.Status, c.Reason, c.Message = s.str(c.Type), metav1.ConditionStatus(s.str(string(c.Status))), s.str(c.Reason), s.str(c.Message)
 		}
 	}
+	if len(status.Parents) > 0 {
+		status.Parents = s.parents.of(parentsKey(status.Parents), status.Parents)
+	}
+}
+
+// parentsKey spells every field of a route's parent statuses, so that two statuses with equal
+// keys are equal. Values are quoted: a name or message cannot make two statuses spell alike.
+func parentsKey(parents []gatewayv1.RouteParentStatus) string {
+	var b []byte
+	quote := func(v string) { b = strconv.AppendQuote(b, v) }
+	ptr := func(v *string) {
+		if v == nil {
+			b = append(b, '-')
+			return
+		}
+		quote(*v)
+	}
+	for _, p := range parents {
+		r := p.ParentRef
+		ptr((*string)(r.Group))
+		ptr((*string)(r.Kind))
+		ptr((*string)(r.Namespace))
+		quote(string(r.Name))
+		ptr((*string)(r.SectionName))
+		if r.Port != nil {
+			b = strconv.AppendInt(b, int64(*r.Port), 10)
+		}
+		b = append(b, '|')
+		quote(string(p.ControllerName))
+		for _, c := range p.Conditions {
+			quote(c.Type)
+			quote(string(c.Status))
+			b = strconv.AppendInt(b, c.ObservedGeneration, 10)
+			b = append(b, ' ')
+			b = c.LastTransitionTime.UTC().AppendFormat(b, time.RFC3339Nano)
+			quote(c.Reason)
+			quote(c.Message)
+		}
+		b = append(b, ';')
+	}
+	return string(b)
 }
 
 func (s *sharedValues) parentRef(r *gatewayv1.ParentReference) {

@@ -3,9 +3,11 @@ package source
 import (
 	"fmt"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -70,6 +72,7 @@ func TestRoutesShareRepeatedValues(t *testing.T) {
 				{"controllerName", sameString(a.status.ControllerName, b.status.ControllerName)},
 				{"condition message", sameString(a.status.Conditions[0].Message, b.status.Conditions[0].Message)},
 				{"condition reason", sameString(a.status.Conditions[0].Reason, b.status.Conditions[0].Reason)},
+				{"status parents", &a.parents[0] == &b.parents[0]},
 				{"backendRef kind", a.backend.Kind == b.backend.Kind},
 				{"backendRef namespace", a.backend.Namespace == b.backend.Namespace},
 				{"backendRef name", sameString(a.backend.Name, b.backend.Name)},
@@ -91,6 +94,7 @@ type routeParts struct {
 	namespace, hostname string
 	parent              gatewayv1.ParentReference
 	status              gatewayv1.RouteParentStatus
+	parents             []gatewayv1.RouteParentStatus
 	backend             gatewayv1.BackendObjectReference
 	// match is the route's first match's shared pointer: path type, or gRPC method match type.
 	match any
@@ -99,18 +103,57 @@ type routeParts struct {
 func parts(obj any) routeParts {
 	switch r := obj.(type) {
 	case *gatewayv1.TLSRoute:
-		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0],
+		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0], r.Status.Parents,
 			r.Spec.Rules[0].BackendRefs[0].BackendObjectReference, nil}
 	case *gatewayv1.HTTPRoute:
 		rule := r.Spec.Rules[0]
-		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0],
+		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0], r.Status.Parents,
 			rule.BackendRefs[0].BackendObjectReference, rule.Matches[0].Path.Type}
 	case *gatewayv1.GRPCRoute:
 		rule := r.Spec.Rules[0]
-		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0],
+		return routeParts{r.Namespace, string(r.Spec.Hostnames[0]), r.Spec.ParentRefs[0], r.Status.Parents[0], r.Status.Parents,
 			rule.BackendRefs[0].BackendObjectReference, rule.Matches[0].Method.Type}
 	}
 	panic(fmt.Sprintf("not a route: %T", obj))
+}
+
+// Routes share a status only when every field of it is equal.
+func TestRouteStatusesSharedOnlyWhenEqual(t *testing.T) {
+	transform := (&sharedValues{}).sharing(func(obj any) (any, error) { return obj, nil })
+	first, _ := transform(decodeRoute(t, "TLSRoute", 0))
+	parents := first.(*gatewayv1.TLSRoute).Status.Parents
+	for _, c := range []struct {
+		name   string
+		change func(*gatewayv1.RouteParentStatus)
+		shared bool
+	}{
+		{"equal", func(*gatewayv1.RouteParentStatus) {}, true},
+		{"written a second later", func(p *gatewayv1.RouteParentStatus) {
+			p.Conditions[0].LastTransitionTime.Time = p.Conditions[0].LastTransitionTime.Add(time.Second)
+		}, false},
+		{"another generation", func(p *gatewayv1.RouteParentStatus) { p.Conditions[0].ObservedGeneration++ }, false},
+		{"another message", func(p *gatewayv1.RouteParentStatus) { p.Conditions[0].Message += " " }, false},
+		{"another reason", func(p *gatewayv1.RouteParentStatus) { p.Conditions[0].Reason = "NotAllowedByListeners" }, false},
+		{"another controller", func(p *gatewayv1.RouteParentStatus) { p.ControllerName = "example.com/other" }, false},
+		{"another listener", func(p *gatewayv1.RouteParentStatus) { p.ParentRef.SectionName = new(gatewayv1.SectionName("other")) }, false},
+		{"a port", func(p *gatewayv1.RouteParentStatus) { p.ParentRef.Port = new(gatewayv1.PortNumber(443)) }, false},
+		{"a second condition", func(p *gatewayv1.RouteParentStatus) {
+			p.Conditions = append(p.Conditions, metav1.Condition{Type: "ResolvedRefs", Status: metav1.ConditionTrue, Reason: "ResolvedRefs"})
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			route := decodeRoute(t, "TLSRoute", 1).(*gatewayv1.TLSRoute)
+			c.change(&route.Status.Parents[0])
+			want := route.DeepCopy()
+			got, _ := transform(route)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("sharing changed the route (-before +after):\n%s", diff)
+			}
+			if shared := &got.(*gatewayv1.TLSRoute).Status.Parents[0] == &parents[0]; shared != c.shared {
+				t.Errorf("status shared with the first route: %v, want %v", shared, c.shared)
+			}
+		})
+	}
 }
 
 // A copy the status writer gets and changes must leave the cached routes as they are, though
