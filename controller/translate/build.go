@@ -105,7 +105,7 @@ func build(s *snapshot.Snapshot, opts Options, b *Builder) *model.Model {
 	m := &model.Model{GatewayClasses: classes, Services: services, Rejected: s.Rejected, DataPlane: dataPlane(ordered, backends)}
 	m.Routes = make([]*model.Route, 0, len(pending))
 	for _, p := range pending {
-		m.Routes = append(m.Routes, new(p.finish()))
+		m.Routes = append(m.Routes, p.finish())
 	}
 	for _, g := range ordered {
 		m.Gateways = append(m.Gateways, gatewayStatus(g))

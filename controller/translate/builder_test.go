@@ -64,11 +64,14 @@ func TestBuilderEqualsBuild(t *testing.T) {
 					}
 					reused += b.Reused
 				}
-				// Nothing changed: every route's result is reused.
-				b.Build(w.snapshot())
+				// Nothing changed: every route's result is reused, and with it the SNI routes and
+				// most statuses of the model before, shared rather than copied.
+				before := b.Build(w.snapshot())
+				again := b.Build(w.snapshot())
 				if b.Built != 0 {
 					t.Fatalf("seed %d: %d routes built again with nothing changed", seed, b.Built)
 				}
+				checkShared(t, before, again)
 			}
 			if reused == 0 && len(c.snap.TLSRoutes)+len(c.snap.HTTPRoutes)+len(c.snap.GRPCRoutes) > 1 {
 				t.Fatal("no route result was ever reused")
@@ -79,6 +82,33 @@ func TestBuilderEqualsBuild(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkShared fails unless two models of the same objects share their SNI routes, and share
+// statuses where there are any.
+func checkShared(t *testing.T, before, again *model.Model) {
+	t.Helper()
+	if len(before.DataPlane.Sockets) != len(again.DataPlane.Sockets) {
+		t.Fatalf("%d sockets, then %d", len(before.DataPlane.Sockets), len(again.DataPlane.Sockets))
+	}
+	for i, s := range again.DataPlane.Sockets {
+		for _, pair := range [][2][]*model.SNIRoute{{before.DataPlane.Sockets[i].Passthrough, s.Passthrough}, {before.DataPlane.Sockets[i].Terminate, s.Terminate}} {
+			for j, r := range pair[1] {
+				if r != pair[0][j] {
+					t.Errorf("socket %s:%d: SNI route %s is a new copy", s.Gateway, s.Port, r.Hostname)
+				}
+			}
+		}
+	}
+	shared := 0
+	for i, r := range again.Routes {
+		if r == before.Routes[i] {
+			shared++
+		}
+	}
+	if len(again.Routes) > 0 && shared == 0 {
+		t.Errorf("none of %d route statuses shared with the model before", len(again.Routes))
 	}
 }
 

@@ -82,7 +82,11 @@ func dataPlane(gateways []*gateway, backends []*model.Backend) model.DataPlane {
 						}
 						owners[h] = a
 						served++
-						*routes = append(*routes, &model.SNIRoute{Hostname: h, Backend: a.backend})
+						if a.sni != nil {
+							*routes = append(*routes, a.sni[k])
+						} else {
+							*routes = append(*routes, &model.SNIRoute{Hostname: h, Backend: a.backend})
+						}
 						a.use(used, 0)
 					}
 					a.verdict.served += served

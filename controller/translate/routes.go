@@ -20,7 +20,9 @@ type attachment struct {
 	// specificity is the route's claim on each of hostnames (boundListener.specificity).
 	specificity []int
 	backend     model.BackendID
-	rules       []model.HTTPRule
+	// sni are a TLSRoute's SNI routes, one per hostname (boundListener.sni).
+	sni   []*model.SNIRoute
+	rules []model.HTTPRule
 	// backends is where the route's backends start in the build's list of all backends, one per
 	// rule in rule order; -1 when it has none.
 	backends int
@@ -38,7 +40,8 @@ func (a *attachment) use(used []bool, rule int) {
 // pendingRoute is a route's status before the data plane is laid out: each parent's Accepted
 // condition may still change once its verdict says which hostnames the route really serves.
 type pendingRoute struct {
-	status   model.Route
+	// status is the route result's own, which the build keeps for the next one: never changed.
+	status   *model.Route
 	verdicts []*verdict
 }
 
@@ -67,6 +70,9 @@ type boundListener struct {
 	// specificity is, for each of hostnames, how precisely the route's own hostnames name it: a
 	// more specific claim on a hostname wins over an older one (see hostnameSpecificity).
 	specificity []int
+	// sni are a TLSRoute's SNI routes for hostnames, made with its result: the data planes of one
+	// build after another share them rather than hold a copy each.
+	sni []*model.SNIRoute
 }
 
 // place binds a route's result to this build's listeners and returns its pending status;
@@ -75,7 +81,7 @@ func (r *routeResult) place(route metav1.Object, backends int, gateways map[type
 	if len(r.backends) == 0 {
 		backends = -1
 	}
-	p := pendingRoute{status: r.status, verdicts: make([]*verdict, len(r.bound))}
+	p := pendingRoute{status: &r.status, verdicts: make([]*verdict, len(r.bound))}
 	for i, bound := range r.bound {
 		v := &verdict{}
 		p.verdicts[i] = v
@@ -84,7 +90,7 @@ func (r *routeResult) place(route metav1.Object, backends int, gateways map[type
 			l := gw.listeners[b.listener]
 			l.attached++
 			a := r.what
-			a.route, a.hostnames, a.specificity, a.backends, a.verdict = route, b.hostnames, b.specificity, backends, v
+			a.route, a.hostnames, a.specificity, a.sni, a.backends, a.verdict = route, b.hostnames, b.specificity, b.sni, backends, v
 			gw.attachments[l] = append(gw.attachments[l], a)
 		}
 	}
@@ -111,7 +117,30 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 		})
 	r.passthroughPlain(gateways, in)
 	r.presentClientCertificate(gateways, in)
+	r.makeSNIRoutes()
 	return r
+}
+
+// makeSNIRoutes gives each hostname a TLSRoute serves on a listener its SNI route to the route's
+// backend, in one allocation.
+func (r *routeResult) makeSNIRoutes() {
+	n := 0
+	for _, bound := range r.bound {
+		for _, b := range bound {
+			n += len(b.hostnames)
+		}
+	}
+	routes := make([]model.SNIRoute, 0, n)
+	for _, bound := range r.bound {
+		for j := range bound {
+			b := &bound[j]
+			b.sni = make([]*model.SNIRoute, len(b.hostnames))
+			for k, h := range b.hostnames {
+				routes = append(routes, model.SNIRoute{Hostname: h, Backend: r.what.backend})
+				b.sni[k] = &routes[len(routes)-1]
+			}
+		}
+	}
 }
 
 // passthroughPlain keeps BackendTLSPolicies off the backends of a route served through Passthrough
@@ -203,16 +232,18 @@ const reasonHostnameConflict = "HostnameConflict"
 // finish settles each parent's Accepted condition with its verdict: a route none of whose
 // hostnames is served there is not accepted, and one that lost some says which, so that no route
 // reports Accepted=True while another takes its traffic.
-func (p pendingRoute) finish() model.Route {
+func (p pendingRoute) finish() *model.Route {
 	status := p.status
 	cloned := false
 	for i, v := range p.verdicts {
 		if v == nil || len(v.lost) == 0 || status.Parents[i].Conditions[0].Status != metav1.ConditionTrue {
 			continue
 		}
-		// The status may be a Builder's, kept for the next build: change a copy.
+		// The result's status is kept for the next build, and a route whose verdicts change
+		// nothing shares it with the model: change a copy.
 		if !cloned {
-			status.Parents, cloned = slices.Clone(status.Parents), true
+			changed := *status
+			changed.Parents, status, cloned = slices.Clone(status.Parents), &changed, true
 		}
 		status.Parents[i].Conditions = slices.Clone(status.Parents[i].Conditions)
 		accepted := &status.Parents[i].Conditions[0]

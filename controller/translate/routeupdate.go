@@ -278,7 +278,7 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 			continue
 		}
 		b.refreshServers(p)
-		var status model.Route
+		var status *model.Route
 		p.counted, p.used, status = idx.settle(p)
 		for _, l := range p.counted {
 			l.attached++
@@ -290,7 +290,7 @@ func (b *Builder) UpdateRoutes(changes []RouteChange) (*model.Model, bool) {
 		}
 		switch {
 		case p.hasStatus:
-			patch.setStatus(key, &status)
+			patch.setStatus(key, status)
 		case was.hasStatus:
 			patch.setStatus(key, nil)
 		}
@@ -564,9 +564,9 @@ func (idx *claimIndex) eachClaim(p *placedRoute, fn func(hostOf, claim)) {
 
 // settle decides, as dataPlane does, what became of the route's hostnames: the listeners that
 // count it, whether its backends are used, and its status.
-func (idx *claimIndex) settle(p *placedRoute) (counted []*listener, used bool, status model.Route) {
+func (idx *claimIndex) settle(p *placedRoute) (counted []*listener, used bool, status *model.Route) {
 	r := p.result
-	pending := pendingRoute{status: r.status, verdicts: make([]*verdict, len(r.bound))}
+	pending := pendingRoute{status: &r.status, verdicts: make([]*verdict, len(r.bound))}
 	for i, bound := range r.bound {
 		v := &verdict{}
 		pending.verdicts[i] = v
