@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,8 @@ type rig struct {
 	passthrough *echo.Server // terminates TLS itself
 	plain       *echo.Server // receives plain TCP
 	backendCert testtls.Pair
+	// output is what HAProxy wrote.
+	output *outputLines
 }
 
 // newRig starts HAProxy with two spare backends; edit may change its settings.
@@ -59,11 +63,12 @@ func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: settings, Output: testWriter{t}})
+	output := &outputLines{}
+	m, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: settings, Output: testWriter{t, output}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, manager: m, passthrough: passthrough, plain: plain, backendCert: backendCert}
+	r := &rig{t: t, manager: m, passthrough: passthrough, plain: plain, backendCert: backendCert, output: output}
 	t.Cleanup(func() { m.Stop(); passthrough.Close(); plain.Close(); os.RemoveAll(run) })
 	return r
 }
@@ -74,7 +79,7 @@ func (r *rig) restartController() string {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	again, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: r.manager.settings, Output: testWriter{r.t}})
+	again, err := NewManager(ctx, ManagerOptions{Binary: "haproxy", Settings: r.manager.settings, Output: testWriter{t: r.t}})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -107,11 +112,45 @@ func server(s *echo.Server) model.Server {
 	return model.Server{Service: s.Name, Address: s.Addr().IP.String(), Port: int32(s.Addr().Port), Weight: 1}
 }
 
-type testWriter struct{ t *testing.T }
+// testWriter logs HAProxy's output to the test, and keeps it in output when that is set.
+type testWriter struct {
+	t      *testing.T
+	output *outputLines
+}
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
+	if w.output != nil {
+		w.output.add(string(p))
+	}
 	return len(p), nil
+}
+
+// outputLines is what HAProxy wrote, line by line.
+type outputLines struct {
+	mu    sync.Mutex
+	lines []string
+	tail  string
+}
+
+func (o *outputLines) add(p string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	lines := strings.Split(o.tail+p, "\n")
+	o.lines, o.tail = append(o.lines, lines[:len(lines)-1]...), lines[len(lines)-1]
+}
+
+// matching returns the lines so far that contain every one of parts.
+func (o *outputLines) matching(parts ...string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, l := range o.lines {
+		if !slices.ContainsFunc(parts, func(part string) bool { return !strings.Contains(l, part) }) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // TestManagerServesPassthroughAndTerminateOnOnePort runs real handshakes through HAProxy: a

@@ -29,7 +29,7 @@ func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	master, err := StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t})
+	master, err := StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -419,7 +419,7 @@ backend notfound
 	if err := CheckConfig(ctx, binary, cfgPath); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s\n%s", err, cfg.String(), lua)
 	}
-	r.master, err = StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t})
+	r.master, err = StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}
