@@ -200,6 +200,9 @@ func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-m.exited:
+			// A silent master may also be a dead one; one this process started or adopted says so.
+			return errors.New("the HAProxy master exited during a reload")
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

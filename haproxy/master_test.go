@@ -12,9 +12,58 @@ import (
 
 // A master that loads a large configuration answers nothing for as long as that takes, and has
 // not failed: Reload waits it out, though the silence lasts many times its timeout, and then
-// finds the new worker. The configuration is large enough that HAProxy takes a second or more to
-// load it (much longer than the timeout) and small enough for a test.
+// finds the new worker.
 func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
+	master := startLargeMaster(t)
+	before, _, err := master.Workers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 50 * time.Millisecond
+	start := time.Now()
+	if err := master.Reload(t.Context(), timeout); err != nil {
+		t.Fatalf("reload after %s: %v", time.Since(start), err)
+	}
+	took := time.Since(start)
+	after, _, err := master.Workers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(after) == fmt.Sprint(before) {
+		t.Fatalf("workers %v before and after the reload", after)
+	}
+	// Otherwise the test shows nothing: the master was never silent for longer than the timeout.
+	if took < 4*timeout {
+		t.Fatalf("the reload took %s, not much longer than the timeout %s: the configuration is too small to show the wait", took, timeout)
+	}
+	t.Logf("reload took %s with a timeout of %s", took, timeout)
+}
+
+// A master that dies while it is silent ends the wait at once: waiting out the silence limit would
+// hold every change (and the restart of HAProxy) for minutes.
+func TestReloadEndsWhenTheMasterDies(t *testing.T) {
+	master := startLargeMaster(t)
+	failed := make(chan error, 1)
+	go func() { failed <- master.Reload(t.Context(), 50*time.Millisecond) }()
+	time.Sleep(300 * time.Millisecond)
+	if err := master.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-failed:
+		if err == nil {
+			t.Fatal("reload succeeded with its master killed")
+		}
+		t.Logf("reload: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("reload still waiting 10s after its master was killed")
+	}
+}
+
+// startLargeMaster starts a master on 5,000 backends: enough for HAProxy to take a second or more
+// to load them, much longer than the timeouts the tests give.
+func startLargeMaster(t *testing.T) *Master {
+	t.Helper()
 	binary := haproxyBinary(t)
 	dir := t.TempDir()
 	var cfg strings.Builder
@@ -34,26 +83,5 @@ func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(master.Stop)
-	before, _, err := master.Workers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	const timeout = 50 * time.Millisecond
-	start := time.Now()
-	if err := master.Reload(ctx, timeout); err != nil {
-		t.Fatalf("reload after %s: %v", time.Since(start), err)
-	}
-	took := time.Since(start)
-	after, _, err := master.Workers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(after) == fmt.Sprint(before) {
-		t.Fatalf("workers %v before and after the reload", after)
-	}
-	// Otherwise the test shows nothing: the master was never silent for longer than the timeout.
-	if took < 4*timeout {
-		t.Fatalf("the reload took %s, not much longer than the timeout %s: the configuration is too small to show the wait", took, timeout)
-	}
-	t.Logf("reload took %s with a timeout of %s", took, timeout)
+	return master
 }
