@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,20 +30,25 @@ func TestRouteBackendsWriteMessagesNotLogLines(t *testing.T) {
 	if res := r.manager.Reload(ctx); res.Err != nil {
 		t.Fatalf("reload: %v", res.Err)
 	}
-	stopped := "Proxy " + backendName(id) + " stopped"
+	// The route backend's stop, and the log line of the Gateway's frontend stopping.
+	backendStop := func(l string) bool { return strings.Contains(l, "Proxy "+backendName(id)+" stopped") }
+	frontendLog := func(l string) bool {
+		return strings.HasPrefix(l, "<") && strings.Contains(l, "Proxy gateway:default:example-gateway:")
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for len(r.output.matching(stopped)) == 0 || len(r.output.matching("<", "Proxy ", " stopped")) == 0 {
+	for !slices.ContainsFunc(r.output.all(), backendStop) || !slices.ContainsFunc(r.output.all(), frontendLog) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the old worker said nothing of its proxies stopping within 20s:\n%s", strings.Join(r.output.matching(""), "\n"))
+			t.Fatalf("the old worker did not say within 20s that its proxies stopped:\n%s", strings.Join(r.output.all(), "\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, line := range r.output.matching(stopped) {
-		if !strings.HasPrefix(line, "[WARNING]") {
-			t.Errorf("a route backend's stop was written other than as a message: %q", line)
+	var stops []string
+	for _, line := range r.output.all() {
+		if backendStop(line) {
+			stops = append(stops, line)
 		}
 	}
-	if n := len(r.output.matching(stopped)); n != 1 {
-		t.Errorf("the route backend's stop was written %d times, want once", n)
+	if len(stops) != 1 || !strings.HasPrefix(stops[0], "[WARNING]") {
+		t.Errorf("the route backend's stop was written as %q, want once as a [WARNING] message", stops)
 	}
 }

@@ -28,9 +28,10 @@ type OutputLine struct {
 // OutputParser reads HAProxy's output one line at a time. HAProxy 2.6 writes two kinds of lines
 // to stderr here: its own messages, "[NOTICE]   (1234) : text" ([ALERT], [WARNING], [NOTICE],
 // [DEBUG]), and the log lines of the configuration's "log stderr format short", "<N>text" with a
-// syslog priority. Every event of a proxy or server comes as both (measured on 2.6.12: "Proxy x
-// stopped", "Server b/s is DOWN", "backend 'b' has no server available!"), so a log line that
-// repeats the message just before it is kept at Debug. Use one parser per HAProxy output: it
+// syslog priority. Every event of a proxy or server that logs comes as both (measured on 2.6.12:
+// "Proxy x stopped", "Server b/s is DOWN", "backend 'b' has no server available!"; route backends
+// do not log, see the template), so a log line that repeats the message just before it is kept
+// at Debug. Use one parser per HAProxy output: it
 // remembers the previous line.
 type OutputParser struct {
 	previous string
@@ -39,7 +40,7 @@ type OutputParser struct {
 var (
 	messagePrefix = regexp.MustCompile(`^\[(ALERT|WARNING|NOTICE|DEBUG)\]\s*(?:\((\d+)\))?\s*:\s?`)
 	syslogPrefix  = regexp.MustCompile(`^<(\d{1,3})>`)
-	// chatter is what HAProxy says about every proxy on every reload or stop, as a WARNING: 2,000
+	// chatter is what HAProxy says about every proxy on every reload or stop, as a WARNING: 1,000
 	// lines per reload at 1,000 routes, none of them a problem.
 	chatter = regexp.MustCompile(`^(Proxy \S+ stopped \(cumulated conns|Stopping (frontend|backend|proxy) \S+ in \d+ ms)`)
 	// routine are the master's WARNINGs of a reload or a deliberate stop going as planned, and
