@@ -77,7 +77,7 @@ type Config struct {
 	dir, runDir string
 	// httpBackends are the HTTP backends map's entries, one per HTTP route backend: a new one
 	// needs a spare of their kind.
-	httpBackends mapLines
+	httpBackends *sortedLines
 	// id tells configurations apart; socketMaps are the TLS sockets' map entries by socket ID,
 	// and mapEdits what the render changed in the map files it patched, relative to the
 	// configuration editedFrom (see mapedits.go).
@@ -137,8 +137,7 @@ func (f File) Size() int {
 // sameContent reports whether two files have the same bytes: at once when both are written from
 // the same map entries, which a render keeps for a map no change touched.
 func (f File) sameContent(o File) bool {
-	if f.lines != nil && o.lines != nil && f.lines.part == o.lines.part && len(f.lines.entries) == len(o.lines.entries) &&
-		(len(f.lines.entries) == 0 || &f.lines.entries[0] == &o.lines.entries[0]) {
+	if f.lines != nil && o.lines != nil && f.lines.part == o.lines.part && f.lines.entries.same(o.lines.entries) {
 		return true
 	}
 	return bytes.Equal(f.Content(), o.Content())
@@ -203,7 +202,8 @@ type templateData struct {
 	HardStopAfter             string
 	IdleTimeout               string
 	Sockets                   []socketData
-	Spares, HTTPSpares        []string
+	// Spares and HTTPSpares are set for the "spares" part alone.
+	Spares, HTTPSpares []string
 	// ServesHTTP is true when some socket routes HTTP: the router is loaded, the not-found backend
 	// and the frontends answering 500 and 503 (gRPC) are declared.
 	ServesHTTP                                     bool
@@ -467,7 +467,7 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	var httpBackendEdits []mapEdit
 	cfg.httpBackends, httpBackendEdits = httpBackendsFrom(prev, dp, rendered, gone)
 	if data.ServesHTTP {
-		addMap(cfg, httpBackendsMap, cfg.httpBackends)
+		addMap(cfg, httpBackendsMap, *cfg.httpBackends)
 		if httpBackendEdits != nil {
 			cfg.mapEdits[httpBackendsMap] = httpBackendEdits
 		}
@@ -503,14 +503,14 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			cfg.Spares = append(cfg.Spares, httpSpareName(i))
 		}
 	}
-	for _, name := range cfg.Spares {
-		if isHTTPSpare(name) {
-			data.HTTPSpares = append(data.HTTPSpares, name)
-		} else {
-			data.Spares = append(data.Spares, name)
-		}
-	}
 	if cfg.tail == nil {
+		for _, name := range cfg.Spares {
+			if isHTTPSpare(name) {
+				data.HTTPSpares = append(data.HTTPSpares, name)
+			} else {
+				data.Spares = append(data.Spares, name)
+			}
+		}
 		if cfg.tail, err = execute(data, "spares"); err != nil {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ import (
 type httpSocketMaps struct {
 	listeners            []model.ListenerClaim
 	from                 []model.VirtualHost
-	hosts, routes, rules mapLines
+	hosts, routes, rules sortedLines
 	// ruleUses and depths belong to the one configuration that patches these maps next: a patch
 	// takes them over (see patchHTTPMaps).
 	ruleUses map[string]int
@@ -55,12 +55,13 @@ func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, 
 // httpMaps are a socket's host, routes and rules map entries, built from its listeners and
 // virtual hosts.
 func httpMaps(sock model.Socket) *httpSocketMaps {
-	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: hostClaims(sock).final(),
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: sortLines(hostClaims(sock).final()),
 		ruleUses: map[string]int{}, depths: map[int]int{}}
+	var allRoutes, allRules mapLines
 	for _, vh := range sock.VirtualHosts {
 		routes, rules, depths := virtualHostEntries(vh)
-		out.routes = append(out.routes, routes...)
-		out.rules = append(out.rules, rules...)
+		allRoutes = append(allRoutes, routes...)
+		allRules = append(allRules, rules...)
 		for _, r := range rules {
 			out.ruleUses[r.key]++
 		}
@@ -68,8 +69,8 @@ func httpMaps(sock model.Socket) *httpSocketMaps {
 			out.depths[d]++
 		}
 	}
-	out.routes.set(depthKey, strconv.Itoa(out.depth()))
-	out.routes, out.rules = out.routes.final(), out.rules.final()
+	allRoutes.set(depthKey, strconv.Itoa(out.depth()))
+	out.routes, out.rules = sortLines(allRoutes.final()), sortLines(allRules.final())
 	return out
 }
 
@@ -216,8 +217,9 @@ func patchHTTPMaps(before *httpSocketMaps, sock model.Socket, changed [][2]*mode
 			delete(rules, id)
 		}
 	}
-	out.hosts, out.routes, out.rules = cloneLines(before.hosts), cloneLines(before.routes), cloneLines(before.rules)
-	edits.hosts, edits.routes, edits.rules = putAll(&out.hosts, hosts), putAll(&out.routes, routes), putAll(&out.rules, rules)
+	hostsPatch, routesPatch, rulesPatch := before.hosts.patch(), before.routes.patch(), before.rules.patch()
+	edits.hosts, edits.routes, edits.rules = hostsPatch.putAll(hosts), routesPatch.putAll(routes), rulesPatch.putAll(rules)
+	out.hosts, out.routes, out.rules = hostsPatch.out, routesPatch.out, rulesPatch.out
 	return out, edits
 }
 
@@ -234,26 +236,4 @@ func hostClaim(listeners []model.ListenerClaim, vh *model.VirtualHost, hostname 
 		}
 	}
 	return ""
-}
-
-// cloneLines copies entries with room for the few a patch inserts.
-func cloneLines(m mapLines) mapLines {
-	return append(make(mapLines, 0, len(m)+16), m...)
-}
-
-// putAll puts each of values in sorted entries ("" removes it), in key order, and returns the
-// edits.
-func putAll(m *mapLines, values map[string]string) []mapEdit {
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	edits := []mapEdit{}
-	for _, k := range keys {
-		if e, ok := m.put(k, values[k]); ok {
-			edits = append(edits, e)
-		}
-	}
-	return edits
 }

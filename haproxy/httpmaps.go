@@ -2,7 +2,6 @@ package haproxy
 
 import (
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -92,7 +91,7 @@ func partKey(key string, part int) string {
 }
 
 // httpBackendEntries are the HTTP backends map's entries: each HTTP route backend by its name.
-func httpBackendEntries(dp model.DataPlane) mapLines {
+func httpBackendEntries(dp model.DataPlane) *sortedLines {
 	out := mapLines{}
 	for _, b := range dp.Backends {
 		if b.HTTP {
@@ -100,13 +99,14 @@ func httpBackendEntries(dp model.DataPlane) mapLines {
 			out.set(name, name)
 		}
 	}
-	return out.final()
+	s := sortLines(out.final())
+	return &s
 }
 
 // httpBackendsFrom returns the HTTP backends map's entries: patched from prev's at the route
 // backends a render did not reuse from it (rendered) and those of prev it no longer has (gone),
 // with the edits; built when there is no prev (then edits is nil).
-func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backendBlock) (entries mapLines, edits []mapEdit) {
+func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backendBlock) (entries *sortedLines, edits []mapEdit) {
 	if prev == nil || prev.httpBackends == nil {
 		return httpBackendEntries(dp), nil
 	}
@@ -124,13 +124,17 @@ func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backen
 	if len(values) == 0 {
 		return prev.httpBackends, []mapEdit{}
 	}
-	entries = cloneLines(prev.httpBackends)
-	return entries, putAll(&entries, values)
+	patch := prev.httpBackends.patch()
+	edits = patch.putAll(values)
+	return &patch.out, edits
 }
 
 // isHTTPBackend reports whether name is an HTTP route backend of the configuration.
 func (c *Config) isHTTPBackend(name string) bool {
-	_, found := slices.BinarySearchFunc(c.httpBackends, name, func(e mapLine, name string) int { return strings.Compare(e.key, name) })
+	if c.httpBackends == nil {
+		return false
+	}
+	_, found := c.httpBackends.get(name)
 	return found
 }
 

@@ -49,7 +49,7 @@ func TestTiers(t *testing.T) {
 		{PathType: model.PathPrefix, Path: "/", Backend: id("any")},
 	}}}}
 	var got []string
-	for _, e := range httpMaps(sock).routes {
+	for e := range httpMaps(sock).routes.All() {
 		got = append(got, e.key+" "+e.value)
 	}
 	want := []string{

@@ -42,18 +42,20 @@ func section(name string, spares map[string]string) string {
 	return name
 }
 
-// freeSpares are the spares no route backend uses, in order, of those for HTTP route backends or
-// of the others.
-func (l *Live) freeSpares(http bool) []string {
-	used := map[string]bool{}
+// freeSpares are the first n spares no route backend uses, in order, of those for HTTP route
+// backends or of the others, and how many of them no route backend uses.
+func (l *Live) freeSpares(http bool, n int) (first []string, free int) {
+	used := make(map[string]bool, len(l.Spares))
 	for _, s := range l.Spares {
 		used[s] = true
 	}
-	var free []string
 	for _, s := range l.Config.Spares {
 		if !used[s] && isHTTPSpare(s) == http {
-			free = append(free, s)
+			free++
+			if len(first) < n {
+				first = append(first, s)
+			}
 		}
 	}
-	return free
+	return first, free
 }

@@ -19,7 +19,7 @@ import (
 // were rendered from.
 type socketMaps struct {
 	from           model.Socket
-	sni, terminate mapLines
+	sni, terminate sortedLines
 }
 
 // mapEdit is one entry of a map file that differs from the configuration a render started from:
@@ -68,7 +68,7 @@ func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, 
 		}
 		terminate.set(r.Hostname, backendName(r.Backend))
 	}
-	return &socketMaps{from: sock, sni: sni.final(), terminate: terminate.final()}, nil, nil, false
+	return &socketMaps{from: sock, sni: sortLines(sni.final()), terminate: sortLines(terminate.final())}, nil, nil, false
 }
 
 // onlyRoutesDiffer reports whether two versions of a socket differ in their SNI routes alone,
@@ -114,10 +114,7 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 	if len(changed) == 0 {
 		return out, nil, nil, true
 	}
-	out.terminate = slices.Clone(before.terminate)
-	if !sd.Direct {
-		out.sni = slices.Clone(before.sni)
-	}
+	sni, terminate := before.sni.patch(), before.terminate.patch()
 	var sniEdits, terminateEdits []mapEdit
 	for _, h := range changed {
 		sniValue, terminateValue := "", ""
@@ -137,12 +134,16 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 			if terminateValue == "" {
 				terminateValue = sniValue
 			}
-		} else if e, ok := out.sni.put(h, sniValue); ok {
+		} else if e, ok := sni.put(h, sniValue); ok {
 			sniEdits = append(sniEdits, e)
 		}
-		if e, ok := out.terminate.put(h, terminateValue); ok {
+		if e, ok := terminate.put(h, terminateValue); ok {
 			terminateEdits = append(terminateEdits, e)
 		}
+	}
+	out.terminate = terminate.out
+	if !sd.Direct {
+		out.sni = sni.out
 	}
 	return out, sniEdits, terminateEdits, true
 }
@@ -157,27 +158,6 @@ func findSNI(routes []*model.SNIRoute, hostname string) (*model.SNIRoute, bool) 
 
 func compareSNIToHostname(r *model.SNIRoute, hostname string) int {
 	return strings.Compare(r.Hostname, hostname)
-}
-
-// put sets key to value in sorted entries ("" removes it) and returns the edit, false when
-// nothing changed.
-func (m *mapLines) put(key, value string) (mapEdit, bool) {
-	i, found := slices.BinarySearchFunc(*m, key, func(e mapLine, key string) int { return strings.Compare(e.key, key) })
-	e := mapEdit{key: key, now: value, has: value != ""}
-	if found {
-		e.old, e.had = (*m)[i].value, true
-	}
-	switch {
-	case e.had && e.has && e.old == e.now, !e.had && !e.has:
-		return e, false
-	case e.had && e.has:
-		(*m)[i].value = value
-	case e.had:
-		*m = slices.Delete(*m, i, i+1)
-	default:
-		*m = slices.Insert(*m, i, mapLine{key, value})
-	}
-	return e, true
 }
 
 // noteEdits files a map's edits by the map file that holds each key, as the file writes it.

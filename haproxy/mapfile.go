@@ -13,7 +13,7 @@ import (
 // mapFile is a map file's content, made from its entries at the first call of bytes. The entries
 // must not change afterwards.
 type mapFile struct {
-	entries mapLines
+	entries sortedLines
 	part    mapPart
 	once    sync.Once
 	content []byte
@@ -47,7 +47,7 @@ func (p mapPart) line(e mapLine) (string, bool) {
 func (m *mapFile) bytes() []byte {
 	m.once.Do(func() {
 		content := make([]byte, 0, m.size())
-		for _, e := range m.entries {
+		for e := range m.entries.All() {
 			if key, ok := m.part.line(e); ok {
 				content = append(append(append(append(content, key...), ' '), e.value...), '\n')
 			}
@@ -60,7 +60,7 @@ func (m *mapFile) bytes() []byte {
 // size is the length of the file's bytes, without making them.
 func (m *mapFile) size() int {
 	n := 0
-	for _, e := range m.entries {
+	for e := range m.entries.All() {
 		if key, ok := m.part.line(e); ok {
 			n += len(key) + len(e.value) + 2
 		}
@@ -68,16 +68,15 @@ func (m *mapFile) size() int {
 	return n
 }
 
-// addMap adds a map file of entries (final: sorted, one per key).
-func addMap(cfg *Config, path string, entries mapLines) {
+// addMap adds a map file of entries.
+func addMap(cfg *Config, path string, entries sortedLines) {
 	cfg.Files[path] = File{lines: &mapFile{entries: entries}}
 	cfg.Maps[path] = true
 }
 
-// addMaps adds a hostname lookup's map files of hostname -> value entries (final: sorted, one
-// per key): exact names (and "*") to one, wildcards to the other keyed by their suffix with its
-// leading dot.
-func addMaps(cfg *Config, l lookupData, entries mapLines) {
+// addMaps adds a hostname lookup's map files of hostname -> value entries: exact names (and "*")
+// to one, wildcards to the other keyed by their suffix with its leading dot.
+func addMaps(cfg *Config, l lookupData, entries sortedLines) {
 	cfg.Files[l.Exact] = File{lines: &mapFile{entries: entries, part: exactNames}}
 	cfg.Files[l.Wildcard] = File{lines: &mapFile{entries: entries, part: wildcardSuffixes}}
 	cfg.Maps[l.Exact], cfg.Maps[l.Wildcard] = true, true

@@ -168,12 +168,12 @@ func assignSpares(live *Live, wanted *Config, before map[string][]ServerLine, fr
 			continue
 		}
 		sort.Strings(names)
-		free := live.freeSpares(http)
+		free, left := live.freeSpares(http, len(names))
 		switch {
-		case len(names) > len(free) && http:
-			short = append(short, Reason{HTTPSparesUsedUp, fmt.Sprintf("%d new HTTP route backends, %d HTTP spare backends left", len(names), len(free))})
-		case len(names) > len(free):
-			short = append(short, Reason{SparesUsedUp, fmt.Sprintf("%d new route backends, %d spare backends left", len(names), len(free))})
+		case len(names) > left && http:
+			short = append(short, Reason{HTTPSparesUsedUp, fmt.Sprintf("%d new HTTP route backends, %d HTTP spare backends left", len(names), left)})
+		case len(names) > left:
+			short = append(short, Reason{SparesUsedUp, fmt.Sprintf("%d new route backends, %d spare backends left", len(names), left)})
 		}
 		for i, name := range names[:min(len(names), len(free))] {
 			if assigned == nil {
