@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,12 +136,22 @@ func (f File) Size() int {
 }
 
 // sameContent reports whether two files have the same bytes: at once when both are written from
-// the same map entries, which a render keeps for a map no change touched.
+// the same map entries, which a render keeps for a map no change touched; for two map files of
+// the same part, entry by entry.
 func (f File) sameContent(o File) bool {
-	if f.lines != nil && o.lines != nil && f.lines.part == o.lines.part && f.lines.entries.same(o.lines.entries) {
-		return true
+	if f.lines != nil && o.lines != nil && f.lines.part == o.lines.part {
+		return f.lines.entries.same(o.lines.entries) || f.lines.sameLines(o.lines)
 	}
 	return bytes.Equal(f.Content(), o.Content())
+}
+
+// writeTo writes the file's bytes to w; a map file's line by line (see mapFile.writeTo).
+func (f File) writeTo(w io.Writer) error {
+	if f.lines != nil {
+		return f.lines.writeTo(w)
+	}
+	_, err := w.Write(f.data)
+	return err
 }
 
 // Format prints a secret file's size instead of its content (a certificate's private key), so

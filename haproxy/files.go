@@ -28,7 +28,7 @@ func writeChanged(cfgPath string, on, cfg *Config) error {
 		if f.Secret {
 			mode = 0o600
 		}
-		if err := writeAtomic(path, f.Content(), mode); err != nil {
+		if err := writeAtomicWith(path, mode, f.writeTo); err != nil {
 			return err
 		}
 	}

@@ -219,7 +219,7 @@ func patchHTTPMaps(before *httpSocketMaps, sock model.Socket, changed [][2]*mode
 	}
 	hostsPatch, routesPatch, rulesPatch := before.hosts.patch(), before.routes.patch(), before.rules.patch()
 	edits.hosts, edits.routes, edits.rules = hostsPatch.putAll(hosts), routesPatch.putAll(routes), rulesPatch.putAll(rules)
-	out.hosts, out.routes, out.rules = hostsPatch.out, routesPatch.out, rulesPatch.out
+	out.hosts, out.routes, out.rules = hostsPatch.lines(), routesPatch.lines(), rulesPatch.lines()
 	return out, edits
 }
 

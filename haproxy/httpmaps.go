@@ -126,6 +126,9 @@ func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backen
 	}
 	patch := prev.httpBackends.patch()
 	edits = patch.putAll(values)
+	if !patch.changed {
+		return prev.httpBackends, edits
+	}
 	return &patch.out, edits
 }
 

@@ -141,9 +141,9 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 			terminateEdits = append(terminateEdits, e)
 		}
 	}
-	out.terminate = terminate.out
+	out.terminate = terminate.lines()
 	if !sd.Direct {
-		out.sni = sni.out
+		out.sni = sni.lines()
 	}
 	return out, sniEdits, terminateEdits, true
 }

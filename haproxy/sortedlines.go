@@ -84,13 +84,23 @@ func compareLineKey(e mapLine, key string) int { return strings.Compare(e.key, k
 // linesPatch makes a new sortedLines from one: chunks it changes are copied the first time, the
 // others shared with the lines it started from.
 type linesPatch struct {
-	out sortedLines
+	from, out sortedLines
+	changed   bool
 	// own[i] is set when chunk i is a copy of this patch's own.
 	own []bool
 }
 
 func (s sortedLines) patch() *linesPatch {
-	return &linesPatch{out: sortedLines{chunks: slices.Clone(s.chunks), n: s.n}, own: make([]bool, len(s.chunks))}
+	return &linesPatch{from: s, out: sortedLines{chunks: slices.Clone(s.chunks), n: s.n}, own: make([]bool, len(s.chunks))}
+}
+
+// lines are the patched lines: those it started from when no put changed them, so that a map no
+// change touched stays the same (see same).
+func (p *linesPatch) lines() sortedLines {
+	if !p.changed {
+		return p.from
+	}
+	return p.out
 }
 
 // put sets key to value ("" removes it) and returns the edit, false when nothing changed.
@@ -101,7 +111,7 @@ func (p *linesPatch) put(key, value string) (mapEdit, bool) {
 			return e, false
 		}
 		p.out.chunks, p.own = []mapLines{{{key, value}}}, []bool{true}
-		p.out.n = 1
+		p.out.n, p.changed = 1, true
 		return e, true
 	}
 	ci := p.out.chunkOf(key)
@@ -113,6 +123,7 @@ func (p *linesPatch) put(key, value string) (mapEdit, bool) {
 	if e.had && e.has && e.old == e.now || !e.had && !e.has {
 		return e, false
 	}
+	p.changed = true
 	if !p.own[ci] {
 		c = append(make(mapLines, 0, len(c)+1), c...)
 		p.own[ci] = true

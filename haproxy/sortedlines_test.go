@@ -46,7 +46,7 @@ func TestSortedLinesPatchEqualsRebuild(t *testing.T) {
 				want[key] = value
 			}
 		}
-		lines = patch.out
+		lines = patch.lines()
 		if diff := cmp.Diff(rebuilt(want), slices.Collect(lines.All()), cmp.AllowUnexported(mapLine{})); diff != "" {
 			t.Fatalf("round %d: patched lines differ from rebuilt ones (-rebuilt +patched):\n%s", round, diff)
 		}
@@ -96,7 +96,10 @@ func TestSortedLinesSame(t *testing.T) {
 	}
 	changed := lines.patch()
 	changed.put("k00001", "w")
-	if lines.same(changed.out) {
+	if !lines.same(unchanged.lines()) {
+		t.Error("lines a patch did not change are not the same as before")
+	}
+	if lines.same(changed.lines()) {
 		t.Error("patched lines are the same as those they were patched from")
 	}
 	if !sortLines(nil).same(sortLines(mapLines{})) {
