@@ -55,7 +55,7 @@ func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, 
 // httpMaps are a socket's host, routes and rules map entries, built from its listeners and
 // virtual hosts.
 func httpMaps(sock model.Socket) *httpSocketMaps {
-	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: sortLines(hostClaims(sock).final()),
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: sortLines(hostClaims(sock)),
 		ruleUses: map[string]int{}, depths: map[int]int{}}
 	var allRoutes, allRules mapLines
 	for _, vh := range sock.VirtualHosts {
@@ -70,7 +70,7 @@ func httpMaps(sock model.Socket) *httpSocketMaps {
 		}
 	}
 	allRoutes.set(depthKey, strconv.Itoa(out.depth()))
-	out.routes, out.rules = sortLines(allRoutes.final()), sortLines(allRules.final())
+	out.routes, out.rules = sortLines(allRoutes), sortLines(allRules)
 	return out
 }
 
@@ -219,7 +219,7 @@ func patchHTTPMaps(before *httpSocketMaps, sock model.Socket, changed [][2]*mode
 	}
 	hostsPatch, routesPatch, rulesPatch := before.hosts.patch(), before.routes.patch(), before.rules.patch()
 	edits.hosts, edits.routes, edits.rules = hostsPatch.putAll(hosts), routesPatch.putAll(routes), rulesPatch.putAll(rules)
-	out.hosts, out.routes, out.rules = hostsPatch.lines(), routesPatch.lines(), rulesPatch.lines()
+	out.hosts, out.routes, out.rules = hostsPatch.out, routesPatch.out, rulesPatch.out
 	return out, edits
 }
 

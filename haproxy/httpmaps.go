@@ -99,7 +99,7 @@ func httpBackendEntries(dp model.DataPlane) *sortedLines {
 			out.set(name, name)
 		}
 	}
-	s := sortLines(out.final())
+	s := sortLines(out)
 	return &s
 }
 
@@ -126,9 +126,6 @@ func httpBackendsFrom(prev *Config, dp model.DataPlane, rendered, gone []*backen
 	}
 	patch := prev.httpBackends.patch()
 	edits = patch.putAll(values)
-	if !patch.changed {
-		return prev.httpBackends, edits
-	}
 	return &patch.out, edits
 }
 

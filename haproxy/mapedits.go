@@ -68,7 +68,7 @@ func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, 
 		}
 		terminate.set(r.Hostname, backendName(r.Backend))
 	}
-	return &socketMaps{from: sock, sni: sortLines(sni.final()), terminate: sortLines(terminate.final())}, nil, nil, false
+	return &socketMaps{from: sock, sni: sortLines(sni), terminate: sortLines(terminate)}, nil, nil, false
 }
 
 // onlyRoutesDiffer reports whether two versions of a socket differ in their SNI routes alone,
@@ -141,9 +141,9 @@ func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMap
 			terminateEdits = append(terminateEdits, e)
 		}
 	}
-	out.terminate = terminate.lines()
+	out.terminate = terminate.out
 	if !sd.Direct {
-		out.sni = sni.lines()
+		out.sni = sni.out
 	}
 	return out, sniEdits, terminateEdits, true
 }

@@ -21,7 +21,7 @@ func TestMapFileWrittenAndComparedAsItsBytes(t *testing.T) {
 		}
 		entries.set(key, fmt.Sprintf("tlsroute:default:r%d:rule0", i))
 	}
-	lines := sortLines(entries.final())
+	lines := sortLines(entries)
 	// The same lines in chunks of other sizes: every key taken out and put back in.
 	rechunked := lines.patch()
 	for e := range lines.All() {
@@ -36,10 +36,10 @@ func TestMapFileWrittenAndComparedAsItsBytes(t *testing.T) {
 		if err := file.writeTo(&written); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(written.Bytes(), (&mapFile{entries: lines, part: part}).bytes()) {
+		if !bytes.Equal(written.Bytes(), file.bytes()) {
 			t.Fatalf("part %d: written line by line:\n%s\nwant:\n%s", part, written.Bytes(), file.bytes())
 		}
-		others := map[string]sortedLines{"the same lines": lines, "the same lines in other chunks": rechunked.lines()}
+		others := map[string]sortedLines{"the same lines": lines, "the same lines in other chunks": rechunked.out}
 		for i := range 20 {
 			e := entries[rng.IntN(len(entries))]
 			patch := lines.patch()
@@ -51,12 +51,12 @@ func TestMapFileWrittenAndComparedAsItsBytes(t *testing.T) {
 			default:
 				patch.put(fmt.Sprintf("*.new%d.example.com", i), "spare:1")
 			}
-			others[fmt.Sprintf("patch %d", i)] = patch.lines()
+			others[fmt.Sprintf("patch %d", i)] = patch.out
 		}
 		for name, other := range others {
 			o := &mapFile{entries: other, part: part}
 			want := bytes.Equal(file.bytes(), o.bytes())
-			if got := file.sameLines(&mapFile{entries: other, part: part}); got != want {
+			if got := file.sameLines(o); got != want {
 				t.Errorf("part %d, %s: same lines %t, same bytes %t", part, name, got, want)
 			}
 		}

@@ -23,8 +23,9 @@ type sortedLines struct {
 // to twice that is split.
 const linesPerChunk = 256
 
-// sortLines makes sortedLines of entries that final() returned.
-func sortLines(entries mapLines) sortedLines {
+// sortLines makes sortedLines of entries set in any order (see mapLines).
+func sortLines(set mapLines) sortedLines {
+	entries := set.final()
 	s := sortedLines{n: len(entries)}
 	for start := 0; start < len(entries); start += linesPerChunk {
 		end := min(start+linesPerChunk, len(entries))
@@ -32,9 +33,6 @@ func sortLines(entries mapLines) sortedLines {
 	}
 	return s
 }
-
-// Len is the number of entries.
-func (s sortedLines) Len() int { return s.n }
 
 // All yields the entries in key order.
 func (s sortedLines) All() iter.Seq[mapLine] {
@@ -81,27 +79,17 @@ func (s sortedLines) get(key string) (string, bool) {
 
 func compareLineKey(e mapLine, key string) int { return strings.Compare(e.key, key) }
 
-// linesPatch makes a new sortedLines from one: chunks it changes are copied the first time, the
-// others shared with the lines it started from.
+// linesPatch makes a new sortedLines from one: its first change copies the list of chunks, and
+// each chunk it changes is copied the first time; the others are shared with the lines it started
+// from. Until a put changes something, out are those very lines, so that a map no change touched
+// stays the same (see same).
 type linesPatch struct {
-	from, out sortedLines
-	changed   bool
-	// own[i] is set when chunk i is a copy of this patch's own.
+	out sortedLines
+	// own[i] is set when chunk i is a copy of this patch's own; own is nil until the first change.
 	own []bool
 }
 
-func (s sortedLines) patch() *linesPatch {
-	return &linesPatch{from: s, out: sortedLines{chunks: slices.Clone(s.chunks), n: s.n}, own: make([]bool, len(s.chunks))}
-}
-
-// lines are the patched lines: those it started from when no put changed them, so that a map no
-// change touched stays the same (see same).
-func (p *linesPatch) lines() sortedLines {
-	if !p.changed {
-		return p.from
-	}
-	return p.out
-}
+func (s sortedLines) patch() *linesPatch { return &linesPatch{out: s} }
 
 // put sets key to value ("" removes it) and returns the edit, false when nothing changed.
 func (p *linesPatch) put(key, value string) (mapEdit, bool) {
@@ -111,7 +99,7 @@ func (p *linesPatch) put(key, value string) (mapEdit, bool) {
 			return e, false
 		}
 		p.out.chunks, p.own = []mapLines{{{key, value}}}, []bool{true}
-		p.out.n, p.changed = 1, true
+		p.out.n = 1
 		return e, true
 	}
 	ci := p.out.chunkOf(key)
@@ -123,7 +111,9 @@ func (p *linesPatch) put(key, value string) (mapEdit, bool) {
 	if e.had && e.has && e.old == e.now || !e.had && !e.has {
 		return e, false
 	}
-	p.changed = true
+	if p.own == nil {
+		p.out.chunks, p.own = slices.Clone(p.out.chunks), make([]bool, len(p.out.chunks))
+	}
 	if !p.own[ci] {
 		c = append(make(mapLines, 0, len(c)+1), c...)
 		p.own[ci] = true

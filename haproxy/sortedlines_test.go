@@ -46,12 +46,12 @@ func TestSortedLinesPatchEqualsRebuild(t *testing.T) {
 				want[key] = value
 			}
 		}
-		lines = patch.lines()
+		lines = patch.out
 		if diff := cmp.Diff(rebuilt(want), slices.Collect(lines.All()), cmp.AllowUnexported(mapLine{})); diff != "" {
 			t.Fatalf("round %d: patched lines differ from rebuilt ones (-rebuilt +patched):\n%s", round, diff)
 		}
-		if lines.Len() != len(want) {
-			t.Fatalf("round %d: Len %d, want %d", round, lines.Len(), len(want))
+		if lines.n != len(want) {
+			t.Fatalf("round %d: %d entries counted, want %d", round, lines.n, len(want))
 		}
 		for _, c := range lines.chunks {
 			if len(c) == 0 || len(c) > 2*linesPerChunk {
@@ -78,7 +78,7 @@ func rebuilt(m map[string]string) []mapLine {
 	for key, value := range m {
 		entries.set(key, value)
 	}
-	return slices.Collect(sortLines(entries.final()).All())
+	return slices.Collect(sortLines(entries).All())
 }
 
 func TestSortedLinesSame(t *testing.T) {
@@ -86,7 +86,7 @@ func TestSortedLinesSame(t *testing.T) {
 	for i := range 3 * linesPerChunk {
 		entries.set(fmt.Sprintf("k%05d", i), "v")
 	}
-	lines := sortLines(entries.final())
+	lines := sortLines(entries)
 	if !lines.same(lines) {
 		t.Error("lines are not the same as themselves")
 	}
@@ -96,10 +96,10 @@ func TestSortedLinesSame(t *testing.T) {
 	}
 	changed := lines.patch()
 	changed.put("k00001", "w")
-	if !lines.same(unchanged.lines()) {
+	if !lines.same(unchanged.out) {
 		t.Error("lines a patch did not change are not the same as before")
 	}
-	if lines.same(changed.lines()) {
+	if lines.same(changed.out) {
 		t.Error("patched lines are the same as those they were patched from")
 	}
 	if !sortLines(nil).same(sortLines(mapLines{})) {
