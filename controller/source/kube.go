@@ -58,6 +58,8 @@ type Kube struct {
 	routes   routeStores
 	// trustBundleAPI is the ClusterTrustBundle version watched, or why none is.
 	trustBundleAPI trustBundleAPI
+	// slices are the cached EndpointSlices, indexed by their Service (sliceServiceIndex).
+	slices toolscache.Indexer
 	// handlers are the event handlers' registrations: Start waits until each has seen every
 	// object its informer listed, so the route stores are whole before the first snapshot.
 	handlers []toolscache.ResourceEventHandlerRegistration
@@ -220,21 +222,11 @@ func NewKube(cfg *rest.Config, opts KubeOptions) (*Kube, error) {
 	if err := k.addHandlers(); err != nil {
 		return nil, err
 	}
-	// EndpointSlices by the Service they belong to, so a snapshot reads those of the named
-	// Services without walking every EndpointSlice of the cluster.
-	if err := c.IndexField(context.Background(), &discoveryv1.EndpointSlice{}, sliceServiceIndex, func(o client.Object) []string {
-		if svc := o.GetLabels()[discoveryv1.LabelServiceName]; svc != "" {
-			return []string{o.GetNamespace() + "/" + svc}
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("kube source: EndpointSlice index: %w", err)
+	if k.slices, err = sliceIndex(c); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
-
-// sliceServiceIndex indexes EndpointSlices by "namespace/service".
-const sliceServiceIndex = "haproxy-gateway.service"
 
 // addHandlers creates one informer per kind (before the cache starts, so GetInformer does not
 // block) with a handler that only signals, and only for changes that can change a build (see

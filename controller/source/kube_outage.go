@@ -73,7 +73,7 @@ func (h *apiHealth) newInformer(scheme *runtime.Scheme) func(toolscache.ListerWa
 			kind = gvk.Kind
 		}
 		patient := &patientListWatch{lw: toolscache.ToListerWatcherWithContext(lw), kind: kind, health: h}
-		return toolscache.NewSharedIndexInformer(patient, obj, resync, indexers)
+		return toolscache.NewSharedIndexInformer(patient, obj, resync, withoutUnusedIndexes(kind, indexers))
 	}
 }
 

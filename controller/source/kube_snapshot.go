@@ -111,11 +111,13 @@ func (k *Kube) namedServices(ctx context.Context, refs snapshot.References) ([]c
 func (k *Kube) EndpointSlices(ctx context.Context, services map[string]bool) ([]discoveryv1.EndpointSlice, error) {
 	var out []discoveryv1.EndpointSlice
 	for _, svc := range sortedKeys(services) {
-		var list discoveryv1.EndpointSliceList
-		if err := k.cache.List(ctx, &list, client.MatchingFields{sliceServiceIndex: svc}, shared); err != nil {
-			return nil, fmt.Errorf("kube source: list EndpointSlices of %s: %w", svc, err)
+		slices, err := k.slices.ByIndex(sliceServiceIndex, svc)
+		if err != nil {
+			return nil, fmt.Errorf("kube source: EndpointSlices of %s: %w", svc, err)
 		}
-		out = append(out, list.Items...)
+		for _, slice := range slices {
+			out = append(out, *slice.(*discoveryv1.EndpointSlice))
+		}
 	}
 	return out, nil
 }
