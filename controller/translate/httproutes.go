@@ -43,7 +43,7 @@ func routeOfHTTPRules(kind string, route metav1.Object, parentRefs []gatewayv1.P
 	gen := route.GetGeneration()
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
 	r := &routeResult{backends: make([]*model.Backend, 0, rules)}
-	r.what.kind = kind
+	r.kind = kind
 	unsupported := ""
 	for i := range rules {
 		id := model.BackendID{Kind: kind, Namespace: route.GetNamespace(), Name: route.GetName(), Rule: i}
@@ -52,7 +52,7 @@ func routeOfHTTPRules(kind string, route metav1.Object, parentRefs []gatewayv1.P
 		if why != "" && unsupported == "" {
 			unsupported = fmt.Sprintf("rule %d: %s", i, why)
 		}
-		r.what.rules = append(r.what.rules, ruleMatches...)
+		r.rules = append(r.rules, ruleMatches...)
 	}
 	r.routeStatus(kind, route, parentRefs, gateways, in, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {

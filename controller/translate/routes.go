@@ -53,8 +53,10 @@ type pendingRoute struct {
 type routeResult struct {
 	backends []*model.Backend
 	status   model.Route
-	// what is the route's backend or rules; route, hostnames and verdict are set when placed.
-	what attachment
+	kind     string
+	// rules are an HTTPRoute's or GRPCRoute's rules; a TLSRoute's backend is that of its first
+	// rule (backend).
+	rules []model.HTTPRule
 	// bound lines up with status.Parents: the listeners each parentRef attached to.
 	bound [][]boundListener
 	// services are the Services ("namespace/name") the backends read, to tell whether the result
@@ -89,9 +91,8 @@ func (r *routeResult) place(route metav1.Object, backends int, gateways map[type
 			gw := gateways[b.gateway]
 			l := gw.listeners[b.listener]
 			l.attached++
-			a := r.what
-			a.route, a.hostnames, a.specificity, a.sni, a.backends, a.verdict = route, b.hostnames, b.specificity, b.sni, backends, v
-			gw.attachments[l] = append(gw.attachments[l], a)
+			gw.attachments[l] = append(gw.attachments[l], attachment{kind: r.kind, route: route, hostnames: b.hostnames,
+				specificity: b.specificity, backend: r.backend(), sni: b.sni, rules: r.rules, backends: backends, verdict: v})
 		}
 	}
 	return p
@@ -102,14 +103,11 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 	gen := route.Generation
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "All references are resolved", gen)
 	r := &routeResult{backends: make([]*model.Backend, 0, len(route.Spec.Rules))}
-	r.what.kind = kindTLSRoute
+	r.kind = kindTLSRoute
 	for i, rule := range route.Spec.Rules {
 		id := model.BackendID{Kind: kindTLSRoute, Namespace: route.Namespace, Name: route.Name, Rule: i}
 		b, problem := backend(id, rule.BackendRefs, in)
 		r.addBackend(b, problem, &resolved, gen)
-	}
-	if len(r.backends) > 0 {
-		r.what.backend = r.backends[0].ID
 	}
 	r.routeStatus(kindTLSRoute, route, route.Spec.ParentRefs, gateways, in, opts, resolved,
 		func(ref gatewayv1.ParentReference, gw *gateway) (metav1.Condition, []boundListener) {
@@ -119,6 +117,15 @@ func tlsRoute(route *gatewayv1.TLSRoute, gateways map[types.NamespacedName]*gate
 	r.presentClientCertificate(gateways, in)
 	r.makeSNIRoutes()
 	return r
+}
+
+// backend is the backend a TLSRoute's hostnames go to: its first rule's; none for a route without
+// rules or of another kind.
+func (r *routeResult) backend() model.BackendID {
+	if r.kind != kindTLSRoute || len(r.backends) == 0 {
+		return model.BackendID{}
+	}
+	return r.backends[0].ID
 }
 
 // makeSNIRoutes gives each hostname a TLSRoute serves on a listener its SNI route to the route's
@@ -136,7 +143,7 @@ func (r *routeResult) makeSNIRoutes() {
 			b := &bound[j]
 			b.sni = make([]*model.SNIRoute, len(b.hostnames))
 			for k, h := range b.hostnames {
-				routes = append(routes, model.SNIRoute{Hostname: h, Backend: r.what.backend})
+				routes = append(routes, model.SNIRoute{Hostname: h, Backend: r.backend()})
 				b.sni[k] = &routes[len(routes)-1]
 			}
 		}

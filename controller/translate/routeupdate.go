@@ -443,11 +443,11 @@ func (r *routeResult) usedBackends() []*model.Backend {
 	if len(r.backends) == 0 {
 		return nil
 	}
-	if r.what.kind == kindTLSRoute {
+	if r.kind == kindTLSRoute {
 		return r.backends[:1]
 	}
 	var out []*model.Backend
-	for _, rule := range r.what.rules {
+	for _, rule := range r.rules {
 		if b := r.backends[rule.Backend.Rule]; !slices.ContainsFunc(out, func(x *model.Backend) bool { return x.ID == b.ID }) {
 			out = append(out, b)
 		}
@@ -715,7 +715,7 @@ func (p *modelPatch) setSNI(s *claimSocket, hostname string) {
 		*routes, copied[at] = cloneWithRoom(*routes), true
 	}
 	i, _ := slices.BinarySearchFunc(*routes, hostname, compareSNIToHost)
-	*routes = slices.Insert(*routes, i, &model.SNIRoute{Hostname: hostname, Backend: list[0].route.result.what.backend})
+	*routes = slices.Insert(*routes, i, &model.SNIRoute{Hostname: hostname, Backend: list[0].route.result.backend()})
 }
 
 func compareSNIToHost(r *model.SNIRoute, hostname string) int {

@@ -44,7 +44,7 @@ func (s *claimSocket) virtualHost(hostname string) (model.VirtualHost, bool) {
 		if c.route.key.kind != kind {
 			continue
 		}
-		for _, r := range c.route.result.what.rules {
+		for _, r := range c.route.result.rules {
 			if key := (ruleOf{r.Backend, r.Match}); !added[key] {
 				added[key] = true
 				r.HostnameRank = c.specificity
