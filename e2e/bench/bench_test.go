@@ -368,7 +368,14 @@ func (r *rig) scalePoint(routes int) *ScalePoint {
 func (r *rig) memory(p *controllerProcess, cs *ColdStart) {
 	r.t.Helper()
 	var err error
-	if cs.ControllerPeakRSSKiB, err = MemoryKiB(p.Cmd.Process.Pid, "VmHWM"); err != nil {
+	pid := p.Cmd.Process.Pid
+	if cs.ControllerPeakRSSKiB, err = MemoryKiB(pid, "VmHWM"); err != nil {
+		r.t.Fatal(err)
+	}
+	if cs.ControllerFileRSSKiB, err = MemoryKiB(pid, "RssFile"); err != nil {
+		r.t.Fatal(err)
+	}
+	if cs.ControllerAnonRSSKiB, err = MemoryKiB(pid, "RssAnon"); err != nil {
 		r.t.Fatal(err)
 	}
 	procs := r.showProc(p)

@@ -122,8 +122,12 @@ type ColdStart struct {
 	CPUSeconds           map[string]float64
 	CPUWallSeconds       float64
 	ControllerPeakRSSKiB int64
-	HAProxyMasterRSSKiB  int64
-	HAProxyWorkerRSSKiB  int64
+	// ControllerFileRSSKiB and ControllerAnonRSSKiB split the controller's RSS when the peak
+	// was read: pages of mapped files, nearly all its own binary's (RssFile), and its own
+	// memory, the Go heap and stacks (RssAnon).
+	ControllerFileRSSKiB, ControllerAnonRSSKiB int64
+	HAProxyMasterRSSKiB                        int64
+	HAProxyWorkerRSSKiB                        int64
 }
 
 // SetupLatency is connection set-up (TCP connect, TLS handshake, backend's first byte) through a
