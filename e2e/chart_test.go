@@ -71,8 +71,7 @@ func TestChartRunsWithItsOwnRBAC(t *testing.T) {
 	e.create(x.endpointSlices()...)
 
 	dataDir := shortTempDir(t)
-	haproxyCommand := chartContainer(t, deployment, "haproxy").Command
-	startChartHAProxy(t, haproxyCommand, dataDir)
+	startChartHAProxy(t, kube, deployment, dataDir)
 	args := chartControllerArgs(t, kube, deployment, dataDir)
 	c := e.runController(serviceAccountKubeconfig(t, e, kube, deployment.Spec.Template.Spec.ServiceAccountName), args...)
 	if c.StatsAddress != chartPodIP+":8404" || c.MetricsAddress != chartPodIP+":8405" {
@@ -282,19 +281,29 @@ func chartControllerArgs(t *testing.T, kube kubernetes.Interface, d *appsv1.Depl
 	return out
 }
 
-// startChartHAProxy runs the haproxy container's command with the shared emptyDir at dataDir; it
-// waits for the controller's first configuration. Stopped by PID at cleanup.
-func startChartHAProxy(t *testing.T, command []string, dataDir string) {
+// startChartHAProxy runs the haproxy container's command and environment with the shared emptyDir
+// at dataDir; it waits for the controller's first configuration. Stopped by PID at cleanup.
+func startChartHAProxy(t *testing.T, kube kubernetes.Interface, d *appsv1.Deployment, dataDir string) {
 	t.Helper()
-	if len(command) == 0 {
+	container := chartContainer(t, d, "haproxy")
+	if len(container.Command) == 0 {
 		t.Fatal("the chart's haproxy container has no command")
 	}
+	pod := &corev1.Pod{ObjectMeta: objectMeta(proxyNamespace, d.Name+"-e2e"), Spec: *d.Spec.Template.Spec.DeepCopy()}
+	env, _, err := kubelet.ResolveContainer(context.Background(), kube, pod, &container, chartPodIP)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var args []string
-	for _, a := range command {
+	for _, a := range container.Command {
 		args = append(args, strings.ReplaceAll(a, chartDataDir, dataDir))
 	}
 	logs := &syncBuffer{}
 	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = os.Environ()
+	for name, value := range env {
+		cmd.Env = append(cmd.Env, name+"="+value)
+	}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -39,6 +39,7 @@ func StartMaster(ctx context.Context, binary, configPath, socket string, output 
 	}
 	_ = os.Remove(socket)
 	cmd := exec.Command(binary, "-W", "-S", socket+",mode,600", "-f", configPath)
+	cmd.Env = Environment()
 	cmd.Stdout, cmd.Stderr = output, output
 	// Own process group: a Ctrl-C to the controller reaches HAProxy only through Stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -249,7 +250,9 @@ func (m *Master) Exited() <-chan struct{} { return m.exited }
 // CheckConfig runs "haproxy -c" on a configuration file. A refusal is a *CheckError carrying
 // HAProxy's alerts (not -q: that hides them), with paths relative to the file's folder.
 func CheckConfig(ctx context.Context, binary, configPath string) error {
-	out, err := exec.CommandContext(ctx, binary, "-c", "-f", configPath).CombinedOutput()
+	cmd := exec.CommandContext(ctx, binary, "-c", "-f", configPath)
+	cmd.Env = Environment()
+	out, err := cmd.CombinedOutput()
 	if err == nil {
 		return nil
 	}

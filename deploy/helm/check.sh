@@ -53,7 +53,8 @@ fi
 # Invalid values must be refused by values.schema.json.
 for bad in "addressMode=nat" "controller.logFormat=xml" "controller.logLevel=trace" \
            "gatewayService.type=External" "addressMode=pool" "replicas=0" \
-           "stats.auth.existingSecret=Stats_Auth" "stats.auth.password=x"; do
+           "stats.auth.existingSecret=Stats_Auth" "stats.auth.password=x" \
+           "haproxy.glibcTunables=hugetlb 1"; do
   if "$helm" template "${release[@]}" --set "$bad" >/dev/null 2>&1; then
     echo "helm-check: values $bad were accepted"; status=1
   fi

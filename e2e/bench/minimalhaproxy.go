@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/haproxy-gateway/haproxy-gateway/haproxy"
 )
 
 // MinimalHAProxy is a separate HAProxy process on a hand-written configuration that terminates
@@ -91,10 +93,14 @@ frontend %[1]s-tls
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
-	if out, err := exec.Command(binary, "-c", "-q", "-f", path).CombinedOutput(); err != nil {
+	check := exec.Command(binary, "-c", "-q", "-f", path)
+	check.Env = haproxy.Environment()
+	if out, err := check.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("haproxy -c: %v: %s", err, out)
 	}
+	// The environment the controller gives its HAProxy: the two differ in configuration alone.
 	cmd := exec.Command(binary, "-db", "-f", path)
+	cmd.Env = haproxy.Environment()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, err
