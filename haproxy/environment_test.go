@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 )
 
 // The master and its worker run with glibc's huge page tunable, and where the kernel gives huge
@@ -26,7 +28,11 @@ func TestHAProxyHeapAsksForHugePages(t *testing.T) {
 	if err != nil || bytes.Contains(mode, []byte("[never]")) {
 		t.Skipf("the kernel gives no transparent huge pages here (%q, %v): the worker's heap cannot show them", mode, err)
 	}
-	if huge := anonHugePagesKiB(t, workers[0]); huge == 0 {
+	huge, err := procs.KiB(workers[0], "smaps_rollup", "AnonHugePages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if huge == 0 {
 		t.Errorf("the worker loaded 5,000 backends with no huge page in its heap (transparent_hugepage: %s)", strings.TrimSpace(string(mode)))
 	}
 }
@@ -59,24 +65,4 @@ func lookup(env []string, name string) string {
 		}
 	}
 	return ""
-}
-
-// anonHugePagesKiB is the memory of a process that transparent huge pages back.
-func anonHugePagesKiB(t *testing.T, pid int) int {
-	t.Helper()
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "AnonHugePages:"); ok {
-			kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kib
-		}
-	}
-	t.Fatalf("no AnonHugePages in /proc/%d/smaps_rollup", pid)
-	return 0
 }

@@ -1,29 +1,17 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/haproxy-gateway/haproxy-gateway/e2e/procs"
 )
 
 // MemoryKiB reads one field of /proc/<pid>/status, such as VmHWM (peak resident set) or VmRSS,
 // in KiB.
-func MemoryKiB(pid int, field string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		if rest, ok := strings.CutPrefix(lines.Text(), field+":"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
-}
+func MemoryKiB(pid int, field string) (int64, error) { return procs.KiB(pid, "status", field) }
 
 // Machine describes where the figures were measured.
 type Machine struct {

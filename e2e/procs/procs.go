@@ -1,4 +1,4 @@
-// Package procs reads /proc for tests that count processes.
+// Package procs reads /proc for tests: the processes that run and the memory they hold.
 package procs
 
 import (
