@@ -104,11 +104,14 @@ func (r *rig) httpConvergence(address string, existing int) HTTPConvergence {
 }
 
 // requestLatency times HTTP requests through the HTTP listeners of the large Gateway and the
-// small one, in alternating batches on the same HAProxy, each Gateway over a keep-alive connection
+// small one, in alternating batches on the same HAProxy, each batch over a keep-alive connection
 // of its own. Both cycle through as many hostnames, the small Gateway's ordinary routes and as
 // many of the large one's spread over all of them, so that HAProxy reuses its connections to as
 // many backends on each: the number of routes is what differs. A first round of each, not
-// timed, opens those connections.
+// timed, opens those connections. HAProxy serves a client connection on one thread for its
+// whole life, and on two shared cores one thread can be slower than the other for seconds: a
+// connection a batch spreads each Gateway's samples over both (with one connection each, the
+// two Gateways' figures differed by up to 2x either way from one run to the next).
 func (r *rig) requestLatency(address string, names []string, routes int, smallAddress string, smallNames []string, smallRoutes int) []RequestLatency {
 	r.t.Helper()
 	large := make([]string, len(smallNames))
@@ -129,6 +132,19 @@ func (r *rig) requestLatency(address string, names []string, routes int, smallAd
 	var largeSamples, smallSamples []time.Duration
 	var largeFailed, smallFailed int
 	per := requestSamples / requestBatches
+	// A new connection's first request, not timed, is the one that may wait for HAProxy to find
+	// a backend connection on its thread.
+	reconnect := func() {
+		for _, w := range []struct {
+			conn  *HTTPConn
+			hosts []string
+		}{{largeConn, large}, {smallConn, smallNames}} {
+			w.conn.Close()
+			if _, failed := RequestLatencies(w.conn, w.hosts, requestPath, 1, 10*time.Second); failed > 0 {
+				r.t.Fatalf("HTTP request latency: a new connection's first request failed")
+			}
+		}
+	}
 	batch := func(onLarge bool) {
 		if onLarge {
 			s, f := RequestLatencies(largeConn, large, requestPath, per, time.Minute)
@@ -140,6 +156,7 @@ func (r *rig) requestLatency(address string, names []string, routes int, smallAd
 	}
 	// Which Gateway goes first changes every batch, so neither always follows the other.
 	for i := range requestBatches {
+		reconnect()
 		batch(i%2 == 0)
 		batch(i%2 == 1)
 	}

@@ -53,8 +53,8 @@ type HTTPConvergence struct {
 }
 
 // RequestLatency is HTTP requests through the HTTP listener of a Gateway with Routes HTTPRoutes,
-// one at a time over one keep-alive connection, each from writing the request to the last byte
-// of the response.
+// one at a time over keep-alive connections (a new one every batch), each from writing the request
+// to the last byte of the response.
 type RequestLatency struct {
 	Routes  int
 	Latency Summary
