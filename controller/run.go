@@ -59,9 +59,13 @@ type ServiceWriter interface {
 // next here, so a slow status write never holds up the data plane and a failed apply is still
 // reported.
 type Runner struct {
-	Source    source.Source
-	Build     translate.Options
-	DataPlane DataPlane
+	Source source.Source
+	// SourceStarted, when set, carries the result of a Source.Start the caller began itself, so
+	// that the first list of the objects overlaps what else the process starts with (HAProxy);
+	// Run then waits for it instead of starting the source.
+	SourceStarted <-chan error
+	Build         translate.Options
+	DataPlane     DataPlane
 	// Status gets each pass's desired status; in a cluster it is a status.Async, so the API
 	// server's pace never holds up the next pass.
 	Status status.Writer
@@ -104,8 +108,11 @@ const retryAfter = 2 * time.Second
 
 // Run builds and applies after every change until ctx ends.
 func (r *Runner) Run(ctx context.Context) error {
-	if err := r.Source.Start(ctx); err != nil {
+	if err := r.startSource(ctx); err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return nil
 	}
 	if r.Leader == nil {
 		r.Leader = leader.Always{}
@@ -145,6 +152,19 @@ func (r *Runner) Run(ctx context.Context) error {
 		} else {
 			retry.Reset(r.nextTry())
 		}
+	}
+}
+
+// startSource starts the source, or waits for the start the caller began.
+func (r *Runner) startSource(ctx context.Context) error {
+	if r.SourceStarted == nil {
+		return r.Source.Start(ctx)
+	}
+	select {
+	case err := <-r.SourceStarted:
+		return err
+	case <-ctx.Done():
+		return nil
 	}
 }
 

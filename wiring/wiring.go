@@ -66,6 +66,11 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer stopConnection()
+	// The first list of the objects and HAProxy's start need nothing of each other, and with
+	// many routes each takes a part of a second: the list begins now, the Runner waits for it.
+	sourceStarted := make(chan error, 1)
+	go func() { sourceStarted <- runner.Source.Start(ctx) }()
+	runner.SourceStarted = sourceStarted
 	defaultCert, err := haproxy.DefaultCertificate(haproxy.DefaultCertificatePath(f.haproxyDir))
 	if err != nil {
 		return err
