@@ -37,7 +37,7 @@ func TestFirstReloadGoesWithoutCheck(t *testing.T) {
 	}
 	failedReloads := func() int {
 		t.Helper()
-		p, err := r.manager.master.procs()
+		p, err := r.manager.master.Procs()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -389,11 +389,13 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, fmt.Errorf("write configuration: %w", err))
 	}
 	m.reloads.started(time.Now())
-	if err := m.master.Reload(ctx, m.reloadTimeout); err != nil {
+	workers, err := m.master.ReloadServing(ctx, m.reloadTimeout, m.runtime.socket)
+	if err != nil {
 		m.restore()
 		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, err)
 	}
-	m.setLive(Started(wanted), dp, true)
+	m.workers = sortedPIDs(workers)
+	m.setLive(Started(wanted), dp, false)
 	return Result{Plan: plan}
 }
 

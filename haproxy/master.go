@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -24,6 +26,9 @@ type Master struct {
 	// pid is the master's process ID when this controller owns a master it did not start itself
 	// (an earlier controller process did): Stop ends it by PID.
 	pid int
+	// finishing is set when a reload ended as its new worker answered, before the master did
+	// (ReloadServing), until the master answers again.
+	finishing atomic.Bool
 }
 
 // StartMaster runs "haproxy -W -S <socket> -f <config>" and waits for its first worker. The
@@ -50,7 +55,7 @@ func StartMaster(ctx context.Context, binary, configPath, socket string, output 
 	go func() { _ = cmd.Wait(); close(m.exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if workers, _, err := m.Workers(); err == nil && len(workers) > 0 {
+		if p, err := m.procs(); err == nil && len(p.Current) > 0 {
 			return m, nil
 		}
 		select {
@@ -147,15 +152,25 @@ func CLICommand(socket, command string) (string, error) {
 
 // Workers returns the PIDs of current workers and of old workers still draining.
 func (m *Master) Workers() (current, old []int, err error) {
-	p, err := m.procs()
+	p, err := m.Procs()
 	return p.Current, p.Old, err
 }
+
+// Procs is what the master says of its processes. Right after a reload the master may not answer
+// for a moment (see ReloadServing): Procs waits for it, up to procsWait.
+func (m *Master) Procs() (Procs, error) {
+	return m.procsAnswering(context.Background(), procsWait)
+}
+
+// procsWait bounds how long Procs waits for a master that does not answer.
+const procsWait = 10 * time.Second
 
 func (m *Master) procs() (Procs, error) {
 	out, err := m.Command("show proc")
 	if err != nil {
 		return Procs{}, err
 	}
+	m.finishing.Store(false)
 	return ParseProcs(out)
 }
 
@@ -167,47 +182,137 @@ func (m *Master) procs() (Procs, error) {
 // backends that takes HAProxy tens of seconds, which is not a failure, so silence does not count
 // toward timeout. A master silent for reloadSilenceLimit has failed all the same.
 func (m *Master) Reload(ctx context.Context, timeout time.Duration) error {
+	_, err := m.ReloadServing(ctx, timeout, "")
+	return err
+}
+
+// ReloadServing is Reload that also asks the workers' stats socket (workerSocket; "" for none)
+// which process answers, and returns the workers that run once it is done. The new worker serves
+// before its master answers again: after forking it the master releases what only workers need
+// and re-executes itself to wait, which with 10,000 backends keeps it silent for most of a second
+// more. A process that answers on the stats socket and is not one of the old workers is the new
+// worker: the reload is done then.
+func (m *Master) ReloadServing(ctx context.Context, timeout time.Duration, workerSocket string) ([]int, error) {
 	before, err := m.procs()
+	if err != nil && m.finishing.Load() {
+		// The last reload ended when its worker answered: the master may be busy with it yet.
+		before, err = m.procsAnswering(ctx, reloadSilenceLimit)
+	}
 	if err != nil {
-		return fmt.Errorf("read workers before reload: %w", err)
+		return nil, fmt.Errorf("read workers before reload: %w", err)
 	}
 	if _, err := m.Command("reload"); err != nil {
-		return fmt.Errorf("reload: %w", err)
+		return nil, fmt.Errorf("reload: %w", err)
+	}
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	answers := make(chan procsAnswer)
+	go m.watchProcs(watchCtx, answers)
+	serving := make(chan int, 1)
+	if workerSocket != "" {
+		go watchNewWorker(watchCtx, workerSocket, before.Current, serving)
 	}
 	// heard is when the master last answered, or was asked to reload.
 	heard := time.Now()
 	deadline := heard.Add(timeout)
 	for {
-		now, err := m.procs()
-		if err == nil {
-			heard = time.Now()
-			for _, pid := range now.Current {
-				if !slices.Contains(before.Current, pid) {
-					return nil
-				}
-			}
-			if now.FailedReloads > before.FailedReloads {
-				return fmt.Errorf("HAProxy could not load the configuration (see its log); the previous workers keep serving")
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("no new HAProxy worker within %s: HAProxy could not load the configuration; the previous workers keep serving", timeout)
-			}
-		} else {
-			if silent := time.Since(heard); silent > reloadSilenceLimit {
-				return fmt.Errorf("the HAProxy master has not answered for %s during a reload: %w", silent.Round(time.Second), err)
-			}
-			deadline = time.Now().Add(timeout)
-		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		case <-m.exited:
 			// A silent master may also be a dead one; one this process started or adopted says so.
-			return errors.New("the HAProxy master exited during a reload")
-		case <-time.After(20 * time.Millisecond):
+			return nil, errors.New("the HAProxy master exited during a reload")
+		case pid := <-serving:
+			m.finishing.Store(true)
+			return []int{pid}, nil
+		case a := <-answers:
+			if a.err != nil {
+				if silent := time.Since(heard); silent > reloadSilenceLimit {
+					return nil, fmt.Errorf("the HAProxy master has not answered for %s during a reload: %w", silent.Round(time.Second), a.err)
+				}
+				deadline = time.Now().Add(timeout)
+				continue
+			}
+			heard = time.Now()
+			for _, pid := range a.procs.Current {
+				if !slices.Contains(before.Current, pid) {
+					return a.procs.Current, nil
+				}
+			}
+			if a.procs.FailedReloads > before.FailedReloads {
+				return nil, fmt.Errorf("HAProxy could not load the configuration (see its log); the previous workers keep serving")
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("no new HAProxy worker within %s: HAProxy could not load the configuration; the previous workers keep serving", timeout)
+			}
 		}
 	}
 }
+
+// procsAnswer is one "show proc" asked of the master.
+type procsAnswer struct {
+	procs Procs
+	err   error
+}
+
+// watchProcs asks the master "show proc" every reloadPoll until ctx ends.
+func (m *Master) watchProcs(ctx context.Context, answers chan<- procsAnswer) {
+	for {
+		p, err := m.procs()
+		select {
+		case answers <- procsAnswer{p, err}:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(reloadPoll):
+		}
+	}
+}
+
+// watchNewWorker asks the stats socket which process answers every reloadPoll, until one that is
+// not in old does, and sends its PID. Until the new master has bound the socket the old worker
+// answers; after that the new worker, once it runs.
+func watchNewWorker(ctx context.Context, socket string, old []int, serving chan<- int) {
+	for ctx.Err() == nil {
+		if out, err := CLICommand(socket, "show info"); err == nil {
+			if pid := InfoPID(out); pid > 0 && !slices.Contains(old, pid) {
+				serving <- pid
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(reloadPoll):
+		}
+	}
+}
+
+// procsAnswering is "show proc", waiting out a master that does not answer yet, up to limit. A
+// socket that is not there is no master finishing a reload (it keeps its socket while it
+// re-executes): that ends the wait at once.
+func (m *Master) procsAnswering(ctx context.Context, limit time.Duration) (Procs, error) {
+	start := time.Now()
+	for {
+		p, err := m.procs()
+		if err == nil || errors.Is(err, fs.ErrNotExist) || time.Since(start) > limit {
+			return p, err
+		}
+		select {
+		case <-ctx.Done():
+			return Procs{}, ctx.Err()
+		case <-m.exited:
+			return Procs{}, errors.New("the HAProxy master exited")
+		case <-time.After(reloadPoll):
+		}
+	}
+}
+
+// reloadPoll is how often a reload asks whether its new worker runs.
+const reloadPoll = 20 * time.Millisecond
 
 // reloadSilenceLimit bounds how long a reload may keep the master from answering: loading a
 // configuration of 50,000 backends kept it silent for about 35 s on two busy cores.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,41 @@ func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
 		t.Fatalf("the reload took %s, not much longer than the timeout %s: the configuration is too small to show the wait", took, timeout)
 	}
 	t.Logf("reload took %s with a timeout of %s", took, timeout)
+}
+
+// The new worker serves before its master answers again: ReloadServing ends when a process that
+// is not one of the old workers answers on the stats socket, and that process is the worker the
+// master lists once it answers.
+func TestReloadEndsWhenTheNewWorkerAnswers(t *testing.T) {
+	master := startLargeMaster(t)
+	statsSocket := filepath.Join(filepath.Dir(master.socket), "stats.sock")
+	before, _, err := master.Workers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers, err := master.ReloadServing(t.Context(), time.Minute, statsSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := time.Now()
+	if len(workers) != 1 || slices.Contains(before, workers[0]) {
+		t.Fatalf("workers %v after the reload, %v before it", workers, before)
+	}
+	out, err := CLICommand(statsSocket, "show info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid := InfoPID(out); pid != workers[0] {
+		t.Fatalf("the stats socket is answered by process %d, not the new worker %d", pid, workers[0])
+	}
+	after, err := master.procsAnswering(t.Context(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the master answered %s after the new worker", time.Since(served).Round(time.Millisecond))
+	if !slices.Equal(after.Current, workers) {
+		t.Fatalf("the master runs workers %v, the reload saw %v", after.Current, workers)
+	}
 }
 
 // A master that dies while it is silent ends the wait at once: waiting out the silence limit would
@@ -84,4 +120,16 @@ func startLargeMaster(t *testing.T) *Master {
 	}
 	t.Cleanup(master.Stop)
 	return master
+}
+
+// A master socket that is not there is no master finishing a reload: Procs says so at once
+// instead of waiting for an answer that cannot come.
+func TestProcsWithoutASocketFailsAtOnce(t *testing.T) {
+	start := time.Now()
+	if _, err := AttachMaster(filepath.Join(t.TempDir(), "master.sock")).Procs(); err == nil {
+		t.Fatal("show proc answered without a master")
+	}
+	if waited := time.Since(start); waited > procsWait/2 {
+		t.Fatalf("waited %s for a socket that is not there", waited)
+	}
 }

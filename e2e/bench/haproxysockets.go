@@ -16,11 +16,7 @@ type Processes struct {
 
 // ShowProc asks the master on socket.
 func ShowProc(socket string) (Processes, error) {
-	out, err := haproxy.CLICommand(socket, "show proc")
-	if err != nil {
-		return Processes{}, err
-	}
-	procs, err := haproxy.ParseProcs(out)
+	procs, err := haproxy.AttachMaster(socket).Procs()
 	if err != nil {
 		return Processes{}, err
 	}
@@ -29,7 +25,7 @@ func ShowProc(socket string) (Processes, error) {
 		p.Worker = procs.Current[0]
 	}
 	if p.Master == 0 || p.Worker == 0 {
-		return p, fmt.Errorf("show proc: no master or worker in %q", out)
+		return p, fmt.Errorf("show proc: no master or worker in %+v", procs)
 	}
 	return p, nil
 }
