@@ -69,7 +69,17 @@ func newRig(t *testing.T, edit ...func(*Settings)) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, manager: m, passthrough: passthrough, plain: plain, backendCert: backendCert, output: output}
-	t.Cleanup(func() { m.Stop(); passthrough.Close(); plain.Close(); os.RemoveAll(run) })
+	t.Cleanup(func() {
+		// A restarted controller's Manager (restartController) may still have files and state to
+		// write: stopped, it writes them now, before the folder is removed.
+		if r.manager != m {
+			r.manager.Stop()
+		}
+		m.Stop()
+		passthrough.Close()
+		plain.Close()
+		os.RemoveAll(run)
+	})
 	return r
 }
 
