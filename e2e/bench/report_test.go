@@ -126,6 +126,8 @@ func Render(w io.Writer, res *Results) error {
 	p("## 3. Cold start")
 	p("")
 	p("%s TLSRoutes on one Gateway (and %d on the small one), none with status yet; the controller starts.", count(cs.Routes), fewSetupRoutes)
+	p("The sampled hostnames are tried one at a time every %s until one answers, then all those", sampleProbeEvery)
+	p("still unanswered at once by %d clients (again %s later for any that fail).", sampleClients, sampleRoundPause)
 	p("Times from its start:")
 	p("")
 	p("| | |")
