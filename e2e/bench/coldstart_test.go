@@ -121,9 +121,8 @@ func (r *rig) gatewayAddress(ctx context.Context) (string, error) {
 // first answered. While none answers it tries one name at a time, sampleProbeEvery apart (an
 // unknown name is refused at once, so waiting costs the machine little); when one answers, every
 // name still unanswered is tried at once by sampleClients clients, so that the time is that of
-// HAProxy serving the names rather than of a few clients taking their turns through them (with 4,
-// checking 100 names took 0.25-0.4 s on a cold start's busy machine). Names that still fail are
-// tried again sampleRoundPause later, one at a time as before.
+// HAProxy serving the names rather than of a few clients taking their turns through them on a
+// busy machine. Names that still fail are tried again sampleRoundPause later, one at a time.
 func sampleRoutable(ctx context.Context, addr string, names []string) (time.Time, error) {
 	pending := names
 	var last time.Time

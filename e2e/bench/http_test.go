@@ -110,8 +110,8 @@ func (r *rig) httpConvergence(address string, existing int) HTTPConvergence {
 // many backends on each: the number of routes is what differs. A first round of each, not
 // timed, opens those connections. HAProxy serves a client connection on one thread for its
 // whole life, and on two shared cores one thread can be slower than the other for seconds: a
-// connection a batch spreads each Gateway's samples over both (with one connection each, the
-// two Gateways' figures differed by up to 2x either way from one run to the next).
+// connection a batch spreads each Gateway's samples over both, where one connection each would
+// compare two threads rather than two Gateways.
 func (r *rig) requestLatency(address string, names []string, routes int, smallAddress string, smallNames []string, smallRoutes int) []RequestLatency {
 	r.t.Helper()
 	large := make([]string, len(smallNames))
