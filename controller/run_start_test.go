@@ -22,23 +22,23 @@ func (s startedElsewhere) Start(context.Context) error {
 	return nil
 }
 
-// applyCounter records when the first apply came.
-type applyCounter struct{ applied chan struct{} }
+// applySignal signals each apply (the first one is enough for the test).
+type applySignal struct{ applied chan struct{} }
 
-func (d *applyCounter) Apply(context.Context, model.DataPlane) ApplyResult {
+func (d *applySignal) Apply(context.Context, model.DataPlane) ApplyResult {
 	select {
 	case d.applied <- struct{}{}:
 	default:
 	}
 	return ApplyResult{}
 }
-func (d *applyCounter) Check(context.Context, model.DataPlane) (string, error) { return "", nil }
+func (d *applySignal) Check(context.Context, model.DataPlane) (string, error) { return "", nil }
 
 // TestRunWaitsForTheStartTheCallerBegan: with SourceStarted set, Run builds nothing before the
 // start it carries has ended, and a start that failed ends Run with its error.
 func TestRunWaitsForTheStartTheCallerBegan(t *testing.T) {
 	logger, _ := logtest.NewNullLogger()
-	dp := &applyCounter{applied: make(chan struct{}, 1)}
+	dp := &applySignal{applied: make(chan struct{}, 1)}
 	started := make(chan error, 1)
 	r := &Runner{Source: startedElsewhere{fixedSource{&snapshot.Snapshot{}}, t}, SourceStarted: started,
 		DataPlane: dp, Status: noStatus{}, Log: logger}

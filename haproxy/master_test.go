@@ -58,6 +58,10 @@ func TestReloadEndsWhenTheNewWorkerAnswers(t *testing.T) {
 	if len(workers) != 1 || slices.Contains(before, workers[0]) {
 		t.Fatalf("workers %v after the reload, %v before it", workers, before)
 	}
+	// Set only when the stats socket, not the master, ended the reload.
+	if !master.finishing.Load() {
+		t.Fatal("the reload ended on the master's answer, not on the new worker's")
+	}
 	out, err := CLICommand(statsSocket, "show info")
 	if err != nil {
 		t.Fatal(err)

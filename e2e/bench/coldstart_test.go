@@ -138,7 +138,7 @@ func sampleRoutable(ctx context.Context, addr string, names []string) (time.Time
 		last = time.Now()
 		pending = slices.DeleteFunc(slices.Clone(pending), func(n string) bool { return n == probe })
 		var answered time.Time
-		_, pending, answered = reachEach(addr, pending, sampleClients, time.Second, time.Now().Add(time.Minute))
+		_, pending, answered = reachEach(addr, pending, sampleClients, time.Second, time.Time{})
 		if answered.After(last) {
 			last = answered
 		}
@@ -162,8 +162,8 @@ func verifyRoutable(addr string, names []string, bound time.Duration) (checked, 
 }
 
 // reachEach tries names through addr once each, with clients clients, each connection bounded by
-// timeout, until deadline; it returns how many it tried, those that did not answer, and when the
-// last one that did answered.
+// timeout, until deadline (zero: all of them); it returns how many it tried, those tried that did
+// not answer, and when the last one that did answered.
 func reachEach(addr string, names []string, clients int, timeout time.Duration, deadline time.Time) (tried int, failed []string, last time.Time) {
 	var mu sync.Mutex
 	work := make(chan string)
@@ -186,7 +186,7 @@ func reachEach(addr string, names []string, clients int, timeout time.Duration, 
 		}()
 	}
 	for _, n := range names {
-		if time.Now().After(deadline) {
+		if !deadline.IsZero() && time.Now().After(deadline) {
 			break
 		}
 		work <- n

@@ -121,10 +121,11 @@ func (r *rig) requestLatency(address string, names []string, routes int, smallAd
 	largeConn, smallConn := NewHTTPConn(address+":80", 2*time.Second), NewHTTPConn(smallAddress+":80", 2*time.Second)
 	defer largeConn.Close()
 	defer smallConn.Close()
-	for _, w := range []struct {
+	gateways := []struct {
 		conn  *HTTPConn
 		hosts []string
-	}{{largeConn, large}, {smallConn, smallNames}} {
+	}{{largeConn, large}, {smallConn, smallNames}}
+	for _, w := range gateways {
 		if _, failed := RequestLatencies(w.conn, w.hosts, requestPath, len(w.hosts), 10*time.Second); failed > 0 {
 			r.t.Fatalf("HTTP request latency: %d of the first round's requests failed", failed)
 		}
@@ -135,10 +136,7 @@ func (r *rig) requestLatency(address string, names []string, routes int, smallAd
 	// A new connection's first request, not timed, is the one that may wait for HAProxy to find
 	// a backend connection on its thread.
 	reconnect := func() {
-		for _, w := range []struct {
-			conn  *HTTPConn
-			hosts []string
-		}{{largeConn, large}, {smallConn, smallNames}} {
+		for _, w := range gateways {
 			w.conn.Close()
 			if _, failed := RequestLatencies(w.conn, w.hosts, requestPath, 1, 10*time.Second); failed > 0 {
 				r.t.Fatalf("HTTP request latency: a new connection's first request failed")
