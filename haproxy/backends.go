@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/haproxy-gateway/haproxy-gateway/controller/model"
 )
@@ -37,9 +38,37 @@ type backendBlock struct {
 func renderBackend(b *model.Backend, dir, runDir string) *backendBlock {
 	servers, cas := serverLines(*b, dir, runDir)
 	block := &backendBlock{from: b, data: backendData{Name: backendName(b.ID), Servers: servers}, caFiles: cas, clientCerts: clientCerts(*b, dir)}
-	text := block.text()
-	block.namesFile = bytes.Contains(text, []byte(dir)) || bytes.Contains(text, []byte(runDir))
+	buf := textBuffers.Get().(*[]byte)
+	text := block.appendText((*buf)[:0])
+	block.namesFile = containsString(text, dir) || containsString(text, runDir)
+	*buf = text
+	textBuffers.Put(buf)
 	return block
+}
+
+// textBuffers hold a block's text while renderBackend looks into it. A render makes one block per
+// route backend that changed, all of them at a start: with tens of thousands of routes, a text
+// of its own for each would be garbage of the size of haproxy.cfg, made while the configuration
+// is built (and the heap at its largest).
+var textBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// containsString reports whether text holds s, as bytes.Contains(text, []byte(s)) would, without
+// making bytes of s for every block.
+func containsString(text []byte, s string) bool {
+	if s == "" {
+		return true
+	}
+	for len(text) >= len(s) {
+		i := bytes.IndexByte(text, s[0])
+		if i < 0 || len(text)-i < len(s) {
+			return false
+		}
+		if string(text[i:i+len(s)]) == s {
+			return true
+		}
+		text = text[i+1:]
+	}
+	return false
 }
 
 // text is the block as haproxy.cfg has it.

@@ -177,3 +177,16 @@ func TestWithServersOutOfOrder(t *testing.T) {
 		t.Error("withServers took a backend the configuration lacks")
 	}
 }
+
+func TestContainsString(t *testing.T) {
+	text := []byte("    server s1 10.0.0.1:443 ssl ca-file /var/lib/haproxy/cas/ca-1.pem verify required\n")
+	for _, s := range []string{"", "/var/lib/haproxy", "/var/lib/haproxy/cas/ca-1.pem", "/var/lib/haproxy/cas/ca-2.pem",
+		"/run/haproxy", "required\n", "required\n ", "s", "    server", string(text), string(text) + "x", "//"} {
+		if got, want := containsString(text, s), bytes.Contains(text, []byte(s)); got != want {
+			t.Errorf("containsString(%q) = %t, bytes.Contains says %t", s, got, want)
+		}
+	}
+	if containsString(nil, "/a") || !containsString(nil, "") {
+		t.Error("an empty text holds the empty string alone")
+	}
+}

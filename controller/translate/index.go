@@ -46,7 +46,9 @@ func (in *index) routeConditions(accepted, resolved metav1.Condition) []metav1.C
 	if in.conditions == nil || len(in.conditions) >= maxSharedConditions {
 		in.conditions = map[[2]metav1.Condition][]metav1.Condition{}
 	}
-	list := key[:]
+	// A list of its own, made only here: one sliced from key would move key to the heap for
+	// every route, found or not.
+	list := []metav1.Condition{accepted, resolved}
 	in.conditions[key] = list
 	return list
 }
