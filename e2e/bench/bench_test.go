@@ -251,7 +251,7 @@ func (r *rig) coldStart(routes, others int, passthroughNames []string, bound tim
 	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	// The small Gateway's routes are there too, and are counted.
-	accepted := r.watchRoutesAccepted(ctx, &gatewayv1.TLSRouteList{}, routes+others)
+	accepted := r.watchRoutesAcceptedListed(ctx, &gatewayv1.TLSRouteList{}, routes+others)
 	cpuBefore := ProcessTreeCPU()
 	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
 	apiProfiled := make(chan error, 1)

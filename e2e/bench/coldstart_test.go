@@ -20,15 +20,35 @@ import (
 // not counted.
 func (r *rig) watchRoutesAccepted(ctx context.Context, list client.ObjectList, want int) <-chan time.Time {
 	r.t.Helper()
-	return r.watchAccepted(ctx, list, controllerID, want, func(route client.Object) bool { return route.GetLabels()[tierLabel] != "new" })
+	return r.watchAccepted(ctx, list, controllerID, want, countedRoute, nil)
+}
+
+// countedRoute tells the routes a phase counts from the new ones its convergence figure adds.
+func countedRoute(route client.Object) bool { return route.GetLabels()[tierLabel] != "new" }
+
+// watchRoutesAcceptedListed is watchRoutesAccepted for want routes that exist already: it returns
+// once the watch has delivered every one of them, so that the benchmark's own reading of
+// thousands of routes is done before what it measures starts, rather than competing with it for
+// the API server and the CPU.
+func (r *rig) watchRoutesAcceptedListed(ctx context.Context, list client.ObjectList, want int) <-chan time.Time {
+	r.t.Helper()
+	listed := make(chan struct{})
+	done := r.watchAccepted(ctx, list, controllerID, want, countedRoute, sync.OnceFunc(func() { close(listed) }))
+	select {
+	case <-listed:
+	case <-ctx.Done():
+		r.t.Fatalf("the watch of %d routes did not deliver them all: %v", want, ctx.Err())
+	}
+	return done
 }
 
 // watchAccepted returns a channel that receives the time at which want of the routes of list's
 // kind for which counted is true have controller's parent entry Accepted and ResolvedRefs for their
 // current generation. It watches instead of listing, so thousands of routes cost the API server
 // one stream; a watch the API server ends (it ends those that fall behind a burst of events) is
-// started again, and counts again from the state it begins with.
-func (r *rig) watchAccepted(ctx context.Context, list client.ObjectList, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool) <-chan time.Time {
+// started again, and counts again from the state it begins with. listed, unless nil, is called
+// once the watch has delivered want of those routes, Accepted or not.
+func (r *rig) watchAccepted(ctx context.Context, list client.ObjectList, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool, listed func()) <-chan time.Time {
 	r.t.Helper()
 	done := make(chan time.Time, 1)
 	go func() {
@@ -38,7 +58,7 @@ func (r *rig) watchAccepted(ctx context.Context, list client.ObjectList, control
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			if at, ok := countAccepted(w, controller, want, counted); ok {
+			if at, ok := countAccepted(w, controller, want, counted, listed); ok {
 				done <- at
 				return
 			}
@@ -48,10 +68,12 @@ func (r *rig) watchAccepted(ctx context.Context, list client.ObjectList, control
 }
 
 // countAccepted reads w until want of the routes for which counted is true are Accepted by
-// controller, and returns when that happened; false when w ended first.
-func countAccepted(w watch.Interface, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool) (time.Time, bool) {
+// controller, and returns when that happened; false when w ended first. listed, unless nil, is
+// called once want of those routes have had an event.
+func countAccepted(w watch.Interface, controller gatewayv1.GatewayController, want int, counted func(client.Object) bool, listed func()) (time.Time, bool) {
 	defer w.Stop()
 	accepted := map[string]bool{}
+	seen := map[string]bool{}
 	count := 0
 	for ev := range w.ResultChan() {
 		if ev.Type == watch.Error {
@@ -60,6 +82,11 @@ func countAccepted(w watch.Interface, controller gatewayv1.GatewayController, wa
 		route, ok := ev.Object.(client.Object)
 		if !ok || !counted(route) {
 			continue
+		}
+		if listed != nil && len(seen) < want {
+			if seen[route.GetName()] = true; len(seen) == want {
+				listed()
+			}
 		}
 		now := ev.Type != watch.Deleted && routeAcceptedBy(route, controller)
 		if now != accepted[route.GetName()] {

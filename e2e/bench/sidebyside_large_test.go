@@ -62,7 +62,7 @@ func (r *rig) pairedGrowth(products []product, routes [][]*gatewayv1.TLSRoute, n
 	defer cancel()
 	accepted := make([]<-chan time.Time, len(products))
 	for j, p := range products {
-		accepted[j] = r.watchAccepted(ctx, &gatewayv1.TLSRouteList{}, p.controller, total, sideRouteOf(p.gateway))
+		accepted[j] = r.watchAccepted(ctx, &gatewayv1.TLSRouteList{}, p.controller, total, sideRouteOf(p.gateway), nil)
 	}
 	r.createConcurrently(interleaved(routes), 32)
 	last := time.Now()
@@ -105,7 +105,7 @@ func (r *rig) pairedColdStart(products []product, routes int, names []string, ba
 	defer cancel()
 	accepted := make([]<-chan time.Time, len(products))
 	for j, p := range products {
-		accepted[j] = r.watchAccepted(ctx, &gatewayv1.TLSRouteList{}, p.controller, routes, sideRouteOf(p.gateway))
+		accepted[j] = r.watchAccepted(ctx, &gatewayv1.TLSRouteList{}, p.controller, routes, sideRouteOf(p.gateway), nil)
 	}
 	var sample []string
 	for i := 0; i < len(names); i += max(len(names)/100, 1) {
