@@ -14,7 +14,7 @@ import (
 // The master and its worker run with glibc's huge page tunable, and where the kernel gives huge
 // pages on request the worker's heap has them.
 func TestHAProxyHeapAsksForHugePages(t *testing.T) {
-	master := startLargeMaster(t)
+	master := startLargeMaster(t, nil)
 	workers, _, err := master.Workers()
 	if err != nil || len(workers) == 0 {
 		t.Fatalf("workers %v: %v", workers, err)
@@ -41,7 +41,7 @@ func TestHAProxyHeapAsksForHugePages(t *testing.T) {
 func TestHAProxyKeepsTheOperatorsTunables(t *testing.T) {
 	const own = "glibc.malloc.arena_max=2"
 	t.Setenv("GLIBC_TUNABLES", own)
-	master := startLargeMaster(t)
+	master := startLargeMaster(t, nil)
 	if got := lookup(environmentOf(t, master.cmd.Process.Pid), "GLIBC_TUNABLES"); got != own {
 		t.Fatalf("HAProxy's GLIBC_TUNABLES is %q, the controller's %q", got, own)
 	}

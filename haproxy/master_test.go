@@ -15,7 +15,7 @@ import (
 // not failed: Reload waits it out, though the silence lasts many times its timeout, and then
 // finds the new worker.
 func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
-	master := startLargeMaster(t)
+	master := startLargeMaster(t, nil)
 	before, _, err := master.Workers()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestReloadWaitsWhileTheMasterLoads(t *testing.T) {
 // is not one of the old workers answers on the stats socket, and that process is the worker the
 // master lists once it answers.
 func TestReloadEndsWhenTheNewWorkerAnswers(t *testing.T) {
-	master := startLargeMaster(t)
+	master := startLargeMaster(t, nil)
 	statsSocket := filepath.Join(filepath.Dir(master.socket), "stats.sock")
 	before, _, err := master.Workers()
 	if err != nil {
@@ -82,10 +82,19 @@ func TestReloadEndsWhenTheNewWorkerAnswers(t *testing.T) {
 // A master that dies while it is silent ends the wait at once: waiting out the silence limit would
 // hold every change (and the restart of HAProxy) for minutes.
 func TestReloadEndsWhenTheMasterDies(t *testing.T) {
-	master := startLargeMaster(t)
+	output := &outputLines{}
+	master := startLargeMaster(t, output)
 	failed := make(chan error, 1)
 	go func() { failed <- master.Reload(t.Context(), 50*time.Millisecond) }()
-	time.Sleep(300 * time.Millisecond)
+	// The master says so when it begins to reload; it reads the configuration before it answers
+	// again.
+	for !slices.ContainsFunc(output.all(), func(line string) bool { return strings.Contains(line, "Reloading HAProxy") }) {
+		select {
+		case err := <-failed:
+			t.Fatalf("reload ended before the master began it: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
 	if err := master.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +109,10 @@ func TestReloadEndsWhenTheMasterDies(t *testing.T) {
 	}
 }
 
-// startLargeMaster starts a master on 5,000 backends: enough for HAProxy to take a second or more
-// to load them, much longer than the timeouts the tests give.
-func startLargeMaster(t *testing.T) *Master {
+// startLargeMaster starts a master on 5,000 backends: enough for HAProxy to take a good part of a
+// second to load them, much longer than the timeouts the tests give. Its output goes to the test's
+// log, and to output unless that is nil.
+func startLargeMaster(t *testing.T, output *outputLines) *Master {
 	t.Helper()
 	binary := haproxyBinary(t)
 	dir := t.TempDir()
@@ -118,7 +128,7 @@ func startLargeMaster(t *testing.T) *Master {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	master, err := StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t: t})
+	master, err := StartMaster(ctx, binary, cfgPath, filepath.Join(dir, "master.sock"), testWriter{t: t, output: output})
 	if err != nil {
 		t.Fatal(err)
 	}
