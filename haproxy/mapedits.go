@@ -16,9 +16,11 @@ import (
 // the files.
 
 // socketMaps are a TLS socket's SNI and Terminate map entries, sorted by key, and the socket they
-// were rendered from.
+// were rendered from. ordered says that from's SNI routes are in strictly increasing hostname
+// order, as the model has them: only then can the next render patch these entries.
 type socketMaps struct {
 	from           model.Socket
+	ordered        bool
 	sni, terminate sortedLines
 }
 
@@ -36,8 +38,10 @@ type mapEdit struct {
 // (a TLS listener claims it).
 func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, sniEdits, terminateEdits []mapEdit, patched bool) {
 	if prev != nil {
-		if before := prev.socketMaps[socketID(sock)]; before != nil && onlyRoutesDiffer(before.from, sock) {
-			return patchMaps(before, sock, sd)
+		if before := prev.socketMaps[socketID(sock)]; before != nil && before.ordered && onlyRoutesDiffer(before.from, sock) {
+			if out, sniEdits, terminateEdits, ok := patchMaps(before, sock, sd); ok {
+				return out, sniEdits, terminateEdits, true
+			}
 		}
 	}
 	var sni mapLines
@@ -68,17 +72,17 @@ func sniMaps(prev *Config, sock model.Socket, sd socketData) (maps *socketMaps, 
 		}
 		terminate.set(r.Hostname, backendName(r.Backend))
 	}
-	return &socketMaps{from: sock, sni: sortLines(sni), terminate: sortLines(terminate)}, nil, nil, false
+	ordered := byHostname(sock.Passthrough) && byHostname(sock.Terminate)
+	return &socketMaps{from: sock, ordered: ordered, sni: sortLines(sni), terminate: sortLines(terminate)}, nil, nil, false
 }
 
-// onlyRoutesDiffer reports whether two versions of a socket differ in their SNI routes alone,
-// both lists of each in strictly increasing hostname order (as the model has them).
+// onlyRoutesDiffer reports whether two versions of a socket differ in their SNI routes alone.
 func onlyRoutesDiffer(a, b model.Socket) bool {
 	return a.Address == b.Address && a.Port == b.Port && a.Gateway == b.Gateway && a.Protocol == b.Protocol &&
-		slices.Equal(a.Listeners, b.Listeners) && slices.Equal(a.HTTPS, b.HTTPS) &&
-		byHostname(a.Passthrough) && byHostname(b.Passthrough) && byHostname(a.Terminate) && byHostname(b.Terminate)
+		slices.Equal(a.Listeners, b.Listeners) && slices.Equal(a.HTTPS, b.HTTPS)
 }
 
+// byHostname reports whether routes are in strictly increasing hostname order.
 func byHostname(routes []*model.SNIRoute) bool {
 	for i := 1; i < len(routes); i++ {
 		if routes[i-1].Hostname >= routes[i].Hostname {
@@ -88,6 +92,43 @@ func byHostname(routes []*model.SNIRoute) bool {
 	return true
 }
 
+// inOrderAt reports whether each route at the indices at is in strictly increasing hostname order
+// with its neighbours.
+func inOrderAt(routes []*model.SNIRoute, at []int) bool {
+	for _, i := range at {
+		if i > 0 && routes[i-1].Hostname >= routes[i].Hostname || i+1 < len(routes) && routes[i].Hostname >= routes[i+1].Hostname {
+			return false
+		}
+	}
+	return true
+}
+
+// changedSNI walks a socket's SNI routes before and now, both meant to be in strictly increasing
+// hostname order, and adds to changed the hostnames whose route was added, changed or removed.
+// before is known to be in order; now is checked at the routes it does not share with before:
+// the shared ones keep before's order, so a list whose other routes are in order with their
+// neighbours is in order, and a change costs a walk over pointers, not a comparison of every
+// hostname. false means now is not in order, and what was added to changed means nothing.
+func changedSNI(before, now []*model.SNIRoute, changed []string) ([]string, bool) {
+	var fresh []int
+	j := 0
+	model.WalkSorted(before, now, compareSNIRoutes, func(x, y **model.SNIRoute) {
+		switch {
+		case x == nil:
+			changed = append(changed, (*y).Hostname)
+		case y == nil || !model.SameSNIRoute(*x, *y):
+			changed = append(changed, (*x).Hostname)
+		}
+		if y != nil {
+			if x == nil || *x != *y {
+				fresh = append(fresh, j)
+			}
+			j++
+		}
+	})
+	return changed, inOrderAt(now, fresh)
+}
+
 func compareSNIRoutes(a, b *model.SNIRoute) int {
 	if a == b {
 		return 0 // models share the entries a change did not touch
@@ -95,22 +136,19 @@ func compareSNIRoutes(a, b *model.SNIRoute) int {
 	return strings.Compare(a.Hostname, b.Hostname)
 }
 
-// patchMaps is sniMaps for a socket whose SNI routes alone changed since before.
+// patchMaps is sniMaps for a socket whose SNI routes alone changed since before; false when
+// sock's SNI routes are not in hostname order, which a patch needs.
 func patchMaps(before *socketMaps, sock model.Socket, sd socketData) (*socketMaps, []mapEdit, []mapEdit, bool) {
-	var changed []string
-	note := func(x, y **model.SNIRoute) {
-		switch {
-		case x == nil:
-			changed = append(changed, (*y).Hostname)
-		case y == nil || !model.SameSNIRoute(*x, *y):
-			changed = append(changed, (*x).Hostname)
-		}
+	changed, ordered := changedSNI(before.from.Passthrough, sock.Passthrough, nil)
+	if !ordered {
+		return nil, nil, nil, false
 	}
-	model.WalkSorted(before.from.Passthrough, sock.Passthrough, compareSNIRoutes, note)
-	model.WalkSorted(before.from.Terminate, sock.Terminate, compareSNIRoutes, note)
+	if changed, ordered = changedSNI(before.from.Terminate, sock.Terminate, changed); !ordered {
+		return nil, nil, nil, false
+	}
 	slices.Sort(changed)
 	changed = slices.Compact(changed)
-	out := &socketMaps{from: sock, sni: before.sni, terminate: before.terminate}
+	out := &socketMaps{from: sock, ordered: true, sni: before.sni, terminate: before.terminate}
 	if len(changed) == 0 {
 		return out, nil, nil, true
 	}
