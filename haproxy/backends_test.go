@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"testing"
 
@@ -188,5 +189,45 @@ func TestContainsString(t *testing.T) {
 	}
 	if containsString(nil, "/a") || !containsString(nil, "") {
 		t.Error("an empty text holds the empty string alone")
+	}
+}
+
+// TestRenderFromAnotherModel renders every golden model from the configuration of every other
+// one, and checks that it gives what a render from nothing gives: haproxy.cfg, the skeleton and
+// every file (router.lua included). A render keeps the text of the one before only where that was
+// rendered from the same data.
+func TestRenderFromAnotherModel(t *testing.T) {
+	models := goldenModels(t)
+	names := slices.Sorted(maps.Keys(models))
+	for _, from := range names {
+		prev, err := Render(models[from].DataPlane, goldenSettings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range names {
+			dp := models[to].DataPlane
+			want, err := Render(dp, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := renderFrom(prev, dp, goldenSettings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want.Text()), string(got.Text())); diff != "" {
+				t.Fatalf("%s from %s: haproxy.cfg (-render +from the other):\n%s", to, from, diff)
+			}
+			if !slices.Equal(want.Skeleton, got.Skeleton) {
+				t.Fatalf("%s from %s: the skeleton differs", to, from)
+			}
+			if len(want.Files) != len(got.Files) {
+				t.Fatalf("%s from %s: %d files, want %d", to, from, len(got.Files), len(want.Files))
+			}
+			for path, f := range want.Files {
+				if diff := cmp.Diff(string(f.Content()), string(got.Files[path].Content())); diff != "" {
+					t.Fatalf("%s from %s: %s (-render +from the other):\n%s", to, from, path, diff)
+				}
+			}
+		}
 	}
 }

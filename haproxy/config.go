@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -71,6 +72,10 @@ type Config struct {
 	// a change of servers renders only its backends again.
 	head, tail, text []byte
 	backends         []*backendBlock
+	// headData is what head was rendered from, routers what router.lua was: a render from the
+	// same data keeps the text instead of running the template again.
+	headData templateData
+	routers  []routerSocket
 	// inOrder is set when backends are in the model's order (by ID), as the build lists them:
 	// then two configurations' blocks are compared by walking both (see changedServers).
 	inOrder bool
@@ -430,12 +435,17 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 	}
 	httpBackendsMap := filepath.Join(s.Dir, "maps", httpBackendsMapName)
 	if data.ServesHTTP {
-		lua, err := renderRouter(httpBackendsMap, routers)
-		if err != nil {
-			return nil, err
-		}
 		data.RouterLua = filepath.Join(s.Dir, "router.lua")
-		cfg.Files[data.RouterLua] = File{data: lua}
+		if lua, ok := prev.routerFile(data.RouterLua, routers); ok {
+			cfg.Files[data.RouterLua] = lua
+		} else {
+			lua, err := renderRouter(httpBackendsMap, routers)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Files[data.RouterLua] = File{data: lua}
+		}
+		cfg.routers = routers
 		data.UnresolvedSocket = "unix@" + unresolvedSocketPath(s.RunDir)
 		data.UnavailableSocket = "unix@" + unavailableSocketPath(s.RunDir)
 	}
@@ -526,9 +536,12 @@ func renderFrom(prev *Config, dp model.DataPlane, s Settings) (*Config, error) {
 			return nil, err
 		}
 	}
-	if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
+	if prev != nil && prev.head != nil && reflect.DeepEqual(prev.headData, data) {
+		cfg.head = prev.head
+	} else if cfg.head, err = execute(data, "haproxy.cfg"); err != nil {
 		return nil, err
 	}
+	cfg.headData = data
 	// Most changes leave the skeleton as it was: keep the one copy instead of joining another.
 	if prev != nil && bytes.Equal(cfg.head, prev.head) && bytes.Equal(cfg.tail, prev.tail) {
 		cfg.head, cfg.Skeleton = prev.head, prev.Skeleton
@@ -618,4 +631,13 @@ func joinPEM(parts ...[]byte) []byte {
 		}
 	}
 	return out
+}
+
+// routerFile is c's router.lua at path when c rendered it for routers too.
+func (c *Config) routerFile(path string, routers []routerSocket) (File, bool) {
+	if c == nil || !slices.Equal(c.routers, routers) {
+		return File{}, false
+	}
+	f, ok := c.Files[path]
+	return f, ok
 }
