@@ -135,9 +135,18 @@ func (f File) Content() []byte {
 // Size is the length of Content, without writing out a map file.
 func (f File) Size() int {
 	if f.lines != nil {
-		return f.lines.size()
+		return f.lines.size(-1)
 	}
 	return len(f.data)
+}
+
+// SizeAtMost reports whether Content is at most limit bytes long; a map file's lines are counted
+// only up to there.
+func (f File) SizeAtMost(limit int) bool {
+	if f.lines != nil {
+		return f.lines.size(limit) <= limit
+	}
+	return len(f.data) <= limit
 }
 
 // sameContent reports whether two files have the same bytes: at once when both are written from

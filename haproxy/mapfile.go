@@ -53,7 +53,7 @@ func (p mapPart) line(e mapLine) (string, bool) {
 
 func (m *mapFile) bytes() []byte {
 	m.once.Do(func() {
-		content := make([]byte, 0, m.size())
+		content := make([]byte, 0, m.size(-1))
 		for line := range m.lines() {
 			content = append(append(append(append(content, line.key...), ' '), line.value...), '\n')
 		}
@@ -100,11 +100,14 @@ func (m *mapFile) lines() iter.Seq[mapLine] {
 	}
 }
 
-// size is the length of the file's bytes, without making them.
-func (m *mapFile) size() int {
+// size is the length of the file's bytes, without making them; counting stops once it passes
+// limit (-1: no limit).
+func (m *mapFile) size(limit int) int {
 	n := 0
 	for line := range m.lines() {
-		n += len(line.key) + len(line.value) + 2
+		if n += len(line.key) + len(line.value) + 2; limit >= 0 && n > limit {
+			break
+		}
 	}
 	return n
 }

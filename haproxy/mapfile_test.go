@@ -8,7 +8,8 @@ import (
 )
 
 // TestMapFileWrittenAndComparedAsItsBytes holds what the file writer does without making a map
-// file's bytes, writing it line by line and comparing two files entry by entry, to its bytes: for
+// file's bytes, writing it line by line, comparing two files entry by entry and measuring one, to
+// its bytes: for
 // each part of a hostname lookup, for files built with the same lines in other chunks, and for
 // files one patch apart.
 func TestMapFileWrittenAndComparedAsItsBytes(t *testing.T) {
@@ -38,6 +39,15 @@ func TestMapFileWrittenAndComparedAsItsBytes(t *testing.T) {
 		}
 		if !bytes.Equal(written.Bytes(), file.bytes()) {
 			t.Fatalf("part %d: written line by line:\n%s\nwant:\n%s", part, written.Bytes(), file.bytes())
+		}
+		f, size := File{lines: file}, len(file.bytes())
+		for _, limit := range []int{0, size / 2, size - 1, size, size + 1} {
+			if got, want := f.SizeAtMost(limit), size <= limit; got != want {
+				t.Errorf("part %d: a file of %d bytes is at most %d bytes: %t, want %t", part, size, limit, got, want)
+			}
+		}
+		if f.Size() != size {
+			t.Errorf("part %d: size %d, want %d", part, f.Size(), size)
 		}
 		others := map[string]sortedLines{"the same lines": lines, "the same lines in other chunks": rechunked.out}
 		for i := range 20 {

@@ -40,7 +40,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 		isSmall, known := small[op.Map]
 		if !known {
 			// Sized once per map: a map file's size is counted over its entries.
-			isSmall = wanted.Files[op.Map].Size() <= showWholeMapBelow
+			isSmall = wanted.Files[op.Map].SizeAtMost(showWholeMapBelow)
 			small[op.Map] = isSmall
 		}
 		// "get map" takes no empty key.
