@@ -22,8 +22,11 @@ import (
 // listeners and virtual hosts they were rendered from, how many of the virtual hosts list each
 // rule, and how many path prefixes of each depth they hold.
 type httpSocketMaps struct {
-	listeners            []model.ListenerClaim
-	from                 []model.VirtualHost
+	listeners []model.ListenerClaim
+	from      []model.VirtualHost
+	// ordered says that from is in strictly increasing hostname order, as the model has it: only
+	// then can the next render patch these entries.
+	ordered              bool
 	hosts, routes, rules sortedLines
 	// ruleUses and depths belong to the one configuration that patches these maps next: a patch
 	// takes them over (see patchHTTPMaps).
@@ -43,7 +46,7 @@ type httpMapEdits struct{ hosts, routes, rules []mapEdit }
 // (then edits is nil).
 func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, edits *httpMapEdits) {
 	if prev != nil {
-		if before := prev.httpMaps[socketID(sock)]; before != nil && before.ruleUses != nil && slices.Equal(before.listeners, sock.Listeners) {
+		if before := prev.httpMaps[socketID(sock)]; before != nil && before.ordered && before.ruleUses != nil && slices.Equal(before.listeners, sock.Listeners) {
 			if changed, ok := changedVirtualHosts(before.from, sock.VirtualHosts); ok {
 				return patchHTTPMaps(before, sock, changed)
 			}
@@ -55,8 +58,8 @@ func httpSocketMapsFrom(prev *Config, sock model.Socket) (maps *httpSocketMaps, 
 // httpMaps are a socket's host, routes and rules map entries, built from its listeners and
 // virtual hosts.
 func httpMaps(sock model.Socket) *httpSocketMaps {
-	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: sortLines(hostClaims(sock)),
-		ruleUses: map[string]int{}, depths: map[int]int{}}
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, ordered: byVirtualHost(sock.VirtualHosts),
+		hosts: sortLines(hostClaims(sock)), ruleUses: map[string]int{}, depths: map[int]int{}}
 	var allRoutes, allRules mapLines
 	for _, vh := range sock.VirtualHosts {
 		routes, rules, depths := virtualHostEntries(vh)
@@ -122,23 +125,29 @@ func (m *httpSocketMaps) depth() int {
 }
 
 // changedVirtualHosts pairs the virtual hosts of before and now that may differ, by hostname (nil
-// for one that is not there); false when they are too many to patch, or a list is not in strictly
+// for one that is not there); false when they are too many to patch, or now is not in strictly
 // increasing hostname order. A virtual host the model kept as it was shares its rules with the one
-// before: only the others are looked at.
+// before: only the others are looked at. before is known to be in order, and the virtual hosts
+// now shares with it keep its order: now is checked only where the others are (see changedSNI).
 func changedVirtualHosts(before, now []model.VirtualHost) ([][2]*model.VirtualHost, bool) {
-	if !byVirtualHost(before) || !byVirtualHost(now) {
-		return nil, false
-	}
 	var changed [][2]*model.VirtualHost
-	ok := true
+	var fresh []int
+	j := 0
 	model.WalkSorted(before, now, compareVirtualHosts, func(x, y *model.VirtualHost) {
-		if ok && (x == nil || y == nil || !sameVirtualHost(*x, *y)) {
+		if len(changed) <= patchAbove && (x == nil || y == nil || !sameVirtualHost(*x, *y)) {
 			changed = append(changed, [2]*model.VirtualHost{x, y})
-			ok = len(changed) <= patchAbove
+			if y != nil {
+				fresh = append(fresh, j)
+			}
+		}
+		if y != nil {
+			j++
 		}
 	})
-	return changed, ok
+	return changed, len(changed) <= patchAbove && inOrderAt(now, fresh, virtualHostname)
 }
+
+func virtualHostname(v model.VirtualHost) string { return v.Hostname }
 
 func compareVirtualHosts(a, b model.VirtualHost) int { return strings.Compare(a.Hostname, b.Hostname) }
 
@@ -162,7 +171,7 @@ func sameVirtualHost(a, b model.VirtualHost) bool {
 // hosts changed only where changed says: each pair's entries before are taken out and those now
 // put in, each key once, in key order.
 func patchHTTPMaps(before *httpSocketMaps, sock model.Socket, changed [][2]*model.VirtualHost) (*httpSocketMaps, *httpMapEdits) {
-	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, hosts: before.hosts, routes: before.routes, rules: before.rules,
+	out := &httpSocketMaps{listeners: sock.Listeners, from: sock.VirtualHosts, ordered: true, hosts: before.hosts, routes: before.routes, rules: before.rules,
 		ruleUses: before.ruleUses, depths: before.depths}
 	before.ruleUses, before.depths = nil, nil
 	edits := &httpMapEdits{hosts: []mapEdit{}, routes: []mapEdit{}, rules: []mapEdit{}}

@@ -92,16 +92,18 @@ func byHostname(routes []*model.SNIRoute) bool {
 	return true
 }
 
-// inOrderAt reports whether each route at the indices at is in strictly increasing hostname order
-// with its neighbours.
-func inOrderAt(routes []*model.SNIRoute, at []int) bool {
+// inOrderAt reports whether each entry of list at the indices at is in strictly increasing
+// hostname order with its neighbours.
+func inOrderAt[T any](list []T, at []int, hostname func(T) string) bool {
 	for _, i := range at {
-		if i > 0 && routes[i-1].Hostname >= routes[i].Hostname || i+1 < len(routes) && routes[i].Hostname >= routes[i+1].Hostname {
+		if i > 0 && hostname(list[i-1]) >= hostname(list[i]) || i+1 < len(list) && hostname(list[i]) >= hostname(list[i+1]) {
 			return false
 		}
 	}
 	return true
 }
+
+func sniHostname(r *model.SNIRoute) string { return r.Hostname }
 
 // changedSNI walks a socket's SNI routes before and now, both meant to be in strictly increasing
 // hostname order, and adds to changed the hostnames whose route was added, changed or removed.
@@ -126,7 +128,7 @@ func changedSNI(before, now []*model.SNIRoute, changed []string) ([]string, bool
 			j++
 		}
 	})
-	return changed, inOrderAt(now, fresh)
+	return changed, inOrderAt(now, fresh, sniHostname)
 }
 
 func compareSNIRoutes(a, b *model.SNIRoute) int {
