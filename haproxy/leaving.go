@@ -88,7 +88,9 @@ func deletionOf(op Op) (deletion, bool) {
 }
 
 // schedule splits a plan's ops into those to run now and the deletions left waiting, for delay:
-//   - the deletions due by now run first;
+//   - the deletions due by now run after the change's own ops, so that what the change brings
+//     into service does not wait behind the deletions of earlier ones; before them when the
+//     change deletes a certificate or CA file at once, which a due server may still use;
 //   - an op that brings back what waits for deletion takes it back instead: a server added under
 //     a leaving server's name gets that server back into service with its weight (the name says
 //     everything else about it, see serverName), and a certificate or CA file loaded under a
@@ -128,18 +130,31 @@ func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []O
 	}
 	due := 0
 	for due < len(waiting) && !waiting[due].Due.After(now) {
-		run = append(run, waiting[due].op())
 		due++
 	}
 	rest = slices.Clip(waiting[due:])
 	later := now.Add(delay)
+	deletesNow := false
 	for _, op := range planned {
-		if d, ok := deletionOf(op); ok && (op.Kind == DelServer || len(rest) > 0) {
-			d.Due = later
-			rest = append(rest, d)
-			continue
+		if d, ok := deletionOf(op); ok {
+			if op.Kind == DelServer || len(rest) > 0 {
+				d.Due = later
+				rest = append(rest, d)
+				continue
+			}
+			deletesNow = true
 		}
 		run = append(run, op)
+	}
+	dueOps := make([]Op, due)
+	for i, d := range waiting[:due] {
+		dueOps[i] = d.op()
+	}
+	if deletesNow {
+		// A certificate or CA file the change deletes may be one a due server still uses.
+		run = slices.Concat(dueOps, run)
+	} else {
+		run = append(run, dueOps...)
 	}
 	if len(rest) == 0 {
 		rest = nil

@@ -35,11 +35,17 @@ func TestLeavingSchedule(t *testing.T) {
 		run:  []string{"set server " + be + "/a state maint", "shutdown sessions server " + be + "/a"},
 		rest: leaving{waitingServer("a", later), {Kind: DelCAFile, File: ca, Due: later}},
 	}, {
-		name:    "what is due runs first, in order; what is not stays",
+		name:    "what is due runs after the change, in order; what is not stays",
 		waiting: leaving{waitingServer("a", now.Add(-time.Second)), {Kind: DelCert, File: cert, Due: now}, waitingServer("b", now.Add(time.Second))},
 		ops:     []Op{{Kind: AddServer, Backend: be, Server: "c", Address: "10.0.0.3:80", Weight: 1}},
-		run:     []string{"del server " + be + "/a", "del ssl cert " + cert, "add server " + be + "/c 10.0.0.3:80 weight 1"},
+		run:     []string{"add server " + be + "/c 10.0.0.3:80 weight 1", "del server " + be + "/a", "del ssl cert " + cert},
 		rest:    leaving{waitingServer("b", now.Add(time.Second))},
+	}, {
+		name:    "what is due runs before a certificate the change deletes at once",
+		waiting: leaving{waitingServer("a", now.Add(-time.Second))},
+		ops: []Op{{Kind: AddServer, Backend: be, Server: "c", Address: "10.0.0.3:80", Weight: 1},
+			{Kind: DelCrtListEntry, CrtList: "/l", Line: cert}, {Kind: DelCert, Cert: cert}},
+		run: []string{"del server " + be + "/a", "add server " + be + "/c 10.0.0.3:80 weight 1", "del ssl crt-list /l " + cert, "del ssl cert " + cert},
 	}, {
 		name:    "a certificate freed while a server waits waits behind it",
 		waiting: leaving{waitingServer("a", now.Add(time.Second))},
