@@ -124,12 +124,7 @@ func TestPatchedHTTPMapsEqualRender(t *testing.T) {
 			dp := dataPlane()
 			// Now and then two neighbours out of order: a model like that is rendered whole,
 			// never patched (a patch walks both lists in hostname order).
-			unordered := false
-			if vhs := dp.Sockets[0].VirtualHosts; len(vhs) > 1 && rng.IntN(8) == 0 {
-				i := rng.IntN(len(vhs) - 1)
-				vhs[i], vhs[i+1] = vhs[i+1], vhs[i]
-				unordered = true
-			}
+			unordered := swapNeighbours(rng, dp.Sockets[0].VirtualHosts)
 			got := renderPatched(t, prev, dp, fmt.Sprintf("seed %d step %d", seed, step))
 			// A patched render's plan takes its map ops from the notes (mapOps), compared below
 			// with the ops of the files.

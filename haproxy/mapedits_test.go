@@ -82,12 +82,7 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 			dp := dataPlane()
 			// Now and then two neighbours out of order: a model like that is rendered whole,
 			// never patched (a patch looks hostnames up by binary search).
-			unordered := false
-			if pt := dp.Sockets[0].Passthrough; len(pt) > 1 && rng.IntN(8) == 0 {
-				i := rng.IntN(len(pt) - 1)
-				pt[i], pt[i+1] = pt[i+1], pt[i]
-				unordered = true
-			}
+			unordered := swapNeighbours(rng, dp.Sockets[0].Passthrough)
 			got := renderPatched(t, prev, dp, fmt.Sprintf("seed %d step %d", seed, step))
 			switch {
 			case unordered && got.socketMaps[socketID(dp.Sockets[0])].ordered:
@@ -128,6 +123,16 @@ func TestPatchedMapsEqualRender(t *testing.T) {
 			patched, fromNotes, unorderedRenders)
 	}
 	t.Logf("%d renders patched their maps, %d plans took ops from the notes, %d rendered routes out of order", patched, fromNotes, unorderedRenders)
+}
+
+// swapNeighbours puts two neighbours of list out of order one time in 8, and says whether it did.
+func swapNeighbours[T any](rng *rand.Rand, list []T) bool {
+	if len(list) < 2 || rng.IntN(8) != 0 {
+		return false
+	}
+	i := rng.IntN(len(list) - 1)
+	list[i], list[i+1] = list[i+1], list[i]
+	return true
 }
 
 // renderPatched renders dp from prev and checks that every file is what a render from nothing

@@ -39,7 +39,7 @@ func (r *runtimeAPI) readBack(ops []Op, wanted *Config, spares map[string]string
 	for _, op := range entries {
 		isSmall, known := small[op.Map]
 		if !known {
-			// Sized once per map: a map file's size is counted over its entries.
+			// Sized once per map: a map file's size is counted over its entries, up to the limit.
 			isSmall = wanted.Files[op.Map].SizeAtMost(showWholeMapBelow)
 			small[op.Map] = isSmall
 		}
