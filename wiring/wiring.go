@@ -27,7 +27,7 @@ const DefaultControllerName = "haproxy-gateway.io/gatewayclass-controller"
 // Main runs the controller with the process's arguments until SIGINT or SIGTERM, and returns
 // the exit code: 2 for a flag error, 1 when it stopped on an error.
 func Main() int {
-	setGCPercent()
+	configureGC()
 	f := parseFlags()
 	log, err := controller.NewLogger(os.Stderr, f.logLevel, f.logFormat)
 	if err != nil {
