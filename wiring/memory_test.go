@@ -82,8 +82,8 @@ func TestGCTunerFollowsTheLiveHeap(t *testing.T) {
 	if limit < 20*mib || limit > 64*mib {
 		t.Errorf("with 16 MiB live and %d MiB of garbage allowed the limit is %d MiB, want 20-64", maxGarbage/mib, limit/mib)
 	}
+	// Unused from here on, the 16 MiB are garbage for the next collection.
 	runtime.KeepAlive(live)
-	live = nil
 	waitForLimit(t, func(l int64) bool { return l == ceiling })
 	tuner.stop()
 	runtime.GC()
