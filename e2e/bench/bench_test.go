@@ -256,7 +256,8 @@ func (r *rig) coldStart(routes, others int, passthroughNames []string, bound tim
 	apiProfilePath := filepath.Join(r.outDir, fmt.Sprintf("kube-apiserver-cpu-cold-start-%d.pprof", routes))
 	apiProfiled := make(chan error, 1)
 	go func() { apiProfiled <- r.apiServerCPUProfile(coldStartProfileSeconds, apiProfilePath) }()
-	p := r.startController("cold-start")
+	// One log per size: the 50,000-route point starts cold as well.
+	p := r.startController(fmt.Sprintf("cold-start-%d", routes))
 	cs := ColdStart{Routes: routes}
 
 	programmed := make(chan time.Time, 1)
