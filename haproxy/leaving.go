@@ -128,11 +128,14 @@ func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []O
 			waiting = append(waiting, d)
 		}
 	}
-	due := 0
-	for due < len(waiting) && !waiting[due].Due.After(now) {
-		due++
+	var due []Op
+	for _, d := range waiting {
+		if d.Due.After(now) {
+			break
+		}
+		due = append(due, d.op())
 	}
-	rest = slices.Clip(waiting[due:])
+	rest = slices.Clip(waiting[len(due):])
 	later := now.Add(delay)
 	deletesNow := false
 	for _, op := range planned {
@@ -146,15 +149,11 @@ func (l leaving) schedule(ops []Op, now time.Time, delay time.Duration) (run []O
 		}
 		run = append(run, op)
 	}
-	dueOps := make([]Op, due)
-	for i, d := range waiting[:due] {
-		dueOps[i] = d.op()
-	}
 	if deletesNow {
 		// A certificate or CA file the change deletes may be one a due server still uses.
-		run = slices.Concat(dueOps, run)
+		run = slices.Concat(due, run)
 	} else {
-		run = append(run, dueOps...)
+		run = append(run, due...)
 	}
 	if len(rest) == 0 {
 		rest = nil
