@@ -149,6 +149,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.Metrics.observeRebuild(causes, cause)
 		if r.pass(ctx, seen, changed) {
 			seen, changed = time.Time{}, time.Time{}
+			r.prepareWhileIdle()
 		} else {
 			retry.Reset(r.nextTry())
 		}
@@ -176,6 +177,15 @@ func (r *Runner) nextTry() time.Duration {
 		return d
 	}
 	return retryAfter
+}
+
+// prepareWhileIdle has the Builder make, after a full pass, the indexes that the first keyed pass
+// would otherwise make (Builder.Prepare), unless a change already waits: that one goes first, and
+// its keyed pass makes them as before.
+func (r *Runner) prepareWhileIdle() {
+	if r.builder != nil && len(r.Source.Changes()) == 0 {
+		r.builder.Prepare()
+	}
 }
 
 // settle waits until changes stop arriving for Coalesce, so a burst becomes one rebuild.
