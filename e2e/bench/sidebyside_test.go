@@ -13,10 +13,11 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// The side-by-side phase: each convergence figure takes this many new routes on each product;
-// sideBySideRoutes is the number of routes each Gateway has for the figures at that size.
+// The side-by-side phase: each convergence figure takes this many new routes on each product, as
+// many as the convergence figures of one product (newRoutes); sideBySideRoutes is the number of
+// routes each Gateway has for the figures at that size.
 const (
-	sideBySideSamples = 100
+	sideBySideSamples = newRoutes
 	sideBySideRoutes  = 1000
 	// sideBySideSetup connections per product for connection set-up, in as many batches as the
 	// other figures alternate in.
