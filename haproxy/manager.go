@@ -424,10 +424,8 @@ func (m *Manager) running() *Config {
 // again (a full build makes every list anew, and with 10,000 routes that is tens of
 // milliseconds on the next change). The saved state keeps its model, which renders the same.
 func (m *Manager) adopt(dp model.DataPlane, wanted *Config) {
-	if wanted != m.live.Config || m.files.failed() != nil {
-		// The same files, or what runs is not on disk yet: the writer writes what differs.
-		m.files.writeLater(wanted)
-	}
+	// Its files are those on disk, or what runs is not on disk yet: the writer writes what differs.
+	m.files.writeLater(wanted)
 	m.live = &Live{Config: wanted, Sections: m.live.Sections, Spares: m.live.Spares, Leaving: m.live.Leaving}
 	m.liveModel = dp
 }
