@@ -79,3 +79,22 @@ func TestRenderSideBySide(t *testing.T) {
 		t.Error("section 11 rendered without a peer")
 	}
 }
+
+// TestRenderPeerHandshakesBound: a handshake rate behind its target is explained beside the CPU
+// each proxy and the clients and backends spend per connection, with the most a proxy costing
+// nothing could be ahead: what a connection through the peer costs the machine over the clients'
+// and backends' part alone.
+func TestRenderPeerHandshakesBound(t *testing.T) {
+	res := &Results{SideBySide: &SideBySide{Peer: "Traefik v3.7.13", Figures: []PairedFigure{
+		{Figure: handshakesFigure + "ECDSA P-256", Unit: "/s", Ours: 1475, Peer: 1303, AheadBy: 2,
+			OursCPUMicros: 567, PeerCPUMicros: 630, OursClientCPUMicros: 800, PeerClientCPUMicros: 900},
+	}}}
+	var b strings.Builder
+	if err := Render(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	want := "| ECDSA P-256 | 1475 /s, 567 µs per connection | 1303 /s, 630 µs per connection | - | 800 µs / 900 µs | 1.91x |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("BENCHMARKS.md lacks %q", want)
+	}
+}

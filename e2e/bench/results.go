@@ -229,6 +229,20 @@ type PairedFigure struct {
 	// product's proxy process spent per connection.
 	OursCPUMicros float64 `json:",omitempty"`
 	PeerCPUMicros float64 `json:",omitempty"`
+	// OursClientCPUMicros and PeerClientCPUMicros are what the benchmark's own clients and
+	// backends, which share the cores with the proxy, spent per connection through each product.
+	OursClientCPUMicros float64 `json:",omitempty"`
+	PeerClientCPUMicros float64 `json:",omitempty"`
+}
+
+// FreeProxyAdvantage is the most a rate of connections could be ahead with every core busy if
+// our proxy cost no CPU at all: the CPU a connection through the peer costs the machine, over what
+// one through ours costs the clients and backends alone. 0 when not measured.
+func (f PairedFigure) FreeProxyAdvantage() float64 {
+	if f.OursClientCPUMicros == 0 {
+		return 0
+	}
+	return (f.PeerCPUMicros + f.PeerClientCPUMicros) / f.OursClientCPUMicros
 }
 
 // handshakesFigure starts the name of the side-by-side handshake figures; the certificate follows.

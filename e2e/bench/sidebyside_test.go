@@ -178,25 +178,27 @@ func (r *rig) pairedHandshakes(products []product) []PairedFigure {
 	for _, c := range []struct{ name, port, sni string }{{"ECDSA P-256", "8443", "ecdsa.bench.test"}, {"RSA-2048", "8444", "rsa.bench.test"}} {
 		rates := make([][]float64, len(products))
 		failed := make([]int, len(products))
-		cpu, conns := make([]float64, len(products)), make([]float64, len(products))
+		cpu, clientCPU, conns := make([]float64, len(products)), make([]float64, len(products)), make([]float64, len(products))
 		for round := range handshakeRounds {
 			for k := range products {
 				j := (round + k) % len(products)
 				pid := fmt.Sprint(products[j].proxy())
-				before := r.cpuSeconds(pid)
+				before, clientBefore := r.cpuSeconds(pid), r.cpuSeconds("self")
 				rate, f, err := HandshakeRate(products[j].address+":"+c.port, c.sni, handshakeWorkers, handshakeSeconds*time.Second)
 				if err != nil {
 					r.t.Fatalf("%s handshakes through %s: %v", c.name, products[j].name, err)
 				}
 				cpu[j] += r.cpuSeconds(pid) - before
+				clientCPU[j] += r.cpuSeconds("self") - clientBefore
 				conns[j] += rate * handshakeSeconds
 				rates[j], failed[j] = append(rates[j], rate), failed[j]+int(f)
 			}
 		}
-		r.t.Logf("side by side, %s Terminate connections/s: ours %v, peer %v; proxy CPU s %v for %v connections", c.name, rates[0], rates[1], cpu, conns)
+		r.t.Logf("side by side, %s Terminate connections/s: ours %v, peer %v; proxy CPU s %v, clients' and backends' CPU s %v for %v connections", c.name, rates[0], rates[1], cpu, clientCPU, conns)
 		ourCPU, peerCPU := cpu[0]/conns[0]*1e6, cpu[1]/conns[1]*1e6
 		out = append(out, PairedFigure{Figure: handshakesFigure + c.name, Unit: "/s",
 			Ours: Median(rates[0]), Peer: Median(rates[1]), AheadBy: 2, OursCPUMicros: ourCPU, PeerCPUMicros: peerCPU,
+			OursClientCPUMicros: clientCPU[0] / conns[0] * 1e6, PeerClientCPUMicros: clientCPU[1] / conns[1] * 1e6,
 			Detail: fmt.Sprintf("median of %d runs of %d clients for %d s each, %d and %d failed; proxy CPU per connection %.0f µs and %.0f µs",
 				handshakeRounds, handshakeWorkers, handshakeSeconds, failed[0], failed[1], ourCPU, peerCPU)})
 	}
