@@ -23,7 +23,7 @@ func (d HAProxy) ApplyServers(ctx context.Context, dp model.DataPlane, changed [
 }
 
 func (d HAProxy) result(r haproxy.Result) ApplyResult {
-	result := ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), Detail: r.Plan.String(),
+	result := ApplyResult{Changed: !r.Plan.Empty(), Reloaded: r.Reloaded(), ReloadTook: r.ReloadTook, Detail: r.Plan.String(),
 		RuntimeFailed: r.RuntimeErr != nil, RuntimeOps: map[string]int{}, Err: r.Err, Spares: d.Manager.Spares()}
 	if r.Deferred > 0 {
 		result.Deferred, result.Detail = r.Deferred, "reload deferred by -min-reload-interval: "+r.Plan.String()

@@ -30,6 +30,7 @@ type Metrics struct {
 	reloadLimit
 	rebuildCauses
 	stageTimes
+	startTimes
 }
 
 // NewMetrics registers the metrics.
@@ -80,6 +81,7 @@ func NewMetrics() *Metrics {
 	m.reloadLimit = newReloadLimit(m.registry)
 	m.rebuildCauses = newRebuildCauses(m.registry)
 	m.stageTimes = newStageTimes(m.registry)
+	m.startTimes = newStartTimes(m.registry)
 	return m
 }
 
@@ -164,6 +166,7 @@ func (m *Metrics) observe(r ApplyResult, seen time.Time) {
 	for _, reason := range r.ReloadReasons {
 		m.reloads.WithLabelValues(reason).Inc()
 	}
+	m.observeReload(r)
 	if !seen.IsZero() {
 		m.applyLatency.Observe(time.Since(seen).Seconds())
 	}

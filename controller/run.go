@@ -28,6 +28,8 @@ type ApplyResult struct {
 	// Changed is false when the model was already running.
 	Changed  bool
 	Reloaded bool
+	// ReloadTook is how long HAProxy took to load the configuration when Reloaded.
+	ReloadTook time.Duration
 	// ReloadReasons are the kinds of reasons for a reload, from a small fixed set.
 	ReloadReasons []string
 	// RuntimeOps counts the runtime API commands sent, by command.
@@ -266,6 +268,9 @@ func (r *Runner) publish(ctx context.Context, m *model.Model, result ApplyResult
 		r.applied = m.DataPlane
 	}
 	if result.Err == nil {
+		if !r.ready.Load() {
+			r.Metrics.startStep(stepDataPlaneProgrammed)
+		}
 		r.ready.Store(true)
 		r.lastFailure = ""
 	}

@@ -139,6 +139,17 @@ func TestTLSRoutingExample(t *testing.T) {
 	if v := e.metric("haproxy_gateway_runtime_failures_total"); v != 0 {
 		t.Errorf("haproxy_gateway_runtime_failures_total = %v, want 0", v)
 	}
+	// The start's steps, each once and in order, and how long HAProxy's reloads took.
+	started := e.metric(`haproxy_gateway_start_seconds{step="haproxy_started"}`)
+	synced := e.metric(`haproxy_gateway_start_seconds{step="caches_synced"}`)
+	programmed := e.metric(`haproxy_gateway_start_seconds{step="data_plane_programmed"}`)
+	if started <= 0 || synced <= 0 || programmed < max(started, synced) {
+		t.Errorf("start steps: HAProxy started %v s, caches synced %v s, data plane programmed %v s; want all set, programmed last",
+			started, synced, programmed)
+	}
+	if n, sum := e.metric("haproxy_gateway_reload_seconds_count"), e.metric("haproxy_gateway_reload_seconds_sum"); n < 1 || sum <= 0 {
+		t.Errorf("haproxy_gateway_reload_seconds: %v reloads, %v s in all; want at least one that took time", n, sum)
+	}
 }
 
 // conditionsTrue checks that each condition type is True and current.

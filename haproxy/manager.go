@@ -79,6 +79,9 @@ type Result struct {
 	// Deferred is set when the change needs a reload that the reload rate limit holds back this
 	// long; apply the newest data plane again then. Nothing failed; RuntimePart went out already.
 	Deferred time.Duration
+	// ReloadTook is how long HAProxy took to load the configuration: from the reload command to
+	// its new workers answering.
+	ReloadTook time.Duration
 }
 
 // Reloaded reports whether HAProxy got new workers for this change.
@@ -386,15 +389,17 @@ func (m *Manager) reload(ctx context.Context, dp model.DataPlane, wanted *Config
 		m.restore()
 		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, fmt.Errorf("write configuration: %w", err))
 	}
-	m.reloads.started(time.Now())
+	reloaded := time.Now()
+	m.reloads.started(reloaded)
 	workers, err := m.master.ReloadServing(ctx, m.reloadTimeout, m.runtime.socket)
 	if err != nil {
 		m.restore()
 		return m.reloadFailed(ctx, unchecked, wanted, dp, s, plan, err)
 	}
+	took := time.Since(reloaded)
 	m.workers = sortedPIDs(workers)
 	m.setLive(Started(wanted), dp, false)
-	return Result{Plan: plan}
+	return Result{Plan: plan, ReloadTook: took}
 }
 
 // reloadFailed is the result of a reload of wanted that failed with err. One that went without

@@ -69,7 +69,13 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 	// The first list of the objects and HAProxy's start need nothing of each other, and with
 	// many routes each takes a part of a second: the list begins now, the Runner waits for it.
 	sourceStarted := make(chan error, 1)
-	go func() { sourceStarted <- runner.Source.Start(ctx) }()
+	go func() {
+		err := runner.Source.Start(ctx)
+		if err == nil {
+			metrics.CachesSynced()
+		}
+		sourceStarted <- err
+	}()
 	runner.SourceStarted = sourceStarted
 	defaultCert, err := haproxy.DefaultCertificate(haproxy.DefaultCertificatePath(f.haproxyDir))
 	if err != nil {
@@ -92,6 +98,7 @@ func run(ctx context.Context, f flags, log *logrus.Logger) error {
 		return err
 	}
 	defer manager.Stop()
+	metrics.HAProxyStarted()
 	log.Info("HAProxy: " + manager.Resumed())
 	if f.hardStopAfter < f.idleTimeout {
 		log.WithFields(logrus.Fields{"hardStopAfter": f.hardStopAfter, "idleTimeout": f.idleTimeout}).Info(

@@ -286,6 +286,7 @@ func (r *rig) coldStart(routes, others int, passthroughNames []string, bound tim
 		r.t.Fatalf("cold start: %v", err)
 	}
 	cs.Routable = routable.Sub(p.Started)
+	cs.StartSteps = r.startSteps(p)
 	// New routes while the cold start's statuses are still being written: the data plane must
 	// not wait for them.
 	allAccepted := make(chan time.Time, 1)

@@ -64,6 +64,26 @@ func (r *rig) reloads(p *controllerProcess, phase string) ReloadCount {
 	return rc
 }
 
+// startSteps reads the controller's start steps and the reloads that ran until the data plane was
+// programmed; nil (logged) when the metrics do not have them.
+func (r *rig) startSteps(p *controllerProcess) *StartSteps {
+	r.t.Helper()
+	samples, err := p.MetricSamples("haproxy_gateway_")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	step := func(name string) time.Duration {
+		return time.Duration(samples[`haproxy_gateway_start_seconds{step="`+name+`"}`] * float64(time.Second))
+	}
+	steps := &StartSteps{HAProxyStarted: step("haproxy_started"), CachesSynced: step("caches_synced"), DataPlaneProgrammed: step("data_plane_programmed"),
+		Reloads: int(samples["haproxy_gateway_reload_seconds_count"]), ReloadsTook: time.Duration(samples["haproxy_gateway_reload_seconds_sum"] * float64(time.Second))}
+	r.t.Logf("start steps: %+v", *steps)
+	if steps.DataPlaneProgrammed == 0 {
+		return nil
+	}
+	return steps
+}
+
 // setupLatency times connections through the Passthrough listeners of the large Gateway and
 // the small one, in alternating batches on the same HAProxy, cycling through each one's names.
 func (r *rig) setupLatency(address string, names []string, routes int, smallAddress string, smallNames []string) []SetupLatency {

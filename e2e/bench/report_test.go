@@ -137,6 +137,7 @@ func Render(w io.Writer, res *Results) error {
 	p("| every route Accepted and ResolvedRefs (watched) | %s |", secs(cs.Accepted))
 	p("| Gateway Programmed with all routes attached | %s |", secs(cs.Programmed))
 	p("| %d sampled hostnames answer through the Gateway | %s |", cs.Sampled, secs(cs.Routable))
+	startStepRows(p, cs.StartSteps)
 	p("| **all of the above** | **%s** |", secs(cs.AllReady))
 	p("| then every hostname tried once | %d of %d answered |", cs.Verified-cs.VerifyFailed, cs.Verified)
 	if d := cs.DuringStatus; d.N+d.Failed > 0 {
@@ -321,6 +322,7 @@ func renderScale(p func(string, ...any), sc *ScalePoint) {
 	p("| --- | --- |")
 	p("| %d sampled hostnames answer through the Gateway | %s |", sc.Sampled, secs(sc.Routable))
 	p("| Gateway Programmed with all routes attached | %s |", secs(sc.Programmed))
+	startStepRows(p, sc.StartSteps)
 	p("| every route Accepted and ResolvedRefs (watched) | %s |", secs(sc.Accepted))
 	p("| then every hostname tried once | %d of %d answered |", sc.Verified-sc.VerifyFailed, sc.Verified)
 	p("| route convergence while the statuses were written | p50 %s, p99 %s, %d failed |", ms(sc.DuringStatus.P50), ms(sc.DuringStatus.P99), sc.DuringStatus.Failed)
@@ -383,6 +385,19 @@ func renderHTTP(p func(string, ...any), res *Results) {
 		p("| %s | %s | %s | %s | %s | %d | %d |", count(q.Routes), micros(l.P50), micros(l.P99), micros(l.Min), micros(l.Max), l.N, l.Failed)
 	}
 	p("")
+}
+
+// startStepRows splits the time until the data plane was programmed at the controller's own steps.
+func startStepRows(p func(string, ...any), steps *StartSteps) {
+	if steps == nil {
+		return
+	}
+	p("| the controller's own steps (`haproxy_gateway_start_seconds`, from its start): HAProxy running on an empty configuration / every watched kind listed from the API server / HAProxy serving the first configuration built from them | %s / %s / %s |",
+		secs(steps.HAProxyStarted), secs(steps.CachesSynced), secs(steps.DataPlaneProgrammed))
+	if steps.Reloads > 0 {
+		p("| of the time from the list to HAProxy serving: building and writing the configuration / HAProxy loading it (`haproxy_gateway_reload_seconds`, reloads: %d) | %s / %s |",
+			steps.Reloads, secs(steps.DataPlaneProgrammed-steps.CachesSynced-steps.ReloadsTook), secs(steps.ReloadsTook))
+	}
 }
 
 // rssSplit says what the controller's RSS was made of when its peak was read: the binary's

@@ -128,6 +128,19 @@ type ColdStart struct {
 	ControllerFileRSSKiB, ControllerAnonRSSKiB int64
 	HAProxyMasterRSSKiB                        int64
 	HAProxyWorkerRSSKiB                        int64
+	// StartSteps is where the time until the data plane was programmed went, as the controller's
+	// metrics tell it; nil when they were not read.
+	StartSteps *StartSteps `json:",omitempty"`
+}
+
+// StartSteps are the steps of a controller's start from its own clock
+// (haproxy_gateway_start_seconds), and what HAProxy's reloads took meanwhile
+// (haproxy_gateway_reload_seconds).
+type StartSteps struct {
+	HAProxyStarted, CachesSynced, DataPlaneProgrammed time.Duration
+	// Reloads is how many reloads ran before the data plane was programmed, ReloadsTook their time.
+	Reloads     int
+	ReloadsTook time.Duration
 }
 
 // SetupLatency is connection set-up (TCP connect, TLS handshake, backend's first byte) through a

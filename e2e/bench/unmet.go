@@ -52,8 +52,15 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 	if anyFigure(unmet, "3. Cold start") {
 		cs := res.ColdStart
 		api := cs.CPUSeconds["kube-apiserver"]
-		p("### Cold start: writing every route's status through the API server")
+		p("### Cold start: HAProxy's first load, and every route's status through the API server")
 		p("")
+		if st := cs.StartSteps; st != nil && st.Reloads > 0 {
+			p("Of the %s until HAProxy served the routes (by the controller's clock), listing every watched kind", secs(st.DataPlaneProgrammed))
+			p("from the API server took %s, building and writing the configuration %s, and HAProxy loading it %s",
+				secs(st.CachesSynced), secs(st.DataPlaneProgrammed-st.CachesSynced-st.ReloadsTook), secs(st.ReloadsTook))
+			p("(its worker's RSS afterwards %s).", mib(cs.HAProxyWorkerRSSKiB))
+			p("")
+		}
 		p("HAProxy ran all %s routes %s after the controller started (the Gateway was Programmed at %s);",
 			count(cs.Routes), secs(cs.Routable), secs(cs.Programmed))
 		p("every route showed Accepted after %s: one status update per route through the API server and", secs(cs.Accepted))
