@@ -3,6 +3,7 @@ package haproxy
 import (
 	"cmp"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -11,7 +12,9 @@ import (
 // does not render to the files on disk does not trust it, and its first change reloads (see
 // recoverLive), nothing worse. With 10,000 routes it is megabytes of JSON, and of a stream of
 // changes only the last one matters: a change after a quiet spell is written at once, the changes
-// that follow it within a stream once they pause.
+// that follow it within a stream once they pause. A state of new workers (a start, a reload) is
+// written at once too: a restart that finds the state of the workers before them reloads, and the
+// first configuration after HAProxy's start often comes within the quiet spell of the empty one.
 const (
 	// stateQuiet is the pause that ends a stream of changes: a change this long after the last
 	// one is written at once, one sooner once no change came for this long.
@@ -37,6 +40,8 @@ type stateSaver struct {
 
 	mu      sync.Mutex
 	pending *savedState
+	// workers are the workers of the last state saved.
+	workers []int
 	// since is when the oldest state not yet written was saved, saved when the last one was;
 	// timer writes pending.
 	since, saved time.Time
@@ -57,10 +62,10 @@ func (s *stateSaver) save(st savedState) {
 	s.pending = &st
 	quiet := cmp.Or(s.quiet, stateQuiet)
 	due := now.Add(quiet)
-	if now.Sub(s.saved) >= quiet {
+	if now.Sub(s.saved) >= quiet || !slices.Equal(st.Workers, s.workers) {
 		due = now
 	}
-	s.saved = now
+	s.saved, s.workers = now, st.Workers
 	if latest := s.since.Add(cmp.Or(s.maxWait, stateMaxWait)); due.After(latest) {
 		due = latest
 	}

@@ -78,3 +78,22 @@ func TestStateSaverWaitsForAPause(t *testing.T) {
 		t.Errorf("a stream of changes that never paused left state %d in the file, want a later one within maxWait", got)
 	}
 }
+
+// TestStateSaverWritesNewWorkersAtOnce: within a stream of changes, a state of other workers (a
+// reload) is written at once, so that a restart right after it finds it.
+func TestStateSaverWritesNewWorkersAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s := &stateSaver{path: path, quiet: time.Hour, maxWait: time.Hour}
+	s.save(savedState{Workers: []int{10}, SparePool: 1})
+	s.save(savedState{Workers: []int{10}, SparePool: 2})
+	s.save(savedState{Workers: []int{11}, SparePool: 3})
+	deadline := time.Now().Add(5 * time.Second)
+	var st savedState
+	for time.Now().Before(deadline) {
+		if raw, err := os.ReadFile(path); err == nil && json.Unmarshal(raw, &st) == nil && st.SparePool == 3 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("the state of new workers was not written (the file holds spare pool %d), want it at once", st.SparePool)
+}
