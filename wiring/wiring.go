@@ -28,6 +28,7 @@ const DefaultControllerName = "haproxy-gateway.io/gatewayclass-controller"
 // the exit code: 2 for a flag error, 1 when it stopped on an error.
 func Main() int {
 	configureGC()
+	listInOneRequest()
 	f := parseFlags()
 	log, err := controller.NewLogger(os.Stderr, f.logLevel, f.logFormat)
 	if err != nil {
