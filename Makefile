@@ -93,10 +93,11 @@ conformance: deps build controlplane
 test: lint unit fuzz demo-check helm-check e2e conformance
 
 # Benchmarks against the real control plane, controller binary and HAProxy (not part of `make
-# test`; 40 to 50 minutes on 2 cores, Traefik's phases and the 50,000-route cold start the longest):
+# test`; 30 to 40 minutes on 2 cores, Traefik's phases and the 50,000-route cold start the longest):
 # writes BENCHMARKS.md. One line per measured figure; the whole log is bin/bench.log, and profiles,
-# results.json and controller logs are in bin/bench/.
+# results.json and controller logs are in bin/bench/. perf (Debian's linux-perf) profiles HAProxy.
 bench: deps build controlplane
+	@command -v perf >/dev/null || { echo "installing: linux-perf"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; }
 	@bash e2e/controlplane/build.sh kubectl >/dev/null
 	@bash e2e/bench/traefik/build.sh >/dev/null
 	$(GO) mod download

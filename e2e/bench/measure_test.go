@@ -360,6 +360,32 @@ func (r *rig) throughput(p *controllerProcess, address, hostname string) BulkThr
 	return b
 }
 
+// profileHandshakes records with perf where HAProxy's worker spends its CPU while Terminate
+// handshakes run through addr, after the timed runs so that sampling costs them nothing. A machine
+// without perf gets the reason instead of a profile.
+func (r *rig) profileHandshakes(worker int, addr, sni, certificate string) *PerfProfile {
+	r.t.Helper()
+	name := "haproxy-handshakes-" + strings.ToLower(strings.Fields(certificate)[0]) + ".perf.data"
+	out := filepath.Join(r.outDir, name)
+	recorded := make(chan error, 1)
+	go func() { recorded <- RecordPerf(worker, handshakeSeconds*time.Second, out) }()
+	// The handshakes outlast the recording, which starts a moment after its command.
+	if _, _, err := HandshakeRate(addr, sni, handshakeWorkers, (handshakeSeconds+1)*time.Second); err != nil {
+		r.t.Fatalf("%s handshakes via %s: %v", certificate, addr, err)
+	}
+	if err := <-recorded; err != nil {
+		r.t.Logf("%s handshakes not profiled: %v", certificate, err)
+		return &PerfProfile{Err: err.Error()}
+	}
+	prof, err := ReadPerf(out)
+	if err != nil {
+		return &PerfProfile{Err: err.Error()}
+	}
+	prof.Command = "perf report -i bin/bench/" + name + " --no-children --sort dso"
+	r.t.Logf("%s handshakes, HAProxy worker's CPU by object %v; kernel %v", certificate, prof.Objects, prof.Kernel)
+	return prof
+}
+
 // handshakes alternates Terminate connection rates through the generated configuration and a
 // minimal hand-written one on the same HAProxy binary, for each certificate type.
 func (r *rig) handshakes(p *controllerProcess, address string, certs certificates) []HandshakeRates {
@@ -423,6 +449,7 @@ func (r *rig) handshakes(p *controllerProcess, address string, certs certificate
 		h.RelayRatio = h.RelayMedian / h.MinimalMedian
 		r.t.Logf("%s Terminate connections/s: generated %.0f, minimal %.0f, ratio %.3f; minimal behind the relay hop %.0f, ratio %.3f; HAProxy CPU µs per connection generated %.0f, minimal %.0f, relay %.0f; failed %d",
 			c.name, h.GeneratedMedian, h.MinimalMedian, h.Ratio, h.RelayMedian, h.RelayRatio, h.GeneratedCPUMicros, h.MinimalCPUMicros, h.RelayCPUMicros, h.Failed)
+		h.Profile = r.profileHandshakes(procs.Worker, c.generated, c.sni, c.name)
 		out = append(out, h)
 	}
 	return out

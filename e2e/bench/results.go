@@ -185,6 +185,9 @@ type HandshakeRates struct {
 	// CPU microseconds HAProxy spent per connection (all runs of each), from /proc.
 	GeneratedCPUMicros, MinimalCPUMicros, RelayCPUMicros float64
 	Failed                                               int64
+	// Profile is where the Gateway's HAProxy worker spent its CPU during one more run through
+	// the generated configuration, by perf.
+	Profile *PerfProfile `json:",omitempty"`
 }
 
 // ReloadCount is what happened to HAProxy during one phase: reloads by the controller's metrics,

@@ -112,6 +112,7 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 			p("")
 		}
 	}
+	profiled := false
 	if anyFigure(unmet, "5. Terminate") {
 		p("### Terminate handshakes: the generated configuration against the minimal one")
 		p("")
@@ -125,9 +126,14 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("mix modes have) is not on their path. What the generated configuration adds beyond the minimal")
 		p("one is the Terminate frontend's SNI map lookups after the handshake.")
 		p("")
+		renderHandshakeProfiles(p, res.Handshakes)
+		profiled = true
 	}
 	if anyFigure(unmet, "11. "+handshakesFigure) && res.SideBySide != nil {
 		renderPeerHandshakes(p, res)
+		if !profiled {
+			renderHandshakeProfiles(p, res.Handshakes)
+		}
 	}
 	if anyFigure(unmet, "10. HTTPRoute convergence") {
 		p("### HTTPRoute convergence: where a change spends its time")
@@ -185,6 +191,46 @@ func renderPeerHandshakes(p func(string, ...any), res *Results) {
 	p("CPU: the last column divides what a connection through %s costs the machine by that. Where it is", s.Peer)
 	p("below the target, no change to haproxy-gateway reaches the target on this machine; the minimal")
 	p("configuration shows how close HAProxy itself, with this machine's OpenSSL, comes.")
+	p("")
+}
+
+// renderHandshakeProfiles says where the Gateway's HAProxy worker spent its CPU during handshakes
+// through the generated configuration (section 5): in the kernel, in OpenSSL, in HAProxy.
+func renderHandshakeProfiles(p func(string, ...any), rates []HandshakeRates) {
+	for _, h := range rates {
+		prof := h.Profile
+		switch {
+		case prof == nil:
+			continue
+		case prof.Err != "":
+			p("HAProxy's CPU during %s handshakes was not profiled: %s.", h.Certificate, prof.Err)
+			p("")
+			continue
+		}
+		p("Where the Gateway's HAProxy worker spent its CPU during one more run of %s handshakes through the", h.Certificate)
+		p("generated configuration (section 5), by perf (%d Hz, %s samples; `%s`):", perfHz, prof.Samples, prof.Command)
+		p("")
+		p("The last column spreads the %.0f µs of CPU that HAProxy spent per connection in section 5's timed", h.GeneratedCPUMicros)
+		p("runs by these shares.")
+		p("")
+		renderShares(p, "Object", prof.Objects, h.GeneratedCPUMicros)
+		if len(prof.Kernel) > 0 {
+			p("What the kernel did, each with what it calls (so the rows overlap: the processing of packets, for")
+			p("one, runs inside the calls that send them over loopback):")
+			p("")
+			renderShares(p, "Kernel function", prof.Kernel, h.GeneratedCPUMicros)
+		}
+	}
+}
+
+// renderShares is a table of the parts of a profile, each also as its share of perConnection
+// microseconds.
+func renderShares(p func(string, ...any), what string, shares []Share, perConnection float64) {
+	p("| %s | share of samples | µs per connection |", what)
+	p("| --- | --- | --- |")
+	for _, s := range shares {
+		p("| `%s` | %.1f%% | %.0f |", s.Name, s.Percent, s.Percent*perConnection/100)
+	}
 	p("")
 }
 
