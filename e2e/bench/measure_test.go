@@ -379,6 +379,7 @@ func (r *rig) profileHandshakes(worker int, addr, sni, certificate string) *Perf
 	}
 	prof, err := ReadPerf(out)
 	if err != nil {
+		r.t.Logf("%s handshakes not profiled: %v", certificate, err)
 		return &PerfProfile{Err: err.Error()}
 	}
 	prof.Command = "perf report -i bin/bench/" + name + " --no-children --sort dso"

@@ -208,10 +208,8 @@ func renderHandshakeProfiles(p func(string, ...any), rates []HandshakeRates) {
 			continue
 		}
 		p("Where the Gateway's HAProxy worker spent its CPU during one more run of %s handshakes through the", h.Certificate)
-		p("generated configuration (section 5), by perf (%d Hz, %s samples; `%s`):", perfHz, prof.Samples, prof.Command)
-		p("")
-		p("The last column spreads the %.0f µs of CPU that HAProxy spent per connection in section 5's timed", h.GeneratedCPUMicros)
-		p("runs by these shares.")
+		p("generated configuration (section 5), by perf (%d Hz, %s samples; `%s`). The last column spreads", perfHz, prof.Samples, prof.Command)
+		p("the %.0f µs of CPU that HAProxy spent per connection in section 5's timed runs by these shares:", h.GeneratedCPUMicros)
 		p("")
 		renderShares(p, "Object", prof.Objects, h.GeneratedCPUMicros)
 		if len(prof.Kernel) > 0 {
