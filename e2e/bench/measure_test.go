@@ -373,11 +373,11 @@ func (r *rig) profileHandshakes(worker int, addr, sni, certificate string) *Perf
 	if _, _, err := HandshakeRate(addr, sni, handshakeWorkers, (handshakeSeconds+1)*time.Second); err != nil {
 		r.t.Fatalf("%s handshakes via %s: %v", certificate, addr, err)
 	}
-	if err := <-recorded; err != nil {
-		r.t.Logf("%s handshakes not profiled: %v", certificate, err)
-		return &PerfProfile{Err: err.Error()}
+	var prof *PerfProfile
+	err := <-recorded
+	if err == nil {
+		prof, err = ReadPerf(out)
 	}
-	prof, err := ReadPerf(out)
 	if err != nil {
 		r.t.Logf("%s handshakes not profiled: %v", certificate, err)
 		return &PerfProfile{Err: err.Error()}

@@ -112,7 +112,6 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 			p("")
 		}
 	}
-	profiled := false
 	if anyFigure(unmet, "5. Terminate") {
 		p("### Terminate handshakes: the generated configuration against the minimal one")
 		p("")
@@ -126,14 +125,13 @@ func renderUnmet(p func(string, ...any), res *Results, unmet []Target) {
 		p("mix modes have) is not on their path. What the generated configuration adds beyond the minimal")
 		p("one is the Terminate frontend's SNI map lookups after the handshake.")
 		p("")
-		renderHandshakeProfiles(p, res.Handshakes)
-		profiled = true
 	}
-	if anyFigure(unmet, "11. "+handshakesFigure) && res.SideBySide != nil {
+	peer := anyFigure(unmet, "11. "+handshakesFigure) && res.SideBySide != nil
+	if peer {
 		renderPeerHandshakes(p, res)
-		if !profiled {
-			renderHandshakeProfiles(p, res.Handshakes)
-		}
+	}
+	if peer || anyFigure(unmet, "5. Terminate") {
+		renderHandshakeProfiles(p, res.Handshakes)
 	}
 	if anyFigure(unmet, "10. HTTPRoute convergence") {
 		p("### HTTPRoute convergence: where a change spends its time")
